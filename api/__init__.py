@@ -1,0 +1,1 @@
+"""FastAPI application: routes, auth, dashboard and WebRTC signalling."""

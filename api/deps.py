@@ -1,0 +1,80 @@
+"""FastAPI dependencies: settings, database connections and the authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from api.security import read_token
+from config.settings import Settings
+from domain.errors import Forbidden, Unauthorized
+from domain.users import Principal, Role
+from storage.errors import amapped_errors
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    """The process settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_pool(request: Request) -> AsyncConnectionPool:
+    """The open connection pool."""
+    pool: AsyncConnectionPool = request.app.state.pool
+    return pool
+
+
+async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
+    """A pooled connection inside one transaction, committed when the handler returns."""
+    pool = get_pool(request)
+    async with amapped_errors(), pool.connection() as conn:
+        yield conn
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
+ConnDep = Annotated[AsyncConnection[Any], Depends(get_conn)]
+
+
+async def get_principal(
+    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    """The principal of the bearer token; 401 without a valid one."""
+    if not token:
+        raise Unauthorized("a bearer token is required (POST /api/v1/auth/token)")
+    return read_token(token, secret=settings.secret_key)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency factory: the principal, if its role is one of `roles`; 403 otherwise."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"role {principal.role.value!r} may not do this")
+        return principal
+
+    return dependency
+
+
+def ensure_enterprise_access(principal: Principal, credit_code: str) -> None:
+    """Raise Forbidden when an enterprise user reaches for another enterprise's data."""
+    if not principal.may_see_enterprise(credit_code):
+        raise Forbidden("an enterprise account may only access its own enterprise")
+
+
+Staff = Annotated[
+    Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR, Role.DUTY, Role.INSPECTOR))
+]
+AdminOnly = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+AnyUser = PrincipalDep

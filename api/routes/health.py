@@ -1,0 +1,54 @@
+"""Liveness/readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import AsyncConnectionPool
+
+from config.settings import Settings
+from monitor.health import probe_broker
+
+router = APIRouter(tags=["health"])
+
+
+async def _database(pool: AsyncConnectionPool | None) -> tuple[bool, str]:
+    if pool is None:
+        return False, "no pool"
+    try:
+        async with asyncio.timeout(2), pool.connection() as conn:
+            await conn.execute("SELECT 1")
+        return True, "ok"
+    except Exception as exc:  # health reports, never raises
+        return False, exc.__class__.__name__
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    """Database and broker state; 200 when both are healthy, 503 otherwise."""
+    settings: Settings = request.app.state.settings
+    (db_ok, db_detail), (mq_ok, mq_detail) = await asyncio.gather(
+        _database(getattr(request.app.state, "pool", None)),
+        probe_broker(
+            settings.mqtt_host,
+            settings.mqtt_port,
+            username=settings.mqtt_username,
+            password=settings.mqtt_password,
+        ),
+    )
+    body: dict[str, Any] = {
+        "status": "ok" if db_ok and mq_ok else "unhealthy",
+        "database": {"ok": db_ok, "detail": db_detail},
+        "broker": {"ok": mq_ok, "detail": mq_detail},
+    }
+    return JSONResponse(body, status_code=200 if db_ok and mq_ok else 503)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    """Prometheus text exposition of this process's metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

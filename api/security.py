@@ -1,0 +1,68 @@
+"""Password hashing (argon2id) and short-lived JWT access tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from domain.errors import Unauthorized
+from domain.users import Principal, Role
+
+_hasher = PasswordHasher()
+ALGORITHM = "HS256"
+ISSUER = "safewatch"
+#: Verified against when the user does not exist, so timing does not reveal account names.
+_DUMMY_HASH = _hasher.hash("safewatch-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Check a password against its hash in constant-ish time."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(principal: Principal, *, secret: str, now: datetime, ttl: timedelta) -> str:
+    """Return a signed access token for the principal."""
+    claims: dict[str, Any] = {
+        "sub": str(principal.user_id),
+        "name": principal.username,
+        "role": principal.role.value,
+        "ent": principal.enterprise_id,
+        "iss": ISSUER,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_token(token: str, *, secret: str) -> Principal:
+    """Verify a token and return its principal; raise Unauthorized when it is not valid."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "role", "iss"]},
+        )
+        return Principal(
+            user_id=int(claims["sub"]),
+            username=str(claims.get("name", "")),
+            role=Role(claims["role"]),
+            enterprise_id=claims.get("ent"),
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("access token has expired") from exc
+    except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
+        raise Unauthorized("access token is not valid") from exc

@@ -1,0 +1,49 @@
+"""Running the API under uvicorn inside an existing event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import uvicorn
+
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the process owner decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_api(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve the API until `stop` is set, then shut uvicorn down gracefully."""
+    from api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        proxy_headers=True,
+        ws="websockets-sansio",
+    )
+    server = _Server(config)
+    task = asyncio.create_task(server.serve())
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if stopper in done:
+        server.should_exit = True
+    else:
+        stopper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    if not server.started and task.done() and not stop.is_set():
+        raise RuntimeError(f"api failed to start on {settings.http_host}:{settings.http_port}")

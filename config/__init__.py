@@ -1,0 +1,1 @@
+"""Settings (environment) and the policy files a bureau edits."""

@@ -1,0 +1,176 @@
+"""Settings from the environment (SAFEWATCH_*); unknown keys and placeholder secrets fail."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.errors import ConfigurationError
+
+#: Values that are never acceptable as secrets outside demo mode.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "changeme",
+        "change-me",
+        "changethis",
+        "secret",
+        "password",
+        "admin",
+        "safewatch",
+        "demo",
+        "demo-secret-key-not-for-production",
+        "demo-admin",
+    }
+)
+MIN_SECRET_KEY_LENGTH = 32
+
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    """Every setting of every process. `demo=True` allows demo secrets and embedded fallbacks."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SAFEWATCH_", extra="forbid", env_file=None, validate_default=True
+    )
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/safewatch"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_topic_prefix: str = "safewatch/v1"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_client_id: str = "safewatch-monitor"
+    mqtt_shared_group: str | None = None
+    timezone: str = "Asia/Shanghai"
+    secret_key: str = ""
+    admin_password: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    demo: bool = False
+    data_dir: Path = Path("var")
+    policy_dir: Path = DEFAULT_POLICY_DIR
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    presence_timeout_s: int = Field(default=120, ge=5)
+    db_pool_min: int = Field(default=1, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    ice_servers: list[str] = Field(default_factory=list)
+    video_max_sessions: int = Field(default=4, ge=1)
+    video_answer_timeout_s: float = Field(default=20.0, gt=0)
+    video_idle_timeout_s: float = Field(default=600.0, gt=0)
+    telemetry_retention_days: int = Field(default=400, ge=7)
+    events_retention_days: int = Field(default=3650, ge=30)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"SAFEWATCH_TIMEZONE={value!r} is not an IANA time zone") from exc
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"mqtt", "mqtts"}:
+            raise ValueError("SAFEWATCH_MQTT_URL must start with mqtt:// or mqtts://")
+        return value
+
+    @field_validator("mqtt_topic_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if (
+            not value
+            or value.startswith("/")
+            or value.endswith("/")
+            or any(c in value for c in "#+")
+        ):
+            raise ValueError(
+                "SAFEWATCH_MQTT_TOPIC_PREFIX must be a plain topic path like safewatch/v1"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.demo:
+            return self
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "SAFEWATCH_SECRET_KEY is missing or a placeholder; set a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters (e.g. `openssl rand -hex 32`)"
+            )
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"SAFEWATCH_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+            )
+        if self.admin_password.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "SAFEWATCH_ADMIN_PASSWORD is missing or a placeholder; set a real password"
+            )
+        if len(self.admin_password) < 12:
+            raise ValueError("SAFEWATCH_ADMIN_PASSWORD must be at least 12 characters")
+        if self.mqtt_password is not None and self.mqtt_password.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("SAFEWATCH_MQTT_PASSWORD is a placeholder; set a real password")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The bureau's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def mqtt_host(self) -> str:
+        """Broker host from the MQTT URL."""
+        return urlsplit(self.mqtt_url).hostname or "127.0.0.1"
+
+    @property
+    def mqtt_port(self) -> int:
+        """Broker port from the MQTT URL (1883, or 8883 for mqtts)."""
+        parts = urlsplit(self.mqtt_url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def mqtt_tls(self) -> bool:
+        """Whether the broker URL asks for TLS."""
+        return urlsplit(self.mqtt_url).scheme == "mqtts"
+
+
+DEMO_SECRET_KEY = "demo-secret-key-not-for-production"
+DEMO_ADMIN_PASSWORD = "demo-admin"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus overrides; ConfigurationError on any problem."""
+    try:
+        env_keys = {k for k in os.environ if k.startswith("SAFEWATCH_")}
+        known = {f"SAFEWATCH_{name.upper()}" for name in Settings.model_fields}
+        unknown = sorted(env_keys - known)
+        if unknown:
+            raise ConfigurationError(
+                f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ConfigurationError:
+        raise
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            loc = ".".join(str(p) for p in err["loc"])
+            problems.append(msg if not loc else f"SAFEWATCH_{loc.upper()}: {msg}")
+        raise ConfigurationError("; ".join(problems)) from exc
+
+
+@lru_cache(maxsize=1)
+def demo_settings() -> Settings:
+    """Settings for `safewatch demo`: demo secrets allowed."""
+    return load_settings(demo=True, secret_key=DEMO_SECRET_KEY, admin_password=DEMO_ADMIN_PASSWORD)

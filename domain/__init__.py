@@ -1,0 +1,1 @@
+"""Pure model and rules of Safewatch: no I/O lives here."""

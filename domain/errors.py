@@ -1,0 +1,70 @@
+"""The small hierarchy of errors that the domain and storage raise and `api/` maps to HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SafewatchError(Exception):
+    """Base of every error Safewatch raises on purpose; carries a stable machine code."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationFailed(SafewatchError):
+    """Input is malformed or breaks a rule (HTTP 422, MQTT reject)."""
+
+    code = "validation_failed"
+
+
+class NotFound(SafewatchError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+    code = "not_found"
+
+
+class Conflict(SafewatchError):
+    """The change clashes with the current state, e.g. a duplicate key (HTTP 409)."""
+
+    code = "conflict"
+
+
+class Forbidden(SafewatchError):
+    """The caller may not do this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class Unauthorized(SafewatchError):
+    """The caller is not authenticated (HTTP 401)."""
+
+    code = "unauthorized"
+
+
+class RuleViolation(SafewatchError):
+    """A state transition or action the rules do not allow (HTTP 409)."""
+
+    code = "rule_violation"
+
+
+class Immutable(SafewatchError):
+    """A published record cannot be changed (HTTP 409)."""
+
+    code = "immutable"
+
+
+class StorageUnavailable(SafewatchError):
+    """The database cannot be reached or refused the connection (HTTP 503)."""
+
+    code = "storage_unavailable"
+
+
+class ConfigurationError(SafewatchError):
+    """Settings or a policy file are invalid; the process refuses to start."""
+
+    code = "configuration_error"

@@ -1,0 +1,1 @@
+"""MQTT ingest, operation status, alarms and video sessions."""

@@ -1,0 +1,247 @@
+"""The `safewatch` command: the composition root that starts each process or all of them."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config.settings import Settings, demo_settings, load_settings
+from domain.errors import ConfigurationError, SafewatchError
+
+log = logging.getLogger("safewatch")
+
+app = typer.Typer(
+    help="Safewatch — work-safety supervision service.", no_args_is_help=True, add_completion=False
+)
+
+#: Room modules that add their own commands via register(app).
+COMMAND_MODULES = ("scheduler.cli", "monitor.cli", "monitor.video.cli", "api.cli")
+
+Runner = Callable[[Settings, asyncio.Event], Awaitable[None]]
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = load_settings(**overrides)
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    _setup_logging(settings.log_level)
+    return settings
+
+
+def _migrate(settings: Settings) -> None:
+    from storage.migrate import migrate
+
+    applied = migrate(settings.database_url)
+    log.info("migrations applied: %s", applied or "none pending")
+
+
+async def _run_all(settings: Settings, runners: list[Runner]) -> None:
+    """Run the processes under one TaskGroup until SIGTERM/SIGINT, then stop them in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def guarded(runner: Runner) -> None:
+        try:
+            await runner(settings, stop)
+        finally:
+            stop.set()  # one process ending ends them all: never half a service
+
+    async with asyncio.TaskGroup() as group:
+        for runner in runners:
+            group.create_task(guarded(runner))
+
+
+def _runners(names: list[str]) -> list[Runner]:
+    from api.server import run_api
+    from monitor.service import run_monitor
+    from scheduler.service import run_scheduler
+
+    table: dict[str, Runner] = {"api": run_api, "monitor": run_monitor, "scheduler": run_scheduler}
+    return [table[name] for name in names]
+
+
+def _serve(settings: Settings, names: list[str]) -> None:
+    try:
+        _migrate(settings)
+        asyncio.run(_run_all(settings, _runners(names)))
+    except SafewatchError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def migrate() -> None:
+    """Create the database if needed and apply pending migrations."""
+    settings = _settings()
+    try:
+        _migrate(settings)
+    except SafewatchError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API and dashboard."""
+    _serve(_settings(), ["api"])
+
+
+@app.command()
+def monitor() -> None:
+    """Run the MQTT ingest (scale out with SAFEWATCH_MQTT_SHARED_GROUP)."""
+    _serve(_settings(), ["monitor"])
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler (one leader among any number of instances)."""
+    _serve(_settings(), ["scheduler"])
+
+
+@app.command()
+def serve() -> None:
+    """Run API, monitor and scheduler in one process (a single machine)."""
+    _serve(_settings(), ["api", "monitor", "scheduler"])
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where demo state is kept.")] = Path("var/demo"),
+    port: Annotated[int, typer.Option(help="HTTP port of the dashboard.")] = 8000,
+    simulate: Annotated[int, typer.Option(help="Enterprises the simulator plays (0: none).")] = 30,
+) -> None:
+    """Run the whole service with demo data, starting PostgreSQL and Mosquitto if missing."""
+    from monitor.broker import broker_answers, start_mosquitto
+    from storage.pool import server_answers
+
+    _setup_logging("INFO")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    base = demo_settings()
+    overrides: dict[str, object] = {"http_port": port, "data_dir": data_dir}
+    if "SAFEWATCH_DATABASE_URL" not in os.environ and not server_answers(base.database_url):
+        from storage.embedded import start_embedded
+
+        overrides["database_url"], _pg = start_embedded(data_dir)
+    broker = None
+    if not broker_answers(base.mqtt_host, base.mqtt_port):
+        try:
+            broker = start_mosquitto(data_dir / "mosquitto")
+        except RuntimeError as exc:
+            typer.echo(
+                f"no MQTT broker answers at {base.mqtt_url} and none could be started: {exc}",
+                err=True,
+            )
+            raise typer.Exit(1) from exc
+        overrides["mqtt_url"] = f"mqtt://{broker.host}:{broker.port}"
+    settings = base.model_copy(update=overrides)
+    try:
+        _migrate(settings)
+        asyncio.run(_seed_demo(settings))
+        typer.echo(
+            f"\nSafewatch demo: http://{settings.http_host}:{settings.http_port}/  "
+            f"(login admin / {settings.admin_password}, duty / duty-demo)\n"
+            f"database {settings.database_url}  broker {settings.mqtt_url}\n"
+        )
+        runners = _runners(["api", "monitor", "scheduler"])
+        if simulate:
+            runners.append(_simulator(simulate))
+        asyncio.run(_run_all(settings, runners))
+    except SafewatchError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        if broker is not None:
+            broker.stop()
+
+
+async def _seed_demo(settings: Settings) -> None:
+    """Load the demo directory, accounts and whatever each room seeds (seed_demo hooks)."""
+    from api.security import hash_password
+    from domain.demo_data import demo_enterprises
+    from storage import seed, users
+    from storage.pool import make_pool
+
+    pool = make_pool(settings.database_url, max_size=2)
+    await pool.open(wait=True)
+    try:
+        async with pool.connection() as conn:
+            rows = demo_enterprises()
+            await seed.seed_enterprises(conn, rows)
+            for username, role, ent in (
+                ("duty", "duty", None),
+                ("supervisor", "supervisor", None),
+                ("inspector", "inspector", None),
+                ("enterprise", "enterprise", rows[0].credit_code),
+            ):
+                await users.upsert(
+                    conn,
+                    username=username,
+                    role=role,
+                    enterprise_id=ent,
+                    password_hash=hash_password(f"{username}-demo"),
+                )
+        for name in DEMO_SEEDERS:
+            module = importlib.import_module(name)
+            await module.seed_demo(pool, settings)
+    finally:
+        await pool.close()
+
+
+#: Modules with `async def seed_demo(pool, settings)` that add their rooms' demo data.
+DEMO_SEEDERS: tuple[str, ...] = ()
+
+
+def _simulator(count: int) -> Runner:
+    async def run(settings: Settings, stop: asyncio.Event) -> None:
+        try:
+            simulator = importlib.import_module("monitor.simulator")
+        except ModuleNotFoundError:
+            await stop.wait()
+            return
+        await simulator.run_simulator(settings, stop, enterprises=count)
+
+    return run
+
+
+def _register_rooms() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+            continue
+        module.register(app)
+
+
+_register_rooms()
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""APScheduler app and its jobs: draws, reminders, escalations, watchdogs, maintenance."""

@@ -1,0 +1,131 @@
+"""The scheduler process: one leader (advisory lock) runs APScheduler on a PostgreSQL store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import pkgutil
+from typing import Any
+
+import psycopg
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from psycopg.conninfo import conninfo_to_dict
+
+import scheduler as scheduler_pkg
+from config.settings import Settings
+from scheduler.context import JobContext, set_context
+from storage.pool import make_pool
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK_KEY = 0x5AFE_0002
+TRY_LOCK = "SELECT pg_try_advisory_lock(%(key)s)"
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The SQLAlchemy URL (psycopg 3 driver) for a libpq URL or DSN."""
+    params = conninfo_to_dict(database_url)
+    from sqlalchemy.engine import URL  # local: only the scheduler needs SQLAlchemy
+
+    query = {
+        k: str(v)
+        for k, v in params.items()
+        if k not in {"user", "password", "host", "port", "dbname"} and v is not None
+    }
+    return URL.create(
+        "postgresql+psycopg",
+        username=str(params.get("user") or "postgres"),
+        password=str(params["password"]) if params.get("password") else None,
+        host=str(params["host"]) if params.get("host") else None,
+        port=int(str(params["port"])) if params.get("port") else None,
+        database=str(params.get("dbname") or "postgres"),
+        query=query,
+    ).render_as_string(hide_password=False)
+
+
+def build_scheduler(settings: Settings) -> AsyncIOScheduler:
+    """An AsyncIOScheduler in the bureau's zone with the PostgreSQL job store and all jobs."""
+    sched = AsyncIOScheduler(
+        timezone=settings.tz,
+        jobstores={
+            "default": SQLAlchemyJobStore(
+                url=sqlalchemy_url(settings.database_url), tablename="apscheduler_jobs"
+            )
+        },
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
+    return sched
+
+
+def register_jobs(sched: Any) -> list[str]:
+    """Call register(sched) in every scheduler/jobs_*.py module; return their names."""
+    names = []
+    for info in sorted(pkgutil.iter_modules(scheduler_pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("jobs_"):
+            module = importlib.import_module(f"scheduler.{info.name}")
+            module.register(sched)
+            names.append(info.name)
+    return names
+
+
+async def hold_leadership(
+    url: str, stop: asyncio.Event, poll_s: float = 0.5
+) -> psycopg.AsyncConnection[Any] | None:
+    """Wait until this process holds the leader lock; return the connection that holds it."""
+    while not stop.is_set():
+        try:
+            conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            while not stop.is_set():
+                row = await (await conn.execute(TRY_LOCK, {"key": LEADER_LOCK_KEY})).fetchone()
+                if row and row[0]:
+                    return conn
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_s)
+            await conn.close()
+        except psycopg.OperationalError as exc:
+            log.warning("scheduler leader lock: database unavailable (%s); retrying", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 2)
+    return None
+
+
+async def run_scheduler(
+    settings: Settings, stop: asyncio.Event, *, ctx: JobContext | None = None
+) -> None:
+    """Run until `stop`: become leader, run the jobs; step down if the lock is lost."""
+    own_pool = ctx is None
+    if ctx is None:
+        pool = make_pool(settings.database_url, min_size=1, max_size=4)
+        await pool.open(wait=True, timeout=30)
+        ctx = JobContext(settings=settings, pool=pool)
+    set_context(ctx)
+    try:
+        while not stop.is_set():
+            lock_conn = await hold_leadership(settings.database_url, stop)
+            if lock_conn is None:
+                break
+            log.info("scheduler: this process is the leader")
+            sched = build_scheduler(settings)
+            await asyncio.to_thread(register_jobs, sched)
+            sched.start()
+            try:
+                while not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 5)
+                    try:
+                        await lock_conn.execute("SELECT 1")
+                    except psycopg.Error:
+                        log.error("scheduler: lost the leader connection; stepping down")
+                        break
+            finally:
+                sched.shutdown(wait=False)
+                with contextlib.suppress(psycopg.Error):
+                    await lock_conn.close()
+    finally:
+        set_context(None)
+        if own_pool:
+            await ctx.pool.close()
+        log.info("scheduler stopped")

@@ -1,0 +1,67 @@
+"""Maintenance of the time-series tables on both paths (TimescaleDB or native partitions)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from storage.pool import HAS_TIMESCALE
+
+log = logging.getLogger(__name__)
+
+ENSURE_PARTITIONS = "SELECT sw_ensure_partitions(%(back)s, %(ahead)s)"
+DROP_BEFORE = "SELECT sw_drop_partitions_before(%(parent)s, %(older_than)s)"
+REFRESH_NATIVE = "SELECT sw_refresh_telemetry_hourly(%(start)s, %(end)s)"
+REFRESH_TIMESCALE = "CALL refresh_continuous_aggregate('telemetry_hourly', %(start)s, %(end)s)"
+RETENTION_REMOVE = "SELECT remove_retention_policy(%(rel)s, if_exists => true)"
+RETENTION_ADD = "SELECT add_retention_policy(%(rel)s, %(keep)s::interval)"
+
+
+async def is_timescale(conn: AsyncConnection[Any]) -> bool:
+    """Whether this server runs TimescaleDB."""
+    row = await (await conn.execute(HAS_TIMESCALE)).fetchone()
+    return bool(row and row[0])
+
+
+async def ensure_partitions(conn: AsyncConnection[Any], *, months_ahead: int = 3) -> int:
+    """Create monthly partitions ahead (native path; a no-op on TimescaleDB)."""
+    row = await (
+        await conn.execute(ENSURE_PARTITIONS, {"back": 1, "ahead": months_ahead})
+    ).fetchone()
+    created = int(row[0]) if row else 0
+    if created:
+        log.info("created %d time-series partitions", created)
+    return created
+
+
+async def apply_retention(
+    conn: AsyncConnection[Any], *, now: datetime, telemetry_days: int, events_days: int
+) -> int:
+    """Enforce retention: TimescaleDB policies, or dropping whole expired native partitions."""
+    if await is_timescale(conn):
+        for rel, days in (("telemetry", telemetry_days), ("events", events_days)):
+            await conn.execute(RETENTION_REMOVE, {"rel": rel})
+            await conn.execute(RETENTION_ADD, {"rel": rel, "keep": f"{days} days"})
+        return 0
+    dropped = 0
+    for parent, days in (("telemetry", telemetry_days), ("events", events_days)):
+        row = await (
+            await conn.execute(
+                DROP_BEFORE, {"parent": parent, "older_than": now - timedelta(days=days)}
+            )
+        ).fetchone()
+        dropped += int(row[0]) if row else 0
+    return dropped
+
+
+async def refresh_rollup(conn: AsyncConnection[Any], *, start: datetime, end: datetime) -> None:
+    """Refresh the hourly telemetry rollup for [start, end) (needs autocommit on TimescaleDB)."""
+    start = start.replace(minute=0, second=0, microsecond=0)
+    if await is_timescale(conn):
+        await conn.set_autocommit(True)
+        await conn.execute(REFRESH_TIMESCALE, {"start": start, "end": end})
+        return
+    await conn.execute(REFRESH_NATIVE, {"start": start, "end": end})
