@@ -50,6 +50,10 @@ async def test_audit_log_is_append_only(pool: AsyncConnectionPool) -> None:
         "DELETE FROM audit_log",
         "TRUNCATE audit_log",
     ):
-        async with pool.connection() as conn, amapped_errors():
-            with pytest.raises(Immutable):
-                await conn.execute(statement)
+        with pytest.raises(Immutable):
+            await _execute(pool, statement)
+
+
+async def _execute(pool: AsyncConnectionPool, statement: str) -> None:
+    async with pool.connection() as conn, amapped_errors():
+        await conn.execute(statement.encode())
