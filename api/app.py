@@ -43,10 +43,16 @@ def discover_routers() -> list[tuple[str, Any, Lifespan | None]]:
 
 
 async def ensure_admin(pool: AsyncConnectionPool, settings: Settings) -> None:
-    """Create the `admin` account from SAFEWATCH_ADMIN_PASSWORD, or reset it when changed."""
+    """Create the `admin` account from SAFEWATCH_ADMIN_PASSWORD if it is missing.
+
+    An existing admin keeps its password (it may have been changed in the UI); only demo mode
+    resets it, so the printed demo login always works.
+    """
     async with pool.connection() as conn:
         user = await users.get_by_username(conn, username="admin")
-        if user is not None and verify_password(settings.admin_password, user.password_hash):
+        if user is not None and (
+            not settings.demo or verify_password(settings.admin_password, user.password_hash)
+        ):
             return
         await users.upsert(
             conn,
