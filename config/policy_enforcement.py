@@ -1,0 +1,95 @@
+"""Loading the checklist catalogue and the first-violation policy (YAML in the policy dir)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from domain.enforcement import ChecklistItem
+from domain.errors import ConfigurationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CatalogueItem(_Strict):
+    """One checklist item in the YAML file."""
+
+    code: str = Field(pattern=r"^[A-Z]{2}-[A-Z]+-\d{2}$")
+    title: str = Field(min_length=2)
+    legal_basis: str = Field(min_length=2)
+    penalty_basis: str | None = None
+    first_violation_eligible: bool
+
+
+class Catalogue(_Strict):
+    """checklist_catalogue.yaml."""
+
+    version: Literal[1]
+    items: list[CatalogueItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Catalogue:
+        codes = [i.code for i in self.items]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"duplicate item codes: {', '.join(dupes)}")
+        return self
+
+    def as_domain(self) -> dict[str, ChecklistItem]:
+        """The catalogue keyed by item code."""
+        return {
+            i.code: ChecklistItem(
+                i.code, i.title, i.legal_basis, i.penalty_basis, i.first_violation_eligible
+            )
+            for i in self.items
+        }
+
+
+class FirstViolation(_Strict):
+    """first_violation.yaml."""
+
+    version: Literal[1]
+    lookback_days: int = Field(ge=30, le=3 * 365)
+    max_rectify_days: int = Field(ge=1, le=180)
+    excluded: list[Literal["accident", "major_hazard", "illegal_production"]]
+
+    @model_validator(mode="after")
+    def _all_exclusions(self) -> FirstViolation:
+        missing = {"accident", "major_hazard", "illegal_production"} - set(self.excluded)
+        if missing:
+            raise ValueError(f"the policy may not drop the exclusions {sorted(missing)}")
+        return self
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml(path: Path, model: type[M]) -> M:
+    """Read and validate one policy file; ConfigurationError names the file and the problem."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return model.model_validate(data)
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"policy file {path} is missing") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"policy file {path} is not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"policy file {path}: {problems}") from exc
+
+
+def load_catalogue(policy_dir: Path) -> Catalogue:
+    """The checklist catalogue."""
+    return load_yaml(policy_dir / "checklist_catalogue.yaml", Catalogue)
+
+
+def load_first_violation(policy_dir: Path) -> FirstViolation:
+    """The first-violation policy."""
+    return load_yaml(policy_dir / "first_violation.yaml", FirstViolation)
