@@ -91,7 +91,7 @@ def decide(
     now: datetime,
     lookback_days: int,
 ) -> Decision:
-    """首违不罚: guidance for a first minor violation, never for accidents/major hazards/illegal work."""
+    """首违不罚: guidance for a first minor violation, except the excluded cases."""
     reasons: list[str] = []
     if draft.accident:
         reasons.append("an accident occurred (发生生产安全事故) — excluded from 首违不罚")
