@@ -1,0 +1,106 @@
+"""Live video sessions: states, purposes, the session record and its allowed transitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import NewType
+
+from domain.errors import RuleViolation, ValidationFailed
+
+VideoSessionId = NewType("VideoSessionId", str)
+
+
+class SessionState(StrEnum):
+    """Life of a session: requested → connecting → live → ended, or failed from any open state."""
+
+    REQUESTED = "requested"
+    CONNECTING = "connecting"
+    LIVE = "live"
+    ENDED = "ended"
+    FAILED = "failed"
+
+
+OPEN_STATES = frozenset({SessionState.REQUESTED, SessionState.CONNECTING, SessionState.LIVE})
+
+_ALLOWED: dict[SessionState, frozenset[SessionState]] = {
+    SessionState.REQUESTED: frozenset(
+        {SessionState.CONNECTING, SessionState.ENDED, SessionState.FAILED}
+    ),
+    SessionState.CONNECTING: frozenset(
+        {SessionState.LIVE, SessionState.ENDED, SessionState.FAILED}
+    ),
+    SessionState.LIVE: frozenset({SessionState.ENDED, SessionState.FAILED}),
+    SessionState.ENDED: frozenset(),
+    SessionState.FAILED: frozenset(),
+}
+
+
+class Purpose(StrEnum):
+    """Why the video was asked for (seed measure 15: remote guidance of high-risk operations)."""
+
+    GUIDANCE = "guidance"
+    RESTART_VERIFICATION = "restart_verification"
+    SHUTDOWN = "shutdown"
+    MAINTENANCE = "maintenance"
+    SPECIAL_OPERATION = "special_operation"
+    TRIAL_PRODUCTION = "trial_production"
+    ALARM = "alarm"
+    INSPECTION = "inspection"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLinks:
+    """Optional records the session is evidence for (ids owned by other rooms, kept as text)."""
+
+    alarm_id: str | None = None
+    restart_request_id: str | None = None
+    inspection_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSession:
+    """One stored video session."""
+
+    id: VideoSessionId
+    enterprise_id: str
+    requested_by: str
+    purpose: Purpose
+    note: str
+    links: SessionLinks
+    state: SessionState
+    failure_reason: str | None
+    end_reason: str | None
+    requested_at: datetime
+    connecting_at: datetime | None
+    live_at: datetime | None
+    ended_at: datetime | None
+    recording_path: str | None
+    recording_bytes: int | None
+    recording_duration_s: float | None
+    recording_sha256: str | None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the session can still carry video."""
+        return self.state in OPEN_STATES
+
+
+def check_transition(current: SessionState, target: SessionState) -> None:
+    """Raise RuleViolation unless `current` may move to `target`."""
+    if target not in _ALLOWED[current]:
+        raise RuleViolation(f"video session cannot go from {current.value} to {target.value}")
+
+
+def parse_purpose(value: str) -> Purpose:
+    """Return the Purpose for `value` or raise ValidationFailed listing the known ones."""
+    try:
+        return Purpose(value)
+    except ValueError:
+        known = ", ".join(p.value for p in Purpose)
+        raise ValidationFailed(
+            f"unknown video purpose {value!r}; use one of: {known}",
+            details={"field": "purpose"},
+        ) from None

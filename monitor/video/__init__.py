@@ -1,0 +1,1 @@
+"""Live video: site agent, session manager, MQTT signalling, cheap recording and snapshots."""

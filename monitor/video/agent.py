@@ -1,0 +1,245 @@
+"""The site agent: answers video requests with a camera (or a test pattern) and hears talkback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.contrib.media import MediaPlayer, MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
+
+from domain.credit_code import credit_code_problem
+from domain.errors import ValidationFailed
+from monitor.video.ice import IceServer, rtc_configuration
+from monitor.video.manager import SDP_ERRORS
+from monitor.video.pattern import PatternTrack
+from monitor.video.sdp import validate_sdp
+from monitor.video.signalling import (
+    HangupMsg,
+    RequestMsg,
+    SdpMsg,
+    Signaller,
+    parse_payload,
+    parse_topic,
+    video_topic,
+)
+from monitor.video.talkback import TalkbackSink
+
+log = logging.getLogger(__name__)
+
+_PATTERN = re.compile(r"^pattern(?::(\d+)x(\d+)(?:@(\d+))?)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    """What one site agent serves and how."""
+
+    enterprise: str
+    camera: str = "pattern"
+    topic_prefix: str = "safewatch/v1"
+    ice_servers: tuple[IceServer, ...] = ()
+    talkback: str = "discard"
+    answer_timeout_s: float = 20.0
+    max_sessions: int = 2
+
+
+def check_camera(camera: str) -> str:
+    """Return `camera` if it names a usable source kind; ValidationFailed otherwise."""
+    if _PATTERN.match(camera) or camera.startswith(("rtsp://", "rtsps://", "/dev/video")):
+        return camera
+    if Path(camera).is_file():
+        return camera
+    raise ValidationFailed(
+        f"camera {camera!r} is not 'pattern[:WxH@FPS]', an rtsp:// URL, a /dev/video* device "
+        "or an existing video file"
+    )
+
+
+def open_camera(camera: str) -> tuple[MediaStreamTrack, MediaPlayer | None]:
+    """Open the video source named by `camera` (see `check_camera`)."""
+    match = _PATTERN.match(camera)
+    if match:
+        width, height, fps = (int(g) if g else None for g in match.groups())
+        return PatternTrack(width or 640, height or 480, fps or 15), None
+    if camera.startswith(("rtsp://", "rtsps://")):
+        player = MediaPlayer(camera, options={"rtsp_transport": "tcp"})
+    elif camera.startswith("/dev/video"):
+        player = MediaPlayer(
+            camera, format="v4l2", options={"video_size": "640x480", "framerate": "15"}
+        )
+    else:
+        player = MediaPlayer(camera, loop=True)
+    if player.video is None:
+        raise ValidationFailed(f"camera {camera!r} has no video stream")
+    return player.video, player
+
+
+def _vp8_preferences() -> list[Any]:
+    caps = RTCRtpSender.getCapabilities("video")
+    keep = ("video/VP8", "video/rtx")
+    return [c for c in caps.codecs if c.mimeType in keep] if caps else []
+
+
+@dataclass(eq=False)
+class AgentSession:
+    """One server session this site is sending video to."""
+
+    id: str
+    pc: RTCPeerConnection
+    talkback: TalkbackSink
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    answered: bool = False
+
+
+class SiteAgent:
+    """Signalling logic of a site; the MQTT link (or a test bus) feeds `handle_message`."""
+
+    def __init__(self, config: AgentConfig, signaller: Signaller) -> None:
+        """Serve `config.enterprise` and publish through `signaller`."""
+        problem = credit_code_problem(config.enterprise)
+        if problem is not None:
+            raise ValidationFailed(f"--enterprise refused: {problem}")
+        check_camera(config.camera)
+        self.config = config
+        self._signaller = signaller
+        self.sessions: dict[str, AgentSession] = {}
+        self.finished: list[AgentSession] = []
+        self._relay = MediaRelay()
+        self._source: MediaStreamTrack | None = None
+        self._player: MediaPlayer | None = None
+
+    def _topic(self, kind: Any) -> str:
+        return video_topic(self.config.topic_prefix, self.config.enterprise, kind)
+
+    async def handle_message(self, topic: str, payload: bytes) -> None:
+        """Route an inbound request, answer or hangup; bad ones are logged and skipped."""
+        try:
+            parsed = parse_topic(self.config.topic_prefix, topic)
+            if parsed.enterprise != self.config.enterprise:
+                return
+            if parsed.kind == "request":
+                await self._on_request(parse_payload(RequestMsg, payload))
+            elif parsed.kind == "answer":
+                await self._on_answer(parse_payload(SdpMsg, payload))
+            elif parsed.kind == "hangup":
+                msg = parse_payload(HangupMsg, payload)
+                if msg.by != "site":
+                    await self.close(msg.session_id, reason=None)
+        except ValidationFailed as exc:
+            log.warning("agent ignored a message on %s: %s", topic[:120], exc.message[:200])
+
+    async def _on_request(self, msg: RequestMsg) -> None:
+        if msg.session_id in self.sessions:
+            return  # redelivered request
+        if len(self.sessions) >= self.config.max_sessions:
+            await self._hangup(msg.session_id, "the site agent is busy with other sessions")
+            return
+        label = f"agent {msg.session_id[:8]}"
+        log.info("[%s] video requested by %s (%s)", label, msg.requested_by, msg.purpose)
+        try:
+            source = self._acquire_source()
+        except (ValidationFailed, OSError, ValueError) as exc:
+            reason = exc.message if isinstance(exc, ValidationFailed) else str(exc)
+            await self._hangup(msg.session_id, f"camera unavailable: {reason}")
+            return
+        pc = RTCPeerConnection(configuration=rtc_configuration(self.config.ice_servers))
+        session = AgentSession(msg.session_id, pc, TalkbackSink(self.config.talkback, label=label))
+        self.sessions[msg.session_id] = session
+        video = pc.addTransceiver(self._relay.subscribe(source, buffered=False), "sendonly")
+        video.setCodecPreferences(_vp8_preferences())
+        pc.addTransceiver("audio", direction="recvonly")
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio":
+                session.talkback.start(track)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            log.info("[%s] connection %s", label, pc.connectionState)
+            if pc.connectionState == "failed":
+                await self.close(session.id, reason="the connection to the server failed")
+
+        await pc.setLocalDescription(await pc.createOffer())
+        await self._signaller.publish(
+            self._topic("offer"),
+            {"session_id": session.id, "type": "offer", "sdp": pc.localDescription.sdp},
+        )
+        session.tasks.add(asyncio.create_task(self._answer_timer(session)))
+
+    async def _answer_timer(self, session: AgentSession) -> None:
+        await asyncio.sleep(self.config.answer_timeout_s)
+        if not session.answered and session.id in self.sessions:
+            await self.close(session.id, reason="the server did not answer the offer")
+
+    async def _on_answer(self, msg: SdpMsg) -> None:
+        session = self.sessions.get(msg.session_id)
+        if session is None or session.answered or msg.type != "answer":
+            return
+        try:
+            validate_sdp(msg.sdp, kind="answer")
+            await session.pc.setRemoteDescription(RTCSessionDescription(msg.sdp, "answer"))
+        except ValidationFailed as exc:
+            await self.close(session.id, reason=exc.message)
+            return
+        except SDP_ERRORS as exc:
+            await self.close(session.id, reason=f"the server's answer cannot be used: {exc}")
+            return
+        session.answered = True
+
+    async def close(self, session_id: str, *, reason: str | None) -> None:
+        """End a session; with a `reason` the server is told (a server hangup has none)."""
+        session = self.sessions.pop(session_id, None)
+        if session is None:
+            return
+        for task in session.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        await session.pc.close()
+        await session.talkback.stop()
+        self.finished.append(session)
+        if reason is not None:
+            await self._hangup(session_id, reason)
+        if not self.sessions:
+            self._release_source()
+        log.info("[agent %s] closed (%s)", session_id[:8], reason or "server hung up")
+
+    async def close_all(self, reason: str) -> None:
+        """End every session (agent shutting down)."""
+        for session_id in list(self.sessions):
+            await self.close(session_id, reason=reason)
+
+    async def _hangup(self, session_id: str, reason: str) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._signaller.publish(
+                self._topic("hangup"), {"session_id": session_id, "reason": reason, "by": "site"}
+            )
+
+    def _acquire_source(self) -> MediaStreamTrack:
+        if self._source is None or self._source.readyState != "live":
+            self._source, self._player = open_camera(self.config.camera)
+        return self._source
+
+    def _release_source(self) -> None:
+        if self._source is not None:
+            self._source.stop()
+        self._source = self._player = None
+
+
+def make_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An operation event ready to publish: event_id and ts filled in when missing."""
+    if not isinstance(event.get("type"), str) or not event["type"]:
+        raise ValidationFailed("an operation event needs a 'type' (e.g. shutdown, resume_request)")
+    out = dict(event)
+    out.setdefault("event_id", uuid.uuid4().hex)
+    out.setdefault("ts", datetime.now(UTC).astimezone().isoformat(timespec="milliseconds"))
+    return out

@@ -1,0 +1,421 @@
+"""The session manager: asks sites for video over MQTT, relays, records, snapshots, times out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
+
+from domain.clock import BUREAU_TZ, Clock, utcnow
+from domain.credit_code import credit_code_problem
+from domain.errors import NotFound, RuleViolation, ValidationFailed
+from domain.video import Purpose, SessionLinks, SessionState, VideoSession, VideoSessionId
+from monitor.video.ice import IceServer, rtc_configuration
+from monitor.video.recorder import PacketRecorder, encode_jpeg
+from monitor.video.sdp import validate_sdp
+from monitor.video.session import DEFAULT_LIMITS, LiveSession, VideoLimits, overdue
+from monitor.video.signalling import (
+    HangupMsg,
+    SdpMsg,
+    Signaller,
+    parse_payload,
+    parse_topic,
+    video_topic,
+)
+from monitor.video.store import NewSession, RecordingInfo, VideoStore
+
+log = logging.getLogger(__name__)
+
+#: What aiortc raises on a description it cannot use.
+SDP_ERRORS = (ValueError, InvalidAccessError, InvalidStateError, OperationError, InternalError)
+Listener = Callable[[VideoSession], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerAnswer:
+    """The answer to a viewer's offer and the id to leave with."""
+
+    viewer_id: str
+    sdp: str
+
+
+class VideoSessionManager:
+    """Owns every open session of this process; one instance per API process."""
+
+    def __init__(
+        self,
+        *,
+        store: VideoStore,
+        signaller: Signaller,
+        topic_prefix: str,
+        recordings_dir: Path,
+        ice_servers: Sequence[IceServer] = (),
+        limits: VideoLimits = DEFAULT_LIMITS,
+        record: bool = True,
+        clock: Clock = utcnow,
+        tz: ZoneInfo = BUREAU_TZ,
+    ) -> None:
+        """Wire the manager; call `start()` before use and `shutdown()` at the end."""
+        self._store = store
+        self._signaller = signaller
+        self._prefix = topic_prefix
+        self.recordings_dir = recordings_dir.resolve()
+        self._ice = list(ice_servers)
+        self.limits = limits
+        self._record = record
+        self._clock = clock
+        self._tz = tz
+        self._sessions: dict[VideoSessionId, LiveSession] = {}
+        self._listeners: list[Listener] = []
+        self._watchdog: asyncio.Task[None] | None = None
+        self._finishing: set[asyncio.Task[VideoSession]] = set()
+        self._closed = False
+
+    @property
+    def ice_servers(self) -> list[IceServer]:
+        """The configured ICE servers (also handed to browsers)."""
+        return list(self._ice)
+
+    def live(self, session_id: str) -> LiveSession | None:
+        """The in-memory state of an open session."""
+        return self._sessions.get(VideoSessionId(session_id))
+
+    def open_sessions(self) -> list[LiveSession]:
+        """Every open session."""
+        return list(self._sessions.values())
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(session)` after every state change (e.g. the WebSocket push)."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        """Fail sessions a previous process left open and start the timeout watchdog."""
+        stale = await self._store.fail_open(
+            "the server restarted during the session", at=self._clock()
+        )
+        if stale:
+            log.warning("marked %d video session(s) left open by a previous process failed", stale)
+        self._watchdog = asyncio.create_task(self._watch(), name="video-watchdog")
+
+    async def shutdown(self) -> None:
+        """End every session (the sites are told) and stop the watchdog."""
+        self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)
+        for live in list(self._sessions.values()):
+            with contextlib.suppress(Exception):
+                await self._finish(
+                    live, SessionState.ENDED, "the server shut down", notify_site=True
+                )
+
+    async def request(
+        self,
+        *,
+        enterprise: str,
+        requested_by: str,
+        purpose: Purpose,
+        note: str = "",
+        links: SessionLinks | None = None,
+    ) -> VideoSession:
+        """Store a session and ask the site for video; its state then moves on by itself."""
+        problem = credit_code_problem(enterprise)
+        if problem is not None:
+            raise ValidationFailed(
+                f"enterprise id refused: {problem}", details={"field": "enterprise"}
+            )
+        if self._closed:
+            raise RuleViolation("the video service is shutting down")
+        if len(self._sessions) >= self.limits.max_sessions:
+            raise RuleViolation(
+                f"{len(self._sessions)} video sessions are open and the limit is "
+                f"{self.limits.max_sessions}; hang one up first",
+                details={"limit": self.limits.max_sessions},
+            )
+        sid = VideoSessionId(uuid.uuid4().hex)
+        live = LiveSession(sid, enterprise, SessionState.REQUESTED, f"video {sid[:8]} {enterprise}")
+        self._sessions[sid] = live  # reserve the slot before any await
+        now = self._clock()
+        try:
+            row = await self._store.create(
+                NewSession(
+                    sid, enterprise, requested_by, purpose, note, links or SessionLinks(), now
+                )
+            )
+        except BaseException:
+            self._sessions.pop(sid, None)
+            raise
+        log.info("[%s] requested by %s for %s", live.label, requested_by, purpose.value)
+        self._notify(row)
+        payload = {
+            "session_id": sid,
+            "ts": now.isoformat(),
+            "requested_by": requested_by,
+            "purpose": purpose.value,
+        }
+        try:
+            await self._signaller.publish(video_topic(self._prefix, enterprise, "request"), payload)
+        except (ConnectionError, OSError) as exc:
+            return await self._finish(
+                live, SessionState.FAILED, f"cannot reach the MQTT broker: {exc}", notify_site=False
+            )
+        return row
+
+    async def handle_message(self, topic: str, payload: bytes) -> None:
+        """Inbound signalling from sites (offer, hangup); bad messages are logged and refused."""
+        try:
+            parsed = parse_topic(self._prefix, topic)
+            if parsed.kind == "offer":
+                await self._on_offer(parsed.enterprise, parse_payload(SdpMsg, payload))
+            elif parsed.kind == "hangup":
+                await self._on_site_hangup(parsed.enterprise, parse_payload(HangupMsg, payload))
+        except ValidationFailed as exc:
+            log.warning("refused video message on %s: %s", topic[:120], exc.message[:200])
+
+    async def add_viewer(self, session_id: str, offer_sdp: str) -> ViewerAnswer:
+        """Answer a viewer's SDP offer with the site's relayed video (waits briefly for it)."""
+        validate_sdp(offer_sdp, kind="offer")
+        live = self._require_open(session_id)
+        if len(live.viewers) >= self.limits.max_viewers:
+            raise RuleViolation(f"this session already has {len(live.viewers)} viewers (limit)")
+        try:
+            async with asyncio.timeout(self.limits.answer_timeout_s):
+                await live.first_frame.wait()
+        except TimeoutError:
+            raise RuleViolation("the site is not sending video yet; try again shortly") from None
+        if live.closing or live.site_track is None:
+            raise RuleViolation("the session ended before the viewer could join")
+        viewer_id = uuid.uuid4().hex[:12]
+        try:
+            viewer, answer = await live.add_viewer(
+                viewer_id, offer_sdp, rtc_configuration(self._ice)
+            )
+        except SDP_ERRORS as exc:
+            raise ValidationFailed(
+                f"SDP offer cannot be used: {exc}", details={"field": "sdp"}
+            ) from None
+
+        @viewer.pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if viewer.pc.connectionState in ("failed", "closed"):
+                await live.drop_viewer(viewer_id)
+
+        log.info("[%s] viewer %s joined (%d watching)", live.label, viewer_id, len(live.viewers))
+        return ViewerAnswer(viewer_id, answer)
+
+    async def drop_viewer(self, session_id: str, viewer_id: str) -> None:
+        """A viewer leaves; the session stays up for the others."""
+        live = self._require_open(session_id)
+        if viewer_id not in live.viewers:
+            raise NotFound(f"viewer {viewer_id} is not in video session {session_id}")
+        await live.drop_viewer(viewer_id)
+
+    async def snapshot(self, session_id: str) -> bytes:
+        """JPEG of the newest frame of an open session."""
+        live = self._require_open(session_id)
+        frame = live.latest_frame
+        if frame is None:
+            raise NotFound("no video frame has arrived from the site yet")
+        return await asyncio.to_thread(encode_jpeg, frame)
+
+    async def hangup(self, session_id: str, *, reason: str) -> VideoSession:
+        """End a session (idempotent: an ended session is returned as it is)."""
+        live = self._sessions.get(VideoSessionId(session_id))
+        if live is None:
+            row = await self._store.get(VideoSessionId(session_id))
+            if row is None:
+                raise NotFound(f"video session {session_id} does not exist")
+            return row
+        return await self._finish(live, SessionState.ENDED, reason, notify_site=True)
+
+    def recording_file(self, relative: str) -> Path:
+        """Absolute path of a stored recording path; refuses anything outside the recordings dir."""
+        path = (self.recordings_dir / relative).resolve()
+        if not path.is_relative_to(self.recordings_dir):
+            raise NotFound("recording not found")
+        return path
+
+    # internals
+
+    def _require_open(self, session_id: str) -> LiveSession:
+        live = self._sessions.get(VideoSessionId(session_id))
+        if live is None or live.closing:
+            raise NotFound(f"video session {session_id} is not open")
+        return live
+
+    async def _on_offer(self, enterprise: str, msg: SdpMsg) -> None:
+        live = self._sessions.get(VideoSessionId(msg.session_id))
+        if live is None or live.enterprise != enterprise or msg.type != "offer":
+            await self._reject(
+                enterprise,
+                msg.session_id,
+                "unknown_session",
+                "no open video session with this id for this enterprise",
+            )
+            return
+        async with live.lock:
+            if live.state is not SessionState.REQUESTED or live.closing:
+                log.info("[%s] ignored a repeated offer", live.label)
+                return
+            try:
+                validate_sdp(msg.sdp, kind="offer")
+            except ValidationFailed as exc:
+                await self._reject(enterprise, msg.session_id, exc.code, exc.message)
+                await self._finish(
+                    live,
+                    SessionState.FAILED,
+                    f"the site sent an unusable offer: {exc.message}",
+                    notify_site=True,
+                )
+                return
+            await self._set_state(live, SessionState.CONNECTING)
+            live.connecting_mono = time.monotonic()
+            recorder = (
+                PacketRecorder(self.recordings_dir / self._recording_name(live), label=live.label)
+                if self._record
+                else None
+            )
+            try:
+                answer = await live.open_site(msg.sdp, rtc_configuration(self._ice), recorder)
+            except SDP_ERRORS as exc:
+                await self._finish(
+                    live,
+                    SessionState.FAILED,
+                    f"the site's offer cannot be used: {exc}",
+                    notify_site=True,
+                )
+                return
+            if live.closing:
+                return
+            pc = live.site_pc
+            assert pc is not None
+
+            @pc.on("connectionstatechange")
+            async def on_state() -> None:
+                if pc.connectionState == "failed" and not live.closing:
+                    await self._finish(
+                        live,
+                        SessionState.FAILED,
+                        "the connection to the site failed (ICE/DTLS)",
+                        notify_site=True,
+                    )
+
+            live.spawn(self._await_live(live))
+            await self._signaller.publish(
+                video_topic(self._prefix, enterprise, "answer"),
+                {"session_id": live.id, "type": "answer", "sdp": answer},
+            )
+            log.info("[%s] answered the site's offer", live.label)
+
+    async def _await_live(self, live: LiveSession) -> None:
+        await live.first_frame.wait()
+        if live.closing:
+            return
+        live.live_mono = time.monotonic()
+        if not live.viewers:
+            live.idle_since = live.live_mono
+        await self._set_state(live, SessionState.LIVE)
+        log.info(
+            "[%s] live %.2f s after the request", live.label, live.live_mono - live.requested_mono
+        )
+
+    async def _on_site_hangup(self, enterprise: str, msg: HangupMsg) -> None:
+        if msg.by == "server":
+            return  # our own hangup echoed back on the shared topic
+        live = self._sessions.get(VideoSessionId(msg.session_id))
+        if live is None or live.enterprise != enterprise:
+            return
+        why = msg.reason or "no reason given"
+        if live.state is SessionState.LIVE:
+            await self._finish(
+                live, SessionState.ENDED, f"the site hung up: {why}", notify_site=False
+            )
+        else:
+            await self._finish(
+                live, SessionState.FAILED, f"the site declined: {why}", notify_site=False
+            )
+
+    async def _finish(
+        self, live: LiveSession, state: SessionState, reason: str, *, notify_site: bool
+    ) -> VideoSession:
+        """Release everything a session holds, store its outcome, tell the site (once)."""
+        if live.closing:
+            await live.done.wait()
+            row = await self._store.get(live.id)
+            assert row is not None
+            return row
+        live.closing = True
+        log.info("[%s] %s: %s", live.label, state.value, reason)
+        try:
+            await live.close_media()
+            if live.recorder is not None:
+                result = await asyncio.to_thread(live.recorder.stop)
+                if result.frames:
+                    rel = result.path.relative_to(self.recordings_dir).as_posix()
+                    await self._store.set_recording(
+                        live.id,
+                        RecordingInfo(rel, result.size_bytes, result.duration_s, result.sha256),
+                    )
+                else:
+                    result.path.unlink(missing_ok=True)
+            row = await self._store.set_state(live.id, state, at=self._clock(), reason=reason)
+            live.state = state
+        finally:
+            self._sessions.pop(live.id, None)
+            live.done.set()
+        if notify_site:
+            try:
+                await self._signaller.publish(
+                    video_topic(self._prefix, live.enterprise, "hangup"),
+                    {"session_id": live.id, "reason": reason, "by": "server"},
+                )
+            except (ConnectionError, OSError) as exc:
+                log.warning("[%s] could not tell the site to hang up: %s", live.label, exc)
+        self._notify(row)
+        return row
+
+    async def _set_state(self, live: LiveSession, state: SessionState) -> None:
+        row = await self._store.set_state(live.id, state, at=self._clock())
+        live.state = state
+        self._notify(row)
+
+    async def _reject(self, enterprise: str, ref: str | None, code: str, reason: str) -> None:
+        topic = f"{self._prefix}/ent/{enterprise}/reject"
+        body: dict[str, Any] = {"ref": ref, "topic": "video", "code": code, "reason": reason[:500]}
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._signaller.publish(topic, body)
+
+    def _recording_name(self, live: LiveSession) -> str:
+        day = self._clock().astimezone(self._tz)
+        return f"{day:%Y/%m/%d}/{live.enterprise}-{live.id}.webm"
+
+    def _notify(self, row: VideoSession) -> None:
+        for listener in self._listeners:
+            try:
+                listener(row)
+            except Exception:
+                log.exception("video session listener failed")
+
+    async def _watch(self) -> None:
+        tick = max(0.05, min(1.0, self.limits.answer_timeout_s / 10))
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for live in list(self._sessions.values()):
+                verdict = None if live.closing else overdue(live, self.limits, now)
+                if verdict is not None:
+                    task = asyncio.create_task(self._finish(live, *verdict, notify_site=True))
+                    self._finishing.add(task)
+                    task.add_done_callback(self._finishing.discard)

@@ -1,0 +1,215 @@
+"""One running session in memory: the site's peer connection, its relay, recorder and viewers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from domain.video import SessionState, VideoSessionId
+from monitor.video.recorder import PacketRecorder, tap_encoded_frames
+from monitor.video.talkback import TalkbackTrack
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoLimits:
+    """Capacity and timeouts (settings.video_*)."""
+
+    max_sessions: int = 4
+    max_viewers: int = 8
+    answer_timeout_s: float = 20.0
+    idle_timeout_s: float = 600.0
+    media_timeout_s: float = 15.0
+
+
+DEFAULT_LIMITS = VideoLimits()
+
+
+def vp8_only() -> list[Any]:
+    """Codec preference list holding VP8 alone (the recorder muxes VP8 without re-encoding)."""
+    caps = RTCRtpReceiver.getCapabilities("video")
+    return [c for c in caps.codecs if c.mimeType == "video/VP8"] if caps else []
+
+
+@dataclass(eq=False)
+class Viewer:
+    """One browser (or probe) watching the session."""
+
+    id: str
+    pc: RTCPeerConnection
+    video: MediaStreamTrack
+    microphone: MediaStreamTrack | None = None
+
+
+@dataclass(eq=False)
+class LiveSession:
+    """Mutable state of a session this process runs; `label` prefixes every log line."""
+
+    id: VideoSessionId
+    enterprise: str
+    state: SessionState
+    label: str
+    requested_mono: float = field(default_factory=time.monotonic)
+    connecting_mono: float | None = None
+    live_mono: float | None = None
+    idle_since: float | None = None
+    last_frame_mono: float | None = None
+    frames: int = 0
+    site_pc: RTCPeerConnection | None = None
+    site_track: MediaStreamTrack | None = None
+    relay: MediaRelay = field(default_factory=MediaRelay)
+    talkback: TalkbackTrack | None = None
+    recorder: PacketRecorder | None = None
+    latest_frame: av.VideoFrame | None = None
+    viewers: dict[str, Viewer] = field(default_factory=dict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    first_frame: asyncio.Event = field(default_factory=asyncio.Event)
+    closing: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def spawn(self, coro: Any) -> None:
+        """Run `coro` as a task owned by this session (cancelled when it closes)."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def open_site(
+        self, offer_sdp: str, config: RTCConfiguration, recorder: PacketRecorder | None
+    ) -> str:
+        """Answer the site's offer: receive VP8 video, send talkback audio; return the answer."""
+        pc = RTCPeerConnection(configuration=config)
+        self.site_pc = pc
+        video = pc.addTransceiver("video", direction="recvonly")
+        video.setCodecPreferences(vp8_only())
+        self.talkback = TalkbackTrack(label=self.label)
+        pc.addTransceiver(self.talkback, direction="sendonly")
+        if recorder is not None and tap_encoded_frames(video.receiver, recorder.feed):
+            self.recorder = recorder
+            recorder.start()
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video" and self.site_track is None:
+                log.info("[%s] site video track arrived", self.label)
+                self.site_track = track
+                self.spawn(self._pump(self.relay.subscribe(track, buffered=False)))
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return str(pc.localDescription.sdp)
+
+    async def _pump(self, frames: MediaStreamTrack) -> None:
+        """Keep the newest decoded frame (snapshots) and note when video flows."""
+        try:
+            while True:
+                frame = await frames.recv()
+                assert isinstance(frame, av.VideoFrame)
+                self.latest_frame = frame
+                self.frames += 1
+                self.last_frame_mono = time.monotonic()
+                if not self.first_frame.is_set():
+                    self.first_frame.set()
+        except MediaStreamError:
+            log.info("[%s] site video ended after %d frames", self.label, self.frames)
+
+    async def add_viewer(
+        self, viewer_id: str, offer_sdp: str, config: RTCConfiguration
+    ) -> tuple[Viewer, str]:
+        """Answer a viewer's offer with the relayed site video; its microphone feeds talkback."""
+        if self.site_track is None:
+            raise RuntimeError("no site video yet")
+        pc = RTCPeerConnection(configuration=config)
+        viewer = Viewer(viewer_id, pc, self.relay.subscribe(self.site_track, buffered=False))
+        self.viewers[viewer_id] = viewer
+        self.idle_since = None
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and self.talkback is not None:
+                viewer.microphone = track
+                self.talkback.attach(track)
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            pc.addTrack(viewer.video)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except BaseException:
+            await self.drop_viewer(viewer_id)
+            raise
+        return viewer, str(pc.localDescription.sdp)
+
+    async def drop_viewer(self, viewer_id: str) -> None:
+        """Close one viewer's connection and stop its tracks."""
+        viewer = self.viewers.pop(viewer_id, None)
+        if viewer is None:
+            return
+        if viewer.microphone is not None and self.talkback is not None:
+            self.talkback.detach(viewer.microphone)
+        viewer.video.stop()
+        await viewer.pc.close()
+        if not self.viewers:
+            self.idle_since = time.monotonic()
+        log.info("[%s] viewer %s left (%d remain)", self.label, viewer_id, len(self.viewers))
+
+    async def close_media(self) -> None:
+        """Close every viewer, the site connection and the talkback track (idempotent)."""
+        for viewer_id in list(self.viewers):
+            await self.drop_viewer(viewer_id)
+        if self.talkback is not None:
+            self.talkback.stop()
+        if self.site_pc is not None:
+            await self.site_pc.close()
+        if self.site_track is not None:
+            self.site_track.stop()
+        current = asyncio.current_task()
+        pending = [t for t in self.tasks if t is not current]
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def overdue(live: LiveSession, lim: VideoLimits, now: float) -> tuple[SessionState, str] | None:
+    """The (state, reason) a session must end with now, or None while it is within its limits."""
+    if live.state is SessionState.REQUESTED and now - live.requested_mono > lim.answer_timeout_s:
+        return SessionState.FAILED, (
+            f"the site did not answer within {lim.answer_timeout_s:g} s "
+            "(site agent offline or not running)"
+        )
+    if (
+        live.state is SessionState.CONNECTING
+        and live.connecting_mono is not None
+        and now - live.connecting_mono > lim.answer_timeout_s
+    ):
+        return SessionState.FAILED, (
+            f"no video from the site within {lim.answer_timeout_s:g} s of its offer "
+            "(network or NAT in the way? configure TURN, see docs/video.md)"
+        )
+    if (
+        live.state is SessionState.LIVE
+        and live.last_frame_mono is not None
+        and now - live.last_frame_mono > lim.media_timeout_s
+    ):
+        return (
+            SessionState.FAILED,
+            f"the site stopped sending video for {lim.media_timeout_s:g} s",
+        )
+    if (
+        live.state is SessionState.LIVE
+        and live.idle_since is not None
+        and now - live.idle_since > lim.idle_timeout_s
+    ):
+        return SessionState.ENDED, f"idle: nobody watched for {lim.idle_timeout_s:g} s"
+    return None

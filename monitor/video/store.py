@@ -1,0 +1,154 @@
+"""Where sessions are kept: the `VideoStore` port and an in-memory store for tests and tools."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.errors import NotFound
+from domain.video import (
+    OPEN_STATES,
+    Purpose,
+    SessionLinks,
+    SessionState,
+    VideoSession,
+    VideoSessionId,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """What a request stores before the site is asked."""
+
+    id: VideoSessionId
+    enterprise_id: str
+    requested_by: str
+    purpose: Purpose
+    note: str
+    links: SessionLinks
+    requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingInfo:
+    """Where a finished recording is and what it holds."""
+
+    path: str
+    size_bytes: int
+    duration_s: float
+    sha256: str | None
+
+
+class VideoStore(Protocol):
+    """Persistence the session manager needs (PostgreSQL: storage/video.py)."""
+
+    async def create(self, new: NewSession) -> VideoSession:
+        """Store a requested session; NotFound if the enterprise is not in the directory."""
+        ...
+
+    async def set_state(
+        self,
+        session_id: VideoSessionId,
+        state: SessionState,
+        *,
+        at: datetime,
+        reason: str | None = None,
+    ) -> VideoSession:
+        """Move a session to `state` at `at`; `reason` is the failure or end reason."""
+        ...
+
+    async def set_recording(self, session_id: VideoSessionId, info: RecordingInfo) -> None:
+        """Attach the finished recording to a session."""
+        ...
+
+    async def get(self, session_id: VideoSessionId) -> VideoSession | None:
+        """One session, or None."""
+        ...
+
+    async def fail_open(self, reason: str, *, at: datetime) -> int:
+        """Mark every session still open (left by a previous process) failed; return how many."""
+        ...
+
+
+class MemoryVideoStore:
+    """A VideoStore in a dict; `enterprises` limits which sites exist (None: any)."""
+
+    def __init__(self, enterprises: set[str] | None = None) -> None:
+        """Start empty."""
+        self.rows: dict[VideoSessionId, VideoSession] = {}
+        self._enterprises = enterprises
+
+    async def create(self, new: NewSession) -> VideoSession:
+        """Store a requested session."""
+        if self._enterprises is not None and new.enterprise_id not in self._enterprises:
+            raise NotFound(f"enterprise {new.enterprise_id} is not in the directory")
+        row = VideoSession(
+            id=new.id,
+            enterprise_id=new.enterprise_id,
+            requested_by=new.requested_by,
+            purpose=new.purpose,
+            note=new.note,
+            links=new.links,
+            state=SessionState.REQUESTED,
+            failure_reason=None,
+            end_reason=None,
+            requested_at=new.requested_at,
+            connecting_at=None,
+            live_at=None,
+            ended_at=None,
+            recording_path=None,
+            recording_bytes=None,
+            recording_duration_s=None,
+            recording_sha256=None,
+        )
+        self.rows[new.id] = row
+        return row
+
+    async def set_state(
+        self,
+        session_id: VideoSessionId,
+        state: SessionState,
+        *,
+        at: datetime,
+        reason: str | None = None,
+    ) -> VideoSession:
+        """Move a session to `state`."""
+        row = self.rows.get(session_id)
+        if row is None:
+            raise NotFound(f"video session {session_id} does not exist")
+        changes: dict[str, object] = {"state": state}
+        if state is SessionState.CONNECTING:
+            changes["connecting_at"] = at
+        elif state is SessionState.LIVE:
+            changes["live_at"] = at
+        elif state is SessionState.FAILED:
+            changes.update(ended_at=at, failure_reason=reason)
+        elif state is SessionState.ENDED:
+            changes.update(ended_at=at, end_reason=reason)
+        row = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+        self.rows[session_id] = row
+        return row
+
+    async def set_recording(self, session_id: VideoSessionId, info: RecordingInfo) -> None:
+        """Attach the recording."""
+        row = self.rows[session_id]
+        self.rows[session_id] = dataclasses.replace(
+            row,
+            recording_path=info.path,
+            recording_bytes=info.size_bytes,
+            recording_duration_s=info.duration_s,
+            recording_sha256=info.sha256,
+        )
+
+    async def get(self, session_id: VideoSessionId) -> VideoSession | None:
+        """One session, or None."""
+        return self.rows.get(session_id)
+
+    async def fail_open(self, reason: str, *, at: datetime) -> int:
+        """Fail every open session."""
+        stale = [sid for sid, row in self.rows.items() if row.state in OPEN_STATES]
+        for sid in stale:
+            await self.set_state(sid, SessionState.FAILED, at=at, reason=reason)
+        return len(stale)
