@@ -6,6 +6,8 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from psycopg import AsyncConnection
+
 from domain.clock import utcnow
 from scheduler.context import current
 from storage import timeseries
@@ -35,7 +37,8 @@ async def refresh_rollup() -> None:
     ctx = current()
     now = utcnow()
     try:
-        async with ctx.pool.connection() as conn:
+        conn = await AsyncConnection.connect(ctx.settings.database_url, autocommit=True)
+        async with conn:
             await timeseries.refresh_rollup(conn, start=now - timedelta(hours=3), end=now)
     except Exception:
         log.exception("rollup refresh failed")

@@ -58,10 +58,13 @@ async def apply_retention(
 
 
 async def refresh_rollup(conn: AsyncConnection[Any], *, start: datetime, end: datetime) -> None:
-    """Refresh the hourly telemetry rollup for [start, end) (needs autocommit on TimescaleDB)."""
+    """Refresh the hourly telemetry rollup for [start, end) on an autocommit connection.
+
+    TimescaleDB refuses to refresh a continuous aggregate inside a transaction block, so the
+    caller passes a connection of its own in autocommit mode on both paths.
+    """
+    if not conn.autocommit:
+        raise ValueError("refresh_rollup needs a connection in autocommit mode")
     start = start.replace(minute=0, second=0, microsecond=0)
-    if await is_timescale(conn):
-        await conn.set_autocommit(True)
-        await conn.execute(REFRESH_TIMESCALE, {"start": start, "end": end})
-        return
-    await conn.execute(REFRESH_NATIVE, {"start": start, "end": end})
+    query = REFRESH_TIMESCALE if await is_timescale(conn) else REFRESH_NATIVE
+    await conn.execute(query, {"start": start, "end": end})

@@ -20,7 +20,7 @@ from storage.pool import make_pool
 
 #: The server the tests use; CI and the README start it if it is not running.
 TEST_SERVER = os.environ.get(
-    "SAFEWATCH_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    "SW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TEST_BROKER = ("127.0.0.1", 1883)
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
