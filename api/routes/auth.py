@@ -1,21 +1,24 @@
-"""OAuth2 password flow issuing short-lived JWTs."""
+"""OAuth2 password flow issuing short-lived JWTs, throttled after repeated failures."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from api.common import client_ip
 from api.deps import ConnDep, PrincipalDep, SettingsDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, ErrorResponse, error_json
 from api.security import issue_token, verify_password
 from domain.clock import utcnow
 from domain.errors import Unauthorized
+from domain.throttle import DEFAULT_POLICY, Lockout, ThrottlePolicy, lockout_for
 from domain.users import Principal, Role
-from storage import users
+from storage import login_attempts, users
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -39,15 +42,62 @@ class MeResponse(BaseModel):
     enterprise_id: str | None = None
 
 
-@router.post("/token", response_model=TokenResponse)
+THROTTLED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorResponse,
+        "description": "too many failed sign-ins for this username or client address; "
+        "the Retry-After header says when to try again",
+    }
+}
+
+
+def _policy(request: Request) -> ThrottlePolicy:
+    policy = getattr(request.app.state, "login_throttle", None)
+    return policy if isinstance(policy, ThrottlePolicy) else DEFAULT_POLICY
+
+
+def _throttled(lock: Lockout) -> JSONResponse:
+    what = "this username" if lock.scope == "username" else "this client address"
+    response = error_json(
+        429,
+        "too_many_requests",
+        f"too many failed sign-in attempts for {what}; try again in {lock.retry_after_s} s",
+        {"scope": lock.scope, "failures": lock.failures, "retry_after_s": lock.retry_after_s},
+    )
+    response.headers["Retry-After"] = str(lock.retry_after_s)
+    return response
+
+
+@router.post("/token", response_model=TokenResponse, responses=THROTTLED_RESPONSE)
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], conn: ConnDep, settings: SettingsDep
-) -> TokenResponse:
-    """Exchange a username and password for a bearer token."""
-    user = await users.get_by_username(conn, username=form.username)
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    conn: ConnDep,
+    settings: SettingsDep,
+    request: Request,
+) -> TokenResponse | JSONResponse:
+    """Exchange a username and password for a bearer token (429 after repeated failures)."""
+    policy, ip, name = _policy(request), client_ip(request), form.username
+    now, by_user, by_ip = await login_attempts.recent_failures(
+        conn,
+        username=name,
+        client_ip=ip,
+        window=policy.window,
+        user_limit=policy.per_user,
+        ip_limit=policy.per_ip,
+    )
+    lock = lockout_for(
+        by_user, limit=policy.per_user, window=policy.window, now=now, scope="username"
+    ) or lockout_for(by_ip, limit=policy.per_ip, window=policy.window, now=now, scope="client_ip")
+    if lock is not None:
+        await login_attempts.record(conn, username=name, client_ip=ip, outcome="throttled")
+        return _throttled(lock)
+    user = await users.get_by_username(conn, username=name)
     valid = verify_password(form.password, user.password_hash if user else None)
     if user is None or not valid or not user.active:
+        await login_attempts.record(conn, username=name, client_ip=ip, outcome="failed")
+        await conn.commit()  # the error below rolls the request's transaction back
         raise Unauthorized("wrong username or password")
+    await login_attempts.record(conn, username=name, client_ip=ip, outcome="ok")
     principal = Principal(user.id, user.username, Role(user.role), user.enterprise_id)
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     return TokenResponse(

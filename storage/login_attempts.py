@@ -1,0 +1,73 @@
+"""Sign-in attempts: recorded for throttling and kept for a day or so."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from storage.errors import amapped_errors
+
+INSERT = """
+INSERT INTO login_attempts (username, client_ip, outcome)
+VALUES (%(username)s, %(client_ip)s, %(outcome)s)
+"""
+# Failures of a username since its last successful sign-in, newest first.
+USER_FAILURES = """
+SELECT ts FROM login_attempts
+ WHERE username = %(username)s AND outcome = 'failed' AND ts > now() - %(window)s
+   AND ts > coalesce((SELECT max(ts) FROM login_attempts
+                       WHERE username = %(username)s AND outcome = 'ok'), '-infinity')
+ ORDER BY ts DESC LIMIT %(limit)s
+"""
+IP_FAILURES = """
+SELECT ts FROM login_attempts
+ WHERE client_ip = %(client_ip)s AND outcome = 'failed' AND ts > now() - %(window)s
+ ORDER BY ts DESC LIMIT %(limit)s
+"""
+NOW = "SELECT now()"
+PRUNE = "DELETE FROM login_attempts WHERE ts < now() - %(keep)s"
+
+
+async def record(
+    conn: AsyncConnection[Any], *, username: str, client_ip: str, outcome: str
+) -> None:
+    """Append one attempt (outcome ok, failed or throttled)."""
+    async with amapped_errors():
+        await conn.execute(
+            INSERT, {"username": username[:200], "client_ip": client_ip, "outcome": outcome}
+        )
+
+
+async def recent_failures(
+    conn: AsyncConnection[Any],
+    *,
+    username: str,
+    client_ip: str,
+    window: timedelta,
+    user_limit: int,
+    ip_limit: int,
+) -> tuple[datetime, list[datetime], list[datetime]]:
+    """Database time now, and the newest failures per username and per client address."""
+    async with amapped_errors():
+        row = await (await conn.execute(NOW)).fetchone()
+        assert row is not None
+        by_user = await (
+            await conn.execute(
+                USER_FAILURES, {"username": username, "window": window, "limit": user_limit}
+            )
+        ).fetchall()
+        by_ip = await (
+            await conn.execute(
+                IP_FAILURES, {"client_ip": client_ip, "window": window, "limit": ip_limit}
+            )
+        ).fetchall()
+    return row[0], [r[0] for r in by_user], [r[0] for r in by_ip]
+
+
+async def prune(conn: AsyncConnection[Any], *, keep: timedelta = timedelta(days=2)) -> int:
+    """Delete attempts older than `keep`; return how many."""
+    async with amapped_errors():
+        cur = await conn.execute(PRUNE, {"keep": keep})
+    return cur.rowcount
