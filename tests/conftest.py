@@ -50,6 +50,15 @@ def template_db() -> Iterator[str]:
     name = f"sw_tmpl_{os.getpid()}"
     _drop(name)
     migrate(_db_url(name))
+    # Nobody may connect to a template while it is copied; TimescaleDB's background workers would.
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+        )
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %(n)s",
+            {"n": name},
+        )
     yield name
     _drop(name)
 
