@@ -93,3 +93,26 @@ def load_catalogue(policy_dir: Path) -> Catalogue:
 def load_first_violation(policy_dir: Path) -> FirstViolation:
     """The first-violation policy."""
     return load_yaml(policy_dir / "first_violation.yaml", FirstViolation)
+
+
+class ReminderPolicy(_Strict):
+    """reminders.yaml: days before the due date at which each kind of reminder goes out."""
+
+    version: Literal[1]
+    run_at: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    licence_expiry: list[int] = Field(min_length=1)
+    rectification_deadline: list[int] = Field(min_length=1)
+    penalty_expiry: list[int] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _licence_three_months(self) -> ReminderPolicy:
+        if max(self.licence_expiry) < 90:
+            raise ValueError(
+                "licence_expiry must start at least 90 days ahead (安全生产许可证条例 第九条)"
+            )
+        return self
+
+
+def load_reminders(policy_dir: Path) -> ReminderPolicy:
+    """The reminder schedule."""
+    return load_yaml(policy_dir / "reminders.yaml", ReminderPolicy)
