@@ -24,6 +24,7 @@ SELECT credit_code, name, county, address, sector, risk_colour, credit_class,
    AND (%(high_risk)s::boolean IS NULL OR high_risk = %(high_risk)s)
    AND (%(deregistered)s::boolean IS NULL OR deregistered = %(deregistered)s)
    AND (%(q)s::text IS NULL OR name ILIKE %(q)s OR credit_code ILIKE %(q)s)
+   AND (%(credit_code)s::text IS NULL OR credit_code = %(credit_code)s)
  ORDER BY credit_code
  LIMIT %(limit)s OFFSET %(offset)s
 """
@@ -36,6 +37,7 @@ SELECT count(*) FROM enterprises
    AND (%(high_risk)s::boolean IS NULL OR high_risk = %(high_risk)s)
    AND (%(deregistered)s::boolean IS NULL OR deregistered = %(deregistered)s)
    AND (%(q)s::text IS NULL OR name ILIKE %(q)s OR credit_code ILIKE %(q)s)
+   AND (%(credit_code)s::text IS NULL OR credit_code = %(credit_code)s)
 """
 GET = """
 SELECT credit_code, name, county, address, sector, risk_colour, credit_class,
@@ -160,6 +162,7 @@ async def search(
     high_risk: bool | None = None,
     deregistered: bool | None = None,
     q: str | None = None,
+    credit_code: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[EnterpriseRecord], int]:
@@ -172,6 +175,7 @@ async def search(
         "high_risk": high_risk,
         "deregistered": deregistered,
         "q": _like(q),
+        "credit_code": credit_code,
         "limit": limit,
         "offset": offset,
     }

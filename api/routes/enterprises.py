@@ -1,0 +1,208 @@
+"""The enterprise directory: list with filters, create, read, change, import CSV/XLSX."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
+
+from api.common import Page, PagingDep, client_ip
+from api.deps import ConnDep, PrincipalDep, ensure_enterprise_access, require_roles
+from api.enterprise_models import (
+    EnterpriseIn,
+    EnterpriseOut,
+    EnterprisePatch,
+    ImportReport,
+    OperatingState,
+    RiskColour,
+    RowError,
+    missing_columns,
+    parse_row,
+)
+from api.errors import ERROR_RESPONSES
+from api.tabular import MAX_BYTES, read_table
+from domain.credit_code import validate_credit_code
+from domain.errors import NotFound, ValidationFailed
+from domain.users import Principal, Role
+from storage import audit, enterprises, live
+from storage.enterprises import EnterpriseRecord
+
+router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"], responses=ERROR_RESPONSES)
+
+Editor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
+
+
+def out(record: EnterpriseRecord) -> EnterpriseOut:
+    """The HTTP shape of a directory row."""
+    return EnterpriseOut.model_validate(
+        record.fields() | {"created_at": record.created_at, "updated_at": record.updated_at}
+    )
+
+
+def _jsonable(record: EnterpriseRecord) -> dict[str, Any]:
+    return out(record).model_dump(mode="json", exclude={"created_at", "updated_at"})
+
+
+async def load_visible(conn: ConnDep, principal: Principal, ent: str) -> EnterpriseRecord:
+    """Validate the code (422), check the caller may see it (403), load it (404)."""
+    code = validate_credit_code(ent)
+    ensure_enterprise_access(principal, code)
+    record = await enterprises.get(conn, credit_code=code)
+    if record is None:
+        raise NotFound(f"enterprise {code} is not in the directory")
+    return record
+
+
+@router.get("", response_model=Page[EnterpriseOut])
+async def list_enterprises(
+    principal: PrincipalDep,
+    conn: ConnDep,
+    paging: PagingDep,
+    county: Annotated[str | None, Query(max_length=50)] = None,
+    sector: Annotated[str | None, Query(max_length=50)] = None,
+    risk_colour: RiskColour | None = None,
+    state: OperatingState | None = None,
+    high_risk: bool | None = None,
+    deregistered: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of name or code")] = None,
+) -> Page[EnterpriseOut]:
+    """Directory entries by credit code; an enterprise account sees only its own."""
+    # an enterprise account is confined to its own code (an unbound one sees nothing)
+    own = (principal.enterprise_id or "-") if principal.role is Role.ENTERPRISE else None
+    rows, total = await enterprises.search(
+        conn,
+        county=county,
+        sector=sector,
+        risk_colour=risk_colour,
+        state=state,
+        high_risk=high_risk,
+        deregistered=deregistered,
+        q=q,
+        credit_code=own,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return Page[EnterpriseOut](
+        items=[out(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
+    )
+
+
+@router.post("", response_model=EnterpriseOut, status_code=201)
+async def create_enterprise(
+    body: EnterpriseIn, editor: Editor, conn: ConnDep, request: Request
+) -> EnterpriseOut:
+    """Add an enterprise (422 naming the check character when the code fails it; 409 if known)."""
+    code = validate_credit_code(body.credit_code)
+    record = await enterprises.insert(conn, body.model_dump(mode="json") | {"credit_code": code})
+    after = _jsonable(record)
+    await audit.record(
+        conn,
+        principal=editor,
+        action="enterprise.create",
+        target=f"enterprise:{code}",
+        after=after,
+        client_ip=client_ip(request),
+    )
+    await live.publish_change(conn, kind="directory", enterprise_id=code, payload=after)
+    return out(record)
+
+
+@router.post("/import", response_model=ImportReport)
+async def import_enterprises(
+    file: UploadFile,
+    editor: Editor,
+    conn: ConnDep,
+    request: Request,
+    dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
+) -> ImportReport:
+    """Import CSV (UTF-8 or GB18030) or XLSX; valid rows are stored by code, bad rows listed."""
+    data = await file.read(MAX_BYTES + 1)
+    valid, errors, total = await asyncio.to_thread(_parse_upload, data, file.filename or "")
+    created = updated = 0
+    if valid and not dry_run:
+        created, updated = await enterprises.upsert_many(conn, valid)
+    report = ImportReport(
+        rows=total,
+        created=created,
+        updated=updated,
+        rejected=len({e.row for e in errors}),
+        dry_run=dry_run,
+        errors=errors,
+    )
+    if not dry_run:
+        summary = report.model_dump(exclude={"errors"}) | {"file": (file.filename or "")[:200]}
+        await audit.record(
+            conn,
+            principal=editor,
+            action="enterprise.import",
+            target="enterprise:*",
+            after=summary,
+            client_ip=client_ip(request),
+        )
+        if valid:
+            await live.publish_change(conn, kind="directory", enterprise_id=None, payload=summary)
+    return report
+
+
+def _parse_upload(data: bytes, filename: str) -> tuple[list[dict[str, Any]], list[RowError], int]:
+    rows = read_table(data, filename)
+    headers = set().union(*(cells.keys() for _, cells in rows)) if rows else set()
+    missing = missing_columns(headers)
+    if missing:
+        raise ValidationFailed(
+            f"required column(s) missing: {', '.join(missing)}", details={"missing": missing}
+        )
+    valid: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    first_row: dict[str, int] = {}
+    for number, cells in rows:
+        values, problems = parse_row(cells)
+        if values is not None and values["credit_code"] in first_row:
+            problems = [("credit_code", f"repeats row {first_row[values['credit_code']]}")]
+            values = None
+        errors.extend(RowError(row=number, column=c, reason=r) for c, r in problems)
+        if values is not None:
+            first_row[values["credit_code"]] = number
+            valid.append(values)
+    return valid, errors, len(rows)
+
+
+@router.get("/{ent}", response_model=EnterpriseOut)
+async def get_enterprise(ent: str, principal: PrincipalDep, conn: ConnDep) -> EnterpriseOut:
+    """One enterprise (an enterprise account: only its own)."""
+    return out(await load_visible(conn, principal, ent))
+
+
+@router.patch("/{ent}", response_model=EnterpriseOut)
+async def update_enterprise(
+    ent: str, body: EnterprisePatch, editor: Editor, conn: ConnDep, request: Request
+) -> EnterpriseOut:
+    """Change an enterprise's attributes (the credit code itself never changes)."""
+    before = await load_visible(conn, editor, ent)
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    nulls = [k for k, v in changes.items() if v is None and k not in NULLABLE]  # "unset" ≠ null
+    if nulls:
+        raise ValidationFailed(f"{', '.join(nulls)} cannot be null")
+    current = _jsonable(before)
+    record = await enterprises.update(conn, current | changes)
+    assert record is not None
+    after = _jsonable(record)
+    changed = {k for k in after if after[k] != current[k]}
+    await audit.record(
+        conn,
+        principal=editor,
+        action="enterprise.update",
+        target=f"enterprise:{before.credit_code}",
+        before={k: current[k] for k in changed},
+        after={k: after[k] for k in changed},
+        client_ip=client_ip(request),
+    )
+    if changed:
+        await live.publish_change(
+            conn, kind="directory", enterprise_id=before.credit_code, payload=after
+        )
+    return out(record)
+
+
+NULLABLE = frozenset({"standardisation_grade", "major_hazard_level"})
