@@ -19,17 +19,20 @@ class JobContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-_current: JobContext | None = None
+_installed: list[JobContext] = []
 
 
 def set_context(ctx: JobContext | None) -> None:
-    """Install (or clear) the context jobs will see."""
-    global _current
-    _current = ctx
+    """Install a context (or, with None, remove the newest one); jobs see the newest."""
+    if ctx is None:
+        if _installed:
+            _installed.pop()
+        return
+    _installed.append(ctx)
 
 
 def current() -> JobContext:
     """The installed context; a job run without one is a programming error."""
-    if _current is None:
+    if not _installed:
         raise RuntimeError("scheduler context is not set")
-    return _current
+    return _installed[-1]
