@@ -88,6 +88,29 @@ class VideoSession:
         return self.state in OPEN_STATES
 
 
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """What a request stores before the site is asked."""
+
+    id: VideoSessionId
+    enterprise_id: str
+    requested_by: str
+    purpose: Purpose
+    note: str
+    links: SessionLinks
+    requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingInfo:
+    """Where a finished recording is and what it holds."""
+
+    path: str
+    size_bytes: int
+    duration_s: float
+    sha256: str | None
+
+
 def check_transition(current: SessionState, target: SessionState) -> None:
     """Raise RuleViolation unless `current` may move to `target`."""
     if target not in _ALLOWED[current]:

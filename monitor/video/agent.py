@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from domain.credit_code import credit_code_problem
 from domain.errors import ValidationFailed
 from monitor.video.ice import IceServer, rtc_configuration
 from monitor.video.manager import SDP_ERRORS
+from monitor.video.mqtt import MqttLink, MqttOptions, MqttSignaller
 from monitor.video.pattern import PatternTrack
 from monitor.video.sdp import validate_sdp
 from monitor.video.signalling import (
@@ -28,8 +30,10 @@ from monitor.video.signalling import (
     RequestMsg,
     SdpMsg,
     Signaller,
+    event_topic,
     parse_payload,
     parse_topic,
+    site_subscriptions,
     video_topic,
 )
 from monitor.video.talkback import TalkbackSink
@@ -243,3 +247,56 @@ def make_event(event: Mapping[str, Any]) -> dict[str, Any]:
     out.setdefault("event_id", uuid.uuid4().hex)
     out.setdefault("ts", datetime.now(UTC).astimezone().isoformat(timespec="milliseconds"))
     return out
+
+
+async def publish_events(
+    link: MqttLink, prefix: str, enterprise: str, events: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Publish operation events at QoS 1 and wait for the broker to take each one."""
+    sent = []
+    for raw in events:
+        event = make_event(raw)
+        await link.publish(event_topic(prefix, enterprise), event, wait=10.0)
+        sent.append(event)
+    return sent
+
+
+async def run_agent(
+    config: AgentConfig,
+    options: MqttOptions,
+    stop: asyncio.Event,
+    *,
+    events: Sequence[Mapping[str, Any]] = (),
+    presence: bool = False,
+    connect_timeout: float = 30.0,
+    ready: asyncio.Future[SiteAgent] | None = None,
+) -> SiteAgent:
+    """Connect, publish `events`, then serve video requests until `stop` is set."""
+    presence_topic = f"{config.topic_prefix}/ent/{config.enterprise}/presence"
+    if presence:
+        options = dataclasses.replace(options, will=(presence_topic, b'{"online": false}', True))
+    holder: list[SiteAgent] = []
+
+    async def handle(topic: str, payload: bytes) -> None:
+        if holder:
+            await holder[0].handle_message(topic, payload)
+
+    link = MqttLink(options, site_subscriptions(config.topic_prefix, config.enterprise), handle)
+    agent = SiteAgent(config, MqttSignaller(link))
+    holder.append(agent)
+    await link.start(connect_timeout=connect_timeout)
+    try:
+        if presence:
+            await link.publish(presence_topic, {"online": True}, retain=True)
+        for event in await publish_events(link, config.topic_prefix, config.enterprise, events):
+            log.info("published %s event %s", event["type"], event["event_id"])
+        if ready is not None and not ready.done():
+            ready.set_result(agent)
+        await stop.wait()
+    finally:
+        await agent.close_all("the site agent stopped")
+        if presence:
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                await link.publish(presence_topic, {"online": False}, retain=True, wait=2.0)
+        await link.stop()
+    return agent

@@ -18,7 +18,15 @@ from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateErr
 from domain.clock import BUREAU_TZ, Clock, utcnow
 from domain.credit_code import credit_code_problem
 from domain.errors import NotFound, RuleViolation, ValidationFailed
-from domain.video import Purpose, SessionLinks, SessionState, VideoSession, VideoSessionId
+from domain.video import (
+    NewSession,
+    Purpose,
+    RecordingInfo,
+    SessionLinks,
+    SessionState,
+    VideoSession,
+    VideoSessionId,
+)
 from monitor.video.ice import IceServer, rtc_configuration
 from monitor.video.recorder import PacketRecorder, encode_jpeg
 from monitor.video.sdp import validate_sdp
@@ -31,7 +39,7 @@ from monitor.video.signalling import (
     parse_topic,
     video_topic,
 )
-from monitor.video.store import NewSession, RecordingInfo, VideoStore
+from monitor.video.store import VideoStore
 
 log = logging.getLogger(__name__)
 

@@ -73,8 +73,12 @@ class MqttLink:
         """Whether the client is connected right now."""
         return bool(self._client.is_connected())
 
-    async def start(self, *, connect_timeout: float = 10.0) -> None:
-        """Connect and wait for the first CONNACK; ConfigurationError if refused or unreachable."""
+    async def start(self, *, connect_timeout: float = 10.0, required: bool = True) -> None:
+        """Connect and wait for the first CONNACK.
+
+        A refused connection always raises ConfigurationError; an unreachable broker raises it
+        too when `required`, otherwise paho keeps retrying in the background.
+        """
         self._loop = asyncio.get_running_loop()
         self._connected = self._loop.create_future()
         opts = self._options
@@ -84,10 +88,13 @@ class MqttLink:
             async with asyncio.timeout(connect_timeout):
                 await self._connected
         except TimeoutError:
+            where = f"MQTT broker {opts.host}:{opts.port}"
+            if not required:
+                log.warning("%s not reachable yet; retrying in the background", where)
+                return
             await self.stop()
             raise ConfigurationError(
-                f"MQTT broker {opts.host}:{opts.port} did not accept a connection within "
-                f"{connect_timeout:g} s"
+                f"{where} did not accept a connection within {connect_timeout:g} s"
             ) from None
         except ConfigurationError:
             await self.stop()

@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from domain.errors import NotFound
 from domain.video import (
     OPEN_STATES,
-    Purpose,
-    SessionLinks,
+    NewSession,
+    RecordingInfo,
     SessionState,
     VideoSession,
     VideoSessionId,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class NewSession:
-    """What a request stores before the site is asked."""
-
-    id: VideoSessionId
-    enterprise_id: str
-    requested_by: str
-    purpose: Purpose
-    note: str
-    links: SessionLinks
-    requested_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingInfo:
-    """Where a finished recording is and what it holds."""
-
-    path: str
-    size_bytes: int
-    duration_s: float
-    sha256: str | None
 
 
 class VideoStore(Protocol):

@@ -1,0 +1,233 @@
+"""Repository of video sessions (PostgreSQL `VideoStore`); each change is pushed as kind 'video'."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from domain.errors import NotFound, RuleViolation
+from domain.video import (
+    NewSession,
+    Purpose,
+    RecordingInfo,
+    SessionLinks,
+    SessionState,
+    VideoSession,
+    VideoSessionId,
+)
+from storage.errors import amapped_errors
+from storage.live import publish_change
+
+ENTERPRISE_EXISTS = "SELECT 1 FROM enterprises WHERE credit_code = %(enterprise_id)s"
+INSERT = """
+INSERT INTO video_sessions (id, enterprise_id, requested_by, purpose, note, alarm_id,
+                            restart_request_id, inspection_id, requested_at)
+VALUES (%(id)s, %(enterprise_id)s, %(requested_by)s, %(purpose)s, %(note)s, %(alarm_id)s,
+        %(restart_request_id)s, %(inspection_id)s, %(requested_at)s)
+RETURNING id, enterprise_id, requested_by, purpose, note, alarm_id, restart_request_id,
+          inspection_id, state, failure_reason, end_reason, requested_at, connecting_at,
+          live_at, ended_at, recording_path, recording_bytes, recording_duration_s,
+          recording_sha256
+"""
+SET_STATE = """
+UPDATE video_sessions
+   SET state = %(state)s::text,
+       connecting_at = CASE WHEN %(state)s::text = 'connecting' THEN %(at)s ELSE connecting_at END,
+       live_at = CASE WHEN %(state)s::text = 'live' THEN %(at)s ELSE live_at END,
+       ended_at = CASE WHEN %(state)s::text IN ('ended', 'failed') THEN %(at)s ELSE ended_at END,
+       failure_reason = CASE WHEN %(state)s::text = 'failed' THEN %(reason)s
+                             ELSE failure_reason END,
+       end_reason = CASE WHEN %(state)s::text = 'ended' THEN %(reason)s ELSE end_reason END
+ WHERE id = %(id)s AND state IN ('requested', 'connecting', 'live')
+RETURNING id, enterprise_id, requested_by, purpose, note, alarm_id, restart_request_id,
+          inspection_id, state, failure_reason, end_reason, requested_at, connecting_at,
+          live_at, ended_at, recording_path, recording_bytes, recording_duration_s,
+          recording_sha256
+"""
+SET_RECORDING = """
+UPDATE video_sessions
+   SET recording_path = %(path)s, recording_bytes = %(size)s,
+       recording_duration_s = %(duration)s, recording_sha256 = %(sha256)s
+ WHERE id = %(id)s
+"""
+GET = """
+SELECT id, enterprise_id, requested_by, purpose, note, alarm_id, restart_request_id,
+          inspection_id, state, failure_reason, end_reason, requested_at, connecting_at,
+          live_at, ended_at, recording_path, recording_bytes, recording_duration_s,
+          recording_sha256
+  FROM video_sessions WHERE id = %(id)s
+"""
+LIST = """
+SELECT id, enterprise_id, requested_by, purpose, note, alarm_id, restart_request_id,
+          inspection_id, state, failure_reason, end_reason, requested_at, connecting_at,
+          live_at, ended_at, recording_path, recording_bytes, recording_duration_s,
+          recording_sha256
+  FROM video_sessions
+ WHERE (%(enterprise_id)s::text IS NULL OR enterprise_id = %(enterprise_id)s)
+   AND (%(state)s::text IS NULL OR state = %(state)s)
+   AND (%(restart_request_id)s::text IS NULL OR restart_request_id = %(restart_request_id)s)
+ ORDER BY requested_at DESC
+ LIMIT %(limit)s
+"""
+FAIL_OPEN = """
+UPDATE video_sessions
+   SET state = 'failed', failure_reason = %(reason)s, ended_at = %(at)s
+ WHERE state IN ('requested', 'connecting', 'live')
+RETURNING id, enterprise_id
+"""
+
+
+def to_session(row: dict[str, Any]) -> VideoSession:
+    """Build the domain record from a row."""
+    return VideoSession(
+        id=VideoSessionId(row["id"]),
+        enterprise_id=row["enterprise_id"],
+        requested_by=row["requested_by"],
+        purpose=Purpose(row["purpose"]),
+        note=row["note"],
+        links=SessionLinks(row["alarm_id"], row["restart_request_id"], row["inspection_id"]),
+        state=SessionState(row["state"]),
+        failure_reason=row["failure_reason"],
+        end_reason=row["end_reason"],
+        requested_at=row["requested_at"],
+        connecting_at=row["connecting_at"],
+        live_at=row["live_at"],
+        ended_at=row["ended_at"],
+        recording_path=row["recording_path"],
+        recording_bytes=row["recording_bytes"],
+        recording_duration_s=row["recording_duration_s"],
+        recording_sha256=row["recording_sha256"],
+    )
+
+
+def _change(session: VideoSession) -> dict[str, Any]:
+    return {
+        "session_id": session.id,
+        "state": session.state.value,
+        "purpose": session.purpose.value,
+        "reason": session.failure_reason or session.end_reason,
+        "recording": session.recording_path is not None,
+    }
+
+
+async def get(conn: AsyncConnection[Any], session_id: str) -> VideoSession | None:
+    """One session, or None."""
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(GET, {"id": session_id})
+        row = await cur.fetchone()
+    return to_session(row) if row else None
+
+
+async def list_sessions(
+    conn: AsyncConnection[Any],
+    *,
+    enterprise_id: str | None = None,
+    state: SessionState | None = None,
+    restart_request_id: str | None = None,
+    limit: int = 50,
+) -> list[VideoSession]:
+    """Newest sessions first, optionally of one enterprise, state or restart request."""
+    params = {
+        "enterprise_id": enterprise_id,
+        "state": state.value if state else None,
+        "restart_request_id": restart_request_id,
+        "limit": limit,
+    }
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(LIST, params)
+        return [to_session(r) for r in await cur.fetchall()]
+
+
+class PgVideoStore:
+    """The `VideoStore` the session manager uses in the API process."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        """Use connections from `pool`, one short transaction per call."""
+        self._pool = pool
+
+    async def create(self, new: NewSession) -> VideoSession:
+        """Store a requested session; NotFound if the enterprise is not in the directory."""
+        params = {
+            "id": new.id,
+            "enterprise_id": new.enterprise_id,
+            "requested_by": new.requested_by,
+            "purpose": new.purpose.value,
+            "note": new.note,
+            "alarm_id": new.links.alarm_id,
+            "restart_request_id": new.links.restart_request_id,
+            "inspection_id": new.links.inspection_id,
+            "requested_at": new.requested_at,
+        }
+        async with amapped_errors(), self._pool.connection() as conn:
+            cur = await conn.execute(ENTERPRISE_EXISTS, params)
+            if await cur.fetchone() is None:
+                raise NotFound(f"enterprise {new.enterprise_id} is not in the directory")
+            async with conn.cursor(row_factory=dict_row) as dcur:
+                await dcur.execute(INSERT, params)
+                row = await dcur.fetchone()
+            assert row is not None
+            session = to_session(row)
+            await publish_change(
+                conn, kind="video", enterprise_id=session.enterprise_id, payload=_change(session)
+            )
+        return session
+
+    async def set_state(
+        self,
+        session_id: VideoSessionId,
+        state: SessionState,
+        *,
+        at: datetime,
+        reason: str | None = None,
+    ) -> VideoSession:
+        """Move an open session to `state`; RuleViolation if it is already over."""
+        params = {"id": session_id, "state": state.value, "at": at, "reason": reason}
+        async with amapped_errors(), self._pool.connection() as conn:
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(SET_STATE, params)
+                row = await cur.fetchone()
+            if row is None:
+                existing = await get(conn, session_id)
+                if existing is None:
+                    raise NotFound(f"video session {session_id} does not exist")
+                raise RuleViolation(f"video session {session_id} is already {existing.state}")
+            session = to_session(row)
+            await publish_change(
+                conn, kind="video", enterprise_id=session.enterprise_id, payload=_change(session)
+            )
+        return session
+
+    async def set_recording(self, session_id: VideoSessionId, info: RecordingInfo) -> None:
+        """Attach the finished recording."""
+        params = {
+            "id": session_id,
+            "path": info.path,
+            "size": info.size_bytes,
+            "duration": info.duration_s,
+            "sha256": info.sha256,
+        }
+        async with amapped_errors(), self._pool.connection() as conn:
+            await conn.execute(SET_RECORDING, params)
+
+    async def get(self, session_id: VideoSessionId) -> VideoSession | None:
+        """One session, or None."""
+        async with self._pool.connection() as conn:
+            return await get(conn, session_id)
+
+    async def fail_open(self, reason: str, *, at: datetime) -> int:
+        """Fail every session a previous process left open."""
+        async with amapped_errors(), self._pool.connection() as conn:
+            cur = await conn.execute(FAIL_OPEN, {"reason": reason, "at": at})
+            rows = await cur.fetchall()
+            for session_id, enterprise_id in rows:
+                await publish_change(
+                    conn,
+                    kind="video",
+                    enterprise_id=enterprise_id,
+                    payload={"session_id": session_id, "state": "failed", "reason": reason},
+                )
+        return len(rows)

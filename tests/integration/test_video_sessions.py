@@ -1,0 +1,262 @@
+"""Real aiortc peers over the real broker: site agent ↔ session manager ↔ probe viewer."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aioice.ice
+import av
+import paho.mqtt.publish as mqtt_publish
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from config.settings import Settings
+from domain.credit_code import make_credit_code
+from domain.errors import NotFound, RuleViolation, ValidationFailed
+from domain.video import Purpose, SessionLinks, SessionState
+from monitor.video.agent import AgentConfig, SiteAgent, run_agent
+from monitor.video.manager import VideoSessionManager
+from monitor.video.mqtt import MqttOptions
+from monitor.video.pattern import read_capture_ms
+from monitor.video.probe import ProbeViewer
+from monitor.video.service import video_service
+from storage.video import PgVideoStore
+
+ENT = make_credit_code("330100", 600001)
+OTHER = make_credit_code("330100", 600002)
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(autouse=True)
+def loopback_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aioice skips loopback; give every peer 127.0.0.1 so tests need no real interface."""
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+
+
+@pytest.fixture
+def vsettings(settings: Settings) -> Settings:
+    """Settings with a short site answer timeout."""
+    return settings.model_copy(update={"video_answer_timeout_s": 3.0, "video_max_sessions": 2})
+
+
+@pytest.fixture
+async def sites(pool: AsyncConnectionPool) -> list[str]:
+    """Two enterprises in the directory."""
+    async with pool.connection() as conn:
+        for code in (ENT, OTHER):
+            await conn.execute(
+                "INSERT INTO enterprises (credit_code, name, county, sector) "
+                "VALUES (%(c)s, %(n)s, '西湖区', 'chemical')",
+                {"c": code, "n": f"测试化工 {code[-4:]}"},
+            )
+    return [ENT, OTHER]
+
+
+@pytest.fixture
+async def manager(
+    vsettings: Settings, pool: AsyncConnectionPool, sites: list[str]
+) -> AsyncIterator[VideoSessionManager]:
+    async with video_service(vsettings, PgVideoStore(pool), require_broker=True) as mgr:
+        yield mgr
+
+
+@pytest.fixture
+async def agent(vsettings: Settings, tmp_path: Path) -> AsyncIterator[SiteAgent]:
+    stop = asyncio.Event()
+    ready: asyncio.Future[SiteAgent] = asyncio.get_running_loop().create_future()
+    config = AgentConfig(
+        enterprise=ENT,
+        topic_prefix=vsettings.mqtt_topic_prefix,
+        talkback="record:" + str(tmp_path / "talkback.wav"),
+    )
+    options = MqttOptions(
+        host=vsettings.mqtt_host, port=vsettings.mqtt_port, client_id=f"agent-{ENT}-t"
+    )
+    task = asyncio.create_task(run_agent(config, options, stop, ready=ready))
+    site = await asyncio.wait_for(ready, 10)
+    yield site
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+async def until(predicate, *, within: float) -> None:
+    """Poll `predicate` until it holds or `within` seconds pass."""
+    for _ in range(int(within / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def wait_state(mgr: VideoSessionManager, sid: str, *states: SessionState, within: float):
+    store = mgr._store  # the manager's own store: what the API would read
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        row = await store.get(sid)
+        if row is not None and row.state in states:
+            return row
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"session {sid} never reached {states}: {await store.get(sid)}")
+
+
+async def test_live_session_end_to_end(manager: VideoSessionManager, agent: SiteAgent, tmp_path):
+    started = time.monotonic()
+    row = await manager.request(
+        enterprise=ENT,
+        requested_by="duty1",
+        purpose=Purpose.RESTART_VERIFICATION,
+        links=SessionLinks(restart_request_id="RR-1"),
+    )
+    assert row.state is SessionState.REQUESTED
+    viewer = ProbeViewer()
+    answer = await manager.add_viewer(row.id, await viewer.offer())
+    await viewer.accept(answer.sdp)
+    await viewer.wait_frames(30, within=15)
+    live_row = await wait_state(manager, row.id, SessionState.LIVE, within=5)
+    assert live_row.live_at is not None
+
+    # frames decode, at full size, with the capture time readable in nearly all of them
+    assert (viewer.width, viewer.height) == (640, 480)
+    assert viewer.stamped >= 0.9 * viewer.frames
+    assert 0 < sorted(viewer.latencies_ms)[len(viewer.latencies_ms) // 2] < 1000
+
+    # snapshot: a JPEG of the newest frame
+    jpeg = await manager.snapshot(row.id)
+    with av.open(io.BytesIO(jpeg)) as container:
+        shot = next(container.decode(video=0))
+    assert (shot.width, shot.height) == (640, 480)
+
+    # talkback: the viewer's tone reaches the agent
+    site_session = agent.sessions[row.id]
+    await until(lambda: site_session.talkback.voiced_frames >= 25, within=5)
+    assert site_session.talkback.voiced_frames >= 25
+    assert site_session.talkback.peak_level > 0.1
+
+    await asyncio.sleep(max(0.0, 4.0 - (time.monotonic() - started)))
+    live = manager.live(row.id)
+    assert live is not None
+    site_pc, recorder, talkback = live.site_pc, live.recorder, live.talkback
+    viewer_pcs = [v.pc for v in live.viewers.values()]
+    ended = await manager.hangup(row.id, reason="verified")
+    assert ended.state is SessionState.ENDED
+    assert ended.end_reason == "verified"
+
+    # resources released on the server
+    assert manager.live(row.id) is None
+    assert site_pc is not None
+    assert site_pc.connectionState == "closed"
+    assert all(pc.connectionState == "closed" for pc in viewer_pcs)
+    assert live.site_track is not None
+    assert live.site_track.readyState == "ended"
+    assert talkback is not None
+    assert talkback.readyState == "ended"
+    assert recorder is not None
+    assert not recorder._thread.is_alive()
+    assert not live.tasks
+
+    # the agent was told and closed its side
+    await until(lambda: row.id not in agent.sessions, within=5)
+    assert row.id not in agent.sessions
+    assert site_session.pc.connectionState == "closed"
+
+    # the recording is playable and as long as the live part of the session
+    assert ended.recording_path is not None
+    assert ended.live_at is not None
+    assert ended.ended_at is not None
+    path = manager.recording_file(ended.recording_path)
+    assert path.stat().st_size == ended.recording_bytes
+    live_for = (ended.ended_at - ended.live_at).total_seconds()
+    with av.open(str(path)) as container:
+        duration = container.duration / 1e6
+        frames = list(container.decode(video=0))
+    assert duration == pytest.approx(live_for, abs=0.75)
+    assert ended.recording_duration_s == pytest.approx(duration, abs=0.2)
+    assert len(frames) >= 14 * duration * 0.85
+    readable = [t for t in map(read_capture_ms, frames) if t is not None]
+    assert len(readable) >= 0.8 * len(frames)
+    assert readable == sorted(readable)
+    await viewer.close()
+
+    # talkback was recorded at the site as a WAV file
+    with av.open(str(tmp_path / "talkback.wav")) as wav:
+        assert wav.streams.audio[0].sample_rate == 48000
+
+
+async def test_offline_site_fails_with_a_clear_reason_within_the_timeout(
+    manager: VideoSessionManager,
+):
+    started = time.monotonic()
+    row = await manager.request(enterprise=OTHER, requested_by="duty1", purpose=Purpose.GUIDANCE)
+    failed = await wait_state(manager, row.id, SessionState.FAILED, within=6)
+    took = time.monotonic() - started
+    assert 3.0 <= took < 5.0
+    assert failed.failure_reason is not None
+    assert "did not answer within 3 s" in failed.failure_reason
+    assert manager.live(row.id) is None
+
+
+async def test_limits_and_refusals(manager: VideoSessionManager, sites: list[str]):
+    with pytest.raises(NotFound, match="not in the directory"):
+        await manager.request(
+            enterprise=make_credit_code("330100", 699999), requested_by="d", purpose=Purpose.OTHER
+        )
+    with pytest.raises(ValidationFailed, match="enterprise id refused"):
+        await manager.request(enterprise="X" * 18, requested_by="d", purpose=Purpose.OTHER)
+    first = await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
+    await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
+    with pytest.raises(RuleViolation, match="limit is 2"):
+        await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
+    with pytest.raises(ValidationFailed, match="malformed SDP offer"):
+        await manager.add_viewer(first.id, "v=0\r\nnonsense")
+    with pytest.raises(NotFound):
+        await manager.snapshot("no-such-session")
+    again = await manager.hangup(first.id, reason="changed my mind")
+    assert again.state is SessionState.ENDED
+    assert (await manager.hangup(first.id, reason="twice")).end_reason == "changed my mind"
+
+
+async def test_site_with_a_malformed_offer_fails_and_is_told(
+    manager: VideoSessionManager, vsettings: Settings
+):
+    row = await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.ALARM)
+    prefix = vsettings.mqtt_topic_prefix
+    await asyncio.to_thread(
+        mqtt_publish.single,
+        f"{prefix}/ent/{OTHER}/video/offer",
+        json.dumps({"session_id": row.id, "type": "offer", "sdp": "v=0\r\ngarbage"}),
+        qos=1,
+        hostname=vsettings.mqtt_host,
+        port=vsettings.mqtt_port,
+    )
+    failed = await wait_state(manager, row.id, SessionState.FAILED, within=3)
+    assert failed.failure_reason is not None
+    assert "unusable offer" in failed.failure_reason
+    assert "malformed SDP offer" in failed.failure_reason
+
+
+async def test_a_restart_fails_sessions_left_open(
+    vsettings: Settings, pool: AsyncConnectionPool, sites: list[str], db_url: str
+):
+    async with video_service(vsettings, PgVideoStore(pool)) as first:
+        row = await first.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
+        first._sessions.clear()  # as if the process had died with the session open
+    with psycopg.connect(db_url) as conn:
+        state, reason = conn.execute(
+            "SELECT state, failure_reason FROM video_sessions WHERE id = %(id)s", {"id": row.id}
+        ).fetchone()
+    assert state == "requested"
+    async with video_service(vsettings, PgVideoStore(pool)):
+        pass
+    with psycopg.connect(db_url) as conn:
+        state, reason = conn.execute(
+            "SELECT state, failure_reason FROM video_sessions WHERE id = %(id)s", {"id": row.id}
+        ).fetchone()
+        kinds = conn.execute("SELECT count(*) FROM live_changes WHERE kind = 'video'").fetchone()
+    assert state == "failed"
+    assert "restarted" in reason
+    assert kinds[0] >= 2
