@@ -1,0 +1,31 @@
+"""The verifiable draw (双随机): snapshots, commitment, seed, selection, team assignment."""
+
+from __future__ import annotations
+
+from domain.draw.engine import (
+    ALGORITHM,
+    Drawn,
+    Frozen,
+    Team,
+    commitment_of,
+    derive_seed,
+    draw,
+    freeze,
+    parse_secret,
+)
+from domain.draw.verify import first_difference, rederive, verify_bytes
+
+__all__ = [
+    "ALGORITHM",
+    "Drawn",
+    "Frozen",
+    "Team",
+    "commitment_of",
+    "derive_seed",
+    "draw",
+    "first_difference",
+    "freeze",
+    "parse_secret",
+    "rederive",
+    "verify_bytes",
+]

@@ -1,0 +1,204 @@
+"""Sampling plans (抽查计划): scope, strata, caps, teams and the rules a draw applies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import NewType
+
+from domain.directory import CREDIT_CLASSES, RISK_COLOURS, EnterpriseCode
+from domain.errors import ValidationFailed
+
+PlanId = NewType("PlanId", str)
+
+ANY = "*"
+#: 行政处罚法 Art. 42: at least two enforcement officers.
+MIN_TEAM_SIZE = 2
+
+
+class DrawMode(StrEnum):
+    """不定向 (random selection) or 定向 (a fixed list of targets)."""
+
+    RANDOM = "random"
+    FIXED = "fixed"
+
+
+class ShutdownPolicy(StrEnum):
+    """What a draw does with enterprises whose operating state counts as shut down."""
+
+    EXCLUDE = "exclude"
+    INCLUDE = "include"
+
+
+class PublicValueSource(StrEnum):
+    """Whether a scheduled draw runs at once or waits for a witnessed public value."""
+
+    NONE = "none"
+    WITNESSED = "witnessed"
+
+
+@dataclass(frozen=True, slots=True)
+class Stratum:
+    """A cell of sector × risk colour × credit class ("*" = any) with its draw ratio and bounds."""
+
+    sector: str
+    risk_colour: str
+    credit_class: str
+    ratio: str
+    minimum: int = 0
+    maximum: int | None = None
+
+    @property
+    def stratum_id(self) -> str:
+        """The stratum's identifier, `sector|risk_colour|credit_class`."""
+        return f"{self.sector}|{self.risk_colour}|{self.credit_class}"
+
+    def matches(self, sector: str, risk_colour: str, credit_class: str) -> bool:
+        """Whether an enterprise with these attributes falls in this stratum."""
+        return (
+            self.sector in (ANY, sector)
+            and self.risk_colour in (ANY, risk_colour)
+            and self.credit_class in (ANY, credit_class)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRule:
+    """Team composition: officers per team split over departments by quota, plus experts."""
+
+    size: int
+    departments: tuple[str, ...]
+    quotas: tuple[int, ...]
+    experts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DrawRules:
+    """Everything a draw applies; its canonical JSON is the published rules snapshot."""
+
+    period_start: date
+    period_end: date
+    counties: tuple[str, ...]
+    sectors: tuple[str, ...]
+    mode: DrawMode
+    fixed_list: tuple[EnterpriseCode, ...]
+    strata: tuple[Stratum, ...]
+    yearly_cap: int
+    cooldown_days: int
+    team: TeamRule
+    workload_cap: int
+    own_county_rule: bool
+    shutdown_policy: ShutdownPolicy
+    shutdown_states: tuple[str, ...]
+    excluded: tuple[tuple[EnterpriseCode, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a plan draws: a cron expression in the bureau's zone and the inspection window."""
+
+    cron: str
+    timezone: str = "Asia/Shanghai"
+    window_days: int = 30
+    period_format: str = "%Y-%m"
+    public_value: PublicValueSource = PublicValueSource.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A sampling plan: its identity, its rules template and (optionally) its schedule."""
+
+    plan_id: PlanId
+    title: str
+    rules: DrawRules
+    schedule: Schedule | None = None
+    notes: str = field(default="")
+
+
+def even_quotas(size: int, departments: int) -> tuple[int, ...]:
+    """Split `size` officers over `departments` as evenly as possible, earlier ones first."""
+    if departments < 1:
+        raise ValidationFailed("a plan needs at least one department")
+    base, extra = divmod(size, departments)
+    return tuple(base + (1 if i < extra else 0) for i in range(departments))
+
+
+def parse_ratio(text: str) -> Decimal:
+    """Return a draw ratio as an exact decimal in [0, 1]; refuse anything else."""
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError) as exc:
+        raise ValidationFailed(f"ratio {text!r} is not a decimal number") from exc
+    if not value.is_finite() or value < 0 or value > 1:
+        raise ValidationFailed(f"ratio {text!r} must lie between 0 and 1")
+    return value
+
+
+def canonical_ratio(text: str) -> str:
+    """Return a ratio as a plain decimal without exponent or trailing zeros ("0.050" → "0.05")."""
+    value = parse_ratio(text)
+    out = format(value.normalize(), "f")
+    return out if out not in {"-0", ""} else "0"
+
+
+def rules_problems(rules: DrawRules) -> list[str]:
+    """Return every reason these rules are unusable (empty when they are fine)."""
+    problems: list[str] = []
+    if rules.period_end < rules.period_start:
+        problems.append("period ends before it starts")
+    team = rules.team
+    if team.size < MIN_TEAM_SIZE:
+        problems.append(f"team size must be at least {MIN_TEAM_SIZE} officers (行政处罚法 Art. 42)")
+    if not team.departments:
+        problems.append("a plan needs at least one department")
+    if len(set(team.departments)) != len(team.departments):
+        problems.append("departments are listed twice")
+    if len(team.quotas) != len(team.departments):
+        problems.append("one quota per department is needed")
+    elif any(q < 1 for q in team.quotas) or sum(team.quotas) != team.size:
+        problems.append(
+            "every department needs a quota of at least 1 and quotas must sum to the size"
+        )
+    if team.experts < 0:
+        problems.append("experts per team cannot be negative")
+    if rules.workload_cap < 1:
+        problems.append("officer workload cap must be at least 1")
+    if rules.yearly_cap < 1:
+        problems.append("yearly cap must be at least 1")
+    if rules.cooldown_days < 0:
+        problems.append("cooldown days cannot be negative")
+    seen: set[str] = set()
+    for stratum in rules.strata:
+        if stratum.stratum_id in seen:
+            problems.append(f"stratum {stratum.stratum_id} is listed twice")
+        seen.add(stratum.stratum_id)
+        if stratum.risk_colour not in (ANY, *RISK_COLOURS):
+            problems.append(f"stratum {stratum.stratum_id}: unknown risk colour")
+        if stratum.credit_class not in (ANY, *CREDIT_CLASSES):
+            problems.append(f"stratum {stratum.stratum_id}: unknown credit class")
+        try:
+            parse_ratio(stratum.ratio)
+        except ValidationFailed as exc:
+            problems.append(f"stratum {stratum.stratum_id}: {exc.message}")
+        if stratum.minimum < 0 or (
+            stratum.maximum is not None and stratum.maximum < stratum.minimum
+        ):
+            problems.append(f"stratum {stratum.stratum_id}: bounds need 0 <= min <= max")
+    if rules.mode is DrawMode.RANDOM and not rules.strata:
+        problems.append("a random plan needs at least one stratum")
+    if rules.mode is DrawMode.FIXED and not rules.fixed_list:
+        problems.append("a fixed-list plan needs its list of enterprises")
+    for value in (*rules.counties, *rules.sectors, *team.departments):
+        if "\x00" in value or "|" in value:
+            problems.append(f"{value!r} contains a forbidden character")
+    return problems
+
+
+def check_rules(rules: DrawRules) -> DrawRules:
+    """Return `rules` when usable, else raise ValidationFailed listing every problem."""
+    problems = rules_problems(rules)
+    if problems:
+        raise ValidationFailed("; ".join(problems), details={"problems": problems})
+    return rules
