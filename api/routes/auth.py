@@ -108,6 +108,22 @@ async def token(
     )
 
 
+@router.post("/refresh", response_model=TokenResponse)
+async def refresh(principal: PrincipalDep, conn: ConnDep, settings: SettingsDep) -> TokenResponse:
+    """A fresh token for a still-valid one, while the account is active (long duty shifts)."""
+    user = await users.get_by_id(conn, user_id=principal.user_id)
+    if user is None or not user.active or user.role != principal.role.value:
+        raise Unauthorized("this account is no longer active or its role changed; sign in again")
+    fresh = Principal(user.id, user.username, Role(user.role), user.enterprise_id)
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
+    return TokenResponse(
+        access_token=issue_token(fresh, secret=settings.secret_key, now=utcnow(), ttl=ttl),
+        expires_in=int(ttl.total_seconds()),
+        role=fresh.role.value,
+        enterprise_id=fresh.enterprise_id,
+    )
+
+
 @router.get("/me", response_model=MeResponse)
 async def me(principal: PrincipalDep) -> MeResponse:
     """Who the bearer token belongs to."""
