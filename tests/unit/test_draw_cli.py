@@ -1,0 +1,123 @@
+"""The offline `draw` and `verify-draw` commands, and the stdlib verifier agreeing with them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from domain.directory_table import enterprise_table, officer_table
+from domain.draw.canonical import canonical_json
+from domain.draw.synthetic import make_enterprises, make_officers
+from scheduler.cli import register
+from scheduler.tables import csv_bytes, xlsx_bytes
+from tests.unit.draw_support import VERIFIER
+
+PLAN = """
+plan_id: HZ-2025-03
+title: 2025年3月双随机抽查
+period: {label: "2025-03", start: 2025-03-01, end: 2025-03-31}
+team: {departments: [应急管理局, 市场监管局], experts: 1}
+workload_cap: 6
+own_county_rule: true
+"""
+SECRET = "ab" * 32
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    ents, hist = make_enterprises(600, seed=3)
+    offs = make_officers(12, [e.credit_code for e in ents], seed=4, experts=6)
+    paths = {"plan": tmp_path / "plan.yaml", "e": tmp_path / "e.csv", "o": tmp_path / "o.xlsx"}
+    paths["plan"].write_text(PLAN, encoding="utf-8")
+    paths["e"].write_bytes(csv_bytes(*enterprise_table(ents, hist)))
+    paths["o"].write_bytes(xlsx_bytes(*officer_table(offs)))
+    return paths
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def _draw(files: dict[str, Path], out: Path, *extra: str) -> tuple[int, str]:
+    return _cli("draw", "--plan", str(files["plan"]), "--enterprises", str(files["e"]),
+                "--officers", str(files["o"]), "--out", str(out), *extra)  # fmt: skip
+
+
+def test_offline_draw_is_reproducible_and_verifies(files: dict[str, Path], tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    code, output = _draw(files, first, "--secret", SECRET, "--public-value", "03 11 27")
+    assert code == 0, output
+    assert "commitment" in output
+    assert _draw(files, second, "--secret", SECRET, "--public-value", "03 11 27")[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+    doc = json.loads(first.read_bytes())
+    assert doc["result"]["teams"]
+    assert all(len(t["experts"]) == 1 for t in doc["result"]["teams"])
+    code, output = _cli("verify-draw", str(first))
+    assert code == 0, output
+    assert output.startswith("OK")
+    script = subprocess.run([sys.executable, str(VERIFIER), str(first)], capture_output=True,
+                            text=True, check=False)  # fmt: skip
+    assert script.returncode == 0
+    assert script.stdout == output
+    code, output = _cli("verify-draw", str(first), "--commitment", "00" * 32)
+    assert code == 1
+    assert "commitment" in output
+
+
+def test_a_fresh_secret_when_none_is_given(files: dict[str, Path], tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert _draw(files, a)[0] == 0
+    assert _draw(files, b)[0] == 0
+    assert json.loads(a.read_bytes())["secret"] != json.loads(b.read_bytes())["secret"]
+
+
+def test_tampered_draw_fails_naming_the_difference(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "d.json"
+    assert _draw(files, out, "--secret", SECRET)[0] == 0
+    doc = json.loads(out.read_bytes())
+    doc["result"]["selected"][0][0] = doc["result"]["selected"][1][0]
+    out.write_bytes(canonical_json(doc) + b"\n")
+    code, output = _cli("verify-draw", str(out))
+    assert code == 1
+    assert "result.selected[0][0]" in output
+    script = subprocess.run([sys.executable, str(VERIFIER), str(out)], capture_output=True,
+                            text=True, check=False)  # fmt: skip
+    assert script.returncode == 1
+    assert "result.selected[0][0]" in script.stdout
+
+
+def test_bad_rows_are_listed_and_refused_unless_asked(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    lines = files["e"].read_bytes().decode("utf-8-sig").splitlines()
+    lines[5] = "Z" + lines[5][1:]  # damages the credit code of row 6
+    files["e"].write_bytes("\n".join(lines).encode())
+    code, output = _draw(files, tmp_path / "d.json", "--secret", SECRET)
+    assert code == 2
+    assert "row 6" in output
+    assert "--keep-good-rows" in output
+    code, output = _draw(files, tmp_path / "d.json", "--secret", SECRET, "--keep-good-rows")
+    assert code == 0, output
+    assert _cli("verify-draw", str(tmp_path / "d.json"))[0] == 0
+
+
+def test_clear_errors_for_bad_plan_and_secret(files: dict[str, Path], tmp_path: Path) -> None:
+    code, output = _draw(files, tmp_path / "d.json", "--secret", "xyz")
+    assert code == 2
+    assert "64" in output
+    files["plan"].write_text(PLAN.replace("workload_cap: 6", "workload_cap: 0"), encoding="utf-8")
+    code, output = _draw(files, tmp_path / "d.json")
+    assert code == 2
+    assert "workload_cap" in output
+    code, output = _cli("verify-draw", str(tmp_path / "missing.json"))
+    assert code == 2
