@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -73,10 +74,12 @@ SELECT id, enterprise_id, requested_by, purpose, note, alarm_id, restart_request
  ORDER BY requested_at DESC
  LIMIT %(limit)s
 """
-FAIL_OPEN = """
+TOUCH = "UPDATE video_sessions SET updated_at = now() WHERE id = ANY(%(ids)s)"
+FAIL_STALE = """
 UPDATE video_sessions
    SET state = 'failed', failure_reason = %(reason)s, ended_at = %(at)s
  WHERE state IN ('requested', 'connecting', 'live')
+   AND updated_at < now() - make_interval(secs => %(stale_s)s)
 RETURNING id, enterprise_id
 """
 
@@ -218,10 +221,16 @@ class PgVideoStore:
         async with self._pool.connection() as conn:
             return await get(conn, session_id)
 
-    async def fail_open(self, reason: str, *, at: datetime) -> int:
-        """Fail every session a previous process left open."""
+    async def touch(self, session_ids: Sequence[VideoSessionId], *, at: datetime) -> None:
+        """Heartbeat: these sessions are still run by a live process."""
         async with amapped_errors(), self._pool.connection() as conn:
-            cur = await conn.execute(FAIL_OPEN, {"reason": reason, "at": at})
+            await conn.execute(TOUCH, {"ids": list(session_ids)})
+
+    async def fail_stale(self, reason: str, *, at: datetime, stale_after_s: float) -> int:
+        """Fail open sessions whose process stopped sending heartbeats."""
+        params = {"reason": reason, "at": at, "stale_s": stale_after_s}
+        async with amapped_errors(), self._pool.connection() as conn:
+            cur = await conn.execute(FAIL_STALE, params)
             rows = await cur.fetchall()
             for session_id, enterprise_id in rows:
                 await publish_change(

@@ -17,7 +17,7 @@ from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateErr
 
 from domain.clock import BUREAU_TZ, Clock, utcnow
 from domain.credit_code import credit_code_problem
-from domain.errors import NotFound, RuleViolation, ValidationFailed
+from domain.errors import NotFound, RuleViolation, SafewatchError, ValidationFailed
 from domain.video import (
     NewSession,
     Purpose,
@@ -106,12 +106,8 @@ class VideoSessionManager:
         self._listeners.append(listener)
 
     async def start(self) -> None:
-        """Fail sessions a previous process left open and start the timeout watchdog."""
-        stale = await self._store.fail_open(
-            "the server restarted during the session", at=self._clock()
-        )
-        if stale:
-            log.warning("marked %d video session(s) left open by a previous process failed", stale)
+        """Fail sessions a dead process left open and start the timeout watchdog."""
+        await self._heartbeat()
         self._watchdog = asyncio.create_task(self._watch(), name="video-watchdog")
 
     async def shutdown(self) -> None:
@@ -266,12 +262,8 @@ class VideoSessionManager:
     async def _on_offer(self, enterprise: str, msg: SdpMsg) -> None:
         live = self._sessions.get(VideoSessionId(msg.session_id))
         if live is None or live.enterprise != enterprise or msg.type != "offer":
-            await self._reject(
-                enterprise,
-                msg.session_id,
-                "unknown_session",
-                "no open video session with this id for this enterprise",
-            )
+            # Another API process may own it (every process sees every offer): stay quiet.
+            log.debug("offer for session %s, which this process does not run", msg.session_id)
             return
         async with live.lock:
             if live.state is not SessionState.REQUESTED or live.closing:
@@ -416,11 +408,34 @@ class VideoSessionManager:
             except Exception:
                 log.exception("video session listener failed")
 
+    async def _heartbeat(self) -> None:
+        """Mark our open sessions alive; fail those whose process stopped marking them."""
+        try:
+            at = self._clock()
+            if self._sessions:
+                await self._store.touch(list(self._sessions), at=at)
+            reason = (
+                "the server running the session stopped "
+                f"(no heartbeat for {self.limits.stale_after_s:g} s)"
+            )
+            stale = await self._store.fail_stale(
+                reason, at=at, stale_after_s=self.limits.stale_after_s
+            )
+            if stale:
+                log.warning("failed %d video session(s) left open by a stopped server", stale)
+        except SafewatchError as exc:
+            log.error("video heartbeat failed: %s", exc.message)
+
     async def _watch(self) -> None:
-        tick = max(0.05, min(1.0, self.limits.answer_timeout_s / 10))
+        lim = self.limits
+        tick = max(0.05, min(1.0, lim.answer_timeout_s / 10, lim.heartbeat_s / 2))
+        last_beat = time.monotonic()
         while True:
             await asyncio.sleep(tick)
             now = time.monotonic()
+            if now - last_beat >= self.limits.heartbeat_s:
+                last_beat = now
+                await self._heartbeat()
             for live in list(self._sessions.values()):
                 verdict = None if live.closing else overdue(live, self.limits, now)
                 if verdict is not None:

@@ -76,25 +76,24 @@ class MqttLink:
     async def start(self, *, connect_timeout: float = 10.0, required: bool = True) -> None:
         """Connect and wait for the first CONNACK.
 
-        A refused connection always raises ConfigurationError; an unreachable broker raises it
-        too when `required`, otherwise paho keeps retrying in the background.
+        A refused connection raises ConfigurationError and an unreachable broker too when
+        `required`; otherwise this returns at once and paho keeps (re)connecting in the background.
         """
         self._loop = asyncio.get_running_loop()
-        self._connected = self._loop.create_future()
+        self._connected = self._loop.create_future() if required else None
         opts = self._options
         self._client.connect_async(opts.host, opts.port, keepalive=opts.keepalive, clean_start=True)
         self._client.loop_start()
+        if self._connected is None:
+            return
         try:
             async with asyncio.timeout(connect_timeout):
                 await self._connected
         except TimeoutError:
-            where = f"MQTT broker {opts.host}:{opts.port}"
-            if not required:
-                log.warning("%s not reachable yet; retrying in the background", where)
-                return
             await self.stop()
             raise ConfigurationError(
-                f"{where} did not accept a connection within {connect_timeout:g} s"
+                f"MQTT broker {opts.host}:{opts.port} did not accept a connection within "
+                f"{connect_timeout:g} s"
             ) from None
         except ConfigurationError:
             await self.stop()

@@ -31,9 +31,16 @@ def limits_from(settings: Settings) -> VideoLimits:
 
 @asynccontextmanager
 async def video_service(
-    settings: Settings, store: VideoStore, *, require_broker: bool = False
+    settings: Settings,
+    store: VideoStore,
+    *,
+    require_broker: bool = False,
+    limits: VideoLimits | None = None,
 ) -> AsyncIterator[VideoSessionManager]:
-    """Run a session manager with its own MQTT client for the lifetime of the block."""
+    """Run a session manager with its own MQTT client for the lifetime of the block.
+
+    Without `require_broker` the API starts even while the broker is down (paho reconnects).
+    """
     holder: list[VideoSessionManager] = []
 
     async def inbound(topic: str, payload: bytes) -> None:
@@ -55,11 +62,11 @@ async def video_service(
         topic_prefix=settings.mqtt_topic_prefix,
         recordings_dir=settings.data_dir / "recordings",
         ice_servers=parse_ice_servers(settings.ice_servers),
-        limits=limits_from(settings),
+        limits=limits or limits_from(settings),
         tz=settings.tz,
     )
     holder.append(manager)
-    await link.start(connect_timeout=5.0, required=require_broker)
+    await link.start(connect_timeout=10.0, required=require_broker)
     try:
         await manager.start()
         yield manager

@@ -30,6 +30,9 @@ class VideoLimits:
     answer_timeout_s: float = 20.0
     idle_timeout_s: float = 600.0
     media_timeout_s: float = 15.0
+    #: Open sessions are marked alive this often; unmarked for `stale_after_s` means orphaned.
+    heartbeat_s: float = 15.0
+    stale_after_s: float = 60.0
 
 
 DEFAULT_LIMITS = VideoLimits()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -43,8 +45,12 @@ class VideoStore(Protocol):
         """One session, or None."""
         ...
 
-    async def fail_open(self, reason: str, *, at: datetime) -> int:
-        """Mark every session still open (left by a previous process) failed; return how many."""
+    async def touch(self, session_ids: Sequence[VideoSessionId], *, at: datetime) -> None:
+        """Mark open sessions as still run by a live process (heartbeat)."""
+        ...
+
+    async def fail_stale(self, reason: str, *, at: datetime, stale_after_s: float) -> int:
+        """Fail open sessions not marked for `stale_after_s` (their process died); how many."""
         ...
 
 
@@ -54,6 +60,7 @@ class MemoryVideoStore:
     def __init__(self, enterprises: set[str] | None = None) -> None:
         """Start empty."""
         self.rows: dict[VideoSessionId, VideoSession] = {}
+        self.beats: dict[VideoSessionId, float] = {}
         self._enterprises = enterprises
 
     async def create(self, new: NewSession) -> VideoSession:
@@ -80,6 +87,7 @@ class MemoryVideoStore:
             recording_sha256=None,
         )
         self.rows[new.id] = row
+        self.beats[new.id] = time.monotonic()
         return row
 
     async def set_state(
@@ -105,6 +113,7 @@ class MemoryVideoStore:
             changes.update(ended_at=at, end_reason=reason)
         row = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
         self.rows[session_id] = row
+        self.beats[session_id] = time.monotonic()
         return row
 
     async def set_recording(self, session_id: VideoSessionId, info: RecordingInfo) -> None:
@@ -122,9 +131,19 @@ class MemoryVideoStore:
         """One session, or None."""
         return self.rows.get(session_id)
 
-    async def fail_open(self, reason: str, *, at: datetime) -> int:
-        """Fail every open session."""
-        stale = [sid for sid, row in self.rows.items() if row.state in OPEN_STATES]
+    async def touch(self, session_ids: Sequence[VideoSessionId], *, at: datetime) -> None:
+        """Heartbeat."""
+        for sid in session_ids:
+            self.beats[sid] = time.monotonic()
+
+    async def fail_stale(self, reason: str, *, at: datetime, stale_after_s: float) -> int:
+        """Fail open sessions without a recent heartbeat."""
+        limit = time.monotonic() - stale_after_s
+        stale = [
+            sid
+            for sid, row in self.rows.items()
+            if row.state in OPEN_STATES and self.beats.get(sid, 0.0) < limit
+        ]
         for sid in stale:
             await self.set_state(sid, SessionState.FAILED, at=at, reason=reason)
         return len(stale)

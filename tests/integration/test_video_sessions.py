@@ -7,9 +7,7 @@ import io
 import json
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
-import aioice.ice
 import av
 import paho.mqtt.publish as mqtt_publish
 import psycopg
@@ -20,42 +18,16 @@ from config.settings import Settings
 from domain.credit_code import make_credit_code
 from domain.errors import NotFound, RuleViolation, ValidationFailed
 from domain.video import Purpose, SessionLinks, SessionState
-from monitor.video.agent import AgentConfig, SiteAgent, run_agent
-from monitor.video.manager import VideoSessionManager
-from monitor.video.mqtt import MqttOptions
+from monitor.video.agent import SiteAgent
+from monitor.video.manager import VideoLimits, VideoSessionManager
 from monitor.video.pattern import read_capture_ms
 from monitor.video.probe import ProbeViewer
 from monitor.video.service import video_service
 from storage.video import PgVideoStore
+from tests.integration.video_helpers import ENT, OTHER, until
 
-ENT = make_credit_code("330100", 600001)
-OTHER = make_credit_code("330100", 600002)
+pytest_plugins = ["tests.integration.video_support"]
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture(autouse=True)
-def loopback_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """aioice skips loopback; give every peer 127.0.0.1 so tests need no real interface."""
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
-
-
-@pytest.fixture
-def vsettings(settings: Settings) -> Settings:
-    """Settings with a short site answer timeout."""
-    return settings.model_copy(update={"video_answer_timeout_s": 3.0, "video_max_sessions": 2})
-
-
-@pytest.fixture
-async def sites(pool: AsyncConnectionPool) -> list[str]:
-    """Two enterprises in the directory."""
-    async with pool.connection() as conn:
-        for code in (ENT, OTHER):
-            await conn.execute(
-                "INSERT INTO enterprises (credit_code, name, county, sector) "
-                "VALUES (%(c)s, %(n)s, '西湖区', 'chemical')",
-                {"c": code, "n": f"测试化工 {code[-4:]}"},
-            )
-    return [ENT, OTHER]
 
 
 @pytest.fixture
@@ -64,33 +36,6 @@ async def manager(
 ) -> AsyncIterator[VideoSessionManager]:
     async with video_service(vsettings, PgVideoStore(pool), require_broker=True) as mgr:
         yield mgr
-
-
-@pytest.fixture
-async def agent(vsettings: Settings, tmp_path: Path) -> AsyncIterator[SiteAgent]:
-    stop = asyncio.Event()
-    ready: asyncio.Future[SiteAgent] = asyncio.get_running_loop().create_future()
-    config = AgentConfig(
-        enterprise=ENT,
-        topic_prefix=vsettings.mqtt_topic_prefix,
-        talkback="record:" + str(tmp_path / "talkback.wav"),
-    )
-    options = MqttOptions(
-        host=vsettings.mqtt_host, port=vsettings.mqtt_port, client_id=f"agent-{ENT}-t"
-    )
-    task = asyncio.create_task(run_agent(config, options, stop, ready=ready))
-    site = await asyncio.wait_for(ready, 10)
-    yield site
-    stop.set()
-    await asyncio.wait_for(task, 10)
-
-
-async def until(predicate, *, within: float) -> None:
-    """Poll `predicate` until it holds or `within` seconds pass."""
-    for _ in range(int(within / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
 
 
 async def wait_state(mgr: VideoSessionManager, sid: str, *states: SessionState, within: float):
@@ -239,24 +184,23 @@ async def test_site_with_a_malformed_offer_fails_and_is_told(
     assert "malformed SDP offer" in failed.failure_reason
 
 
-async def test_a_restart_fails_sessions_left_open(
+async def test_sessions_of_a_stopped_server_fail_but_live_ones_stay(
     vsettings: Settings, pool: AsyncConnectionPool, sites: list[str], db_url: str
 ):
-    async with video_service(vsettings, PgVideoStore(pool)) as first:
-        row = await first.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
-        first._sessions.clear()  # as if the process had died with the session open
+    fast = VideoLimits(answer_timeout_s=30, heartbeat_s=0.1, stale_after_s=0.4)
+    store = PgVideoStore(pool)
+    async with video_service(vsettings, store, limits=fast) as running:
+        kept = await running.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
+        async with video_service(vsettings, store, limits=fast) as dying:
+            orphan = await dying.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
+            dying._sessions.clear()  # as if its process had died with the session open
+        await asyncio.sleep(0.8)
+        async with video_service(vsettings, store, limits=fast):
+            pass  # a restart: fails what nobody keeps alive, leaves the rest alone
+        assert (await store.get(kept.id)).state is SessionState.REQUESTED
+        failed = await store.get(orphan.id)
+        assert failed.state is SessionState.FAILED
+        assert "no heartbeat" in failed.failure_reason
     with psycopg.connect(db_url) as conn:
-        state, reason = conn.execute(
-            "SELECT state, failure_reason FROM video_sessions WHERE id = %(id)s", {"id": row.id}
-        ).fetchone()
-    assert state == "requested"
-    async with video_service(vsettings, PgVideoStore(pool)):
-        pass
-    with psycopg.connect(db_url) as conn:
-        state, reason = conn.execute(
-            "SELECT state, failure_reason FROM video_sessions WHERE id = %(id)s", {"id": row.id}
-        ).fetchone()
         kinds = conn.execute("SELECT count(*) FROM live_changes WHERE kind = 'video'").fetchone()
-    assert state == "failed"
-    assert "restarted" in reason
-    assert kinds[0] >= 2
+    assert kinds[0] >= 4
