@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, UploadFile
 
 from api.common import Page, PagingDep, client_ip
 from api.deps import ConnDep, PrincipalDep, ensure_enterprise_access, require_roles
+from api.directory_import import parse_enterprise_upload
 from api.enterprise_models import (
     EnterpriseIn,
     EnterpriseOut,
@@ -16,12 +17,9 @@ from api.enterprise_models import (
     ImportReport,
     OperatingState,
     RiskColour,
-    RowError,
-    missing_columns,
-    parse_row,
 )
 from api.errors import ERROR_RESPONSES
-from api.tabular import MAX_BYTES, read_table
+from api.tabular import MAX_BYTES
 from domain.credit_code import validate_credit_code
 from domain.errors import NotFound, ValidationFailed
 from domain.users import Principal, Role
@@ -118,7 +116,9 @@ async def import_enterprises(
 ) -> ImportReport:
     """Import CSV (UTF-8 or GB18030) or XLSX; valid rows are stored by code, bad rows listed."""
     data = await file.read(MAX_BYTES + 1)
-    valid, errors, total = await asyncio.to_thread(_parse_upload, data, file.filename or "")
+    valid, errors, warnings, total = await asyncio.to_thread(
+        parse_enterprise_upload, data, file.filename or ""
+    )
     created = updated = 0
     if valid and not dry_run:
         created, updated = await enterprises.upsert_many(conn, valid)
@@ -129,6 +129,7 @@ async def import_enterprises(
         rejected=len({e.row for e in errors}),
         dry_run=dry_run,
         errors=errors,
+        warnings=warnings,
     )
     if not dry_run:
         summary = report.model_dump(exclude={"errors"}) | {"file": (file.filename or "")[:200]}
@@ -143,29 +144,6 @@ async def import_enterprises(
         if valid:
             await live.publish_change(conn, kind="directory", enterprise_id=None, payload=summary)
     return report
-
-
-def _parse_upload(data: bytes, filename: str) -> tuple[list[dict[str, Any]], list[RowError], int]:
-    rows = read_table(data, filename)
-    headers = set().union(*(cells.keys() for _, cells in rows)) if rows else set()
-    missing = missing_columns(headers)
-    if missing:
-        raise ValidationFailed(
-            f"required column(s) missing: {', '.join(missing)}", details={"missing": missing}
-        )
-    valid: list[dict[str, Any]] = []
-    errors: list[RowError] = []
-    first_row: dict[str, int] = {}
-    for number, cells in rows:
-        values, problems = parse_row(cells)
-        if values is not None and values["credit_code"] in first_row:
-            problems = [("credit_code", f"repeats row {first_row[values['credit_code']]}")]
-            values = None
-        errors.extend(RowError(row=number, column=c, reason=r) for c, r in problems)
-        if values is not None:
-            first_row[values["credit_code"]] = number
-            valid.append(values)
-    return valid, errors, len(rows)
 
 
 @router.get("/{ent}", response_model=EnterpriseOut)

@@ -110,13 +110,14 @@ def test_enterprise_account_sees_only_its_own(client: TestClient, db_url: str) -
 
 
 CSV_TEXT = (
-    "统一社会信用代码,企业名称,区县,行业,风险等级,高危,联系人,联系电话\n"
-    f"{CODE},杭州一号化工有限公司,上城区,hazchem_production,红,是,张三,123\n"
-    f"{BAD},坏代码公司,上城区,hazchem_trade,蓝,否,,\n"
-    f"{make_credit_code('330105', 1)},杭州二号有限公司,拱墅区,industry_trade,紫色,maybe,,\n"
+    "统一社会信用代码,企业名称,区县,行业,风险等级,信用等级,高危,联系人,重大危险源等级,备注\n"
+    f"{CODE},杭州一号化工有限公司,上城区,hazchem_production,红,A,是,张三|123|安全员,二级,x\n"
+    f"{BAD},坏代码公司,上城区,hazchem_trade,蓝,B,否,,,\n"
+    f"{make_credit_code('330105', 1)},杭州二号有限公司,拱墅区,industry_trade,紫色,B,maybe,,,\n"
     "\n"
-    f"{make_credit_code('330105', 2)},杭州三号有限公司,拱墅区,industry_trade,黄,否,,\n"
-    f"{CODE},重复公司,上城区,hazchem_production,红,是,,\n"
+    f"{make_credit_code('330105', 2)},杭州三号有限公司,拱墅区,industry_trade,黄,C,否,,五级,\n"
+    f"{make_credit_code('330105', 3)},杭州四号有限公司,拱墅区,industry_trade,黄,C,否,,,\n"
+    f"{CODE},重复公司,上城区,hazchem_production,红,A,是,,,\n"
 )
 
 
@@ -126,19 +127,24 @@ def test_csv_import_keeps_valid_rows_and_reports_each_bad_one(client: TestClient
     res = client.post("/api/v1/enterprises/import", files=files, headers=h)
     assert res.status_code == 200, res.text
     report = res.json()
-    assert (report["rows"], report["created"], report["updated"]) == (5, 2, 0)
-    assert report["rejected"] == 3
+    assert (report["rows"], report["created"], report["updated"]) == (6, 2, 0)
+    assert report["rejected"] == 4
     by_row = {(e["row"], e["column"]): e["reason"] for e in report["errors"]}
     assert "check character" in by_row[(3, "统一社会信用代码")]
     assert (4, "风险等级") in by_row
     assert "maybe" in by_row[(4, "高危")]
-    assert "repeats row 2" in by_row[(7, "credit_code")]
+    assert "五级" in by_row[(6, "重大危险源等级")]
+    assert "repeats row 2" in by_row[(8, "统一社会信用代码")]
+    assert [w["column"] for w in report["warnings"]] == ["备注"]
     one = client.get(f"/api/v1/enterprises/{CODE}", headers=h).json()
     assert one["risk_colour"] == "red"
     assert one["high_risk"] is True
-    assert one["contacts"] == [{"name": "张三", "phone": "123", "role": ""}]
+    assert one["major_hazard_level"] == 2
+    assert one["contacts"] == [{"name": "张三", "phone": "123", "role": "安全员"}]
     again = client.post("/api/v1/enterprises/import", files=files, headers=h).json()
     assert (again["created"], again["updated"]) == (0, 2)
+    trail = client.get("/api/v1/audit", params={"action": "enterprise.import"}, headers=h).json()
+    assert trail["total"] == 2
 
 
 def test_xlsx_import_and_dry_run(client: TestClient) -> None:
@@ -146,9 +152,11 @@ def test_xlsx_import_and_dry_run(client: TestClient) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["credit_code", "name", "county", "sector", "major_hazard_level"])
-    sheet.append([CODE, "XLSX 公司", "滨江区", "fireworks", 2])
-    sheet.append(["", "无代码", "滨江区", "fireworks", 9])
+    sheet.append(
+        ["credit_code", "企业名称", "区县", "行业", "风险等级", "信用等级", "重大危险源等级"]
+    )
+    sheet.append([CODE, "XLSX 公司", "滨江区", "fireworks", "蓝", "A", 2])
+    sheet.append(["", "无代码", "滨江区", "fireworks", "蓝", "A", 1])
     buf = io.BytesIO()
     book.save(buf)
     files = {"file": ("e.xlsx", buf.getvalue(), "application/octet-stream")}
@@ -159,7 +167,7 @@ def test_xlsx_import_and_dry_run(client: TestClient) -> None:
     report = client.post("/api/v1/enterprises/import", files=files, headers=h).json()
     assert report["created"] == 1
     assert report["rejected"] == 1
-    assert {e["column"] for e in report["errors"]} == {"credit_code", "major_hazard_level"}
+    assert {e["column"] for e in report["errors"]} == {"credit_code"}
     assert client.get(f"/api/v1/enterprises/{CODE}", headers=h).json()["major_hazard_level"] == 2
 
 
@@ -167,7 +175,7 @@ def test_import_refuses_unreadable_files_clearly(client: TestClient) -> None:
     h = admin(client)
     for data, expected in (
         (b"", "empty"),
-        (b"name,county\nx,y\n", "credit_code"),
+        (b"name,county\nx,y\n", "统一社会信用代码"),
         (b"PK\x03\x04garbage", "XLSX"),
     ):
         res = client.post(

@@ -1,0 +1,102 @@
+"""An uploaded directory table → storable rows, with the shared parser of domain.imports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from pydantic import ValidationError
+
+from api.enterprise_models import EnterpriseFields, RowError
+from api.tabular import read_table
+from domain.directory import Enterprise
+from domain.errors import ValidationFailed
+from domain.imports import Parsed, parse_enterprises
+
+HAZARD_LEVELS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+HEADER_NOTES = ("unknown column, ignored",)
+
+
+def _header_problems(parsed: Parsed[Any]) -> tuple[list[RowError], list[RowError]]:
+    """Split row-1 problems into fatal ones (missing columns) and warnings."""
+    fatal: list[RowError] = []
+    warnings: list[RowError] = []
+    for e in parsed.errors:
+        if e.row != 1:
+            continue
+        target = warnings if e.reason in HEADER_NOTES or "ignored" in e.reason else fatal
+        target.append(RowError(row=e.row, column=e.column, reason=e.reason))
+    return fatal, warnings
+
+
+def enterprise_values(ent: Enterprise) -> tuple[dict[str, Any] | None, str | None]:
+    """The storable fields of a parsed enterprise, or why its hazard level is not valid."""
+    level_text = ent.major_hazard_level.strip()
+    level = HAZARD_LEVELS.get(level_text) if level_text else None
+    if level_text and level is None:
+        return None, f"{level_text!r} is not a major-hazard level 1-4 (一级-四级)"
+    values = {
+        "credit_code": ent.credit_code,
+        "name": ent.name,
+        "county": ent.county,
+        "address": ent.address,
+        "sector": ent.sector,
+        "risk_colour": ent.risk_colour,
+        "credit_class": ent.credit_class,
+        "standardisation_grade": ent.standardisation_grade or None,
+        "major_hazard_level": level,
+        "high_risk": ent.high_risk,
+        "operating_state": ent.operating_state,
+        "deregistered": ent.deregistered,
+        "contacts": [asdict(c) for c in ent.contacts],
+        "licences": [
+            asdict(lic)
+            | {
+                "valid_from": lic.valid_from.isoformat() if lic.valid_from else None,
+                "valid_to": lic.valid_to.isoformat() if lic.valid_to else None,
+            }
+            for lic in ent.licences
+        ],
+    }
+    return values, None
+
+
+def parse_enterprise_upload(
+    data: bytes, filename: str
+) -> tuple[list[dict[str, Any]], list[RowError], list[RowError], int]:
+    """(valid rows, row errors, header warnings, rows read) of an uploaded CSV/XLSX table."""
+    rows = read_table(data, filename)
+    parsed = parse_enterprises(rows)
+    fatal, warnings = _header_problems(parsed)
+    if fatal:
+        missing = [e.column for e in fatal]
+        raise ValidationFailed(
+            f"required column(s) missing: {', '.join(missing)}",
+            details={"missing": missing, "problems": [e.model_dump() for e in fatal]},
+        )
+    errors = [
+        RowError(row=e.row, column=e.column, reason=e.reason) for e in parsed.errors if e.row != 1
+    ]
+    row_of: dict[str, int] = parsed.extras.get("row_of", {})
+    valid: list[dict[str, Any]] = []
+    for ent in parsed.records:
+        row = row_of.get(ent.credit_code, 0)
+        values, problem = enterprise_values(ent)
+        if values is None:
+            errors.append(RowError(row=row, column="重大危险源等级", reason=problem or ""))
+            continue
+        try:  # the same limits as the JSON API
+            EnterpriseFields.model_validate({k: v for k, v in values.items() if k != "credit_code"})
+        except ValidationError as exc:
+            errors.extend(
+                RowError(
+                    row=row,
+                    column=str(err["loc"][0]) if err["loc"] else "?",
+                    reason=str(err["msg"]),
+                )
+                for err in exc.errors()
+            )
+            continue
+        valid.append(values)
+    errors.sort(key=lambda e: (e.row, e.column))
+    return valid, errors, warnings, len(rows)
