@@ -12,6 +12,7 @@ import typer
 
 from config.policy_sampling import load_sampling_policy, parse_plan_file
 from domain.draw import commitment_of, draw, freeze, parse_secret, verify_bytes
+from domain.draw.canonical import paused_gc
 from domain.draw.snapshot import enterprise_rows, officer_rows
 from domain.errors import SafewatchError
 from domain.imports import Parsed, RowError, parse_enterprises, parse_officers
@@ -79,16 +80,17 @@ def draw_command(
         _report(str(officers), offs, keep_good_rows)
         key = parse_secret(secret.lower()) if secret else secrets.token_bytes(32)
         started = time.perf_counter()
-        frozen = freeze(
-            plan_id=the_plan.plan_id,
-            period=period,
-            rules=the_plan.rules,
-            enterprise_rows=enterprise_rows(ents.records, ents.extras["history"]),
-            officer_rows=officer_rows(offs.records, offs.extras["prior_load"]),
-            commitment=commitment_of(key),
-        )
-        drawn = draw(frozen, secret=key, public_value=public_value)
-        data = drawn.document_bytes() + b"\n"
+        with paused_gc():
+            frozen = freeze(
+                plan_id=the_plan.plan_id,
+                period=period,
+                rules=the_plan.rules,
+                enterprise_rows=enterprise_rows(ents.records, ents.extras["history"]),
+                officer_rows=officer_rows(offs.records, offs.extras["prior_load"]),
+                commitment=commitment_of(key),
+            )
+            drawn = draw(frozen, secret=key, public_value=public_value)
+            data = drawn.document_bytes() + b"\n"
         elapsed = time.perf_counter() - started
         out.write_bytes(data)
     except OSError as exc:

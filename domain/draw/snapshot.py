@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from domain.directory import Enterprise, EnterpriseCode, InspectionHistory, Officer
+from domain.draw.canonical import paused_gc
 from domain.errors import ValidationFailed
 from domain.plan import (
     DrawMode,
@@ -83,25 +85,18 @@ def enterprise_rows(
     history: Mapping[EnterpriseCode, InspectionHistory] | None = None,
 ) -> list[Row]:
     """Snapshot rows of the enterprise directory, sorted by credit code, duplicates refused."""
-    history = history or {}
-    rows: list[Row] = []
-    for ent in enterprises:
-        past = history.get(ent.credit_code)
-        rows.append(
-            [
-                ent.credit_code,
-                ent.name,
-                ent.county,
-                ent.sector,
-                ent.risk_colour,
-                ent.credit_class,
-                ent.operating_state,
-                ent.deregistered,
-                past.inspections_this_year if past else 0,
-                _iso(past.last_inspected_on) if past else None,
-            ]
-        )
-    rows.sort(key=lambda r: r[0])
+    past = history or {}
+    none = InspectionHistory(EnterpriseCode(""))
+    with paused_gc():
+        rows: list[Row] = []
+        add = rows.append
+        for e in enterprises:
+            h = past.get(e.credit_code, none)
+            last = h.last_inspected_on
+            add([e.credit_code, e.name, e.county, e.sector, e.risk_colour, e.credit_class,
+                 e.operating_state, e.deregistered, h.inspections_this_year,
+                 None if last is None else last.isoformat()])  # fmt: skip
+        rows.sort(key=itemgetter(0))
     _refuse_duplicates(rows, "enterprise")
     return rows
 
