@@ -1,0 +1,77 @@
+"""Fixtures for dashboard browser tests: a live server, demo data, headless Debian Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from api.app import create_app
+from config.settings import Settings
+from tests.conftest import TEST_ADMIN_PASSWORD
+from tests.integration.liveserver import ServerThread
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("no /usr/bin/chromium (apt-get install -y chromium)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[ServerThread]:
+    """The API and dashboard on a free port."""
+    srv = ServerThread(create_app(settings)).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, server: ServerThread) -> Iterator[Page]:
+    """A fresh browser page (zh-CN) that fails the test on any JavaScript error."""
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1440, "height": 900}
+    )
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    p.set_default_timeout(5000)
+    yield p
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def sign_in(
+    page: Page, server: ServerThread, username: str = "admin", password: str = TEST_ADMIN_PASSWORD
+) -> None:
+    """Open the dashboard and sign in through the form."""
+    page.goto(server.url + "/ui/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#nav:not([hidden])")
+
+
+def shot(page: Page, name: str) -> None:
+    """Keep a full-page screenshot as a test artefact."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
