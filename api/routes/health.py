@@ -27,7 +27,16 @@ async def _database(pool: AsyncConnectionPool | None) -> tuple[bool, str]:
         return False, exc.__class__.__name__
 
 
-@router.get("/healthz")
+HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "database and broker are healthy"},
+    503: {"description": "database or broker is not reachable (same body shape)"},
+}
+METRICS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "metrics"}
+}
+
+
+@router.get("/healthz", responses=HEALTH_RESPONSES)
 async def healthz(request: Request) -> JSONResponse:
     """Database and broker state; 200 when both are healthy, 503 otherwise."""
     settings: Settings = request.app.state.settings
@@ -48,7 +57,7 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if db_ok and mq_ok else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response, responses=METRICS_RESPONSES)
 async def metrics() -> Response:
     """Prometheus text exposition of this process's metrics."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
