@@ -115,8 +115,12 @@ def main() -> int:
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(data)
     started = time.perf_counter()
-    script = subprocess.run([sys.executable, str(ROOT / "api" / "static" / "verifier.py"),
-                             str(path)], capture_output=True, text=True, check=False)  # fmt: skip
+    script = subprocess.run(
+        [sys.executable, str(ROOT / "api" / "static" / "verifier.py"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     stdlib_s = time.perf_counter() - started
 
     med = statistics.median

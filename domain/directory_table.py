@@ -24,17 +24,27 @@ def enterprise_table(
     history: Mapping[EnterpriseCode, InspectionHistory] | None = None,
 ) -> Table:
     """Header and rows for an enterprise export; re-importing it gives the same records."""
-    columns = [c for c in ENTERPRISE_COLUMNS if history is not None or c not in {
-        "inspections_this_year", "last_inspected_on"}]  # fmt: skip
+    columns = [
+        c
+        for c in ENTERPRISE_COLUMNS
+        if history is not None or c not in {"inspections_this_year", "last_inspected_on"}
+    ]
     rows = []
     for e in enterprises:
         past = (history or {}).get(e.credit_code)
         values = {
-            "credit_code": e.credit_code, "name": e.name, "county": e.county,
-            "address": e.address, "sector": e.sector, "risk_colour": e.risk_colour,
-            "credit_class": e.credit_class, "standardisation_grade": e.standardisation_grade,
-            "major_hazard_level": e.major_hazard_level, "high_risk": _yes(e.high_risk),
-            "operating_state": e.operating_state, "deregistered": _yes(e.deregistered),
+            "credit_code": e.credit_code,
+            "name": e.name,
+            "county": e.county,
+            "address": e.address,
+            "sector": e.sector,
+            "risk_colour": e.risk_colour,
+            "credit_class": e.credit_class,
+            "standardisation_grade": e.standardisation_grade,
+            "major_hazard_level": e.major_hazard_level,
+            "high_risk": _yes(e.high_risk),
+            "operating_state": e.operating_state,
+            "deregistered": _yes(e.deregistered),
             "licences": "; ".join(
                 f"{lic.kind}|{lic.number}|{_d(lic.valid_from)}|{_d(lic.valid_to)}"
                 for lic in e.licences
@@ -42,7 +52,7 @@ def enterprise_table(
             "contacts": "; ".join(f"{c.name}|{c.phone}|{c.role}" for c in e.contacts),
             "inspections_this_year": str(past.inspections_this_year if past else 0),
             "last_inspected_on": _d(past.last_inspected_on) if past else "",
-        }  # fmt: skip
+        }
         rows.append([values[c] for c in columns])
     return [ENTERPRISE_COLUMNS[c][0] for c in columns], rows
 
@@ -53,15 +63,19 @@ def officer_table(officers: Iterable[Officer]) -> Table:
     rows = []
     for o in officers:
         values = {
-            "officer_id": o.officer_id, "name": o.name, "department": o.department,
-            "county": o.county, "certificate_no": o.certificate_no,
+            "officer_id": o.officer_id,
+            "name": o.name,
+            "department": o.department,
+            "county": o.county,
+            "certificate_no": o.certificate_no,
             "certificate_valid_from": _d(o.certificate_valid_from),
-            "certificate_valid_to": _d(o.certificate_valid_to), "active": _yes(o.active),
+            "certificate_valid_to": _d(o.certificate_valid_to),
+            "active": _yes(o.active),
             "auxiliary": _yes(o.auxiliary),
             "conflicts": "; ".join(
                 f"{c.credit_code}:{c.reason}" if c.reason else c.credit_code for c in o.conflicts
             ),
-        }  # fmt: skip
+        }
         rows.append([values[c] for c in columns])
     return [OFFICER_COLUMNS[c][0] for c in columns], rows
 

@@ -13,7 +13,7 @@ from domain.draw.engine import (
     freeze,
     parse_secret,
 )
-from domain.draw.verify import first_difference, rederive, verify_bytes
+from domain.draw.verify import first_difference, load_frozen, rederive, verify_bytes
 
 __all__ = [
     "ALGORITHM",
@@ -25,6 +25,7 @@ __all__ = [
     "draw",
     "first_difference",
     "freeze",
+    "load_frozen",
     "parse_secret",
     "rederive",
     "verify_bytes",

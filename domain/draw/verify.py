@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.draw.canonical import loads_strict, paused_gc
-from domain.draw.engine import ALGORITHM, commitment_of, draw, freeze, parse_secret
+from domain.draw.engine import ALGORITHM, Frozen, commitment_of, draw, freeze, parse_secret
 from domain.draw.snapshot import (
     ENTERPRISE_FIELDS,
     ENTERPRISE_TYPES,
@@ -93,6 +93,29 @@ def _rederive(data: bytes) -> tuple[Any, bytes]:
         commitment=commitment_of(secret),
     )
     return doc, draw(fz, secret=secret, public_value=doc["public_value"]).document_bytes()
+
+
+def load_frozen(data: bytes) -> Frozen:
+    """Rebuild a frozen record from its published bytes, refusing any that do not re-derive."""
+    with paused_gc():
+        doc = loads_strict(data)
+        if not isinstance(doc, dict) or set(doc) != FROZEN_KEYS:
+            raise ValidationFailed("not a frozen draw record")
+        if doc["algorithm"] != ALGORITHM or not isinstance(doc["commitment"], str):
+            raise ValidationFailed("not a frozen safewatch-draw/1 record")
+        fz = freeze(
+            plan_id=doc["plan_id"],
+            period=doc["period"],
+            rules=rules_from_json(doc["rules"]),
+            enterprise_rows=check_snapshot(
+                doc["enterprises"], ENTERPRISE_FIELDS, ENTERPRISE_TYPES, "enterprises"
+            ),
+            officer_rows=check_snapshot(doc["officers"], OFFICER_FIELDS, OFFICER_TYPES, "officers"),
+            commitment=doc["commitment"],
+        )
+        if fz.document_bytes() + b"\n" != data:
+            raise ValidationFailed("the frozen record does not re-derive; it was altered")
+        return fz
 
 
 def first_difference(found: Any, expected: Any, path: str = "") -> str | None:

@@ -48,8 +48,18 @@ def _cli(*args: str) -> tuple[int, str]:
 
 
 def _draw(files: dict[str, Path], out: Path, *extra: str) -> tuple[int, str]:
-    return _cli("draw", "--plan", str(files["plan"]), "--enterprises", str(files["e"]),
-                "--officers", str(files["o"]), "--out", str(out), *extra)  # fmt: skip
+    return _cli(
+        "draw",
+        "--plan",
+        str(files["plan"]),
+        "--enterprises",
+        str(files["e"]),
+        "--officers",
+        str(files["o"]),
+        "--out",
+        str(out),
+        *extra,
+    )
 
 
 def test_offline_draw_is_reproducible_and_verifies(files: dict[str, Path], tmp_path: Path) -> None:
@@ -65,8 +75,9 @@ def test_offline_draw_is_reproducible_and_verifies(files: dict[str, Path], tmp_p
     code, output = _cli("verify-draw", str(first))
     assert code == 0, output
     assert output.startswith("OK")
-    script = subprocess.run([sys.executable, str(VERIFIER), str(first)], capture_output=True,
-                            text=True, check=False)  # fmt: skip
+    script = subprocess.run(
+        [sys.executable, str(VERIFIER), str(first)], capture_output=True, text=True, check=False
+    )
     assert script.returncode == 0
     assert script.stdout == output
     code, output = _cli("verify-draw", str(first), "--commitment", "00" * 32)
@@ -90,8 +101,9 @@ def test_tampered_draw_fails_naming_the_difference(files: dict[str, Path], tmp_p
     code, output = _cli("verify-draw", str(out))
     assert code == 1
     assert "result.selected[0][0]" in output
-    script = subprocess.run([sys.executable, str(VERIFIER), str(out)], capture_output=True,
-                            text=True, check=False)  # fmt: skip
+    script = subprocess.run(
+        [sys.executable, str(VERIFIER), str(out)], capture_output=True, text=True, check=False
+    )
     assert script.returncode == 1
     assert "result.selected[0][0]" in script.stdout
 
