@@ -11,6 +11,7 @@ from psycopg import AsyncConnection
 
 from domain.directory import (
     Conflict,
+    Enterprise,
     EnterpriseCode,
     InspectionItem,
     InspectionMethod,
@@ -50,6 +51,17 @@ SELECT officer_id, name, department, county, certificate_no, certificate_valid_f
    AND (%(officer_id)s::text IS NULL OR officer_id = %(officer_id)s)
  ORDER BY officer_id
  LIMIT %(limit)s OFFSET %(offset)s
+"""
+SELECT_OFFICERS_BY_ID = """
+SELECT officer_id, name, department, county, certificate_no, certificate_valid_from,
+       certificate_valid_to, active, auxiliary
+  FROM officers WHERE officer_id = ANY(%(ids)s) ORDER BY officer_id
+"""
+SELECT_ENTERPRISES_BY_CODE = """
+SELECT credit_code, name, county, sector, risk_colour, credit_class, address,
+       coalesce(standardisation_grade, ''), coalesce(major_hazard_level::text, ''), high_risk,
+       operating_state, deregistered
+  FROM enterprises WHERE credit_code = ANY(%(codes)s) ORDER BY credit_code
 """
 SELECT_CONFLICTS = """
 SELECT officer_id, credit_code, reason FROM officer_conflicts
@@ -167,9 +179,42 @@ async def get_officer(conn: AsyncConnection[Any], *, officer_id: str) -> Officer
     return found[0]
 
 
-async def _officers(conn: AsyncConnection[Any], **params: Any) -> list[Officer]:
+async def officers_by_id(conn: AsyncConnection[Any], *, ids: Sequence[str]) -> list[Officer]:
+    """The officers and experts with these ids (unknown ids are skipped)."""
+    return await _officers(conn, query=SELECT_OFFICERS_BY_ID, ids=list(ids))
+
+
+async def enterprises_by_code(
+    conn: AsyncConnection[Any], *, codes: Sequence[str]
+) -> list[Enterprise]:
+    """Directory entries (without licences and contacts) for these credit codes."""
     async with amapped_errors(), conn.cursor() as cur:
-        await cur.execute(SELECT_OFFICERS, params)
+        await cur.execute(SELECT_ENTERPRISES_BY_CODE, {"codes": list(codes)})
+        rows = await cur.fetchall()
+    return [
+        Enterprise(
+            credit_code=EnterpriseCode(r[0]),
+            name=r[1],
+            county=r[2],
+            sector=r[3],
+            risk_colour=r[4],
+            credit_class=r[5],
+            address=r[6],
+            standardisation_grade=r[7],
+            major_hazard_level=r[8],
+            high_risk=r[9],
+            operating_state=r[10],
+            deregistered=r[11],
+        )
+        for r in rows
+    ]
+
+
+async def _officers(
+    conn: AsyncConnection[Any], *, query: str = SELECT_OFFICERS, **params: Any
+) -> list[Officer]:
+    async with amapped_errors(), conn.cursor() as cur:
+        await cur.execute(query, params)
         rows = await cur.fetchall()
         await cur.execute(SELECT_CONFLICTS, {"ids": [r[0] for r in rows]})
         conflicts: dict[str, list[Conflict]] = defaultdict(list)

@@ -199,3 +199,30 @@ async def test_officers_and_items_round_trip(pool: AsyncConnectionPool) -> None:
         )
         assert await directory.upsert_items(conn, items=[item]) == (1, 0)
         assert await directory.list_items(conn) == [item]
+
+
+async def test_inspection_lists_and_notices_for_a_draw(pool: AsyncConnectionPool) -> None:
+    await load_directory(pool, count=80)
+    item = InspectionItem(
+        ItemId("I1"),
+        "教育培训",
+        "主要负责人考核",
+        "《安全生产法》第二十七条",
+        ("*",),
+        InspectionMethod.DOCUMENT,
+    )
+    async with pool.connection() as conn:
+        await directory.upsert_items(conn, items=[item])
+        record = await draw_service.draw_now(
+            conn, plan_id="HZ-JOINT", period=PERIOD, public_value="", actor="t"
+        )
+        lists = await draw_service.inspection_lists(conn, draw_id=record.id)
+        notes = await draw_service.task_notices(
+            conn, draw_id=record.id, authority="某区应急管理局", prefix="抽〔2025〕"
+        )
+        picked = [s for s in await draws.selections(conn, draw_id=record.id) if s.staffed]
+    assert [x.credit_code for x in lists] == [s.credit_code for s in picked]
+    assert all(x.items[0].legal_basis == "《安全生产法》第二十七条" for x in lists)
+    assert all(x.window_from == PERIOD.start for x in lists)
+    assert len(notes) == len(lists)
+    assert notes[-1].notice_no == f"抽〔2025〕第{len(lists):03d}号"
