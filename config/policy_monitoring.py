@@ -1,0 +1,314 @@
+"""Loading the monitoring policy files (special operations, alarm rules, monitoring limits)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.alarms import Rule, RuleSpec
+from domain.errors import ConfigurationError
+from domain.monitoring import Severity
+from domain.special_ops import (
+    ANY_GRADE,
+    GRADES,
+    GasLimits,
+    OpType,
+    SpecialOpsPolicy,
+    TypePolicy,
+)
+from domain.status import TrialPolicy
+from domain.telemetry import LevelSeverities
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Source = Field(min_length=3)
+
+
+class OpTypeFile(_Strict):
+    """One operation type in special_operations.yaml."""
+
+    name: str
+    permit_max_hours: dict[str, float | None]
+    permit_source: str = Source
+    gas_test_before_min: float | None
+    gas_test_before_source: str = Source
+    retest_after_pause_min: dict[str, float] | None
+    retest_source: str = Source
+    max_test_age_min: dict[str, float | None]
+    max_test_age_source: str = Source
+
+
+class GasLimitsFile(_Strict):
+    """gas_limits in special_operations.yaml."""
+
+    o2_min_pct: float = Field(gt=0, lt=100)
+    o2_max_pct: float = Field(gt=0, lt=100)
+    o2_source: str = Source
+    lel_pct_max: float = Field(gt=0, le=100)
+    lel_source: str = Source
+    vol_pct_max_lel_ge_4: float = Field(gt=0)
+    vol_pct_max_lel_lt_4: float = Field(gt=0)
+    vol_source: str = Source
+    toxic_ppm_max: dict[str, float]
+    toxic_source: str = Source
+
+
+class SpecialOpsFile(_Strict):
+    """special_operations.yaml."""
+
+    version: Literal[1]
+    standard: str
+    types: dict[OpType, OpTypeFile]
+    gas_limits: GasLimitsFile
+
+    @model_validator(mode="after")
+    def _complete(self) -> SpecialOpsFile:
+        missing = sorted(set(OpType) - set(self.types))
+        if missing:
+            raise ValueError(f"every operation type needs an entry; missing {missing}")
+        for op_type, entry in self.types.items():
+            allowed = {ANY_GRADE, *GRADES.get(op_type, ())}
+            for table in (
+                entry.permit_max_hours,
+                entry.retest_after_pause_min or {},
+                entry.max_test_age_min,
+            ):
+                bad = sorted(set(table) - allowed)
+                if bad:
+                    raise ValueError(
+                        f"{op_type.value}: unknown grade key(s) {bad}; allowed {sorted(allowed)}"
+                    )
+        return self
+
+    def as_domain(self) -> SpecialOpsPolicy:
+        """The domain policy."""
+
+        def hours(table: dict[str, float | None]) -> dict[str, timedelta | None]:
+            return {k: None if v is None else timedelta(hours=v) for k, v in table.items()}
+
+        def minutes(table: dict[str, float | None] | None) -> dict[str, timedelta | None]:
+            return {
+                k: None if v is None else timedelta(minutes=v) for k, v in (table or {}).items()
+            }
+
+        types = {
+            op_type: TypePolicy(
+                op_type=op_type,
+                permit_max=hours(e.permit_max_hours),
+                gas_test_before=(
+                    None
+                    if e.gas_test_before_min is None
+                    else timedelta(minutes=e.gas_test_before_min)
+                ),
+                retest_after_pause={
+                    k: v for k, v in minutes(dict(e.retest_after_pause_min or {})).items() if v
+                }
+                or None,
+                max_test_age=minutes(e.max_test_age_min),
+            )
+            for op_type, e in self.types.items()
+        }
+        g = self.gas_limits
+        gas = GasLimits(
+            o2_min_pct=g.o2_min_pct,
+            o2_max_pct=g.o2_max_pct,
+            lel_pct_max=g.lel_pct_max,
+            vol_pct_max_lel_ge_4=g.vol_pct_max_lel_ge_4,
+            vol_pct_max_lel_lt_4=g.vol_pct_max_lel_lt_4,
+            toxic_ppm_max={k.upper(): v for k, v in g.toxic_ppm_max.items()},
+        )
+        return SpecialOpsPolicy(types=types, gas=gas)
+
+
+class RuleFile(_Strict):
+    """One rule in alarm_rules.yaml."""
+
+    title: str
+    severity: Severity
+    ack_within_min: int = Field(ge=1, le=7 * 24 * 60)
+    escalate_every_min: int = Field(ge=1, le=7 * 24 * 60)
+    max_escalations: int = Field(ge=0, le=10)
+    category: Literal["safety", "compliance", "data_quality", "connectivity"]
+    source: str = Source
+
+
+class LevelsFile(_Strict):
+    """telemetry_levels in alarm_rules.yaml."""
+
+    hh_ll: Severity
+    h_l: Severity
+    source: str = Source
+
+
+class AlarmRulesFile(_Strict):
+    """alarm_rules.yaml."""
+
+    version: Literal[1]
+    scale_source: str = Source
+    rules: dict[str, RuleFile]
+    telemetry_levels: LevelsFile
+    cause_categories: dict[str, str] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _complete(self) -> AlarmRulesFile:
+        missing = sorted(r.value for r in Rule if r.value not in self.rules)
+        unknown = sorted(set(self.rules) - {r.value for r in Rule})
+        if missing or unknown:
+            raise ValueError(f"rules missing {missing}, unknown {unknown}")
+        return self
+
+
+class IngestFile(_Strict):
+    """ingest in monitoring.yaml."""
+
+    max_payload_bytes: int = Field(ge=1024, le=16 * 1024 * 1024)
+    max_payload_source: str = Source
+    max_future_skew_s: int = Field(ge=0, le=24 * 3600)
+    future_skew_source: str = Source
+    rejected_excerpt_bytes: int = Field(ge=64, le=65536)
+    excerpt_source: str = Source
+
+
+class TrialFile(_Strict):
+    """trial_production in monitoring.yaml."""
+
+    min_days: int = Field(ge=1)
+    max_days: int = Field(ge=1)
+    source: str = Source
+
+
+class CommitmentFile(_Strict):
+    """commitment in monitoring.yaml."""
+
+    due_time: str
+    source: str = Source
+
+    @field_validator("due_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("due_time must be HH:MM (24 h)")
+        return value
+
+
+class DownlinkFile(_Strict):
+    """downlink in monitoring.yaml."""
+
+    retry_first_s: int = Field(ge=1)
+    retry_max_s: int = Field(ge=1)
+    guidance_ttl_h: int = Field(ge=1)
+    notice_ttl_h: int = Field(ge=1)
+    source: str = Source
+
+
+class TelemetryFile(_Strict):
+    """telemetry in monitoring.yaml."""
+
+    default_stale_after_s: int = Field(ge=10)
+    source: str = Source
+
+
+class MonitoringFile(_Strict):
+    """monitoring.yaml."""
+
+    version: Literal[1]
+    ingest: IngestFile
+    trial_production: TrialFile
+    commitment: CommitmentFile
+    downlink: DownlinkFile
+    telemetry: TelemetryFile
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringPolicy:
+    """Everything monitoring reads from the policy directory, validated."""
+
+    special_ops: SpecialOpsPolicy
+    rules: dict[str, RuleSpec]
+    causes: dict[str, str]
+    levels: LevelSeverities
+    trial: TrialPolicy
+    max_payload_bytes: int
+    max_future_skew: timedelta
+    rejected_excerpt_bytes: int
+    commitment_due: time
+    retry_first: timedelta
+    retry_max: timedelta
+    guidance_ttl: timedelta
+    notice_ttl: timedelta
+    default_stale_after: timedelta
+
+    def rule(self, name: str) -> RuleSpec:
+        """The spec of one rule."""
+        return self.rules[name]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _load(path: Path, model: type[M]) -> M:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return model.model_validate(data)
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"policy file {path} is missing") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"policy file {path} is not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"policy file {path}: {problems}") from exc
+
+
+def load_monitoring_policy(policy_dir: Path) -> MonitoringPolicy:
+    """Read and validate the three files; ConfigurationError names the file and the problem."""
+    ops = _load(policy_dir / "special_operations.yaml", SpecialOpsFile)
+    rules = _load(policy_dir / "alarm_rules.yaml", AlarmRulesFile)
+    mon = _load(policy_dir / "monitoring.yaml", MonitoringFile)
+    if mon.trial_production.min_days > mon.trial_production.max_days:
+        raise ConfigurationError("monitoring.yaml: trial_production.min_days > max_days")
+    hh, mm = (int(p) for p in mon.commitment.due_time.split(":"))
+    return MonitoringPolicy(
+        special_ops=ops.as_domain(),
+        rules={
+            name: RuleSpec(
+                rule=name,
+                title=r.title,
+                severity=r.severity,
+                ack_within=timedelta(minutes=r.ack_within_min),
+                escalate_every=timedelta(minutes=r.escalate_every_min),
+                max_escalations=r.max_escalations,
+                category=r.category,
+            )
+            for name, r in rules.rules.items()
+        },
+        causes=dict(rules.cause_categories),
+        levels=LevelSeverities(hh_ll=rules.telemetry_levels.hh_ll, h_l=rules.telemetry_levels.h_l),
+        trial=TrialPolicy(mon.trial_production.min_days, mon.trial_production.max_days),
+        max_payload_bytes=mon.ingest.max_payload_bytes,
+        max_future_skew=timedelta(seconds=mon.ingest.max_future_skew_s),
+        rejected_excerpt_bytes=mon.ingest.rejected_excerpt_bytes,
+        commitment_due=time(hh, mm),
+        retry_first=timedelta(seconds=mon.downlink.retry_first_s),
+        retry_max=timedelta(seconds=mon.downlink.retry_max_s),
+        guidance_ttl=timedelta(hours=mon.downlink.guidance_ttl_h),
+        notice_ttl=timedelta(hours=mon.downlink.notice_ttl_h),
+        default_stale_after=timedelta(seconds=mon.telemetry.default_stale_after_s),
+    )
+
+
+@lru_cache(maxsize=4)
+def cached_policy(policy_dir: Path) -> MonitoringPolicy:
+    """The policy for a directory, loaded once per process."""
+    return load_monitoring_policy(policy_dir)

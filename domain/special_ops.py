@@ -1,0 +1,405 @@
+"""Special operations (特殊作业, GB 30871-2022): permits, guardians, gas tests, interruptions.
+
+The numbers (permit validity, gas-test timing, gas limits) come from config/special_operations.yaml;
+this module only applies them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.alarms import Rule
+from domain.monitoring import NOTHING, EnterpriseId, OpId, RuleOutcome, clear_one, raise_one
+
+
+class OpType(StrEnum):
+    """The eight special-operation types of GB 30871-2022."""
+
+    HOT_WORK = "hot_work"
+    CONFINED_SPACE = "confined_space"
+    BLIND_PLATE = "blind_plate"
+    WORK_AT_HEIGHT = "work_at_height"
+    LIFTING = "lifting"
+    TEMP_POWER = "temp_power"
+    EXCAVATION = "excavation"
+    ROAD_BREAK = "road_break"
+
+
+class OpState(StrEnum):
+    """An operation is active, paused (interrupted) or ended."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+#: Grade values per type (others have no grades); the first is the most dangerous.
+GRADES: dict[OpType, tuple[str, ...]] = {
+    OpType.HOT_WORK: ("special", "1", "2"),
+    OpType.WORK_AT_HEIGHT: ("IV", "III", "II", "I"),
+    OpType.LIFTING: ("1", "2", "3"),
+}
+ANY_GRADE = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class TypePolicy:
+    """Rules for one operation type; mappings are keyed by grade or ANY_GRADE."""
+
+    op_type: OpType
+    permit_max: Mapping[str, timedelta | None]
+    gas_test_before: timedelta | None
+    retest_after_pause: Mapping[str, timedelta] | None
+    max_test_age: Mapping[str, timedelta | None]
+
+    def for_grade(
+        self, table: Mapping[str, timedelta | None] | None, grade: str | None
+    ) -> timedelta | None:
+        """The value for `grade` (or the catch-all) from one of the mappings."""
+        if not table:
+            return None
+        if grade is not None and grade in table:
+            return table[grade]
+        return table.get(ANY_GRADE)
+
+
+@dataclass(frozen=True, slots=True)
+class GasLimits:
+    """Acceptance limits of a gas analysis."""
+
+    o2_min_pct: float
+    o2_max_pct: float
+    lel_pct_max: float
+    vol_pct_max_lel_ge_4: float
+    vol_pct_max_lel_lt_4: float
+    toxic_ppm_max: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialOpsPolicy:
+    """All special-operation rules."""
+
+    types: Mapping[OpType, TypePolicy]
+    gas: GasLimits
+
+
+@dataclass(frozen=True, slots=True)
+class GasReading:
+    """One gas analysis (气体分析)."""
+
+    ts: datetime
+    o2_pct: float | None = None
+    lel_pct: float | None = None
+    toxic_ppm: Mapping[str, float] | None = None
+    combustible_vol_pct: float | None = None
+    lel_vol_pct: float | None = None
+    analyst: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialOp:
+    """One special operation as tracked."""
+
+    enterprise_id: EnterpriseId
+    op_id: OpId
+    op_type: OpType
+    grade: str | None
+    permit_no: str
+    valid_from: datetime
+    valid_to: datetime
+    location: str
+    guardian: str | None
+    state: OpState
+    started_at: datetime
+    paused_at: datetime | None = None
+    ended_at: datetime | None = None
+    last_gas_test_at: datetime | None = None
+    needs_retest: bool = False
+    interruptions: int = 0
+
+    @property
+    def subject(self) -> str:
+        """Alarm subject of this operation."""
+        return f"op:{self.op_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpStart:
+    """special_op_start as reported."""
+
+    event_id: str
+    ts: datetime
+    op_id: OpId
+    op_type: OpType
+    grade: str | None
+    permit_no: str
+    valid_from: datetime
+    valid_to: datetime
+    location: str
+    guardian: str | None
+    gas_test: GasReading | None
+
+
+def gas_problems(reading: GasReading, limits: GasLimits) -> list[str]:
+    """Why a reading is out of limits (empty when it is acceptable)."""
+    out = []
+    if reading.o2_pct is not None and not limits.o2_min_pct <= reading.o2_pct <= limits.o2_max_pct:
+        out.append(f"O2 {reading.o2_pct:g}% outside {limits.o2_min_pct:g}–{limits.o2_max_pct:g}%")
+    if reading.lel_pct is not None and reading.lel_pct > limits.lel_pct_max:
+        out.append(f"combustibles {reading.lel_pct:g}% LEL above {limits.lel_pct_max:g}% LEL")
+    if reading.combustible_vol_pct is not None and reading.lel_vol_pct is not None:
+        cap = (
+            limits.vol_pct_max_lel_ge_4 if reading.lel_vol_pct >= 4 else limits.vol_pct_max_lel_lt_4
+        )
+        if reading.combustible_vol_pct > cap:
+            out.append(
+                f"combustibles {reading.combustible_vol_pct:g}% vol above {cap:g}% vol "
+                f"(LEL {reading.lel_vol_pct:g}% vol)"
+            )
+    for name, value in (reading.toxic_ppm or {}).items():
+        cap_ppm = limits.toxic_ppm_max.get(name.upper())
+        if cap_ppm is not None and value > cap_ppm:
+            out.append(f"{name} {value:g} ppm above {cap_ppm:g} ppm")
+    return out
+
+
+def _reading_outcome(op: SpecialOp, reading: GasReading, limits: GasLimits) -> RuleOutcome:
+    problems = gas_problems(reading, limits)
+    ent = op.enterprise_id
+    if problems:
+        return raise_one(
+            ent,
+            Rule.GAS_OUT_OF_LIMITS,
+            op.subject,
+            f"{op.op_type.value} {op.op_id}: gas analysis out of limits: " + "; ".join(problems),
+            at=reading.ts,
+            problems=problems,
+            reading=_reading_evidence(reading),
+        )
+    return clear_one(ent, Rule.GAS_OUT_OF_LIMITS, op.subject, at=reading.ts)
+
+
+def start(
+    ev: OpStart, ent: EnterpriseId, prior_test: GasReading | None, policy: SpecialOpsPolicy
+) -> tuple[SpecialOp, RuleOutcome]:
+    """Open an operation; check grade, permit window, guardian and the gas test before start."""
+    tp = policy.types[ev.op_type]
+    outcome = NOTHING
+    grade = ev.grade
+    subject = f"op:{ev.op_id}"
+    if ev.op_type in GRADES and grade is None:
+        grade = GRADES[ev.op_type][0]
+        outcome += raise_one(
+            ent,
+            Rule.GRADE_MISSING,
+            subject,
+            f"{ev.op_type.value} {ev.op_id} reported without a grade; treated as {grade}",
+            at=ev.ts,
+            assumed_grade=grade,
+        )
+    test = ev.gas_test or prior_test
+    op = SpecialOp(
+        enterprise_id=ent,
+        op_id=ev.op_id,
+        op_type=ev.op_type,
+        grade=grade,
+        permit_no=ev.permit_no,
+        valid_from=ev.valid_from,
+        valid_to=ev.valid_to,
+        location=ev.location,
+        guardian=ev.guardian,
+        state=OpState.ACTIVE,
+        started_at=ev.ts,
+        last_gas_test_at=test.ts if test else None,
+    )
+    limit = tp.for_grade(tp.permit_max, grade)
+    if limit is not None and ev.valid_to - ev.valid_from > limit:
+        outcome += raise_one(
+            ent,
+            Rule.PERMIT_TOO_LONG,
+            subject,
+            f"permit {ev.permit_no} valid for {_hours(ev.valid_to - ev.valid_from)} h; "
+            f"{ev.op_type.value} grade {grade or '-'} allows at most {_hours(limit)} h",
+            at=ev.ts,
+            permit_no=ev.permit_no,
+            limit_hours=_hours(limit),
+        )
+    if ev.ts < ev.valid_from:
+        outcome += raise_one(
+            ent,
+            Rule.PERMIT_NOT_YET_VALID,
+            subject,
+            f"work started before permit {ev.permit_no} is valid ({ev.valid_from.isoformat()})",
+            at=ev.ts,
+            permit_no=ev.permit_no,
+        )
+    outcome += check_expiry(op, ev.ts)
+    if not (ev.guardian or "").strip():
+        outcome += raise_one(
+            ent,
+            Rule.GUARDIAN_MISSING,
+            subject,
+            f"{ev.op_type.value} {ev.op_id} has no guardian (监护人)",
+            at=ev.ts,
+            permit_no=ev.permit_no,
+        )
+    if tp.gas_test_before is not None:
+        if test is None or not ev.ts - tp.gas_test_before <= test.ts <= ev.ts + _SKEW:
+            minutes = int(tp.gas_test_before / timedelta(minutes=1))
+            outcome += raise_one(
+                ent,
+                Rule.GAS_TEST_MISSING,
+                subject,
+                f"{ev.op_type.value} {ev.op_id} started without a gas analysis in the "
+                f"{minutes} min before",
+                at=ev.ts,
+                last_test=test.ts.isoformat() if test else None,
+            )
+    if test is not None:
+        outcome += _reading_outcome(op, test, policy.gas)
+    return op, outcome
+
+
+#: Clock skew tolerated between the analyser and the permit system.
+_SKEW = timedelta(minutes=2)
+
+
+def gas_test(
+    op: SpecialOp, reading: GasReading, policy: SpecialOpsPolicy
+) -> tuple[SpecialOp, RuleOutcome]:
+    """Record a gas analysis for an operation; clears missing/stale/retest alarms it satisfies."""
+    outcome = _reading_outcome(op, reading, policy.gas)
+    if gas_problems(reading, policy.gas):
+        return replace(op, last_gas_test_at=_later(op.last_gas_test_at, reading.ts)), outcome
+    ent = op.enterprise_id
+    outcome += clear_one(ent, Rule.GAS_TEST_MISSING, op.subject, at=reading.ts)
+    outcome += clear_one(ent, Rule.GAS_TEST_STALE, op.subject, at=reading.ts)
+    needs_retest = op.needs_retest
+    if needs_retest and (op.paused_at is None or reading.ts >= op.paused_at):
+        needs_retest = False
+        outcome += clear_one(ent, Rule.RETEST_MISSING, op.subject, at=reading.ts)
+    new = replace(
+        op, last_gas_test_at=_later(op.last_gas_test_at, reading.ts), needs_retest=needs_retest
+    )
+    return new, outcome
+
+
+def pause(op: SpecialOp, ts: datetime) -> SpecialOp:
+    """The work is interrupted."""
+    if op.state is not OpState.ACTIVE:
+        return op
+    return replace(op, state=OpState.PAUSED, paused_at=ts, interruptions=op.interruptions + 1)
+
+
+def resume(op: SpecialOp, ts: datetime, policy: SpecialOpsPolicy) -> tuple[SpecialOp, RuleOutcome]:
+    """The work continues; a long interruption needs a new gas analysis made after the pause."""
+    if op.state is not OpState.PAUSED or op.paused_at is None:
+        return replace(op, state=OpState.ACTIVE), NOTHING
+    tp = policy.types[op.op_type]
+    limit = tp.for_grade(tp.retest_after_pause, op.grade)
+    new = replace(op, state=OpState.ACTIVE)
+    gap = ts - op.paused_at
+    if limit is None or gap <= limit:
+        return new, NOTHING
+    if op.last_gas_test_at is not None and op.last_gas_test_at >= op.paused_at:
+        return new, NOTHING
+    return replace(new, needs_retest=True), raise_one(
+        op.enterprise_id,
+        Rule.RETEST_MISSING,
+        op.subject,
+        f"{op.op_type.value} {op.op_id} resumed after {int(gap / timedelta(minutes=1))} min "
+        f"without a new gas analysis (needed after {int(limit / timedelta(minutes=1))} min)",
+        at=ts,
+        paused_at=op.paused_at.isoformat(),
+    )
+
+
+def end(op: SpecialOp, ts: datetime) -> tuple[SpecialOp, RuleOutcome]:
+    """The operation is closed; time-based conditions no longer apply."""
+    new = replace(op, state=OpState.ENDED, ended_at=ts)
+    ent = op.enterprise_id
+    outcome = clear_one(ent, Rule.PERMIT_EXPIRED, op.subject, at=ts) + clear_one(
+        ent, Rule.GAS_TEST_STALE, op.subject, at=ts
+    )
+    if ts > op.valid_to:
+        outcome = (
+            raise_one(
+                ent,
+                Rule.PERMIT_EXPIRED,
+                op.subject,
+                f"permit {op.permit_no} expired at {op.valid_to.isoformat()} while work went on",
+                at=ts,
+                permit_no=op.permit_no,
+                ended_at=ts.isoformat(),
+            )
+            + outcome
+        )
+    return new, outcome
+
+
+def check_expiry(op: SpecialOp, now: datetime) -> RuleOutcome:
+    """Permit expired while the operation is open."""
+    if op.state is OpState.ENDED or now <= op.valid_to:
+        return NOTHING
+    return raise_one(
+        op.enterprise_id,
+        Rule.PERMIT_EXPIRED,
+        op.subject,
+        f"permit {op.permit_no} of {op.op_type.value} {op.op_id} expired at "
+        f"{op.valid_to.isoformat()} and the operation is still open",
+        at=now,
+        permit_no=op.permit_no,
+        valid_to=op.valid_to.isoformat(),
+    )
+
+
+def check_stale_test(op: SpecialOp, now: datetime, policy: SpecialOpsPolicy) -> RuleOutcome:
+    """An active operation whose last gas analysis is older than its type and grade allow."""
+    if op.state is not OpState.ACTIVE:
+        return NOTHING
+    tp = policy.types[op.op_type]
+    max_age = tp.for_grade(tp.max_test_age, op.grade)
+    if max_age is None:
+        return NOTHING
+    last = op.last_gas_test_at
+    reference = last or op.started_at
+    if now - reference <= max_age:
+        return NOTHING
+    return raise_one(
+        op.enterprise_id,
+        Rule.GAS_TEST_STALE,
+        op.subject,
+        f"{op.op_type.value} {op.op_id}: no gas analysis for "
+        f"{int((now - reference) / timedelta(minutes=1))} min "
+        f"(at most {int(max_age / timedelta(minutes=1))} min while the work goes on)",
+        at=now,
+        last_test=last.isoformat() if last else None,
+    )
+
+
+def periodic(op: SpecialOp, now: datetime, policy: SpecialOpsPolicy) -> RuleOutcome:
+    """Every time-based check of an open operation (the scheduler runs this)."""
+    return check_expiry(op, now) + check_stale_test(op, now, policy)
+
+
+def _reading_evidence(r: GasReading) -> dict[str, object]:
+    return {
+        "ts": r.ts.isoformat(),
+        "o2_pct": r.o2_pct,
+        "lel_pct": r.lel_pct,
+        "toxic_ppm": dict(r.toxic_ppm or {}),
+        "combustible_vol_pct": r.combustible_vol_pct,
+        "lel_vol_pct": r.lel_vol_pct,
+        "analyst": r.analyst,
+    }
+
+
+def _hours(d: timedelta) -> float:
+    return round(d / timedelta(hours=1), 2)
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a

@@ -1,0 +1,410 @@
+"""The operation-status machine of one enterprise: shutdown, restart, maintenance, trial production.
+
+Transitions the rules do not allow are never dropped: the state follows what the site reports
+(it is the best knowledge of the plant) and an alarm says what was wrong with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.alarms import Rule
+from domain.errors import RuleViolation
+from domain.monitoring import NOTHING, EnterpriseId, RuleOutcome, clear_one, raise_one
+
+
+class Mode(StrEnum):
+    """The enterprise's operating mode (maintenance is tracked beside it)."""
+
+    OPERATING = "operating"
+    SHUTDOWN = "shutdown"
+    RESTART_REQUESTED = "restart_requested"
+    RESTART_APPROVED = "restart_approved"
+    TRIAL = "trial_production"
+
+
+class Scope(StrEnum):
+    """Whole plant or some units."""
+
+    PLANT = "plant"
+    UNIT = "unit"
+
+
+STOPPED_MODES = frozenset({Mode.SHUTDOWN, Mode.RESTART_REQUESTED, Mode.RESTART_APPROVED})
+
+
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    """One open maintenance job (检维修): whole-plant overhaul or partial."""
+
+    maint_id: str
+    scope: Scope
+    units: tuple[str, ...]
+    started_at: datetime
+    planned_end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrialPolicy:
+    """Allowed length of trial production (试生产)."""
+
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseStatus:
+    """The current status of one enterprise."""
+
+    enterprise_id: EnterpriseId
+    mode: Mode = Mode.OPERATING
+    mode_since: datetime | None = None
+    shutdown_scope: Scope | None = None
+    shutdown_units: tuple[str, ...] = ()
+    shutdown_reason: str | None = None
+    planned_resume: datetime | None = None
+    restart_request: str | None = None
+    trial_id: str | None = None
+    trial_started_at: datetime | None = None
+    trial_planned_end: datetime | None = None
+    maintenance: tuple[Maintenance, ...] = ()
+    last_event_at: datetime | None = None
+
+    @property
+    def maintenance_scope(self) -> Scope | None:
+        """PLANT when any whole-plant maintenance is open, UNIT for partial, else None."""
+        if any(m.scope is Scope.PLANT for m in self.maintenance):
+            return Scope.PLANT
+        return Scope.UNIT if self.maintenance else None
+
+    @property
+    def headline(self) -> str:
+        """One word for dashboards: maintenance_whole wins over the mode."""
+        if self.maintenance_scope is Scope.PLANT:
+            return "maintenance_whole"
+        return self.mode.value
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """停产 of the whole plant or some units."""
+
+    event_id: str
+    ts: datetime
+    scope: Scope
+    units: tuple[str, ...]
+    reason: str
+    planned_resume: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeRequest:
+    """复产申请 with the site's self-check."""
+
+    event_id: str
+    ts: datetime
+    planned_at: datetime
+    failed_items: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """复产 (only after an approved request)."""
+
+    event_id: str
+    ts: datetime
+    request_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceStart:
+    """检维修 started."""
+
+    event_id: str
+    ts: datetime
+    maint_id: str
+    scope: Scope
+    units: tuple[str, ...]
+    planned_end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceEnd:
+    """检维修 finished."""
+
+    event_id: str
+    ts: datetime
+    maint_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrialStart:
+    """试生产 started."""
+
+    event_id: str
+    ts: datetime
+    trial_id: str
+    planned_end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrialEnd:
+    """试生产 finished."""
+
+    event_id: str
+    ts: datetime
+    trial_id: str
+
+
+StatusEvent = (
+    Shutdown | ResumeRequest | Resume | MaintenanceStart | MaintenanceEnd | TrialStart | TrialEnd
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The status after an event and the alarms it raises or clears."""
+
+    status: EnterpriseStatus
+    outcome: RuleOutcome = NOTHING
+    new_request: ResumeRequest | None = None
+
+
+def apply(status: EnterpriseStatus, event: StatusEvent, trial: TrialPolicy) -> Transition:
+    """Apply one reported event to the status."""
+    status = replace(status, last_event_at=_later(status.last_event_at, event.ts))
+    match event:
+        case Shutdown():
+            return _shutdown(status, event)
+        case ResumeRequest():
+            return _resume_request(status, event)
+        case Resume():
+            return _resume(status, event)
+        case MaintenanceStart():
+            kept = tuple(m for m in status.maintenance if m.maint_id != event.maint_id)
+            job = Maintenance(event.maint_id, event.scope, event.units, event.ts, event.planned_end)
+            return Transition(replace(status, maintenance=(*kept, job)))
+        case MaintenanceEnd():
+            return _maintenance_end(status, event)
+        case TrialStart():
+            return _trial_start(status, event, trial)
+        case TrialEnd():
+            return _trial_end(status, event)
+
+
+def _shutdown(status: EnterpriseStatus, ev: Shutdown) -> Transition:
+    units: tuple[str, ...] = ()
+    scope = ev.scope
+    if scope is Scope.UNIT:
+        already = status.shutdown_units if status.mode in STOPPED_MODES else ()
+        if status.mode in STOPPED_MODES and status.shutdown_scope is Scope.PLANT:
+            scope = Scope.PLANT
+        else:
+            units = tuple(sorted(set(already) | set(ev.units)))
+    new = replace(
+        status,
+        mode=Mode.SHUTDOWN,
+        mode_since=ev.ts if status.mode is not Mode.SHUTDOWN else status.mode_since,
+        shutdown_scope=scope,
+        shutdown_units=units,
+        shutdown_reason=ev.reason,
+        planned_resume=ev.planned_resume,
+        restart_request=None,
+    )
+    return Transition(new)
+
+
+def _resume_request(status: EnterpriseStatus, ev: ResumeRequest) -> Transition:
+    if status.mode not in (Mode.SHUTDOWN, Mode.RESTART_REQUESTED, Mode.RESTART_APPROVED):
+        return Transition(
+            status,
+            raise_one(
+                status.enterprise_id,
+                Rule.TRANSITION_NOT_ALLOWED,
+                f"event:{ev.event_id}",
+                f"复产申请 while {status.mode.value}: there is no shutdown to resume from",
+                at=ev.ts,
+                event_id=ev.event_id,
+                mode=status.mode.value,
+            ),
+        )
+    new = replace(
+        status, mode=Mode.RESTART_REQUESTED, mode_since=ev.ts, restart_request=ev.event_id
+    )
+    return Transition(new, new_request=ev)
+
+
+def _resume(status: EnterpriseStatus, ev: Resume) -> Transition:
+    back = Mode.TRIAL if status.trial_id else Mode.OPERATING
+    running = replace(
+        status,
+        mode=back,
+        mode_since=ev.ts,
+        shutdown_scope=None,
+        shutdown_units=(),
+        shutdown_reason=None,
+        planned_resume=None,
+        restart_request=None,
+    )
+    if status.mode is Mode.RESTART_APPROVED:
+        return Transition(running)
+    if status.mode in (Mode.SHUTDOWN, Mode.RESTART_REQUESTED):
+        why = "no restart request" if status.mode is Mode.SHUTDOWN else "the request is pending"
+        return Transition(
+            running,
+            raise_one(
+                status.enterprise_id,
+                Rule.RESUME_WITHOUT_APPROVAL,
+                "status",
+                f"复产 reported without an approved restart request ({why})",
+                at=ev.ts,
+                event_id=ev.event_id,
+                mode_before=status.mode.value,
+                request=status.restart_request,
+            ),
+        )
+    return Transition(
+        status,
+        raise_one(
+            status.enterprise_id,
+            Rule.TRANSITION_NOT_ALLOWED,
+            f"event:{ev.event_id}",
+            f"复产 while {status.mode.value}: the enterprise was not shut down",
+            at=ev.ts,
+            event_id=ev.event_id,
+            mode=status.mode.value,
+        ),
+    )
+
+
+def _maintenance_end(status: EnterpriseStatus, ev: MaintenanceEnd) -> Transition:
+    kept = tuple(m for m in status.maintenance if m.maint_id != ev.maint_id)
+    if len(kept) == len(status.maintenance):
+        return Transition(
+            status,
+            raise_one(
+                status.enterprise_id,
+                Rule.MAINTENANCE_UNKNOWN,
+                f"maint:{ev.maint_id}",
+                f"检维修结束 for maintenance {ev.maint_id!r} that was never reported as started",
+                at=ev.ts,
+                event_id=ev.event_id,
+                maint_id=ev.maint_id,
+            ),
+        )
+    return Transition(replace(status, maintenance=kept))
+
+
+def _trial_start(status: EnterpriseStatus, ev: TrialStart, policy: TrialPolicy) -> Transition:
+    new = replace(
+        status,
+        mode=Mode.TRIAL if status.mode not in STOPPED_MODES else status.mode,
+        mode_since=ev.ts,
+        trial_id=ev.trial_id,
+        trial_started_at=ev.ts,
+        trial_planned_end=ev.planned_end,
+    )
+    subject = f"trial:{ev.trial_id}"
+    if ev.planned_end is None:
+        problem = "试生产 reported without a planned end"
+    else:
+        days = (ev.planned_end - ev.ts) / timedelta(days=1)
+        if policy.min_days <= days <= policy.max_days:
+            return Transition(new)
+        problem = (
+            f"试生产 planned for {days:.1f} days; allowed {policy.min_days}–{policy.max_days} days"
+        )
+    return Transition(
+        new,
+        raise_one(
+            status.enterprise_id,
+            Rule.TRIAL_PERIOD_INVALID,
+            subject,
+            problem,
+            at=ev.ts,
+            trial_id=ev.trial_id,
+            planned_end=ev.planned_end.isoformat() if ev.planned_end else None,
+        ),
+    )
+
+
+def _trial_end(status: EnterpriseStatus, ev: TrialEnd) -> Transition:
+    if status.trial_id is None:
+        return Transition(
+            status,
+            raise_one(
+                status.enterprise_id,
+                Rule.TRANSITION_NOT_ALLOWED,
+                f"event:{ev.event_id}",
+                f"试生产结束 for trial {ev.trial_id!r} while no trial production is open",
+                at=ev.ts,
+                event_id=ev.event_id,
+            ),
+        )
+    outcome = clear_one(status.enterprise_id, Rule.TRIAL_OVERRUN, f"trial:{status.trial_id}")
+    if status.trial_planned_end is not None and ev.ts > status.trial_planned_end:
+        outcome = raise_one(
+            status.enterprise_id,
+            Rule.TRIAL_OVERRUN,
+            f"trial:{status.trial_id}",
+            "试生产 ended after its planned end",
+            at=ev.ts,
+            planned_end=status.trial_planned_end.isoformat(),
+            ended_at=ev.ts.isoformat(),
+        )
+        outcome = outcome + clear_one(
+            status.enterprise_id, Rule.TRIAL_OVERRUN, f"trial:{status.trial_id}"
+        )
+    new = replace(
+        status,
+        mode=Mode.OPERATING if status.mode is Mode.TRIAL else status.mode,
+        mode_since=ev.ts if status.mode is Mode.TRIAL else status.mode_since,
+        trial_id=None,
+        trial_started_at=None,
+        trial_planned_end=None,
+    )
+    return Transition(new, outcome)
+
+
+def check_trial_overrun(status: EnterpriseStatus, now: datetime) -> RuleOutcome:
+    """Trial production still open past its planned end (the scheduler runs this)."""
+    if status.trial_id is None or status.trial_planned_end is None:
+        return NOTHING
+    if now <= status.trial_planned_end:
+        return NOTHING
+    overdue = (now - status.trial_planned_end) / timedelta(days=1)
+    return raise_one(
+        status.enterprise_id,
+        Rule.TRIAL_OVERRUN,
+        f"trial:{status.trial_id}",
+        f"试生产 is {overdue:.1f} days past its planned end and still open",
+        at=now,
+        planned_end=status.trial_planned_end.isoformat(),
+    )
+
+
+def approve_restart(status: EnterpriseStatus, request: str, at: datetime) -> EnterpriseStatus:
+    """Duty staff approve the pending restart request (复产复验 passed)."""
+    _require_pending(status, request)
+    return replace(status, mode=Mode.RESTART_APPROVED, mode_since=at)
+
+
+def reject_restart(status: EnterpriseStatus, request: str, at: datetime) -> EnterpriseStatus:
+    """Duty staff reject the pending request: the enterprise stays shut down."""
+    _require_pending(status, request)
+    return replace(status, mode=Mode.SHUTDOWN, mode_since=at, restart_request=None)
+
+
+def _require_pending(status: EnterpriseStatus, request: str) -> None:
+    if status.mode is not Mode.RESTART_REQUESTED or status.restart_request != request:
+        raise RuleViolation(
+            f"restart request {request!r} is not the pending request of this enterprise "
+            f"(mode {status.mode.value}, pending {status.restart_request!r})",
+            details={"mode": status.mode.value, "pending": status.restart_request},
+        )
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a

@@ -1,0 +1,282 @@
+"""The MQTT ingest loop: check → store in one transaction per batch → acknowledge → answer.
+
+Nothing is acknowledged before the transaction that stores it has committed, so a crash loses
+nothing (the broker redelivers) and the exactly-once keys make the redelivery harmless. When the
+database is unavailable the batch is retried until it succeeds; when one message makes the whole
+batch fail for another reason, the batch is split and only that message is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from config.policy_monitoring import MonitoringPolicy, load_monitoring_policy
+from config.settings import Settings
+from domain.alarms import Rule
+from domain.clock import utcnow
+from domain.errors import SafewatchError, StorageUnavailable
+from monitor import metrics
+from monitor.guidance import DownlinkPublisher
+from monitor.mqtt_client import IngestClient
+from monitor.parse import Accepted, Checked, Ignored, Inbound, Limits, Refused, check
+from monitor.processor import BatchResult, Caches, Processor
+from monitor.topics import Downlink, RejectCode, Topics
+from storage import alarms, telemetry_tags
+from storage import monitoring_ingest as store
+from storage.pool import make_pool
+
+log = logging.getLogger(__name__)
+
+BATCH_MAX = 1000
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 5.0
+KNOWN_REFRESH_S = 60.0
+CACHE_REFRESH_S = 5.0
+NEGATIVE_TTL_S = 10.0
+
+
+class TransientStorageError(Exception):
+    """The database could not take the batch right now; retry it."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an error means "try the same batch again later"."""
+    if isinstance(exc, StorageUnavailable | PoolTimeout | TransientStorageError):
+        return True
+    cause = exc.__cause__ if isinstance(exc, SafewatchError) else exc
+    return isinstance(
+        cause,
+        psycopg.OperationalError
+        | psycopg.InterfaceError
+        | psycopg.errors.TransactionRollback
+        | psycopg.errors.AdminShutdown,
+    )
+
+
+class Ingest:
+    """The ingest of one monitor process (tests and the benchmark run it in-process)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        pool: AsyncConnectionPool,
+        *,
+        policy: MonitoringPolicy | None = None,
+        client_id: str | None = None,
+    ) -> None:
+        """Wire the parts; nothing runs before `run()`."""
+        self.settings = settings
+        self.pool = pool
+        self.policy = policy or load_monitoring_policy(settings.policy_dir)
+        self.topics = Topics(settings.mqtt_topic_prefix)
+        self.limits = Limits(self.policy.max_payload_bytes, self.policy.max_future_skew)
+        self.caches = Caches()
+        self.processor = Processor(self.policy, settings.tz, self.caches)
+        self.client = IngestClient(
+            settings, self.topics.subscription(settings.mqtt_shared_group), client_id=client_id
+        )
+        self.downlinks = DownlinkPublisher(self.pool, self.client, self.topics, self.policy)
+        self._known_at = 0.0
+        self._negative: dict[str, float] = {}
+        self._cache_at = 0.0
+        self._registry_version: tuple[int, Any] | None = None
+        self.stored_batches = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; then finish the batch at hand and disconnect."""
+        await self.client.start()
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.downlinks.run(stop))
+                group.create_task(self._consume(stop))
+        finally:
+            await self.client.stop()
+            log.info("ingest stopped")
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                waiting = asyncio.create_task(self.client.wait_for_messages())
+                await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not waiting.done():
+                    waiting.cancel()
+                    break
+                batch = self.client.take(BATCH_MAX)
+                if batch:
+                    await self._handle(batch, stop)
+        finally:
+            stopping.cancel()
+
+    async def _handle(self, batch: list[Inbound], stop: asyncio.Event) -> None:
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                started = time.perf_counter()
+                result = await self._store(batch)
+                metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+                metrics.BATCH_SIZE.observe(len(batch))
+                break
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("batch of %d failed; isolating the culprit", len(batch))
+                    result = await self._isolate(batch, stop)
+                    break
+                metrics.DB_RETRIES.inc()
+                log.warning(
+                    "database unavailable (%s); batch of %d kept, retrying", exc, len(batch)
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                if stop.is_set():
+                    log.warning(
+                        "stopping with %d unstored messages (the broker keeps them)", len(batch)
+                    )
+                    return
+                delay = min(delay * 2, RETRY_MAX_S)
+        self.client.ack(batch)
+        self.stored_batches += 1
+        self._answer(result.refused)
+
+    async def _store(self, batch: list[Inbound]) -> BatchResult:
+        now = utcnow()
+        checked = [check(m, self.topics, self.limits, now) for m in batch]
+        async with self.pool.connection() as conn:
+            await self._refresh_caches(conn)
+            accepted, refused = await self._split(conn, checked)
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                await conn.commit()
+            async with conn.transaction():
+                result = await self.processor.process(conn, accepted, refused)
+        for a in accepted:
+            metrics.MESSAGES.labels(a.kind.value).inc()
+        metrics.EVENTS_STORED.inc(result.events)
+        metrics.POINTS_STORED.inc(result.points)
+        return result
+
+    async def _split(
+        self, conn: Any, checked: list[Checked]
+    ) -> tuple[list[Accepted], list[Refused]]:
+        accepted: list[Accepted] = []
+        refused: list[Refused] = []
+        for c in checked:
+            if isinstance(c, Ignored):
+                continue
+            if isinstance(c, Refused):
+                refused.append(c)
+            elif await self._known(conn, c.enterprise_id):
+                accepted.append(c)
+            else:
+                refused.append(
+                    Refused(
+                        c.msg,
+                        RejectCode.ENTERPRISE_UNKNOWN,
+                        f"enterprise {c.enterprise_id} is not in the directory (or deregistered)",
+                        c.enterprise_id,
+                        getattr(c.body, "event_id", None),
+                    )
+                )
+        return accepted, refused
+
+    async def _known(self, conn: Any, code: str) -> bool:
+        if code in self.caches.known:
+            return True
+        until = self._negative.get(code)
+        if until is not None and until > time.monotonic():
+            return False
+        if await store.enterprise_active(conn, code):
+            self.caches.known.add(code)
+            return True
+        self._negative[code] = time.monotonic() + NEGATIVE_TTL_S
+        return False
+
+    async def _refresh_caches(self, conn: Any) -> None:
+        mono = time.monotonic()
+        if mono - self._known_at > KNOWN_REFRESH_S:
+            self.caches.known = await store.known_enterprises(conn)
+            self._negative.clear()
+            self._known_at = mono
+        if mono - self._cache_at > CACHE_REFRESH_S:
+            version = await telemetry_tags.registry_version(conn)
+            if version != self._registry_version:
+                self.caches.registry = await telemetry_tags.registry(conn)
+                self._registry_version = version
+            self.caches.stale_open = {
+                (str(e), s) for e, s in await alarms.open_subjects(conn, Rule.TELEMETRY_STALE)
+            }
+            self.caches.offline_open = {
+                str(e) for e, _ in await alarms.open_subjects(conn, Rule.OFFLINE)
+            }
+            self._cache_at = mono
+
+    async def _isolate(self, batch: list[Inbound], stop: asyncio.Event) -> BatchResult:
+        """Store messages one by one; a message that fails alone is refused (and stored so)."""
+        refused_all: list[Refused] = []
+        events = points = dups = changed = 0
+        for m in batch:
+            while True:
+                try:
+                    r = await self._store([m])
+                except Exception as exc:
+                    if is_transient(exc) and not stop.is_set():
+                        await asyncio.sleep(RETRY_FIRST_S)
+                        continue
+                    log.exception("message on %s could not be stored; refusing it", m.topic)
+                    r = await self._refuse_alone(m, exc)
+                break
+            refused_all += r.refused
+            events += r.events
+            points += r.points
+            dups += r.duplicates
+            changed += r.alarms_changed
+        return BatchResult(refused_all, events, dups, points, changed)
+
+    async def _refuse_alone(self, m: Inbound, exc: BaseException) -> BatchResult:
+        where = self.topics.parse(m.topic)
+        ent = getattr(where, "enterprise_id", None)
+        refusal = Refused(
+            m,
+            RejectCode.STORAGE_REFUSED,
+            f"the message could not be stored ({exc.__class__.__name__})",
+            ent,
+            None,
+        )
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                await store.insert_rejected(conn, [self.processor.rejected_row(refusal, utcnow())])
+        except Exception:
+            log.exception("could not even store the refusal of a message on %s", m.topic)
+        return BatchResult([refusal], 0, 0, 0, 0)
+
+    def _answer(self, refused: list[Refused]) -> None:
+        """Count refusals and answer each on …/reject (QoS 1)."""
+        for r in refused:
+            metrics.REJECTED.labels(r.code.value).inc()
+            if r.enterprise_id is None or not _topic_safe(r.enterprise_id):
+                continue
+            body = {"ref": r.ref, "topic": r.msg.topic, "code": r.code.value, "reason": r.reason}
+            topic = self.topics.downlink(r.enterprise_id, Downlink.REJECT)
+            self.client.publish(topic, json.dumps(body, ensure_ascii=False).encode(), qos=1)
+
+
+def _topic_safe(segment: str) -> bool:
+    return 0 < len(segment) <= 64 and not any(c in segment for c in "/+#\x00")
+
+
+async def run(settings: Settings, stop: asyncio.Event) -> None:
+    """Entry point called by monitor/service.py: validate the policy, open the pool, consume."""
+    policy = load_monitoring_policy(settings.policy_dir)
+    pool = make_pool(settings.database_url, min_size=1, max_size=4)
+    await pool.open(wait=False)
+    try:
+        await Ingest(settings, pool, policy=policy).run(stop)
+    finally:
+        await pool.close()

@@ -1,0 +1,156 @@
+"""Checking one received message: topic, size, JSON, schema, timestamps → accepted or refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from domain.monitoring import EnterpriseId
+from monitor.schemas import (
+    EVENT_ADAPTER,
+    AckMessage,
+    CommitmentMessage,
+    OperationEvent,
+    PresenceMessage,
+    TelemetryMessage,
+    TimestampError,
+)
+from monitor.topics import RejectCode, TopicIgnored, TopicRefused, Topics, Uplink
+
+Body = OperationEvent | TelemetryMessage | CommitmentMessage | PresenceMessage | AckMessage
+
+_ADAPTERS: dict[Uplink, TypeAdapter[Any]] = {
+    Uplink.EVENT: EVENT_ADAPTER,
+    Uplink.TELEMETRY: TypeAdapter(TelemetryMessage),
+    Uplink.COMMITMENT: TypeAdapter(CommitmentMessage),
+    Uplink.PRESENCE: TypeAdapter(PresenceMessage),
+    Uplink.ACK: TypeAdapter(AckMessage),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message as paho handed it over (the only type crossing from its thread)."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    mid: int
+    retain: bool
+    generation: int
+    received: float
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A message that passed every check (the enterprise's existence is checked later)."""
+
+    msg: Inbound
+    enterprise_id: EnterpriseId
+    kind: Uplink
+    body: Body
+    digest: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A refused message: stored, answered on …/reject, counted."""
+
+    msg: Inbound
+    code: RejectCode
+    reason: str
+    enterprise_id: str | None
+    ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A message on a topic this consumer does not handle (acknowledged, nothing stored)."""
+
+    msg: Inbound
+
+
+Checked = Accepted | Refused | Ignored
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The ingest's limits (config/monitoring.yaml)."""
+
+    max_payload_bytes: int
+    max_future_skew: timedelta
+
+
+def check(msg: Inbound, topics: Topics, limits: Limits, now: datetime) -> Checked:
+    """Run every check that needs no database; never raises for bad input."""
+    where = topics.parse(msg.topic)
+    if isinstance(where, TopicIgnored):
+        return Ignored(msg)
+    if isinstance(where, TopicRefused):
+        return Refused(msg, where.code, where.reason, where.enterprise_id, None)
+    ent = where.enterprise_id
+    size = len(msg.payload)
+    if size > limits.max_payload_bytes:
+        return Refused(
+            msg,
+            RejectCode.PAYLOAD_TOO_LARGE,
+            f"payload of {size} bytes exceeds {limits.max_payload_bytes}",
+            ent,
+            None,
+        )
+    if b"\\u0000" in msg.payload:
+        return Refused(
+            msg, RejectCode.JSON_INVALID, "JSON strings may not contain \\u0000", ent, _ref(msg)
+        )
+    try:
+        body = _ADAPTERS[where.kind].validate_json(msg.payload)
+    except ValidationError as exc:
+        code, reason = _explain(exc)
+        return Refused(
+            msg, code, reason, ent, _ref(msg) if code != RejectCode.JSON_INVALID else None
+        )
+    latest = now + limits.max_future_skew
+    for ts in body.timestamps():
+        if ts > latest:
+            return Refused(
+                msg,
+                RejectCode.TIMESTAMP_FUTURE,
+                f"timestamp {ts.isoformat()} is more than "
+                f"{int(limits.max_future_skew.total_seconds())} s in the future",
+                ent,
+                getattr(body, "event_id", None),
+            )
+    digest = hashlib.blake2b(msg.payload, digest_size=16).digest()
+    return Accepted(msg, EnterpriseId(ent), where.kind, body, digest)
+
+
+def _explain(exc: ValidationError) -> tuple[RejectCode, str]:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    if first["type"] == "json_invalid":
+        return RejectCode.JSON_INVALID, f"payload is not valid JSON: {first['msg']}"
+    for err in errors:
+        if isinstance(err.get("ctx", {}).get("error"), TimestampError):
+            loc = ".".join(str(p) for p in err["loc"])
+            return RejectCode.TIMESTAMP_INVALID, f"{loc}: {err['ctx']['error']}"
+    parts = []
+    for err in errors[:3]:
+        loc = ".".join(str(p) for p in err["loc"]) or "payload"
+        parts.append(f"{loc}: {err['msg']}")
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return RejectCode.SCHEMA_INVALID, "; ".join(parts) + more
+
+
+def _ref(msg: Inbound) -> str | None:
+    """The event id of a refused event, when one can be read from it."""
+    try:
+        data = json.loads(msg.payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    ref = data.get("event_id") if isinstance(data, dict) else None
+    return ref[:64] if isinstance(ref, str) and ref else None

@@ -1,0 +1,112 @@
+"""Telemetry of one batch: exactly-once by payload digest, COPY, thresholds, last values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from domain.alarms import Rule
+from domain.monitoring import AlarmClear, AlarmKey, AlarmRaise, EnterpriseId
+from domain.telemetry import LevelSeverities, TagLimits, TagState, evaluate, level_outcome
+from monitor.parse import Accepted
+from monitor.schemas import TelemetryMessage
+from storage import monitoring_ingest as store
+from storage import telemetry_tags
+
+TagKey = tuple[str, str]
+
+
+@dataclass
+class TelemetryResult:
+    """What the telemetry part of a batch did."""
+
+    points: int = 0
+    duplicates: int = 0
+    raises: list[AlarmRaise] = field(default_factory=list)
+    clears: list[AlarmClear] = field(default_factory=list)
+
+
+async def store_telemetry(
+    conn: AsyncConnection[Any],
+    msgs: list[Accepted],
+    *,
+    registry: dict[TagKey, TagLimits],
+    stale_open: set[tuple[str, str]],
+    severities: LevelSeverities,
+) -> TelemetryResult:
+    """Store new telemetry messages and evaluate the registered tags' limits."""
+    out = TelemetryResult()
+    if not msgs:
+        return out
+    unique: dict[tuple[str, bytes], Accepted] = {}
+    for a in msgs:
+        key = (str(a.enterprise_id), a.digest)
+        if key in unique:
+            out.duplicates += 1
+        else:
+            unique[key] = a
+    new = await store.claim_telemetry_keys(conn, list(unique))
+    out.duplicates += len(unique) - len(new)
+    rows: list[tuple[datetime, str, str, float | None, str]] = []
+    readings: dict[TagKey, list[tuple[datetime, float | None, str]]] = {}
+    for key, a in unique.items():
+        if key not in new:
+            continue
+        body = a.body
+        assert isinstance(body, TelemetryMessage)
+        ent = a.enterprise_id
+        default_ts = body.ts
+        for p in body.points:
+            ts = p.ts or default_ts
+            rows.append((ts, ent, p.tag, p.value, p.quality))
+            if (ent, p.tag) in registry:
+                readings.setdefault((ent, p.tag), []).append((ts, p.value, p.quality))
+    await store.copy_telemetry(conn, rows)
+    out.points = len(rows)
+    if readings:
+        await _evaluate(conn, readings, registry, stale_open, severities, out)
+    return out
+
+
+async def _evaluate(
+    conn: AsyncConnection[Any],
+    readings: dict[TagKey, list[tuple[datetime, float | None, str]]],
+    registry: dict[TagKey, TagLimits],
+    stale_open: set[tuple[str, str]],
+    severities: LevelSeverities,
+    out: TelemetryResult,
+) -> None:
+    limited = [k for k in readings if registry[k].has_limits]
+    states = await telemetry_tags.lock_states(conn, limited)
+    changed: list[tuple[str, str, TagState]] = []
+    last: dict[TagKey, tuple[float | None, datetime]] = {}
+    for key, values in readings.items():
+        values.sort(key=lambda v: v[0])
+        ts_last, value_last, _ = values[-1]
+        last[key] = (value_last, ts_last)
+        ent, tag = key
+        if (ent, f"tag:{tag}") in stale_open:
+            out.clears.append(
+                AlarmClear(AlarmKey(EnterpriseId(ent), Rule.TELEMETRY_STALE, f"tag:{tag}"), ts_last)
+            )
+        if key not in states:
+            continue
+        limits = registry[key]
+        state = start = states[key]
+        for ts, value, quality in values:
+            if value is None or quality != "good":
+                continue
+            state, level = evaluate(limits, state, value, ts)
+            if level is not None:
+                outcome = level_outcome(
+                    EnterpriseId(ent), tag, level, value, limits, ts, severities
+                )
+                out.raises.extend(outcome.raises)
+                out.clears.extend(outcome.clears)
+        if state != start:
+            changed.append((ent, tag, state))
+    await telemetry_tags.save_states(conn, changed)
+    await telemetry_tags.save_last_values(conn, last)

@@ -1,0 +1,230 @@
+"""Special operations and their gas analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from domain.monitoring import EnterpriseId, OpId
+from domain.special_ops import GasReading, OpState, OpType, SpecialOp
+from storage.errors import amapped_errors
+
+LOCK_OPS = """
+SELECT
+enterprise_id, op_id, op_type, grade, permit_no, valid_from, valid_to, location, guardian, state,
+started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
+ FROM special_operations o
+  JOIN unnest(%(ents)s::text[], %(ids)s::text[]) AS u(enterprise_id, op_id)
+ USING (enterprise_id, op_id)
+ ORDER BY enterprise_id, op_id FOR UPDATE OF o
+"""
+OPEN_OPS = """
+SELECT
+enterprise_id, op_id, op_type, grade, permit_no, valid_from, valid_to, location, guardian, state,
+started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
+ FROM special_operations
+ WHERE state <> 'ended' AND (%(ent)s::text IS NULL OR enterprise_id = %(ent)s)
+ ORDER BY enterprise_id, started_at
+"""
+UPSERT_OP = """
+INSERT INTO special_operations (enterprise_id, op_id, op_type, grade, permit_no, valid_from,
+       valid_to, location, guardian, state, started_at, paused_at, ended_at, last_gas_test_at,
+       needs_retest, interruptions)
+VALUES (%(enterprise_id)s, %(op_id)s, %(op_type)s, %(grade)s, %(permit_no)s, %(valid_from)s,
+       %(valid_to)s, %(location)s, %(guardian)s, %(state)s, %(started_at)s, %(paused_at)s,
+       %(ended_at)s, %(last_gas_test_at)s, %(needs_retest)s, %(interruptions)s)
+ON CONFLICT (enterprise_id, op_id) DO UPDATE SET op_type = EXCLUDED.op_type,
+       grade = EXCLUDED.grade, permit_no = EXCLUDED.permit_no, valid_from = EXCLUDED.valid_from,
+       valid_to = EXCLUDED.valid_to, location = EXCLUDED.location, guardian = EXCLUDED.guardian,
+       state = EXCLUDED.state, started_at = EXCLUDED.started_at, paused_at = EXCLUDED.paused_at,
+       ended_at = EXCLUDED.ended_at, last_gas_test_at = EXCLUDED.last_gas_test_at,
+       needs_retest = EXCLUDED.needs_retest, interruptions = EXCLUDED.interruptions,
+       updated_at = now()
+"""
+LATEST_TESTS = """
+SELECT DISTINCT ON (t.enterprise_id, t.op_id) t.enterprise_id, t.op_id, t.ts, t.o2_pct,
+       t.lel_pct, t.toxic_ppm, t.combustible_vol_pct, t.lel_vol_pct, t.analyst
+  FROM gas_tests t
+  JOIN unnest(%(ents)s::text[], %(ids)s::text[]) AS u(enterprise_id, op_id)
+ USING (enterprise_id, op_id)
+ ORDER BY t.enterprise_id, t.op_id, t.ts DESC
+"""
+INSERT_TEST = """
+INSERT INTO gas_tests (enterprise_id, op_id, ts, o2_pct, lel_pct, toxic_ppm, combustible_vol_pct,
+                       lel_vol_pct, analyst, ok, problems, event_id)
+VALUES (%(ent)s, %(op_id)s, %(ts)s, %(o2)s, %(lel)s, %(toxic)s, %(vol)s, %(lel_vol)s,
+        %(analyst)s, %(ok)s, %(problems)s, %(event_id)s)
+"""
+TESTS_OF = """
+SELECT ts, o2_pct, lel_pct, toxic_ppm, combustible_vol_pct, lel_vol_pct, analyst, ok, problems
+  FROM gas_tests WHERE enterprise_id = %(ent)s AND op_id = %(op_id)s ORDER BY ts DESC LIMIT 20
+"""
+COUNT_OPEN_BY_TYPE = """
+SELECT op_type, coalesce(grade, ''), count(*) FROM special_operations
+ WHERE state <> 'ended' GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTest:
+    """A stored gas analysis."""
+
+    ts: datetime
+    o2_pct: float | None
+    lel_pct: float | None
+    toxic_ppm: dict[str, float] | None
+    combustible_vol_pct: float | None
+    lel_vol_pct: float | None
+    analyst: str | None
+    ok: bool
+    problems: list[str]
+
+
+def _op(r: Sequence[Any]) -> SpecialOp:
+    return SpecialOp(
+        enterprise_id=EnterpriseId(r[0]),
+        op_id=OpId(r[1]),
+        op_type=OpType(r[2]),
+        grade=r[3],
+        permit_no=r[4],
+        valid_from=r[5],
+        valid_to=r[6],
+        location=r[7],
+        guardian=r[8],
+        state=OpState(r[9]),
+        started_at=r[10],
+        paused_at=r[11],
+        ended_at=r[12],
+        last_gas_test_at=r[13],
+        needs_retest=bool(r[14]),
+        interruptions=int(r[15]),
+    )
+
+
+async def lock_ops(
+    conn: AsyncConnection[Any], keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], SpecialOp]:
+    """The operations with these (enterprise, op id) keys, locked."""
+    if not keys:
+        return {}
+    uniq = sorted(set(keys))
+    async with amapped_errors():
+        rows = await (
+            await conn.execute(
+                LOCK_OPS, {"ents": [k[0] for k in uniq], "ids": [k[1] for k in uniq]}
+            )
+        ).fetchall()
+    return {(r[0], r[1]): _op(r) for r in rows}
+
+
+async def open_ops(conn: AsyncConnection[Any], *, ent: str | None = None) -> list[SpecialOp]:
+    """Operations not ended (of one enterprise, or all)."""
+    async with amapped_errors():
+        rows = await (await conn.execute(OPEN_OPS, {"ent": ent})).fetchall()
+    return [_op(r) for r in rows]
+
+
+async def save_ops(conn: AsyncConnection[Any], ops: Sequence[SpecialOp]) -> None:
+    """Insert or update operations."""
+    if not ops:
+        return
+    params = [
+        {
+            "enterprise_id": o.enterprise_id,
+            "op_id": o.op_id,
+            "op_type": o.op_type.value,
+            "grade": o.grade,
+            "permit_no": o.permit_no,
+            "valid_from": o.valid_from,
+            "valid_to": o.valid_to,
+            "location": o.location,
+            "guardian": o.guardian,
+            "state": o.state.value,
+            "started_at": o.started_at,
+            "paused_at": o.paused_at,
+            "ended_at": o.ended_at,
+            "last_gas_test_at": o.last_gas_test_at,
+            "needs_retest": o.needs_retest,
+            "interruptions": o.interruptions,
+        }
+        for o in ops
+    ]
+    async with amapped_errors(), conn.cursor() as cur:
+        await cur.executemany(UPSERT_OP, params)
+
+
+async def latest_tests(
+    conn: AsyncConnection[Any], keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], GasReading]:
+    """The newest stored analysis of each (enterprise, op id)."""
+    if not keys:
+        return {}
+    uniq = sorted(set(keys))
+    async with amapped_errors():
+        rows = await (
+            await conn.execute(
+                LATEST_TESTS, {"ents": [k[0] for k in uniq], "ids": [k[1] for k in uniq]}
+            )
+        ).fetchall()
+    return {
+        (r[0], r[1]): GasReading(
+            ts=r[2],
+            o2_pct=r[3],
+            lel_pct=r[4],
+            toxic_ppm=r[5],
+            combustible_vol_pct=r[6],
+            lel_vol_pct=r[7],
+            analyst=r[8],
+        )
+        for r in rows
+    }
+
+
+async def insert_tests(
+    conn: AsyncConnection[Any],
+    tests: Sequence[tuple[str, str, GasReading, list[str], str | None]],
+) -> None:
+    """Store analyses: (enterprise, op id, reading, problems, event id)."""
+    if not tests:
+        return
+    params = [
+        {
+            "ent": ent,
+            "op_id": op_id,
+            "ts": r.ts,
+            "o2": r.o2_pct,
+            "lel": r.lel_pct,
+            "toxic": Jsonb(dict(r.toxic_ppm)) if r.toxic_ppm else None,
+            "vol": r.combustible_vol_pct,
+            "lel_vol": r.lel_vol_pct,
+            "analyst": r.analyst,
+            "ok": not problems,
+            "problems": problems,
+            "event_id": event_id,
+        }
+        for ent, op_id, r, problems, event_id in tests
+    ]
+    async with amapped_errors(), conn.cursor() as cur:
+        await cur.executemany(INSERT_TEST, params)
+
+
+async def tests_of(conn: AsyncConnection[Any], ent: str, op_id: str) -> list[StoredTest]:
+    """The latest analyses of one operation, newest first."""
+    async with amapped_errors():
+        rows = await (await conn.execute(TESTS_OF, {"ent": ent, "op_id": op_id})).fetchall()
+    return [StoredTest(*r) for r in rows]
+
+
+async def count_open_by_type(conn: AsyncConnection[Any]) -> dict[str, dict[str, int]]:
+    """Open operations per type and grade ('' for none)."""
+    async with amapped_errors():
+        rows = await (await conn.execute(COUNT_OPEN_BY_TYPE)).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for op_type, grade, n in rows:
+        out.setdefault(str(op_type), {})[str(grade)] = int(n)
+    return out

@@ -1,0 +1,263 @@
+"""The telemetry tag registry (limits, deadband, delay), alarm states and reading queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from domain.telemetry import Level, TagLimits, TagState
+from storage.errors import amapped_errors
+
+REGISTRY = """
+SELECT enterprise_id, tag, hh, h, l, ll, deadband, delay_s, stale_after_s
+  FROM telemetry_tags WHERE enabled
+"""
+REGISTRY_VERSION = "SELECT count(*), max(updated_at) FROM telemetry_tags"
+LOCK_STATES = """
+SELECT t.enterprise_id, t.tag, t.level, t.pending_level, t.pending_since
+  FROM telemetry_tags t
+  JOIN unnest(%(ents)s::text[], %(tags)s::text[]) AS u(enterprise_id, tag)
+ USING (enterprise_id, tag)
+ ORDER BY t.enterprise_id, t.tag FOR UPDATE OF t
+"""
+SAVE_STATE = """
+UPDATE telemetry_tags SET level = %(level)s, pending_level = %(pending)s,
+       pending_since = %(since)s
+ WHERE enterprise_id = %(ent)s AND tag = %(tag)s
+"""
+LAST_VALUES = """
+UPDATE telemetry_tags t SET last_value = u.value, last_ts = u.ts
+  FROM unnest(%(ents)s::text[], %(tags)s::text[], %(values)s::float8[], %(ts)s::timestamptz[])
+       AS u(enterprise_id, tag, value, ts)
+ WHERE t.enterprise_id = u.enterprise_id AND t.tag = u.tag
+   AND (t.last_ts IS NULL OR t.last_ts < u.ts)
+"""
+LIST = """
+SELECT
+enterprise_id, tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s,
+enabled, level, last_value, last_ts, updated_at
+ FROM telemetry_tags WHERE enterprise_id = %(ent)s ORDER BY tag
+"""
+GET = """
+SELECT
+enterprise_id, tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s,
+enabled, level, last_value, last_ts, updated_at
+ FROM telemetry_tags WHERE enterprise_id = %(ent)s AND tag = %(tag)s
+"""
+UPSERT = """
+INSERT INTO telemetry_tags (enterprise_id, tag, kind, unit, description, hh, h, l, ll, deadband,
+                            delay_s, stale_after_s, enabled)
+VALUES (%(enterprise_id)s, %(tag)s, %(kind)s, %(unit)s, %(description)s, %(hh)s, %(h)s, %(l)s,
+        %(ll)s, %(deadband)s, %(delay_s)s, %(stale_after_s)s, %(enabled)s)
+ON CONFLICT (enterprise_id, tag) DO UPDATE SET kind = EXCLUDED.kind, unit = EXCLUDED.unit,
+       description = EXCLUDED.description, hh = EXCLUDED.hh, h = EXCLUDED.h, l = EXCLUDED.l,
+       ll = EXCLUDED.ll, deadband = EXCLUDED.deadband, delay_s = EXCLUDED.delay_s,
+       stale_after_s = EXCLUDED.stale_after_s, enabled = EXCLUDED.enabled, updated_at = now()
+RETURNING (xmax = 0) AS created
+"""
+DELETE = "DELETE FROM telemetry_tags WHERE enterprise_id = %(ent)s AND tag = %(tag)s"
+STALE_CANDIDATES = """
+SELECT enterprise_id, tag, last_ts, coalesce(stale_after_s, %(default_s)s)
+  FROM telemetry_tags
+ WHERE enabled AND (last_ts IS NULL OR last_ts < now() - make_interval(
+       secs => coalesce(stale_after_s, %(default_s)s)))
+"""
+RAW_SERIES = """
+SELECT ts, value, value, value, 1::bigint, quality FROM telemetry
+ WHERE enterprise_id = %(ent)s AND tag = %(tag)s AND ts >= %(lo)s AND ts < %(hi)s
+ ORDER BY ts LIMIT %(limit)s
+"""
+BINNED_SERIES = """
+SELECT date_bin(%(width)s::interval, ts, '2000-01-01 00:00:00+00'::timestamptz) AS bucket,
+       avg(value), min(value), max(value), count(*), 'good'
+  FROM telemetry
+ WHERE enterprise_id = %(ent)s AND tag = %(tag)s AND ts >= %(lo)s AND ts < %(hi)s
+ GROUP BY 1 ORDER BY 1 LIMIT %(limit)s
+"""
+HOURLY_SERIES = """
+SELECT bucket, avg_value, min_value, max_value, n, 'good' FROM telemetry_hourly
+ WHERE enterprise_id = %(ent)s AND tag = %(tag)s AND bucket >= %(lo)s AND bucket < %(hi)s
+ ORDER BY bucket LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A registry entry as stored."""
+
+    enterprise_id: str
+    tag: str
+    kind: str
+    unit: str
+    description: str
+    hh: float | None
+    h: float | None
+    l: float | None  # noqa: E741 - the industry's name for the low limit
+    ll: float | None
+    deadband: float
+    delay_s: float
+    stale_after_s: int | None
+    enabled: bool
+    level: str
+    last_value: float | None
+    last_ts: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One point of a series (a bucket: avg/min/max/count; raw: value three times, n=1)."""
+
+    ts: datetime
+    avg: float | None
+    min: float | None
+    max: float | None
+    n: int
+    quality: str
+
+
+async def registry(conn: AsyncConnection[Any]) -> dict[tuple[str, str], TagLimits]:
+    """Every enabled tag's limits."""
+    async with amapped_errors():
+        rows = await (await conn.execute(REGISTRY)).fetchall()
+    return {
+        (r[0], r[1]): TagLimits(r[2], r[3], r[4], r[5], float(r[6]), float(r[7]), r[8])
+        for r in rows
+    }
+
+
+async def registry_version(conn: AsyncConnection[Any]) -> tuple[int, datetime | None]:
+    """A cheap fingerprint of the registry (count, newest change) to know when to reload."""
+    async with amapped_errors():
+        row = await (await conn.execute(REGISTRY_VERSION)).fetchone()
+    assert row is not None
+    return int(row[0]), row[1]
+
+
+async def lock_states(
+    conn: AsyncConnection[Any], keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], TagState]:
+    """Alarm states of these tags, locked."""
+    if not keys:
+        return {}
+    uniq = sorted(set(keys))
+    async with amapped_errors():
+        rows = await (
+            await conn.execute(
+                LOCK_STATES, {"ents": [k[0] for k in uniq], "tags": [k[1] for k in uniq]}
+            )
+        ).fetchall()
+    return {(r[0], r[1]): TagState(Level(r[2]), Level(r[3]) if r[3] else None, r[4]) for r in rows}
+
+
+async def save_states(
+    conn: AsyncConnection[Any], states: Sequence[tuple[str, str, TagState]]
+) -> None:
+    """Persist changed alarm states."""
+    if not states:
+        return
+    async with amapped_errors(), conn.cursor() as cur:
+        await cur.executemany(
+            SAVE_STATE,
+            [
+                {
+                    "ent": e,
+                    "tag": t,
+                    "level": s.level.value,
+                    "pending": s.pending.value if s.pending else None,
+                    "since": s.pending_since,
+                }
+                for e, t, s in states
+            ],
+        )
+
+
+async def save_last_values(
+    conn: AsyncConnection[Any], last: dict[tuple[str, str], tuple[float | None, datetime]]
+) -> None:
+    """Remember each registered tag's newest reading (for staleness and the status page)."""
+    if not last:
+        return
+    keys = sorted(last)
+    async with amapped_errors():
+        await conn.execute(
+            LAST_VALUES,
+            {
+                "ents": [k[0] for k in keys],
+                "tags": [k[1] for k in keys],
+                "values": [last[k][0] for k in keys],
+                "ts": [last[k][1] for k in keys],
+            },
+        )
+
+
+async def list_tags(conn: AsyncConnection[Any], ent: str) -> list[Tag]:
+    """The registry of one enterprise."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Tag)) as cur:
+        await cur.execute(LIST, {"ent": ent})
+        return await cur.fetchall()
+
+
+async def get_tag(conn: AsyncConnection[Any], ent: str, tag: str) -> Tag | None:
+    """One registry entry."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Tag)) as cur:
+        await cur.execute(GET, {"ent": ent, "tag": tag})
+        return await cur.fetchone()
+
+
+async def upsert_tags(conn: AsyncConnection[Any], rows: Sequence[dict[str, Any]]) -> int:
+    """Create or update entries; return how many were created."""
+    created = 0
+    async with amapped_errors(), conn.cursor() as cur:
+        for row in rows:
+            await cur.execute(UPSERT, row)
+            got = await cur.fetchone()
+            created += int(bool(got and got[0]))
+    return created
+
+
+async def delete_tag(conn: AsyncConnection[Any], ent: str, tag: str) -> bool:
+    """Remove an entry; False when there was none."""
+    async with amapped_errors():
+        cur = await conn.execute(DELETE, {"ent": ent, "tag": tag})
+    return cur.rowcount > 0
+
+
+async def stale_tags(
+    conn: AsyncConnection[Any], *, default_stale_s: int
+) -> list[tuple[str, str, datetime | None, int]]:
+    """Enabled tags that have not reported within their stale time."""
+    async with amapped_errors():
+        rows = await (
+            await conn.execute(STALE_CANDIDATES, {"default_s": default_stale_s})
+        ).fetchall()
+    return [(str(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
+
+
+async def series(
+    conn: AsyncConnection[Any],
+    *,
+    ent: str,
+    tag: str,
+    lo: datetime,
+    hi: datetime,
+    bucket: str,
+    limit: int,
+) -> list[SeriesPoint]:
+    """Readings of one tag: raw, binned on the raw table, or from the hourly rollup ('1h')."""
+    params: dict[str, Any] = {"ent": ent, "tag": tag, "lo": lo, "hi": hi, "limit": limit}
+    if bucket == "raw":
+        query = RAW_SERIES
+    elif bucket == "1h":
+        query = HOURLY_SERIES
+    else:
+        query = BINNED_SERIES
+        params["width"] = {"1m": "1 minute", "5m": "5 minutes", "15m": "15 minutes"}[bucket]
+    async with amapped_errors():
+        rows = await (await conn.execute(query, params)).fetchall()
+    return [SeriesPoint(r[0], r[1], r[2], r[3], int(r[4]), str(r[5])) for r in rows]
