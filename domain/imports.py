@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +25,7 @@ from domain.directory import (
 )
 
 T = TypeVar("T")
+_OFFICER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 #: (row number as a spreadsheet shows it, {column header: cell text})
 NumberedRow = tuple[int, Mapping[str, str]]
 
@@ -299,6 +301,8 @@ def parse_enterprises(rows: Iterable[NumberedRow]) -> Parsed[Enterprise]:
 
 def _officer(row: _Row) -> tuple[str, Officer] | None:
     oid = OfficerId(row.text("officer_id", required=True, limit=64))
+    if oid and not _OFFICER_ID.fullmatch(oid):
+        row.fail("officer_id", "may hold only letters, digits and _ . : -")
     conflicts = []
     for part in _split(row.text("conflicts", limit=5000)):
         code, _, reason = part.partition(":")

@@ -78,6 +78,7 @@ O1,张三,应急管理局,330102,浙001,2024-01-01,2027-12-31,是,否,{GOOD}:亲
 E1,李四,专家库,330103,,,,是,是,
 O2,王五,应急管理局,330102,浙002,2024-01-01,2027/12/31,在岗,否,{GOOD[:-1]}0
 ,无编号,应急管理局,330102,,,,,,
+O 4,空格,应急管理局,330102,,,,,,
 O3,赵六,市场监管局,330104,浙003,,2026-06-30,也许,否,
 """
     parsed = parse_officers(rows_from_csv(text.encode()))
@@ -88,7 +89,7 @@ O3,赵六,市场监管局,330104,浙003,,2026-06-30,也许,否,
     assert e1.auxiliary
     assert not o1.auxiliary
     rows = {(e.row, e.column) for e in parsed.errors}
-    assert {(4, "回避企业"), (5, "人员编号"), (6, "在岗")} <= rows
+    assert {(4, "回避企业"), (5, "人员编号"), (6, "人员编号"), (7, "在岗")} <= rows
     header, table = officer_table(parsed.records)
     assert parse_officers(rows_from_csv(csv_bytes(header, table))).records == parsed.records
 
