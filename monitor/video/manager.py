@@ -69,6 +69,7 @@ class VideoSessionManager:
         ice_servers: Sequence[IceServer] = (),
         limits: VideoLimits = DEFAULT_LIMITS,
         record: bool = True,
+        relay: str = "packets",
         clock: Clock = utcnow,
         tz: ZoneInfo = BUREAU_TZ,
     ) -> None:
@@ -80,6 +81,9 @@ class VideoSessionManager:
         self._ice = list(ice_servers)
         self.limits = limits
         self._record = record
+        if relay not in ("packets", "decoded"):
+            raise ValueError("relay must be 'packets' or 'decoded'")
+        self._relay = relay
         self._clock = clock
         self._tz = tz
         self._sessions: dict[VideoSessionId, LiveSession] = {}
@@ -149,7 +153,13 @@ class VideoSessionManager:
                 details={"limit": self.limits.max_sessions},
             )
         sid = VideoSessionId(uuid.uuid4().hex)
-        live = LiveSession(sid, enterprise, SessionState.REQUESTED, f"video {sid[:8]} {enterprise}")
+        live = LiveSession(
+            sid,
+            enterprise,
+            SessionState.REQUESTED,
+            f"video {sid[:8]} {enterprise}",
+            relay_mode=self._relay,
+        )
         self._sessions[sid] = live  # reserve the slot before any await
         now = self._clock()
         try:

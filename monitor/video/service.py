@@ -36,6 +36,7 @@ async def video_service(
     *,
     require_broker: bool = False,
     limits: VideoLimits | None = None,
+    relay: str = "packets",
 ) -> AsyncIterator[VideoSessionManager]:
     """Run a session manager with its own MQTT client for the lifetime of the block.
 
@@ -64,6 +65,7 @@ async def video_service(
         ice_servers=parse_ice_servers(settings.ice_servers),
         limits=limits or limits_from(settings),
         tz=settings.tz,
+        relay=relay,
     )
     holder.append(manager)
     await link.start(connect_timeout=10.0, required=require_broker)

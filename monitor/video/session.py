@@ -15,6 +15,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from domain.video import SessionState, VideoSessionId
+from monitor.video.forward import EncodedFanout, forward_viewer_pli, site_pli
 from monitor.video.recorder import PacketRecorder, tap_encoded_frames
 from monitor.video.talkback import TalkbackTrack
 
@@ -71,6 +72,9 @@ class LiveSession:
     site_pc: RTCPeerConnection | None = None
     site_track: MediaStreamTrack | None = None
     relay: MediaRelay = field(default_factory=MediaRelay)
+    #: "packets": viewers get the site's VP8 frames as received; "decoded": MediaRelay re-encodes.
+    relay_mode: str = "packets"
+    fanout: EncodedFanout | None = None
     talkback: TalkbackTrack | None = None
     recorder: PacketRecorder | None = None
     latest_frame: av.VideoFrame | None = None
@@ -97,9 +101,21 @@ class LiveSession:
         video.setCodecPreferences(vp8_only())
         self.talkback = TalkbackTrack(label=self.label)
         pc.addTransceiver(self.talkback, direction="sendonly")
-        if recorder is not None and tap_encoded_frames(video.receiver, recorder.feed):
-            self.recorder = recorder
-            recorder.start()
+        fanout = EncodedFanout(site_pli(video.receiver)) if self.relay_mode == "packets" else None
+
+        def on_encoded(data: bytes, rtp_ts: int) -> None:
+            if recorder is not None:
+                recorder.feed(data, rtp_ts)
+            if fanout is not None:
+                fanout.feed(data, rtp_ts)
+
+        if (recorder is not None or fanout is not None) and tap_encoded_frames(
+            video.receiver, on_encoded
+        ):
+            self.fanout = fanout
+            if recorder is not None:
+                self.recorder = recorder
+                recorder.start()
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -133,7 +149,15 @@ class LiveSession:
         if self.site_track is None:
             raise RuntimeError("no site video yet")
         pc = RTCPeerConnection(configuration=config)
-        viewer = Viewer(viewer_id, pc, self.relay.subscribe(self.site_track, buffered=False))
+        if self.fanout is not None:
+            # Taken by the browser's video m-line; VP8 only, so packets can be sent as they are.
+            sending = pc.addTransceiver(self.fanout.subscribe(), direction="sendonly")
+            sending.setCodecPreferences(vp8_only())
+            forward_viewer_pli(sending.sender, self.fanout)
+            track = sending.sender.track
+        else:
+            track = self.relay.subscribe(self.site_track, buffered=False)
+        viewer = Viewer(viewer_id, pc, track)
         self.viewers[viewer_id] = viewer
         self.idle_since = None
 
@@ -145,7 +169,8 @@ class LiveSession:
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            pc.addTrack(viewer.video)
+            if self.fanout is None:
+                pc.addTrack(viewer.video)
             await pc.setLocalDescription(await pc.createAnswer())
         except BaseException:
             await self.drop_viewer(viewer_id)
@@ -171,6 +196,8 @@ class LiveSession:
             await self.drop_viewer(viewer_id)
         if self.talkback is not None:
             self.talkback.stop()
+        if self.fanout is not None:
+            self.fanout.close()
         if self.site_pc is not None:
             await self.site_pc.close()
         if self.site_track is not None:

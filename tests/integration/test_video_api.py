@@ -22,15 +22,15 @@ from tests.conftest import TEST_ADMIN_PASSWORD
 from tests.integration.video_helpers import ENT, OTHER, until
 
 pytest_plugins = ["tests.integration.video_support"]
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("video_loopback_candidates")]
 PASSWORD = "video-role-password-1"
 
 
 @pytest.fixture
 async def app(
-    vsettings: Settings, pool: AsyncConnectionPool, sites: list[str]
+    video_settings: Settings, pool: AsyncConnectionPool, video_sites: list[str]
 ) -> AsyncIterator[FastAPI]:
-    application = create_app(vsettings, pool=pool)
+    application = create_app(video_settings, pool=pool)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -68,7 +68,7 @@ def error(res: httpx.Response) -> dict[str, str]:
 
 
 async def test_watch_snapshot_hangup_and_recording_over_http(
-    client: httpx.AsyncClient, pool: AsyncConnectionPool, agent: SiteAgent, app: FastAPI
+    client: httpx.AsyncClient, pool: AsyncConnectionPool, video_agent: SiteAgent, app: FastAPI
 ):
     duty = await headers_for(client, pool, "duty")
     res = await client.post(

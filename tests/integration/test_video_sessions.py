@@ -27,14 +27,14 @@ from storage.video import PgVideoStore
 from tests.integration.video_helpers import ENT, OTHER, until
 
 pytest_plugins = ["tests.integration.video_support"]
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("video_loopback_candidates")]
 
 
 @pytest.fixture
 async def manager(
-    vsettings: Settings, pool: AsyncConnectionPool, sites: list[str]
+    video_settings: Settings, pool: AsyncConnectionPool, video_sites: list[str]
 ) -> AsyncIterator[VideoSessionManager]:
-    async with video_service(vsettings, PgVideoStore(pool), require_broker=True) as mgr:
+    async with video_service(video_settings, PgVideoStore(pool), require_broker=True) as mgr:
         yield mgr
 
 
@@ -49,7 +49,9 @@ async def wait_state(mgr: VideoSessionManager, sid: str, *states: SessionState, 
     raise AssertionError(f"session {sid} never reached {states}: {await store.get(sid)}")
 
 
-async def test_live_session_end_to_end(manager: VideoSessionManager, agent: SiteAgent, tmp_path):
+async def test_live_session_end_to_end(
+    manager: VideoSessionManager, video_agent: SiteAgent, tmp_path
+):
     started = time.monotonic()
     row = await manager.request(
         enterprise=ENT,
@@ -77,7 +79,7 @@ async def test_live_session_end_to_end(manager: VideoSessionManager, agent: Site
     assert (shot.width, shot.height) == (640, 480)
 
     # talkback: the viewer's tone reaches the agent
-    site_session = agent.sessions[row.id]
+    site_session = video_agent.sessions[row.id]
     await until(lambda: site_session.talkback.voiced_frames >= 25, within=5)
     assert site_session.talkback.voiced_frames >= 25
     assert site_session.talkback.peak_level > 0.1
@@ -105,8 +107,8 @@ async def test_live_session_end_to_end(manager: VideoSessionManager, agent: Site
     assert not live.tasks
 
     # the agent was told and closed its side
-    await until(lambda: row.id not in agent.sessions, within=5)
-    assert row.id not in agent.sessions
+    await until(lambda: row.id not in video_agent.sessions, within=5)
+    assert row.id not in video_agent.sessions
     assert site_session.pc.connectionState == "closed"
 
     # the recording is playable and as long as the live part of the session
@@ -145,7 +147,7 @@ async def test_offline_site_fails_with_a_clear_reason_within_the_timeout(
     assert manager.live(row.id) is None
 
 
-async def test_limits_and_refusals(manager: VideoSessionManager, sites: list[str]):
+async def test_limits_and_refusals(manager: VideoSessionManager, video_sites: list[str]):
     with pytest.raises(NotFound, match="not in the directory"):
         await manager.request(
             enterprise=make_credit_code("330100", 699999), requested_by="d", purpose=Purpose.OTHER
@@ -166,17 +168,17 @@ async def test_limits_and_refusals(manager: VideoSessionManager, sites: list[str
 
 
 async def test_site_with_a_malformed_offer_fails_and_is_told(
-    manager: VideoSessionManager, vsettings: Settings
+    manager: VideoSessionManager, video_settings: Settings
 ):
     row = await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.ALARM)
-    prefix = vsettings.mqtt_topic_prefix
+    prefix = video_settings.mqtt_topic_prefix
     await asyncio.to_thread(
         mqtt_publish.single,
         f"{prefix}/ent/{OTHER}/video/offer",
         json.dumps({"session_id": row.id, "type": "offer", "sdp": "v=0\r\ngarbage"}),
         qos=1,
-        hostname=vsettings.mqtt_host,
-        port=vsettings.mqtt_port,
+        hostname=video_settings.mqtt_host,
+        port=video_settings.mqtt_port,
     )
     failed = await wait_state(manager, row.id, SessionState.FAILED, within=3)
     assert failed.failure_reason is not None
@@ -185,17 +187,17 @@ async def test_site_with_a_malformed_offer_fails_and_is_told(
 
 
 async def test_sessions_of_a_stopped_server_fail_but_live_ones_stay(
-    vsettings: Settings, pool: AsyncConnectionPool, sites: list[str], db_url: str
+    video_settings: Settings, pool: AsyncConnectionPool, video_sites: list[str], db_url: str
 ):
     fast = VideoLimits(answer_timeout_s=30, heartbeat_s=0.1, stale_after_s=0.4)
     store = PgVideoStore(pool)
-    async with video_service(vsettings, store, limits=fast) as running:
+    async with video_service(video_settings, store, limits=fast) as running:
         kept = await running.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
-        async with video_service(vsettings, store, limits=fast) as dying:
+        async with video_service(video_settings, store, limits=fast) as dying:
             orphan = await dying.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
             dying._sessions.clear()  # as if its process had died with the session open
         await asyncio.sleep(0.8)
-        async with video_service(vsettings, store, limits=fast):
+        async with video_service(video_settings, store, limits=fast):
             pass  # a restart: fails what nobody keeps alive, leaves the rest alone
         assert (await store.get(kept.id)).state is SessionState.REQUESTED
         failed = await store.get(orphan.id)
@@ -204,3 +206,32 @@ async def test_sessions_of_a_stopped_server_fail_but_live_ones_stay(
     with psycopg.connect(db_url) as conn:
         kinds = conn.execute("SELECT count(*) FROM live_changes WHERE kind = 'video'").fetchone()
     assert kinds[0] >= 4
+
+
+@pytest.mark.parametrize("relay", ["packets", "decoded"])
+async def test_late_second_viewer_gets_video_in_both_relay_modes(
+    relay: str,
+    video_settings: Settings,
+    pool: AsyncConnectionPool,
+    video_sites: list[str],
+    video_agent: SiteAgent,
+):
+    async with video_service(video_settings, PgVideoStore(pool), relay=relay) as mgr:
+        row = await mgr.request(enterprise=ENT, requested_by="d", purpose=Purpose.GUIDANCE)
+        first = ProbeViewer(talk=False)
+        await first.accept((await mgr.add_viewer(row.id, await first.offer())).sdp)
+        await first.wait_frames(15, within=15)
+        second = ProbeViewer(talk=False)
+        await second.accept((await mgr.add_viewer(row.id, await second.offer())).sdp)
+        await second.wait_frames(15, within=5)
+        assert second.first_frame_at is not None
+        assert second.first_frame_at - second.started < 1.5
+        assert second.stamped >= 0.9 * second.frames
+        live = mgr.live(row.id)
+        assert live is not None
+        assert (live.fanout is not None) == (relay == "packets")
+        viewer_id = next(iter(live.viewers))
+        await mgr.drop_viewer(row.id, viewer_id)
+        assert len(live.viewers) == 1
+        for viewer in (first, second):
+            await viewer.close()

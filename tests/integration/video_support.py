@@ -16,20 +16,20 @@ from monitor.video.mqtt import MqttOptions
 from tests.integration.video_helpers import ENT, OTHER
 
 
-@pytest.fixture(autouse=True)
-def loopback_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def video_loopback_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     """aioice skips loopback; give every peer 127.0.0.1 so tests need no real interface."""
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
 
 
 @pytest.fixture
-def vsettings(settings: Settings) -> Settings:
+def video_settings(settings: Settings) -> Settings:
     """Settings with a short site answer timeout and room for two sessions."""
     return settings.model_copy(update={"video_answer_timeout_s": 3.0, "video_max_sessions": 2})
 
 
 @pytest.fixture
-async def sites(pool: AsyncConnectionPool) -> list[str]:
+async def video_sites(pool: AsyncConnectionPool) -> list[str]:
     """Two enterprises in the directory."""
     async with pool.connection() as conn:
         for code in (ENT, OTHER):
@@ -42,17 +42,19 @@ async def sites(pool: AsyncConnectionPool) -> list[str]:
 
 
 @pytest.fixture
-async def agent(vsettings: Settings, tmp_path: Path) -> AsyncIterator[SiteAgent]:
+async def video_agent(video_settings: Settings, tmp_path: Path) -> AsyncIterator[SiteAgent]:
     """A site agent for ENT with the test pattern, recording talkback to tmp_path."""
     stop = asyncio.Event()
     ready: asyncio.Future[SiteAgent] = asyncio.get_running_loop().create_future()
     config = AgentConfig(
         enterprise=ENT,
-        topic_prefix=vsettings.mqtt_topic_prefix,
+        topic_prefix=video_settings.mqtt_topic_prefix,
         talkback="record:" + str(tmp_path / "talkback.wav"),
     )
     options = MqttOptions(
-        host=vsettings.mqtt_host, port=vsettings.mqtt_port, client_id=f"agent-{ENT}-{id(stop)}"
+        host=video_settings.mqtt_host,
+        port=video_settings.mqtt_port,
+        client_id=f"agent-{ENT}-{id(stop)}",
     )
     task = asyncio.create_task(run_agent(config, options, stop, ready=ready))
     site = await asyncio.wait_for(ready, 10)
