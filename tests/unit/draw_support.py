@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from domain.credit_code import make_credit_code
@@ -20,6 +21,8 @@ from domain.draw import Drawn, commitment_of, draw, freeze
 from domain.draw.snapshot import enterprise_rows, officer_rows
 from domain.plan import DrawMode, DrawRules, ShutdownPolicy, Stratum, TeamRule
 
+COUNTIES = ("330102", "330103", "330104")
+START = date(2025, 3, 1)
 VERIFIER = Path(__file__).resolve().parents[2] / "api" / "static" / "verifier.py"
 DEPTS = ("应急管理局", "市场监管局")
 
@@ -127,3 +130,48 @@ def run(
 def document(drawn: Drawn) -> bytes:
     """The draw.json bytes."""
     return drawn.document_bytes() + b"\n"
+
+
+def random_world(seed: int) -> tuple[list[Enterprise], dict, list[Officer], dict]:
+    """A random small directory with every kind of exclusion, and officers' prior load."""
+    rng = random.Random(seed)
+    ents, history = [], {}
+    for i in range(rng.randint(1, 30)):
+        c = code(i + 1, rng.choice(COUNTIES))
+        ents.append(
+            Enterprise(
+                credit_code=c,
+                name=f"企业{i}",
+                county=c[2:8],
+                sector=rng.choice(["工贸", "非煤矿山"]),
+                risk_colour=rng.choice(["red", "orange", "yellow", "blue"]),
+                credit_class=rng.choice("ABCD"),
+                operating_state=rng.choice(["operating"] * 5 + ["shutdown"]),
+                deregistered=rng.random() < 0.1,
+            )
+        )
+        n = rng.choice([0, 0, 1, 2, 3])
+        last = START - timedelta(days=rng.randint(0, 200)) if n else None
+        history[c] = InspectionHistory(c, n, last)
+    offs = []
+    for k in range(rng.randint(0, 14)):
+        oid = OfficerId(f"O{k:03d}")
+        aux = rng.random() < 0.2
+        offs.append(
+            Officer(
+                officer_id=oid,
+                name=f"人员{k}",
+                department=rng.choice([*DEPTS, "交通运输局"]),
+                county=rng.choice(COUNTIES),
+                certificate_no="" if aux or rng.random() < 0.05 else f"C{k}",
+                certificate_valid_from=rng.choice([None, date(2024, 1, 1), date(2025, 3, 10)]),
+                certificate_valid_to=rng.choice(
+                    [None, date(2025, 3, 15), date(2027, 1, 1), date(2027, 1, 1)]
+                ),
+                active=rng.random() < 0.9,
+                auxiliary=aux,
+                conflicts=tuple(Conflict(oid, e.credit_code) for e in ents if rng.random() < 0.1),
+            )
+        )
+    prior = {o.officer_id: rng.choice([0, 0, 1, 3]) for o in offs}
+    return ents, history, offs, prior

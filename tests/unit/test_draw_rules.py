@@ -3,67 +3,21 @@
 from __future__ import annotations
 
 import math
-import random
 from collections import Counter
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.directory import Conflict, Enterprise, InspectionHistory, Officer, OfficerId
+from domain.directory import Enterprise, Officer
 from domain.draw import Drawn, commitment_of, draw, freeze
 from domain.draw.engine import stratum_size
 from domain.draw.snapshot import enterprise_rows, officer_rows
 from domain.plan import ShutdownPolicy, Stratum, TeamRule
-from tests.unit.draw_support import DEPTS, code, rules, secret_for
+from tests.unit.draw_support import DEPTS, random_world, rules, secret_for
 
-COUNTIES = ("330102", "330103", "330104")
 START, END = date(2025, 3, 1), date(2025, 3, 31)
-
-
-def _world(seed: int) -> tuple[list[Enterprise], dict, list[Officer], dict]:
-    rng = random.Random(seed)
-    ents, history = [], {}
-    for i in range(rng.randint(1, 30)):
-        c = code(i + 1, rng.choice(COUNTIES))
-        ents.append(
-            Enterprise(
-                credit_code=c,
-                name=f"企业{i}",
-                county=c[2:8],
-                sector=rng.choice(["工贸", "非煤矿山"]),
-                risk_colour=rng.choice(["red", "orange", "yellow", "blue"]),
-                credit_class=rng.choice("ABCD"),
-                operating_state=rng.choice(["operating"] * 5 + ["shutdown"]),
-                deregistered=rng.random() < 0.1,
-            )
-        )
-        n = rng.choice([0, 0, 1, 2, 3])
-        last = START - timedelta(days=rng.randint(0, 200)) if n else None
-        history[c] = InspectionHistory(c, n, last)
-    offs = []
-    for k in range(rng.randint(0, 14)):
-        oid = OfficerId(f"O{k:03d}")
-        aux = rng.random() < 0.2
-        offs.append(
-            Officer(
-                officer_id=oid,
-                name=f"人员{k}",
-                department=rng.choice([*DEPTS, "交通运输局"]),
-                county=rng.choice(COUNTIES),
-                certificate_no="" if aux or rng.random() < 0.05 else f"C{k}",
-                certificate_valid_from=rng.choice([None, date(2024, 1, 1), date(2025, 3, 10)]),
-                certificate_valid_to=rng.choice(
-                    [None, date(2025, 3, 15), date(2027, 1, 1), date(2027, 1, 1)]
-                ),
-                active=rng.random() < 0.9,
-                auxiliary=aux,
-                conflicts=tuple(Conflict(oid, e.credit_code) for e in ents if rng.random() < 0.1),
-            )
-        )
-    prior = {o.officer_id: rng.choice([0, 0, 1, 3]) for o in offs}
-    return ents, history, offs, prior
 
 
 def _check(
@@ -127,7 +81,7 @@ def _check(
 def test_every_hard_rule_holds(
     seed: int, own: bool, experts: int, size: int, cap: int, cooldown: int, shutdown: ShutdownPolicy
 ) -> None:
-    ents, history, offs, prior = _world(seed)
+    ents, history, offs, prior = random_world(seed)
     quotas = (2, 1) if size == 3 else (1, 1)
     r = replace(
         rules(),
@@ -171,7 +125,7 @@ def test_stratum_size_bounds() -> None:
 def test_random_worlds_exercise_both_staffed_and_unstaffed_outcomes() -> None:
     teams = unstaffed = 0
     for seed in range(300):
-        ents, history, offs, prior = _world(seed)
+        ents, history, offs, prior = random_world(seed)
         r = replace(
             rules(),
             own_county_rule=seed % 2 == 0,

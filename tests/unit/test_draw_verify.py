@@ -14,14 +14,18 @@ from typing import Any
 import pytest
 
 from domain.directory import InspectionHistory
-from domain.draw import verify_bytes
+from domain.draw import commitment_of, draw, freeze, verify_bytes
 from domain.draw.canonical import canonical_json
+from domain.draw.snapshot import enterprise_rows, officer_rows
+from domain.plan import DrawMode, Stratum, TeamRule
 from tests.unit.draw_support import (
+    DEPTS,
     VERIFIER,
     code,
     document,
     enterprises,
     officers,
+    random_world,
     rules,
     run,
     secret_for,
@@ -196,3 +200,38 @@ def test_stdlib_verifier_script_exit_codes(tmp_path: Any) -> None:
     assert fail.returncode == 1
     assert "result.status" in fail.stdout
     assert len(VERIFIER.read_text(encoding="utf-8").splitlines()) <= 300
+
+
+def test_stdlib_verifier_agrees_on_many_random_draws() -> None:
+    for seed in range(120):
+        ents, history, offs, prior = random_world(seed)
+        rng = random.Random(seed)
+        mode = DrawMode.FIXED if seed % 7 == 0 else DrawMode.RANDOM
+        fixed = tuple(sorted(e.credit_code for e in ents[::2])) if mode is DrawMode.FIXED else ()
+        r = replace(
+            rules(),
+            mode=mode,
+            fixed_list=fixed,
+            own_county_rule=rng.random() < 0.5,
+            workload_cap=rng.randint(1, 4),
+            cooldown_days=rng.choice([0, 30, 90]),
+            team=rng.choice(
+                [TeamRule(2, DEPTS, (1, 1), 0), TeamRule(3, DEPTS, (2, 1), 1),
+                 TeamRule(2, DEPTS[:1], (2,), 1)]
+            ),
+            strata=(Stratum("非煤矿山", "*", "*", "0.5"), Stratum("*", "red", "*", "1", maximum=3),
+                    Stratum("*", "*", "*", "0.3", minimum=1)),
+            counties=("330102", "330103") if seed % 5 == 0 else (),
+        )  # fmt: skip
+        secret = secret_for(seed)
+        fz = freeze(
+            plan_id="RANDOM",
+            period=f"P{seed}",
+            rules=r,
+            enterprise_rows=enterprise_rows(ents, history),
+            officer_rows=officer_rows(offs, prior),
+            commitment=commitment_of(secret),
+        )
+        data = draw(fz, secret=secret, public_value=str(seed)).document_bytes() + b"\n"
+        assert verify_bytes(data) is None
+        assert STDLIB.verify(data) is None, seed
