@@ -25,6 +25,7 @@ STAFF = frozenset({"admin", "supervisor", "duty", "inspector"})
 EVERYONE = STAFF | {"enterprise"}
 ADMIN = frozenset({"admin"})
 EDITORS = frozenset({"admin", "supervisor"})
+RECORDERS = frozenset({"admin", "supervisor", "inspector"})
 PUBLIC = "public"
 
 #: (method, path) → roles that may call it (enterprise accounts only for their own `{ent}`).
@@ -46,6 +47,29 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/dashboard/board"): EVERYONE,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
+    ("GET", "/api/v1/inspectors"): STAFF,
+    ("POST", "/api/v1/inspectors"): EDITORS,
+    ("GET", "/api/v1/inspectors/{officer_id}"): STAFF,
+    ("POST", "/api/v1/inspectors/import"): EDITORS,
+    ("GET", "/api/v1/plans"): STAFF,
+    ("POST", "/api/v1/plans"): EDITORS,
+    ("GET", "/api/v1/plans/{plan_id}"): STAFF,
+    ("POST", "/api/v1/plans/{plan_id}/draw"): EDITORS,
+    ("GET", "/api/v1/draws"): STAFF,
+    ("GET", "/api/v1/draws/{draw_id}"): STAFF,
+    ("POST", "/api/v1/draws/{draw_id}/draw"): EDITORS,
+    ("GET", "/api/v1/draws/{draw_id}/document"): STAFF,
+    ("GET", "/api/v1/draws/{draw_id}/lists"): STAFF,
+    ("GET", "/api/v1/checklist"): EVERYONE,
+    ("GET", "/api/v1/inspections/{inspection_id}"): EVERYONE,
+    ("PATCH", "/api/v1/inspections/{inspection_id}"): RECORDERS,
+    ("POST", "/api/v1/inspections/{inspection_id}/findings"): RECORDERS,
+    ("GET", "/public/v1/draws"): PUBLIC,
+    ("GET", "/public/v1/draws/{draw_id}"): PUBLIC,
+    ("GET", "/public/v1/draws/{draw_id}/document"): PUBLIC,
+    ("GET", "/public/v1/results"): PUBLIC,
+    ("GET", "/public/v1/penalties"): PUBLIC,
+    ("GET", "/public/v1/verifier.py"): PUBLIC,
     ("POST", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions/{session_id}"): STAFF,

@@ -1,0 +1,141 @@
+"""Sampling plans: list, save (validated against the sampling policy), run or freeze a draw."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path as FsPath
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from api.common import Page, PagingDep, client_ip
+from api.deps import ConnDep, SettingsDep, Staff, require_roles
+from api.draw_models import DrawRequest, DrawSummary, PlanOut, plan_out, summary
+from api.errors import ERROR_RESPONSES
+from config.policy_sampling import DEFAULT_POLICY_PATH, PlanFile, SamplingPolicy
+from config.policy_sampling import load_sampling_policy as _load
+from config.settings import Settings
+from domain.clock import utcnow
+from domain.errors import NotFound, ValidationFailed
+from domain.users import Principal, Role
+from scheduler import draw_service
+from scheduler.draw_service import Period
+from storage import audit, draws
+
+router = APIRouter(prefix="/api/v1/plans", tags=["plans"], responses=ERROR_RESPONSES)
+
+Editor = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
+PLAN_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+PlanIdPath = Annotated[str, Path(pattern=PLAN_ID, description="plan id")]
+
+
+class PlanDetail(PlanOut):
+    """A plan with its draws, newest first."""
+
+    draws: list[DrawSummary]
+
+
+@lru_cache(maxsize=4)
+def _policy(path: FsPath) -> SamplingPolicy:
+    return _load(path)
+
+
+def sampling_policy(settings: Settings) -> SamplingPolicy:
+    """The bureau's sampling policy (policy_dir/sampling_strata.yaml, else the default)."""
+    path = settings.policy_dir / "sampling_strata.yaml"
+    return _policy(path if path.exists() else DEFAULT_POLICY_PATH)
+
+
+def default_period(plan: draws.StoredPlan, settings: Settings) -> Period:
+    """A period starting today in the plan's zone, labelled by the plan's format."""
+    start = utcnow().astimezone(settings.tz).date()
+    return Period(
+        start.strftime(plan.period_format), start, start + timedelta(days=plan.window_days - 1)
+    )
+
+
+@router.get("", response_model=Page[PlanOut])
+async def list_plans(
+    _: Staff, conn: ConnDep, paging: PagingDep, active: bool | None = None
+) -> Page[PlanOut]:
+    """Plans by id."""
+    plans = await draws.list_plans(conn, active=active)
+    page = plans[paging.offset : paging.offset + paging.limit]
+    return Page[PlanOut](
+        items=[plan_out(p) for p in page],
+        total=len(plans),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.post("", response_model=PlanOut, status_code=201)
+async def save_plan(
+    body: PlanFile, editor: Editor, conn: ConnDep, settings: SettingsDep, request: Request
+) -> PlanOut:
+    """Create or replace a plan (422 naming every rule it breaks)."""
+    try:
+        before = (await draws.get_plan(conn, plan_id=body.plan_id)).spec
+    except NotFound:
+        before = None
+    await draw_service.save_plan(conn, spec=body, policy=sampling_policy(settings))
+    stored = await draws.get_plan(conn, plan_id=body.plan_id)
+    await audit.record(
+        conn,
+        principal=editor,
+        action="plan.update" if before else "plan.create",
+        target=f"plan:{body.plan_id}",
+        before=before,
+        after=stored.spec,
+        client_ip=client_ip(request),
+    )
+    return plan_out(stored)
+
+
+@router.get("/{plan_id}", response_model=PlanDetail)
+async def get_plan(plan_id: PlanIdPath, _: Staff, conn: ConnDep) -> PlanDetail:
+    """One plan and its draws."""
+    plan = await draws.get_plan(conn, plan_id=plan_id)
+    records = await draws.list_draws(conn, plan_id=plan_id, limit=100)
+    return PlanDetail(**plan_out(plan).model_dump(), draws=[summary(d) for d in records])
+
+
+@router.post("/{plan_id}/draw", response_model=DrawSummary)
+async def draw_plan(
+    plan_id: PlanIdPath,
+    body: DrawRequest,
+    editor: Editor,
+    conn: ConnDep,
+    settings: SettingsDep,
+    request: Request,
+) -> DrawSummary:
+    """Draw now (freeze the period if needed, then draw), or only freeze it for a witnessed draw.
+
+    A (plan, period) is drawn once: asking again returns the existing record.
+    """
+    plan = await draws.get_plan(conn, plan_id=plan_id)
+    period = (
+        Period(body.period.label, body.period.start, body.period.end)
+        if body.period
+        else default_period(plan, settings)
+    )
+    if period.end < period.start:
+        raise ValidationFailed("period end is before its start")
+    actor = editor.username
+    if body.freeze_only:
+        record = await draw_service.freeze_period(conn, plan_id=plan_id, period=period, actor=actor)
+    else:
+        record = await draw_service.draw_now(
+            conn, plan_id=plan_id, period=period, public_value=body.public_value, actor=actor
+        )
+    result = summary(record)
+    await audit.record(
+        conn,
+        principal=editor,
+        action="draw.freeze" if body.freeze_only else "draw.run",
+        target=f"draw:{record.id}",
+        after=result.model_dump(mode="json", exclude={"secret"}),
+        client_ip=client_ip(request),
+    )
+    return result

@@ -1,0 +1,129 @@
+"""/public/v1: no token. Published draws with everything needed to verify them, and results."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel
+
+from api.common import IdPath, Page, PagingDep
+from api.deps import ConnDep, SettingsDep
+from api.draw_models import DrawDetail, DrawSummary, summary
+from api.errors import ERROR_RESPONSES
+from api.routes.draws import JSON_FILE, load_detail
+from domain.clock import utcnow
+from storage import draws, enforcement, inspection_results
+from storage.inspection_results import PublicResult
+
+router = APIRouter(prefix="/public/v1", tags=["public"], responses=ERROR_RESPONSES)
+
+VERIFIER = Path(__file__).resolve().parent.parent / "static" / "verifier.py"
+PY_FILE: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/x-python": {"schema": {"type": "string"}}}, "description": "script"}
+}
+
+
+class ResultOut(BaseModel):
+    """A completed inspection as published, with its findings counted by outcome."""
+
+    inspection_id: int
+    credit_code: str
+    enterprise_name: str
+    county: str
+    source: str
+    draw_id: int | None = None
+    plan_id: str | None = None
+    period: str | None = None
+    inspected_on: date | None = None
+    findings: int
+    guidance: int
+    rectify: int
+    penalty_procedure: int
+    rectified: int
+
+
+class PenaltyOut(BaseModel):
+    """Administrative penalty information under publication."""
+
+    id: int
+    enterprise_id: str
+    enterprise_name: str
+    decision_no: str
+    summary: str
+    decided_on: date
+    published_at: datetime
+    publish_until: date
+
+
+def _result(r: PublicResult) -> ResultOut:
+    return ResultOut.model_validate(r, from_attributes=True)
+
+
+@router.get("/draws", response_model=Page[DrawSummary])
+async def public_draws(conn: ConnDep, paging: PagingDep) -> Page[DrawSummary]:
+    """Published draws, newest first: frozen ones show the commitment, drawn ones the secret."""
+    records = await draws.list_draws(conn, limit=paging.limit, offset=paging.offset)
+    total = await inspection_results.count_draws(conn, state=None, plan_id=None)
+    return Page[DrawSummary](
+        items=[summary(d) for d in records], total=total, limit=paging.limit, offset=paging.offset
+    )
+
+
+@router.get("/draws/{draw_id}", response_model=DrawDetail)
+async def public_draw(draw_id: IdPath, conn: ConnDep) -> DrawDetail:
+    """A published draw: selections, teams (officers by name and certificate number only),
+    exclusions with reasons, and the links to the document and the verifier script."""
+    return await load_detail(conn, draw_id, document_url=f"/public/v1/draws/{draw_id}/document")
+
+
+@router.get("/draws/{draw_id}/document", response_class=Response, responses=JSON_FILE)
+async def public_document(draw_id: IdPath, conn: ConnDep) -> Response:
+    """The canonical draw record: `python verifier.py draw-N.json` re-derives every byte."""
+    data = await draws.document(conn, draw_id=draw_id)
+    return Response(
+        data,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="draw-{draw_id}.json"'},
+    )
+
+
+@router.get("/results", response_model=Page[ResultOut])
+async def public_results(
+    conn: ConnDep,
+    paging: PagingDep,
+    draw_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Page[ResultOut]:
+    """Completed inspections and what they found, newest first."""
+    rows, total = await inspection_results.public_results(
+        conn, draw_id=draw_id, limit=paging.limit, offset=paging.offset
+    )
+    return Page[ResultOut](
+        items=[_result(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
+    )
+
+
+@router.get("/penalties", response_model=Page[PenaltyOut])
+async def public_penalties(
+    conn: ConnDep, paging: PagingDep, settings: SettingsDep
+) -> Page[PenaltyOut]:
+    """Penalty information within its publication period."""
+    today = utcnow().astimezone(settings.tz).date()
+    rows = await enforcement.public_penalties(
+        conn, today=today, limit=paging.limit, offset=paging.offset
+    )
+    return Page[PenaltyOut](
+        items=[PenaltyOut.model_validate(r, from_attributes=True) for r in rows],
+        total=await inspection_results.count_penalties(conn, today=today),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.get("/verifier.py", response_class=FileResponse, responses=PY_FILE)
+async def verifier() -> FileResponse:
+    """The stdlib-only verifier: `python3 verifier.py draw.json` exits 0 when it all re-derives."""
+    return FileResponse(VERIFIER, media_type="text/x-python; charset=utf-8", filename="verifier.py")

@@ -1,0 +1,209 @@
+"""Inspectors, plans, draws, lists, findings (首违不罚) and the public pages over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from config.settings import Settings
+from domain.draw import verify_bytes
+from tests.integration.apiclient import admin, role_headers, seed
+
+PERIOD = {"label": "2026-12", "start": "2026-12-01", "end": "2026-12-31"}
+OFFICERS_CSV = (
+    "人员编号,姓名,部门,区县,执法证号,证件有效期起,证件有效期止,专家\n"
+    + "".join(
+        f"ZF-{i:03d},执法员{i},应急管理局,{('上城区', '拱墅区', '西湖区')[i % 3]},浙A-{i:04d},"
+        f"2024-01-01,2029-12-31,否\n"
+        for i in range(1, 9)
+    )
+    + "ZF-bad,,应急管理局,上城区,,,,否\n"
+)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def _plan(client: TestClient, h: dict[str, str], **extra: Any) -> dict[str, Any]:
+    body = {
+        "plan_id": "HZ-2026",
+        "title": "2026 年度双随机抽查",
+        "team": {"departments": ["应急管理局"]},
+        "strata": [{"ratio": "0.5"}],
+        "own_county_rule": False,
+    } | extra
+    res = client.post("/api/v1/plans", json=body, headers=h)
+    assert res.status_code == 201, res.text
+    return dict(res.json())
+
+
+def _drawn(client: TestClient, db_url: str) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+    h = admin(client)
+    codes = seed(db_url, 20)
+    files = {"file": ("o.csv", OFFICERS_CSV.encode(), "text/csv")}
+    report = client.post("/api/v1/inspectors/import", files=files, headers=h).json()
+    assert report["created"] == 8
+    assert report["rejected"] == 1
+    assert report["errors"][0]["column"] == "姓名"
+    _plan(client, h)
+    res = client.post("/api/v1/plans/HZ-2026/draw", json={"period": PERIOD}, headers=h)
+    assert res.status_code == 200, res.text
+    return h, dict(res.json()), codes
+
+
+def test_plan_draw_detail_lists_and_public_verification(
+    client: TestClient, db_url: str, tmp_path: Path
+) -> None:
+    h, drawn, _ = _drawn(client, db_url)
+    assert drawn["state"] == "drawn"
+    assert len(drawn["secret"]) == 64
+    again = client.post("/api/v1/plans/HZ-2026/draw", json={"period": PERIOD}, headers=h).json()
+    assert again["id"] == drawn["id"]  # drawn once
+    detail = client.get(f"/api/v1/draws/{drawn['id']}", headers=h).json()
+    assert detail["selected"]
+    team = next(s for s in detail["selected"] if s["staffed"])
+    assert team["leader"]["name"].startswith("执法员")
+    assert team["leader"]["certificate_no"].startswith("浙A-")
+    assert "ZF-" not in str(team)  # officers by name and certificate number only
+    assert {e["kind"] for e in detail["excluded"]} <= {"enterprise", "officer"}
+
+    csv = client.get(f"/api/v1/draws/{drawn['id']}/lists?format=csv", headers=h)
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "法律依据" in csv.content.decode("utf-8-sig")
+    xlsx = client.get(f"/api/v1/draws/{drawn['id']}/lists?format=xlsx", headers=h)
+    assert xlsx.content.startswith(b"PK")
+    html = client.get(f"/api/v1/draws/{drawn['id']}/lists", headers=h)
+    assert "行政检查任务通知书" in html.text
+    assert "回避" in html.text
+
+    public = client.get("/public/v1/draws").json()
+    assert [d["id"] for d in public["items"]] == [drawn["id"]]
+    one = client.get(f"/public/v1/draws/{drawn['id']}").json()
+    assert one["document_url"] == f"/public/v1/draws/{drawn['id']}/document"
+    doc = client.get(one["document_url"]).content
+    assert verify_bytes(doc) is None
+    (tmp_path / "draw.json").write_bytes(doc)
+    script = client.get("/public/v1/verifier.py")
+    assert script.headers["content-type"].startswith("text/x-python")
+    (tmp_path / "verifier.py").write_bytes(script.content)
+    run = subprocess.run(
+        [sys.executable, str(tmp_path / "verifier.py"), str(tmp_path / "draw.json")],
+        capture_output=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    trail = client.get("/api/v1/audit", params={"target": f"draw:{drawn['id']}"}, headers=h)
+    assert trail.json()["total"] == 2
+
+
+def test_freeze_then_witnessed_draw(client: TestClient, db_url: str) -> None:
+    h = admin(client)
+    seed(db_url, 10)
+    client.post(
+        "/api/v1/inspectors/import",
+        files={"file": ("o.csv", OFFICERS_CSV.encode(), "text/csv")},
+        headers=h,
+    )
+    _plan(client, h)
+    frozen = client.post(
+        "/api/v1/plans/HZ-2026/draw", json={"period": PERIOD, "freeze_only": True}, headers=h
+    ).json()
+    assert frozen["state"] == "frozen"
+    assert frozen["secret"] is None
+    assert len(frozen["commitment"]) == 64
+    listed = client.get("/public/v1/draws").json()["items"][0]
+    assert listed["secret"] is None
+    res = client.post(
+        f"/api/v1/draws/{frozen['id']}/draw", json={"public_value": "03 17 22"}, headers=h
+    )
+    assert res.status_code == 200, res.text
+    assert res.json()["public_value"] == "03 17 22"
+    again = client.post(f"/api/v1/draws/{frozen['id']}/draw", json={"public_value": "x"}, headers=h)
+    assert again.status_code == 409
+
+
+def test_plan_errors_are_specific(client: TestClient) -> None:
+    h = admin(client)
+    res = client.post(
+        "/api/v1/plans",
+        json={"plan_id": "X", "team": {"departments": ["a"], "size": 1}},
+        headers=h,
+    )
+    assert res.status_code == 422
+    res = client.post("/api/v1/plans", json={"plan_id": "X", "team": {}, "nope": 1}, headers=h)
+    assert res.status_code == 422
+    assert client.get("/api/v1/plans/NOPE", headers=h).status_code == 404
+    assert client.post("/api/v1/plans/NOPE/draw", json={}, headers=h).status_code == 404
+
+
+def test_findings_first_violation_results_and_enterprise_scope(
+    client: TestClient, db_url: str
+) -> None:
+    h, drawn, _ = _drawn(client, db_url)
+    from psycopg import connect
+
+    with connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT id, credit_code FROM inspections WHERE draw_id = %s ORDER BY id", (drawn["id"],)
+        ).fetchall()
+    (iid, code), (other_iid, _) = rows[0], rows[1]
+    url = f"/api/v1/inspections/{iid}/findings"
+    finding = {
+        "item_code": "SP-TRAIN-01",
+        "legal_basis": "安全生产法 第二十八条",
+        "cause": "新员工未经安全教育上岗",
+        "measure": "补充三级安全教育",
+        "deadline": "2099-01-31",
+        "severity": "minor",
+    }
+    for missing in ("legal_basis", "cause", "measure", "deadline"):
+        body = {k: v for k, v in finding.items() if k != missing}
+        if missing != "deadline":
+            body[missing] = " "
+        res = client.post(url, json=body, headers=h)
+        assert res.status_code == 422, (missing, res.text)
+        assert missing in res.json()["error"]["message"]
+    first = client.post(url, json=finding, headers=h)
+    assert first.status_code == 201, first.text
+    assert first.json()["outcome"] == "guidance"  # 首违不罚
+    second = client.post(url, json=finding, headers=h).json()
+    assert second["outcome"] == "rectify"
+    assert any("not a first violation" in r for r in second["reasons"])
+    checklist = client.get("/api/v1/checklist", headers=h).json()
+    assert any(
+        i["code"] == "SP-TRAIN-01" and i["first_violation_eligible"] for i in checklist["items"]
+    )
+
+    roles = role_headers(client, db_url, code)
+    own = client.get(f"/api/v1/inspections/{iid}", headers=roles["enterprise"])
+    assert own.status_code == 200
+    assert len(own.json()["findings"]) == 2
+    assert (
+        client.get(f"/api/v1/inspections/{other_iid}", headers=roles["enterprise"]).status_code
+        == 403
+    )
+    assert client.post(url, json=finding, headers=roles["enterprise"]).status_code == 403
+    assert client.post(url, json=finding, headers=roles["duty"]).status_code == 403
+
+    done = client.patch(
+        f"/api/v1/inspections/{iid}",
+        json={"status": "done", "inspected_on": "2026-11-20"},
+        headers=roles["inspector"],
+    )
+    assert done.status_code == 200, done.text
+    results = client.get("/public/v1/results").json()
+    assert results["total"] == 1
+    assert results["items"][0]["guidance"] == 1
+    assert results["items"][0]["rectify"] == 1
+    again = client.patch(f"/api/v1/inspections/{iid}", json={"status": "cancelled"}, headers=h)
+    assert again.status_code == 409
