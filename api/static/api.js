@@ -164,6 +164,18 @@ export class Live {
 
 export const live = new Live();
 
+/** Fetch an authenticated file and hand it to the browser as a download. */
+export async function download(path, filename) {
+  const res = await api(path, { raw: true });
+  if (!res.ok) throw new ApiError(res.status, "download_failed", `${res.status} ${res.statusText}`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));

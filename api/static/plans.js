@@ -1,10 +1,135 @@
-// Plans and draws (filled in once the plan and draw endpoints are available).
-import { api, esc } from "./api.js";
-import { t } from "./i18n.js";
+// Plans and draws: create a plan, run or freeze a draw, teams and exclusions, download lists.
+import { api, download, esc } from "./api.js";
+import { fmtTime, t } from "./i18n.js";
 
-export async function render(view) {
-  let plans = [];
-  try { plans = (await api("/api/v1/plans")).items || []; } catch { /* not available yet */ }
-  view.innerHTML = `<section class="panel"><h3>${esc(t("plans"))}</h3>
-    <ul>${plans.map((p) => `<li>${esc(p.name || p.id)}</li>`).join("") || `<li class="muted">${esc(t("none"))}</li>`}</ul></section>`;
+const split = (text) => String(text || "").split(/[,，、\s]+/).map((s) => s.trim()).filter(Boolean);
+
+function planForm() {
+  return `<form id="plan-form" class="panel"><h3>${esc(t("create_plan"))}</h3><div class="filters">
+    <input name="plan_id" required pattern="[A-Za-z0-9_.:-]{1,64}" placeholder="plan_id (HZ-2026-12)">
+    <input name="title" placeholder="${esc(t("plan"))}" size="24">
+    <input name="departments" required placeholder="部门（逗号分隔）" value="应急管理局">
+    <input name="team_size" type="number" min="2" value="2" title="team size" style="width:5em">
+    <input name="ratio" placeholder="${esc(t("ratio"))}（空=默认分层）" size="12">
+    <input name="counties" placeholder="${esc(t("county"))}（空=全部）">
+    <input name="sectors" placeholder="${esc(t("sector"))}（空=全部）">
+    <input name="cron" placeholder="${esc(t("schedule"))} cron（如 0 9 1 * *）">
+    <label><input type="checkbox" name="own_county_rule" checked> 本县区回避</label>
+    <button class="primary" type="submit">${esc(t("submit"))}</button></div>
+    <p class="error" id="plan-error"></p></form>`;
+}
+
+function planBody(form) {
+  const f = Object.fromEntries(new FormData(form));
+  const body = { plan_id: f.plan_id, title: f.title || "", team: { departments: split(f.departments), size: Number(f.team_size) || 2 },
+    scope: { counties: split(f.counties), sectors: split(f.sectors) }, own_county_rule: f.own_county_rule === "on" };
+  if (f.ratio) body.strata = [{ ratio: f.ratio }];
+  if (f.cron) body.schedule = { cron: f.cron, timezone: "Asia/Shanghai" };
+  return body;
+}
+
+async function renderPlans(view, { live }) {
+  view.innerHTML = `${planForm()}<section class="panel"><h3>${esc(t("plans"))}</h3>
+    <table id="plans"><thead><tr><th>ID</th><th>${esc(t("plan"))}</th><th>${esc(t("schedule"))}</th><th>${esc(t("created"))}</th></tr></thead><tbody></tbody></table></section>
+    <section class="panel"><h3>${esc(t("draws"))}</h3><table id="draws"><thead><tr><th>#</th><th>${esc(t("plan"))}</th><th>${esc(t("period"))}</th>
+    <th>${esc(t("state"))}</th><th>${esc(t("commitment"))}</th><th></th></tr></thead><tbody></tbody></table></section>`;
+  async function load() {
+    const [plans, draws] = await Promise.all([api("/api/v1/plans", { query: { limit: 200 } }), api("/api/v1/draws", { query: { limit: 50 } })]);
+    view.querySelector("#plans tbody").innerHTML = plans.items.map((p) => `<tr><td><a href="#/plans/${encodeURIComponent(p.plan_id)}">${esc(p.plan_id)}</a></td>
+      <td>${esc(p.title)}</td><td class="mono">${esc(p.cron || "—")}</td><td>${esc(fmtTime(p.created_at))}</td></tr>`).join("") || `<tr><td class="muted" colspan="4">${esc(t("none"))}</td></tr>`;
+    view.querySelector("#draws tbody").innerHTML = draws.items.map(drawRow).join("") || `<tr><td class="muted" colspan="6">${esc(t("none"))}</td></tr>`;
+  }
+  view.querySelector("#plan-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const plan = await api("/api/v1/plans", { method: "POST", body: planBody(ev.target) });
+      location.hash = `#/plans/${encodeURIComponent(plan.plan_id)}`;
+    } catch (err) { view.querySelector("#plan-error").textContent = err.message; }
+  });
+  await load();
+  return live.on((msg) => { if (String(msg.kind).startsWith("draw")) load(); });
+}
+
+function drawRow(d) {
+  return `<tr data-draw="${d.id}"><td><a href="#/draw/${d.id}">${d.id}</a></td><td>${esc(d.plan_id)}</td><td>${esc(d.period)}</td>
+    <td>${esc(d.state === "drawn" ? t("published") : d.state)} ${esc(d.status || "")}</td><td class="mono">${esc(d.commitment.slice(0, 16))}…</td>
+    <td>${esc(fmtTime(d.drawn_at || d.frozen_at))}</td></tr>`;
+}
+
+async function renderPlan(view, id, { live }) {
+  const plan = await api(`/api/v1/plans/${encodeURIComponent(id)}`);
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
+  view.innerHTML = `<section class="panel"><h2>${esc(plan.plan_id)} ${esc(plan.title)}</h2>
+      <pre class="mono">${esc(JSON.stringify(plan.spec, null, 2))}</pre></section>
+    <form class="panel" id="draw-form"><h3>${esc(t("run_draw"))}</h3><div class="filters">
+      <input name="label" required placeholder="${esc(t("period"))}" value="${esc(today.slice(0, 7))}">
+      <input name="start" type="date" required value="${esc(today)}"><input name="end" type="date" required>
+      <input name="public_value" placeholder="${esc(t("public_value"))}">
+      <label><input type="checkbox" name="freeze_only"> 仅冻结（见证抽取）</label>
+      <button class="primary" type="submit">${esc(t("run_draw"))}</button></div><p class="error" id="draw-error"></p></form>
+    <section class="panel"><h3>${esc(t("draws"))}</h3><table id="draws"><tbody>${plan.draws.map(drawRow).join("")}</tbody></table></section>`;
+  view.querySelector("#draw-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = Object.fromEntries(new FormData(ev.target));
+    try {
+      const d = await api(`/api/v1/plans/${encodeURIComponent(id)}/draw`, { method: "POST", body: {
+        period: { label: f.label, start: f.start, end: f.end }, public_value: f.public_value || "", freeze_only: f.freeze_only === "on" } });
+      location.hash = `#/draw/${d.id}`;
+    } catch (err) { view.querySelector("#draw-error").textContent = err.message; }
+  });
+  return live.on((msg) => { if (String(msg.kind).startsWith("draw")) renderPlan(view, id, { live }); });
+}
+
+const person = (p) => (p ? `${esc(p.name)}<span class="muted">（${esc(p.certificate_no || p.department)}）</span>` : "—");
+
+export function drawDetailHtml(d, { staff }) {
+  const verify = `<dl class="kv"><dt>${esc(t("algorithm"))}</dt><dd class="mono">${esc(d.algorithm)}</dd>
+    <dt>${esc(t("commitment"))}</dt><dd class="mono">${esc(d.commitment)}</dd>
+    <dt>${esc(t("secret"))}</dt><dd class="mono">${esc(d.secret || "（抽取后公布）")}</dd>
+    <dt>${esc(t("public_value"))}</dt><dd class="mono">${esc(d.public_value ?? "—")}</dd><dt>seed</dt><dd class="mono">${esc(d.seed || "—")}</dd>
+    <dt>${esc(t("hash"))}</dt><dd class="mono">rules ${esc(d.hash_rules)}<br>enterprises ${esc(d.hash_enterprises)}<br>officers ${esc(d.hash_officers)}<br>eligibility ${esc(d.hash_eligibility)}</dd></dl>`;
+  const teams = d.selected.map((s) => `<tr><td>${s.position + 1}</td><td>${esc(s.name || s.credit_code)}<div class="mono muted">${esc(s.credit_code)}</div></td>
+    <td class="mono">${esc(s.stratum)}</td><td>${person(s.leader)}</td><td>${s.members.map(person).join("、") || "—"}</td>
+    <td>${s.experts.map(person).join("、") || "—"}</td><td>${s.staffed ? "" : `<span class="error">${esc(s.unstaffed.map((u) => u.reason || JSON.stringify(u)).join("；"))}</span>`}</td></tr>`).join("");
+  const excluded = d.excluded.map((e) => `<tr><td>${esc(e.kind === "officer" ? t("officers") : t("enterprises"))}</td><td>${esc(e.subject)}</td><td>${esc(e.reason)}</td><td class="muted">${esc(e.detail)}</td></tr>`).join("");
+  return `<section class="panel"><h2>#${d.id} ${esc(d.plan_id)} · ${esc(d.period)} · ${esc(d.state)} ${esc(d.status || "")}</h2>
+      <p class="muted">${esc(d.period_start)} — ${esc(d.period_end)}</p>
+      <div class="filters" id="downloads">${staff ? `<button type="button" data-dl="csv">${esc(t("download"))} CSV</button>
+        <button type="button" data-dl="xlsx">XLSX</button><button type="button" data-dl="html">任务通知书</button>` : ""}
+        ${staff ? `<button type="button" data-dl="json">draw-${d.id}.json</button>` : `<a href="${esc(d.document_url)}" download>draw-${d.id}.json</a>`}
+        <a href="${esc(d.verifier_url)}" download>${esc(t("verifier"))}</a></div></section>
+    <section class="panel"><h3>${esc(t("verification"))}</h3>${verify}<p class="muted mono">python3 verifier.py draw-${d.id}.json</p></section>
+    <section class="panel"><h3>${esc(t("teams"))}（${d.selected.length}）</h3><table id="teams"><thead><tr><th>#</th><th>${esc(t("enterprises"))}</th>
+      <th>${esc(t("strata"))}</th><th>组长</th><th>组员</th><th>${esc(t("experts"))}</th><th></th></tr></thead><tbody>${teams}</tbody></table></section>
+    <section class="panel"><h3>${esc(t("exclusions"))}（${d.excluded.length}）</h3><table id="exclusions"><tbody>${excluded}</tbody></table></section>`;
+}
+
+async function renderDraw(view, id, { live, session }) {
+  const d = await api(`/api/v1/draws/${id}`);
+  const editor = ["admin", "supervisor"].includes(session.role);
+  view.innerHTML = drawDetailHtml(d, { staff: true }) + (d.state === "frozen" && editor ? `<form class="panel" id="witness-form">
+      <h3>见证抽取</h3><div class="filters"><input name="public_value" required placeholder="${esc(t("public_value"))}">
+      <button class="primary" type="submit">${esc(t("run_draw"))}</button></div><p class="error" id="witness-error"></p></form>` : "");
+  view.querySelector("#downloads").addEventListener("click", async (ev) => {
+    const fmt = ev.target.dataset.dl;
+    if (!fmt) return;
+    const path = fmt === "json" ? `/api/v1/draws/${id}/document` : `/api/v1/draws/${id}/lists?format=${fmt}`;
+    const name = fmt === "json" ? `draw-${id}.json` : `draw-${id}-lists.${fmt}`;
+    try { await download(path, name); } catch (err) { window.swToast(err.message); }
+  });
+  const witness = view.querySelector("#witness-form");
+  if (witness) witness.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api(`/api/v1/draws/${id}/draw`, { method: "POST", body: { public_value: new FormData(ev.target).get("public_value") } });
+      renderDraw(view, id, { live, session });
+    } catch (err) { view.querySelector("#witness-error").textContent = err.message; }
+  });
+}
+
+export async function render(view, ctx) {
+  const [id] = ctx.params;
+  if (ctx.page === "draw" && id) return renderDraw(view, id, ctx);
+  if (id) return renderPlan(view, id, ctx);
+  return renderPlans(view, ctx);
 }
