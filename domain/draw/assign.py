@@ -14,8 +14,8 @@ path exists the flow is maximum, hence every quota that any assignment could mee
 from __future__ import annotations
 
 from bisect import insort
+from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,38 +85,58 @@ def _augment(
     holders: list[list[int]],
     dead_e: bytearray,
     dead_o: bytearray,
+    alive: list[int],
 ) -> bool:
+    if dead_e[e]:  # e lies in a closed set a failed search found: no path can leave it
+        return False
     n = len(p.caps)
     own, ocounty, caps = p.own_county_rule, p.officer_county, p.caps
     parent: dict[int, tuple[int, int]] = {e: (-1, -1)}
     queue = [e]
-    seen: set[int] = set()
+    seen: list[int] = []
+    # nxt-chain over officers neither seen in this search nor dead: scans jump over them.
+    nxt = alive.copy()
+
+    def find(j: int) -> int:
+        root = j
+        while nxt[root] != root:
+            root = nxt[root]
+        while nxt[j] != root:
+            nxt[j], j = root, nxt[j]
+        return root
+
     for x in queue:
         s, team, conf, county = p.start[x], teams[x], p.conflicts[x], p.enterprise_county[x]
-        for j in chain(range(s, n), range(s)):
-            if j in seen or dead_o[j] or j in conf or j in team or (own and ocounty[j] == county):
-                continue
-            seen.add(j)
-            if load[j] < caps[j]:
-                teams[x].append(j)
-                insort(holders[j], x)
-                load[j] += 1
-                while x != e:
-                    px, pj = parent[x]
-                    teams[x].remove(pj)
-                    holders[pj].remove(x)
-                    teams[px].append(pj)
-                    insort(holders[pj], px)
-                    x = px
-                return True
-            for y in holders[j]:
-                if y not in parent and not dead_e[y]:
-                    parent[y] = (x, j)
-                    queue.append(y)
+        for lo, hi in ((s, n), (0, s)):
+            j = find(lo)
+            while j < hi:
+                if j in conf or j in team or (own and ocounty[j] == county):
+                    j = find(j + 1)
+                    continue
+                seen.append(j)
+                nxt[j] = j + 1
+                if load[j] < caps[j]:
+                    teams[x].append(j)
+                    insort(holders[j], x)
+                    load[j] += 1
+                    while x != e:
+                        px, pj = parent[x]
+                        teams[x].remove(pj)
+                        holders[pj].remove(x)
+                        teams[px].append(pj)
+                        insort(holders[pj], px)
+                        x = px
+                    return True
+                for y in holders[j]:
+                    if y not in parent and not dead_e[y]:
+                        parent[y] = (x, j)
+                        queue.append(y)
+                j = find(j + 1)
     for x in queue:
         dead_e[x] = 1
     for j in seen:
         dead_o[j] = 1
+        alive[j] = j + 1
     return False
 
 
@@ -132,37 +152,42 @@ def assign_pool(p: PoolProblem) -> PoolResult:
     if n:
         _first_fit(p, teams, load, holders)
     dead_e, dead_o = bytearray(m), bytearray(n)
+    alive = list(range(n + 1))  # nxt-chain skipping dead officers
     for e in range(m):
         while len(teams[e]) < p.demand:
-            if not n or not _augment(p, e, teams, load, holders, dead_e, dead_o):
+            if not n or not _augment(p, e, teams, load, holders, dead_e, dead_o, alive):
                 result.short.append(e)
                 break
     return result
 
 
-def shortfall(p: PoolProblem, result: PoolResult, e: int) -> dict[str, int | str]:
-    """Why enterprise `e` lacks officers in this pool: counts and a reason code."""
+def shortfalls(p: PoolProblem, result: PoolResult) -> dict[int, dict[str, int | str]]:
+    """Why each enterprise short in this pool lacks officers: counts and a reason code."""
     n = len(p.caps)
-    conf, county = p.conflicts[e], p.enterprise_county[e]
-    recused = len(conf)
-    own = sum(
-        1 for j in range(n) if j not in conf and p.own_county_rule and p.officer_county[j] == county
-    )
-    allowed = n - recused - own
-    if n == 0:
-        reason = "pool_empty"
-    elif allowed == 0:
-        reason = "no_allowed_officer"
-    elif allowed < p.demand:
-        reason = "too_few_allowed_officers"
-    else:
-        reason = "officers_exhausted"
-    return {
-        "reason": reason,
-        "needed": p.demand,
-        "assigned": len(result.teams[e]),
-        "pool_size": n,
-        "recused": recused,
-        "own_county": own,
-        "allowed": allowed,
-    }
+    by_county = Counter(p.officer_county)
+    out: dict[int, dict[str, int | str]] = {}
+    for e in result.short:
+        conf, county = p.conflicts[e], p.enterprise_county[e]
+        recused = len(conf)
+        own = 0
+        if p.own_county_rule:
+            own = by_county[county] - sum(1 for j in conf if p.officer_county[j] == county)
+        allowed = n - recused - own
+        if n == 0:
+            reason = "pool_empty"
+        elif allowed == 0:
+            reason = "no_allowed_officer"
+        elif allowed < p.demand:
+            reason = "too_few_allowed_officers"
+        else:
+            reason = "officers_exhausted"
+        out[e] = {
+            "reason": reason,
+            "needed": p.demand,
+            "assigned": len(result.teams[e]),
+            "pool_size": n,
+            "recused": recused,
+            "own_county": own,
+            "allowed": allowed,
+        }
+    return out

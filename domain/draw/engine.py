@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from domain.draw.assign import PoolProblem, PoolResult, assign_pool, shortfall
+from domain.draw.assign import PoolProblem, PoolResult, assign_pool, shortfalls
 from domain.draw.canonical import (
     KeyedHash,
     canonical_json,
@@ -252,11 +252,12 @@ def _draw(fz: Frozen, secret: bytes, public_value: str, seed: bytes) -> Drawn:
         results.append((problem, assign_pool(problem)))
         pool_members.append([orows[i][0] for i in members])
     short = sorted({e for _, r in results for e in r.short})
+    reasons = [shortfalls(problem, res) for problem, res in results]
     unstaffed = [
-        {"enterprise": codes[e], "pool": pool.pool_id, **shortfall(problem, res, e)}
+        {"enterprise": codes[e], "pool": pool.pool_id, **why[e]}
         for e in short
-        for pool, (problem, res) in zip(fz.eligibility.pools, results, strict=True)
-        if e in res.short
+        for pool, why in zip(fz.eligibility.pools, reasons, strict=True)
+        if e in why
     ]
     short_set = set(short)
     teams: list[Team] = []
