@@ -81,7 +81,19 @@ def _runners(names: list[str]) -> list[Runner]:
     return [table[name] for name in names]
 
 
+def _check_policies(settings: Settings) -> None:
+    """Refuse to start on a policy file that does not validate."""
+    from config.policy import load_policies
+
+    try:
+        load_policies(settings.policy_dir)
+    except ConfigurationError as exc:
+        typer.echo(f"policy error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+
+
 def _serve(settings: Settings, names: list[str]) -> None:
+    _check_policies(settings)
     try:
         _migrate(settings)
         asyncio.run(_run_all(settings, _runners(names)))
@@ -155,6 +167,7 @@ def demo(
             raise typer.Exit(1) from exc
         overrides["mqtt_url"] = f"mqtt://{broker.host}:{broker.port}"
     settings = base.model_copy(update=overrides)
+    _check_policies(settings)
     try:
         _migrate(settings)
         asyncio.run(_seed_demo(settings))

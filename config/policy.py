@@ -1,0 +1,55 @@
+"""Every policy file a bureau edits, loaded and validated together when a process starts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.policy_enforcement import (
+    Catalogue,
+    FirstViolation,
+    ReminderPolicy,
+    load_catalogue,
+    load_first_violation,
+    load_reminders,
+)
+from config.policy_monitoring import MonitoringPolicy, load_monitoring_policy
+from config.policy_sampling import SamplingPolicy, load_sampling_policy
+
+log = logging.getLogger(__name__)
+
+#: The files in the policy directory, each read by one loader below.
+POLICY_FILES = (
+    "sampling_strata.yaml",
+    "alarm_rules.yaml",
+    "special_operations.yaml",
+    "monitoring.yaml",
+    "checklist_catalogue.yaml",
+    "first_violation.yaml",
+    "reminders.yaml",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """All policies, validated."""
+
+    sampling: SamplingPolicy
+    monitoring: MonitoringPolicy
+    catalogue: Catalogue
+    first_violation: FirstViolation
+    reminders: ReminderPolicy
+
+
+def load_policies(policy_dir: Path) -> Policies:
+    """Load and validate every policy file; ConfigurationError names the first bad one."""
+    policies = Policies(
+        sampling=load_sampling_policy(policy_dir / "sampling_strata.yaml"),
+        monitoring=load_monitoring_policy(policy_dir),
+        catalogue=load_catalogue(policy_dir),
+        first_violation=load_first_violation(policy_dir),
+        reminders=load_reminders(policy_dir),
+    )
+    log.info("policy files in %s validated", policy_dir)
+    return policies
