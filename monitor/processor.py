@@ -220,6 +220,7 @@ class Processor:
         requests: list[tuple[EnterpriseId, ResumeRequestEvent]] = []
         maint_starts: list[tuple[str, st.Maintenance]] = []
         maint_ends: list[tuple[str, str, datetime]] = []
+        voided: set[EnterpriseId] = set()
         per_ent: dict[EnterpriseId, Counter[str]] = {}
         policy = self.policy.special_ops
         for a, body in events:
@@ -234,6 +235,8 @@ class Processor:
                 statuses[ent] = t.status
                 changed_status.add(ent)
                 work.add(t.outcome)
+                if isinstance(event, st.Shutdown) and before.restart_request is not None:
+                    voided.add(ent)
                 if t.new_request is not None:
                     assert isinstance(body, ResumeRequestEvent)
                     requests.append((ent, body))
@@ -278,6 +281,10 @@ class Processor:
         await so_store.insert_tests(conn, tests)
         for ent, req in requests:
             await self._request(conn, ent, req)
+        if voided:
+            await monitoring.supersede_pending(
+                conn, {e: statuses[e].restart_request for e in voided}
+            )
         await store.copy_events(
             conn,
             [

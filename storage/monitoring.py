@@ -23,6 +23,13 @@ restart_request, trial_id, trial_started_at, trial_planned_end, last_event_at
  FROM enterprise_status WHERE enterprise_id = ANY(%(ents)s)
  ORDER BY enterprise_id FOR UPDATE
 """
+READ_STATUS = """
+SELECT
+enterprise_id, mode, mode_since, shutdown_scope, shutdown_units, shutdown_reason, planned_resume,
+restart_request, trial_id, trial_started_at, trial_planned_end, last_event_at
+ FROM enterprise_status WHERE enterprise_id = ANY(%(ents)s)
+ ORDER BY enterprise_id
+"""
 OPEN_MAINTENANCE = """
 SELECT enterprise_id, maint_id, scope, units, started_at, planned_end FROM maintenance_jobs
  WHERE enterprise_id = ANY(%(ents)s) AND ended_at IS NULL ORDER BY started_at, maint_id
@@ -64,6 +71,10 @@ INSERT INTO restart_requests (enterprise_id, event_id, requested_at, planned_at,
 VALUES (%(ent)s, %(event_id)s, %(ts)s, %(planned_at)s, %(self_check)s, %(failed)s)
 ON CONFLICT (enterprise_id, event_id) DO NOTHING
 RETURNING id
+"""
+SUPERSEDE_ALL = """
+UPDATE restart_requests SET state = 'superseded'
+ WHERE enterprise_id = %(ent)s AND state = 'pending' AND event_id IS DISTINCT FROM %(keep)s
 """
 SUPERSEDE_REQUESTS = """
 UPDATE restart_requests SET state = 'superseded'
@@ -152,14 +163,14 @@ def _status(row: Sequence[Any], maintenance: tuple[Maintenance, ...]) -> Enterpr
 
 
 async def lock_statuses(
-    conn: AsyncConnection[Any], ents: Sequence[str]
+    conn: AsyncConnection[Any], ents: Sequence[str], *, lock: bool = True
 ) -> dict[EnterpriseId, EnterpriseStatus]:
-    """Status of each enterprise (rows must exist), locked for this transaction."""
+    """Status of each enterprise that has a row, locked for this transaction unless `lock=False`."""
     if not ents:
         return {}
     params = {"ents": sorted(set(ents))}
     async with amapped_errors():
-        rows = await (await conn.execute(LOCK_STATUS, params)).fetchall()
+        rows = await (await conn.execute(LOCK_STATUS if lock else READ_STATUS, params)).fetchall()
         jobs = await (await conn.execute(OPEN_MAINTENANCE, params)).fetchall()
     by_ent: dict[str, list[Maintenance]] = {}
     for j in jobs:
@@ -269,6 +280,16 @@ async def insert_request(
         ).fetchone()
         await conn.execute(SUPERSEDE_REQUESTS, {"ent": ent, "keep": event_id})
     return int(row[0]) if row else None
+
+
+async def supersede_pending(
+    conn: AsyncConnection[Any], keep: dict[EnterpriseId, str | None]
+) -> None:
+    """Void pending restart requests of these enterprises except the one each still has."""
+    async with amapped_errors(), conn.cursor() as cur:
+        await cur.executemany(
+            SUPERSEDE_ALL, [{"ent": e, "keep": k} for e, k in sorted(keep.items())]
+        )
 
 
 async def get_request(conn: AsyncConnection[Any], request_id: int) -> RestartRequest | None:

@@ -1,0 +1,224 @@
+"""Restart verification (复产复验): list restart requests, approve or reject them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.common import IdPath, Page, PagingDep, client_ip
+from api.deps import ConnDep, PrincipalDep
+from api.errors import ERROR_RESPONSES
+from api.routes.monitoring_common import (
+    DownlinkOut,
+    Handler,
+    PolicyDep,
+    downlink_out,
+    visible_filter,
+)
+from domain import status as st
+from domain.clock import utcnow
+from domain.errors import NotFound, RuleViolation
+from domain.monitoring import EnterpriseId
+from monitor.guidance import ttl
+from storage import audit, downlinks, live, monitoring
+
+router = APIRouter(prefix="/api/v1/restart-requests", tags=["restart"], responses=ERROR_RESPONSES)
+
+
+class RestartRequestOut(BaseModel):
+    """A restart request with the site's self-check and the decision."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "enterprise_id": "91330102100000000X",
+                    "event_id": "RR-20260301-1",
+                    "requested_at": "2026-03-01T08:00:00+08:00",
+                    "planned_at": "2026-03-03T08:00:00+08:00",
+                    "self_check": [{"item": "安全设施完好", "ok": True, "note": None}],
+                    "failed_items": 0,
+                    "state": "pending",
+                    "decided_by": None,
+                    "decided_at": None,
+                    "decision_reason": None,
+                    "notice_id": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    enterprise_id: str
+    event_id: str
+    requested_at: datetime
+    planned_at: datetime
+    self_check: list[dict[str, Any]]
+    failed_items: int
+    state: str = Field(description="pending | approved | rejected | superseded")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    notice_id: int | None
+
+
+def _out(r: monitoring.RestartRequest) -> RestartRequestOut:
+    return RestartRequestOut(
+        id=r.id,
+        enterprise_id=r.enterprise_id,
+        event_id=r.event_id,
+        requested_at=r.requested_at,
+        planned_at=r.planned_at,
+        self_check=list(r.self_check),
+        failed_items=r.failed_items,
+        state=r.state,
+        decided_by=r.decided_by,
+        decided_at=r.decided_at,
+        decision_reason=r.decision_reason,
+        notice_id=r.notice_id,
+    )
+
+
+@router.get("", response_model=Page[RestartRequestOut])
+async def list_requests(
+    principal: PrincipalDep,
+    conn: ConnDep,
+    paging: PagingDep,
+    state: Literal["pending", "approved", "rejected", "superseded"] | None = None,
+    ent: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[RestartRequestOut]:
+    """Restart requests, pending first (an enterprise account sees its own)."""
+    items, total = await monitoring.list_requests(
+        conn,
+        state=state,
+        ent=visible_filter(principal, ent),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return Page[RestartRequestOut](
+        items=[_out(r) for r in items], total=total, limit=paging.limit, offset=paging.offset
+    )
+
+
+class DecisionIn(BaseModel):
+    """The decision's reason (required to reject)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "复验合格"}]}
+    )
+
+    reason: str = Field(default="", max_length=1000)
+
+
+class DecisionOut(BaseModel):
+    """The decided request and the notice sent to the site on …/notice."""
+
+    request: RestartRequestOut
+    notice: DownlinkOut
+
+
+async def _decide(
+    request_id: int,
+    body: DecisionIn,
+    principal: Any,
+    conn: ConnDep,
+    policy: PolicyDep,
+    request: Request,
+    *,
+    approve: bool,
+) -> DecisionOut:
+    req = await monitoring.get_request(conn, request_id)
+    if req is None:
+        raise NotFound(f"restart request {request_id} does not exist")
+    if req.state != "pending":
+        raise RuleViolation(f"restart request {request_id} is already {req.state}")
+    if not approve and len(body.reason.strip()) < 2:
+        raise RuleViolation("rejecting a restart request needs a reason")
+    now = utcnow()
+    ent = EnterpriseId(req.enterprise_id)
+    status = (await monitoring.lock_statuses(conn, [ent]))[ent]
+    decided = (st.approve_restart if approve else st.reject_restart)(status, req.event_id, now)
+    await monitoring.save_statuses(conn, [decided])
+    decision = "approved" if approve else "rejected"
+    text = (
+        f"复产申请 {req.event_id} 已通过复验，可按计划复产。"
+        if approve
+        else f"复产申请 {req.event_id} 未通过复验：{body.reason.strip()}"
+    )
+    notice = await downlinks.create(
+        conn,
+        channel="notice",
+        ent=ent,
+        kind="restart_decision",
+        text=text,
+        extra={"request_ref": req.event_id, "decision": decision, "reason": body.reason.strip()},
+        sender=principal.username,
+        requires_ack=True,
+        expires_at=now + ttl(policy, "notice"),
+        now=now,
+    )
+    await monitoring.decide_request(
+        conn,
+        request_id,
+        state=decision,
+        by=principal.username,
+        at=now,
+        reason=body.reason.strip(),
+        notice_id=notice.id,
+    )
+    await audit.record(
+        conn,
+        principal=principal,
+        action=f"restart.{'approve' if approve else 'reject'}",
+        target=f"restart_request:{request_id}",
+        before={"state": "pending", "mode": status.mode.value},
+        after={"state": decision, "mode": decided.mode.value, "reason": body.reason.strip()},
+        client_ip=client_ip(request),
+    )
+    await live.publish_change(
+        conn,
+        kind="restart_request",
+        enterprise_id=ent,
+        payload={"id": request_id, "event_id": req.event_id, "state": decision},
+    )
+    await live.publish_change(
+        conn,
+        kind="status",
+        enterprise_id=ent,
+        payload={"headline": decided.headline, "mode": decided.mode.value},
+    )
+    fresh = await monitoring.get_request(conn, request_id)
+    assert fresh is not None
+    return DecisionOut(request=_out(fresh), notice=downlink_out(notice))
+
+
+@router.post("/{request_id}/approve", response_model=DecisionOut)
+async def approve(
+    request_id: IdPath,
+    principal: Handler,
+    conn: ConnDep,
+    policy: PolicyDep,
+    request: Request,
+    body: DecisionIn | None = None,
+) -> DecisionOut:
+    """Approve: the enterprise may resume; the decision goes to the site on …/notice."""
+    return await _decide(
+        request_id, body or DecisionIn(), principal, conn, policy, request, approve=True
+    )
+
+
+@router.post("/{request_id}/reject", response_model=DecisionOut)
+async def reject(
+    request_id: IdPath,
+    body: DecisionIn,
+    principal: Handler,
+    conn: ConnDep,
+    policy: PolicyDep,
+    request: Request,
+) -> DecisionOut:
+    """Reject with a reason: the enterprise stays shut down; the site is told on …/notice."""
+    return await _decide(request_id, body, principal, conn, policy, request, approve=False)

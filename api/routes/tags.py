@@ -1,0 +1,294 @@
+"""The telemetry tag registry of an enterprise: list, create/update, delete, CSV/XLSX import."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from api.common import client_ip
+from api.deps import ConnDep
+from api.errors import ERROR_RESPONSES
+from api.routes.monitoring_common import Handler, VisibleEnt
+from api.tabular import MAX_BYTES, read_table
+from domain.errors import NotFound, ValidationFailed
+from storage import audit, telemetry_tags
+from storage import monitoring_queries as q
+
+router = APIRouter(prefix="/api/v1/enterprises", tags=["telemetry tags"], responses=ERROR_RESPONSES)
+
+TAG_PATTERN = r"^[A-Za-z0-9_.:/#-]{1,64}$"
+TagPath = Annotated[str, Path(pattern=TAG_PATTERN, description="tag name, e.g. V101.LT")]
+
+
+class TagIn(BaseModel):
+    """A tag's registry entry: unit, limits (HH ≥ H > L ≥ LL), deadband, delay, staleness."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "level",
+                    "unit": "m",
+                    "description": "V101 储罐液位",
+                    "hh": 9.0,
+                    "h": 8.5,
+                    "l": 1.0,
+                    "ll": 0.5,
+                    "deadband": 0.1,
+                    "delay_s": 10,
+                    "stale_after_s": 300,
+                    "enabled": True,
+                }
+            ]
+        },
+    )
+
+    kind: str = Field(default="analog", min_length=1, max_length=32)
+    unit: str = Field(default="", max_length=16)
+    description: str = Field(default="", max_length=200)
+    hh: float | None = Field(default=None, allow_inf_nan=False)
+    h: float | None = Field(default=None, allow_inf_nan=False)
+    l: float | None = Field(default=None, allow_inf_nan=False)  # noqa: E741 - industry name
+    ll: float | None = Field(default=None, allow_inf_nan=False)
+    deadband: float = Field(default=0.0, ge=0, le=1e9, allow_inf_nan=False)
+    delay_s: float = Field(default=0.0, ge=0, le=3600, allow_inf_nan=False)
+    stale_after_s: int | None = Field(default=None, ge=10, le=7 * 86400)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TagIn:
+        chain = [("hh", self.hh), ("h", self.h), ("l", self.l), ("ll", self.ll)]
+        present = [(n, v) for n, v in chain if v is not None]
+        for (n1, v1), (n2, v2) in itertools.pairwise(present):
+            strict = n1 in ("hh", "h") and n2 in ("l", "ll")
+            if v1 < v2 or (strict and v1 == v2):
+                raise ValueError(f"limits must satisfy HH ≥ H > L ≥ LL ({n1}={v1}, {n2}={v2})")
+        if any(v is not None and abs(v) > 1e12 for _, v in chain):
+            raise ValueError("limits must be within ±1e12")
+        return self
+
+
+class TagOut(TagIn):
+    """A registry entry with its current alarm level and last reading."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_id: str
+    tag: str
+    level: str = Field(description="normal | H | HH | L | LL")
+    last_value: float | None
+    last_ts: datetime | None
+    updated_at: datetime
+
+
+class TagList(BaseModel):
+    """The registry of one enterprise."""
+
+    items: list[TagOut]
+
+
+def _out(t: telemetry_tags.Tag) -> TagOut:
+    return TagOut(
+        enterprise_id=t.enterprise_id,
+        tag=t.tag,
+        kind=t.kind,
+        unit=t.unit,
+        description=t.description,
+        hh=t.hh,
+        h=t.h,
+        l=t.l,
+        ll=t.ll,
+        deadband=t.deadband,
+        delay_s=t.delay_s,
+        stale_after_s=t.stale_after_s,
+        enabled=t.enabled,
+        level=t.level,
+        last_value=t.last_value if t.last_value is None or math.isfinite(t.last_value) else None,
+        last_ts=t.last_ts,
+        updated_at=t.updated_at,
+    )
+
+
+async def _require(conn: ConnDep, ent: str) -> None:
+    if await q.enterprise_name(conn, ent) is None:
+        raise NotFound(f"enterprise {ent} is not in the directory")
+
+
+@router.get("/{ent}/tags", response_model=TagList)
+async def list_tags(ent: VisibleEnt, conn: ConnDep) -> TagList:
+    """Every registered tag of the enterprise."""
+    await _require(conn, ent)
+    return TagList(items=[_out(t) for t in await telemetry_tags.list_tags(conn, ent)])
+
+
+def _row(ent: str, tag: str, body: TagIn) -> dict[str, Any]:
+    return {"enterprise_id": ent, "tag": tag, **body.model_dump()}
+
+
+@router.put("/{ent}/tags/{tag}", response_model=TagOut)
+async def put_tag(
+    ent: VisibleEnt,
+    tag: TagPath,
+    body: TagIn,
+    principal: Handler,
+    conn: ConnDep,
+    request: Request,
+) -> TagOut:
+    """Create or replace a tag's registry entry."""
+    await _require(conn, ent)
+    before = await telemetry_tags.get_tag(conn, ent, tag)
+    await telemetry_tags.upsert_tags(conn, [_row(ent, tag, body)])
+    after = await telemetry_tags.get_tag(conn, ent, tag)
+    assert after is not None
+    await audit.record(
+        conn,
+        principal=principal,
+        action="tag.put",
+        target=f"tag:{ent}/{tag}",
+        before=_out(before).model_dump(mode="json") if before else None,
+        after=body.model_dump(mode="json"),
+        client_ip=client_ip(request),
+    )
+    return _out(after)
+
+
+@router.delete("/{ent}/tags/{tag}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_tag(
+    ent: VisibleEnt, tag: TagPath, principal: Handler, conn: ConnDep, request: Request
+) -> None:
+    """Remove a tag from the registry (its readings stay)."""
+    before = await telemetry_tags.get_tag(conn, ent, tag)
+    if before is None:
+        raise NotFound(f"tag {tag!r} is not registered for {ent}")
+    await telemetry_tags.delete_tag(conn, ent, tag)
+    await audit.record(
+        conn,
+        principal=principal,
+        action="tag.delete",
+        target=f"tag:{ent}/{tag}",
+        before=_out(before).model_dump(mode="json"),
+        client_ip=client_ip(request),
+    )
+
+
+class RowError(BaseModel):
+    """Why one row of an import was not stored."""
+
+    row: int
+    tag: str | None
+    message: str
+
+
+class TagImportReport(BaseModel):
+    """What an import did: valid rows are stored, bad rows are listed."""
+
+    rows: int
+    created: int
+    updated: int
+    rejected: int
+    errors: list[RowError]
+
+
+COLUMNS = (
+    "tag",
+    "kind",
+    "unit",
+    "description",
+    "hh",
+    "h",
+    "l",
+    "ll",
+    "deadband",
+    "delay_s",
+    "stale_after_s",
+    "enabled",
+)
+_NUMBERS = {"hh", "h", "l", "ll", "deadband", "delay_s", "stale_after_s"}
+_TRUE = {"1", "true", "yes", "y", "是", "启用"}
+_FALSE = {"0", "false", "no", "n", "否", "停用"}
+
+
+def parse_tags(data: bytes, filename: str) -> tuple[list[tuple[str, TagIn]], list[RowError], int]:
+    """Rows of an uploaded registry → (valid (tag, entry) pairs, per-row errors, row count)."""
+    table = read_table(data, filename)
+    valid: list[tuple[str, TagIn]] = []
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    for number, cells in table:
+        unknown = sorted(set(cells) - set(COLUMNS))
+        tag = cells.get("tag", "").strip()
+        if unknown:
+            errors.append(
+                RowError(row=number, tag=tag or None, message=f"unknown columns {unknown}")
+            )
+            continue
+        try:
+            if not tag:
+                raise ValueError("tag is empty")
+            if tag in seen:
+                raise ValueError(f"tag {tag!r} appears twice")
+            fields: dict[str, Any] = {}
+            for name, text in cells.items():
+                text = text.strip()
+                if name == "tag" or text == "":
+                    continue
+                if name == "enabled":
+                    if text.lower() not in _TRUE | _FALSE:
+                        raise ValueError(f"enabled must be one of {sorted(_TRUE | _FALSE)}")
+                    fields[name] = text.lower() in _TRUE
+                elif name in _NUMBERS:
+                    fields[name] = float(text) if name != "stale_after_s" else int(float(text))
+                else:
+                    fields[name] = text
+            if not re.fullmatch(TAG_PATTERN, tag):
+                raise ValueError(f"tag {tag!r} may only use A-Z a-z 0-9 _ . : / # - (1–64)")
+            entry = TagIn.model_validate(fields)
+        except (ValueError, ValidationError) as exc:
+            msg = (
+                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                if isinstance(exc, ValidationError)
+                else str(exc)
+            )
+            errors.append(RowError(row=number, tag=tag or None, message=msg[:500]))
+            continue
+        seen.add(tag)
+        valid.append((tag, entry))
+    return valid, errors, len(table)
+
+
+@router.post("/{ent}/tags/import", response_model=TagImportReport)
+async def import_tags(
+    ent: VisibleEnt, file: UploadFile, principal: Handler, conn: ConnDep, request: Request
+) -> TagImportReport:
+    """Import a registry from CSV (UTF-8 or GB18030) or XLSX with the columns
+    tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s, enabled."""
+    await _require(conn, ent)
+    data = await file.read(MAX_BYTES + 1)
+    if not data:
+        raise ValidationFailed("the file is empty")
+    valid, errors, total = await asyncio.to_thread(parse_tags, data, file.filename or "")
+    created = await telemetry_tags.upsert_tags(conn, [_row(ent, t, e) for t, e in valid])
+    report = TagImportReport(
+        rows=total,
+        created=created,
+        updated=len(valid) - created,
+        rejected=len(errors),
+        errors=errors,
+    )
+    await audit.record(
+        conn,
+        principal=principal,
+        action="tag.import",
+        target=f"enterprise:{ent}",
+        after=report.model_dump(exclude={"errors"}) | {"file": (file.filename or "")[:200]},
+        client_ip=client_ip(request),
+    )
+    return report
