@@ -30,11 +30,11 @@ class Paging:
     offset: int
 
 
-def paging(
+async def paging(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0,
 ) -> Paging:
-    """The pagination query parameters of a list endpoint."""
+    """The pagination query parameters of a list endpoint (async: no thread-pool hop)."""
     return Paging(limit=limit, offset=offset)
 
 
