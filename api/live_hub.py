@@ -80,6 +80,7 @@ class LiveHub:
         self._subscribers: set[Subscriber] = set()
         self._ids: asyncio.Queue[int] = asyncio.Queue()
         self.connected = asyncio.Event()
+        self._listeners: list[Callable[[LiveChange | None], None]] = []
         self.reconnects = 0
         self.last_id = 0
         self._started = False
@@ -91,6 +92,18 @@ class LiveHub:
     def unsubscribe(self, subscriber: Subscriber) -> None:
         """Stop delivering to `subscriber`."""
         self._subscribers.discard(subscriber)
+
+    def add_listener(self, listener: Callable[[LiveChange | None], None]) -> None:
+        """Call `listener(change)` for every change, and `listener(None)` when changes may have
+        been missed (the LISTEN connection was lost): caches use this to stay correct."""
+        self._listeners.append(listener)
+
+    def _tell(self, change: LiveChange | None) -> None:
+        for listener in self._listeners:
+            try:
+                listener(change)
+            except Exception:  # a listener must never stop live push
+                log.exception("live: listener failed")
 
     @property
     def subscribers(self) -> int:
@@ -130,6 +143,7 @@ class LiveHub:
                         await conn.execute(live_feed.KEEPALIVE)
             except Exception as exc:  # any failure: reconnect; live push must not die
                 self.connected.clear()
+                self._tell(None)
                 delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
                 log.warning("live: listen connection lost (%r); reconnect in %.1f s", exc, delay)
                 attempt += 1
@@ -165,6 +179,7 @@ class LiveHub:
     def _fan_out(self, changes: list[LiveChange]) -> None:
         for change in changes:
             self.last_id = max(self.last_id, change.id)
+            self._tell(change)
             for sub in list(self._subscribers):
                 if sub.wants(change):
                     sub.offer(change)

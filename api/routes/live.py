@@ -13,6 +13,7 @@ import jwt
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from prometheus_client import Gauge
 
+from api.live_cache import LiveCache
 from api.live_hub import LiveHub, Subscriber
 from api.security import read_token
 from config.settings import Settings
@@ -42,6 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     hub = LiveHub(settings.database_url, app.state.pool)
     app.state.live_hub = hub
+    app.state.live_cache = LiveCache(hub)
     task = asyncio.create_task(hub.run(), name="live-hub")
     try:
         yield

@@ -1,0 +1,275 @@
+"""API throughput: the bare FastAPI JSON ceiling against the real single-enterprise status and
+status-board snapshot endpoints, with 10,000 enterprises loaded; measured with wrk in one run.
+
+    .venv/bin/python bench/api.py [--enterprises 10000] [--seconds 10]
+
+Each server is one uvicorn worker in a subprocess; wrk (Debian package) generates the load.
+Results are printed and written to docs/benchmarks.md between the bench:api markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from domain.credit_code import make_credit_code  # noqa: E402
+from domain.demo_data import COUNTIES, SECTORS  # noqa: E402
+from monitor.broker import free_port  # noqa: E402
+from storage.migrate import migrate  # noqa: E402
+
+SERVER = os.environ.get(
+    "SAFEWATCH_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+DB = "sw_bench_api"
+SECRET = "bench-secret-key-0123456789abcdef0123456789"
+ADMIN_PASSWORD = "bench-admin-password"
+DOC = ROOT / "docs" / "benchmarks.md"
+STATUS_GOAL = 0.5
+SNAPSHOT_P99_GOAL_MS = 200.0
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    """What wrk reported."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int,
+    script: Path | None = None,
+    token: str | None = None,
+) -> WrkResult:
+    """Run wrk and parse its report."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return WrkResult(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(pct["50"]),
+        p99_ms=_ms(pct["99"]),
+        requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+    )
+
+
+def load_database(count: int) -> tuple[str, list[str]]:
+    """A fresh migrated database holding `count` enterprises; return its URL and the codes."""
+    admin = psycopg.conninfo.make_conninfo(SERVER, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
+    url = psycopg.conninfo.make_conninfo(SERVER, dbname=DB)
+    migrate(url)
+    codes = []
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        with cur.copy(
+            "COPY enterprises (credit_code, name, county, address, sector, risk_colour,"
+            " credit_class, high_risk) FROM STDIN"
+        ) as copy:
+            for i in range(count):
+                division, county = COUNTIES[i % len(COUNTIES)]
+                code = make_credit_code(division, 200000000 + i * 7)
+                codes.append(code)
+                copy.write_row((
+                    code, f"杭州基准测试企业{i:05d}有限公司", county, f"杭州市{county}测试路{i}号",
+                    SECTORS[i % len(SECTORS)][0], ("red", "orange", "yellow", "blue")[i % 4],
+                    "ABCD"[i % 4], i % 5 == 0,
+                ))  # fmt: skip
+        conn.execute("ANALYZE enterprises")
+    return url, codes
+
+
+def start(cmd: list[str], env: dict[str, str], port: int, probe: str) -> subprocess.Popen[bytes]:
+    """Start a server and wait until `probe` answers."""
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd[0]} exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=1).status_code < 500:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{cmd} did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a server."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def rotating_script(path: str, codes: list[str], token: str, tmp: Path) -> Path:
+    """A wrk Lua script that asks for a different enterprise on each request."""
+    script = tmp / "rotate.lua"
+    table = ",".join(f'"{c}"' for c in codes[:2000])
+    script.write_text(
+        f"codes = {{{table}}}\n"
+        "n = 0\n"
+        "request = function()\n"
+        "  n = n + 1\n"
+        "  local c = codes[(n % #codes) + 1]\n"
+        f'  return wrk.format("GET", string.gsub("{path}", "{{ent}}", c), '
+        f'{{["Authorization"] = "Bearer {token}"}})\n'
+        "end\n"
+    )
+    return script
+
+
+def main() -> None:
+    """Run the benchmark and record it."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--enterprises", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating ceiling/status runs")
+    parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install -y wrk)")
+    url, codes = load_database(args.enterprises)
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("SAFEWATCH_")}
+        cport, rport = free_port(), free_port()
+        env = base_env | {
+            "SAFEWATCH_DATABASE_URL": url,
+            "SAFEWATCH_SECRET_KEY": SECRET,
+            "SAFEWATCH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "SAFEWATCH_HTTP_PORT": str(rport),
+            "SAFEWATCH_LOG_LEVEL": "WARNING",
+            "SAFEWATCH_DATA_DIR": str(tmp / "data"),
+        }
+        ceiling = start(
+            [python, "-m", "uvicorn", "api_ceiling:app", "--app-dir", "bench", "--port", str(cport),
+             "--log-level", "warning", "--no-access-log"],
+            base_env, cport, "/ceiling",
+        )  # fmt: skip
+        real = start([python, str(ROOT / "safewatch.py"), "api"], env, rport, "/openapi.json")
+        try:
+            base = f"http://127.0.0.1:{rport}"
+            token = httpx.post(f"{base}/api/v1/auth/token",
+                               data={"username": "admin", "password": ADMIN_PASSWORD}
+                               ).json()["access_token"]  # fmt: skip
+            paths = httpx.get(f"{base}/openapi.json").json()["paths"]
+            status_path = "/api/v1/enterprises/{ent}/status"
+            if status_path not in paths:
+                status_path = "/api/v1/enterprises/{ent}"
+            script = rotating_script(status_path, codes, token, tmp)
+            # Alternate the runs so that load from elsewhere on the machine hits both alike.
+            ceilings, statuses = [], []
+            for _ in range(args.rounds):
+                ceilings.append(wrk(f"http://127.0.0.1:{cport}/ceiling", seconds=args.seconds,
+                                    connections=50, threads=2))  # fmt: skip
+                statuses.append(wrk(base + "/", seconds=args.seconds, connections=50, threads=2,
+                                    script=script))  # fmt: skip
+            snap_bytes = len(
+                httpx.get(
+                    f"{base}/api/v1/dashboard/board", headers={"Authorization": f"Bearer {token}"}
+                ).content
+            )
+            snapshot = wrk(f"{base}/api/v1/dashboard/board", seconds=args.seconds * 2,
+                           connections=2, threads=1, token=token)  # fmt: skip
+        finally:
+            stop(real)
+            stop(ceiling)
+    report(args, ceilings, statuses, status_path, snapshot, snap_bytes)
+
+
+def report(
+    args: argparse.Namespace,
+    ceilings: list[WrkResult],
+    statuses: list[WrkResult],
+    status_path: str,
+    snapshot: WrkResult,
+    snap_bytes: int,
+) -> None:
+    """Print the figures and replace this benchmark's section of docs/benchmarks.md."""
+    ceil = max(ceilings, key=lambda r: r.rps)
+    status = max(statuses, key=lambda r: r.rps)
+    ratios = [s.rps / c.rps for c, s in zip(ceilings, statuses, strict=True)]
+    ratio = sorted(ratios)[len(ratios) // 2]
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = io.StringIO()
+    out.write("## HTTP API (`bench/api.py`)\n\n")
+    out.write(
+        f"Measured {when} on CPython {platform.python_version()}, {os.cpu_count()} CPUs shared by "
+        "wrk, uvicorn, PostgreSQL (and other work on the machine); one uvicorn worker (uvloop, "
+        f"httptools) per server; load generator wrk (Debian 4.1), {args.rounds} alternating "
+        f"rounds of {args.seconds} s for ceiling and status; {args.enterprises:,} enterprises "
+        "loaded.\n\n"
+    )
+    runs = ", ".join(f"{c.rps:,.0f}/{s.rps:,.0f}" for c, s in zip(ceilings, statuses, strict=True))
+    out.write(
+        f"- ceiling (bare FastAPI, constant status-sized JSON, 50 connections): best "
+        f"{ceil.rps:,.0f} req/s, p50 {ceil.p50_ms:.1f} ms, p99 {ceil.p99_ms:.1f} ms\n"
+        f"- single-enterprise status `GET {status_path}` (bearer token, a different enterprise "
+        f"each request, 50 connections): best {status.rps:,.0f} req/s, p50 {status.p50_ms:.1f} "
+        f"ms, p99 {status.p99_ms:.1f} ms, non-2xx {sum(s.non_2xx for s in statuses)}\n"
+        f"- ratio status/ceiling per round (ceiling/status req/s: {runs}): median {ratio:.2f} — "
+        f"goal ≥ {STATUS_GOAL}: {'met' if ratio >= STATUS_GOAL else 'missed'}\n"
+        f"- status-board snapshot `GET /api/v1/dashboard/board` ({args.enterprises:,} rows, "
+        f"{snap_bytes / 1e6:.2f} MB, 2 connections, {args.seconds * 2} s): "
+        f"{snapshot.rps:,.1f} req/s, p50 {snapshot.p50_ms:.0f} ms, p99 {snapshot.p99_ms:.0f} ms, "
+        f"non-2xx {snapshot.non_2xx} — goal p99 ≤ {SNAPSHOT_P99_GOAL_MS:.0f} ms: "
+        f"{'met' if snapshot.p99_ms <= SNAPSHOT_P99_GOAL_MS else 'missed'}\n"
+    )
+    text = out.getvalue()
+    print(text)
+    if args.no_doc:
+        return
+    section = f"<!-- bench:api -->\n{text}<!-- /bench:api -->"
+    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"<!-- bench:api -->.*?<!-- /bench:api -->", re.S)
+    doc = (
+        pattern.sub(section, doc) if pattern.search(doc) else doc.rstrip() + "\n\n" + section + "\n"
+    )
+    DOC.write_text(doc)
+
+
+if __name__ == "__main__":
+    main()
