@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import binascii
 import fractions
+import os
+import random
 import time
 from datetime import UTC, datetime
 
@@ -42,6 +44,23 @@ _FONT: dict[str, tuple[str, ...]] = {
 _FONT_W, _FONT_H = 5, 7
 
 
+#: Maps random bytes to low-amplitude noise around mid grey (a proxy for sensor noise).
+_NOISE = bytes(112 + i % 32 for i in range(256))
+_DETAIL = bytes(48 + i % 160 for i in range(256))
+
+
+def _texture(width: int, height: int, *, seed: int) -> bytes:
+    """Fixed random detail in 4×4 blocks (deterministic for a given size)."""
+    rng = random.Random(seed)
+    small_w = width // 4
+    rows = []
+    for _ in range(height // 4 + 1):
+        small = rng.randbytes(small_w).translate(_DETAIL)
+        row = bytes(b for b in small for _ in range(4))
+        rows.extend([row] * 4)
+    return b"".join(rows[:height])
+
+
 def encode_bits(capture_ms: int) -> list[int]:
     """The 64 bits drawn for `capture_ms`: 48 bits of time then a 16-bit CRC of those 6 bytes."""
     raw = (capture_ms & ((1 << 48) - 1)).to_bytes(6, "big")
@@ -71,23 +90,31 @@ def read_capture_ms(frame: av.VideoFrame) -> int | None:
     if block < 4 or frame.height < block * ROWS:
         return None
     bits = []
+    span = range(-2, 2) if block >= 8 else range(0, 1)
     for row in range(ROWS):
-        y0 = row * block + block // 2 - 1
+        y0 = row * block + block // 2
         for col in range(COLUMNS):
-            x0 = col * block + block // 2 - 1
-            total = sum(data[(y0 + dy) * stride + x0 + dx] for dy in (0, 1) for dx in (0, 1))
-            bits.append(1 if total > 4 * GREY else 0)
+            x0 = col * block + block // 2
+            total = sum(data[(y0 + dy) * stride + x0 + dx] for dy in span for dx in span)
+            bits.append(1 if total > len(span) ** 2 * GREY else 0)
     return decode_bits(bits)
 
 
 class PatternRenderer:
     """Draws pattern frames into yuv420p buffers without numpy (bytes slicing only)."""
 
-    def __init__(self, width: int = 640, height: int = 480, *, scale: int = 3) -> None:
-        """Precompute the static background for a `width`×`height` frame."""
+    def __init__(
+        self, width: int = 640, height: int = 480, *, scale: int = 3, busy: bool = True
+    ) -> None:
+        """Precompute the background for a `width`×`height` frame.
+
+        `busy` adds what makes a camera expensive to encode: fine detail in motion (a scrolling
+        texture) and sensor-like noise (a box of fresh noise every frame).
+        """
         if width < COLUMNS * 4 or height < 120 or width % 2 or height % 2:
             raise ValueError("pattern needs an even size of at least 128×120")
         self.width, self.height, self.scale = width, height, scale
+        self.busy = busy
         self.block = width // COLUMNS
         probe = av.VideoFrame(width, height, "yuv420p")
         self._strides = [p.line_size for p in probe.planes]
@@ -99,6 +126,8 @@ class PatternRenderer:
         self._background = bytearray(bytes(row) * height)
         self._band = self.block * ROWS
         self._background[: self._band * ys] = bytes([BLACK]) * (self._band * ys)
+        self._texture_top = min(height, self.block * ROWS + (_FONT_H + 4) * scale + 8)
+        self._texture = _texture(2 * width, height, seed=width * height) if busy else b""
         cw, ch = self._strides[1], height // 2
         # Neutral chroma over the code band and the text line keeps the blocks pure black/white.
         neutral = (self._band + (_FONT_H + 4) * scale + 8) // 2
@@ -112,6 +141,8 @@ class PatternRenderer:
         """Frame number `index`, stamped with `capture_ms`."""
         ys, w = self._strides[0], self.width
         y = bytearray(self._background)
+        if self.busy:
+            self._scroll(y, index)
         bar_x = (index * 8) % (w - 24)
         white_bar = bytes([WHITE]) * 24
         for line in range(self._band, self.height):
@@ -134,6 +165,20 @@ class PatternRenderer:
         frame.planes[1].update(self._u)
         frame.planes[2].update(self._v)
         return frame
+
+    def _scroll(self, y: bytearray, index: int) -> None:
+        ys, w, tw = self._strides[0], self.width, 2 * self.width
+        offset = (index * 4) % w
+        tex = self._texture
+        for line in range(self._texture_top, self.height):
+            start = line * tw + offset
+            y[line * ys : line * ys + w] = tex[start : start + w]
+        box_w, box_h = w // 4, (self.height - self._texture_top) // 3
+        x0, y0 = (w - box_w) // 2, self._texture_top + box_h
+        noise = os.urandom(box_w * box_h).translate(_NOISE)
+        for k in range(box_h):
+            row = (y0 + k) * ys + x0
+            y[row : row + box_w] = noise[k * box_w : (k + 1) * box_w]
 
     def _draw_text(self, y: bytearray, text: str, *, x: int, y0: int) -> None:
         ys, s = self._strides[0], self.scale

@@ -14,6 +14,7 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from monitor.video.jitter import use_marker_jitter_buffer
 from monitor.video.pattern import read_capture_ms
 
 SAMPLE_RATE = 48000
@@ -80,7 +81,9 @@ class ProbeViewer:
         self.started = time.monotonic()
         pc = RTCPeerConnection(configuration=self.config)
         self.pc = pc
-        pc.addTransceiver("video", direction="recvonly")
+        video = pc.addTransceiver("video", direction="recvonly")
+        # Like a browser, hand each frame over on its last packet (no extra frame of delay).
+        use_marker_jitter_buffer(video.receiver)
         if self.talk:
             self._tone = ToneTrack()
             pc.addTransceiver(self._tone, direction="sendonly")

@@ -16,6 +16,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from domain.video import SessionState, VideoSessionId
 from monitor.video.forward import EncodedFanout, forward_viewer_pli, site_pli
+from monitor.video.jitter import use_marker_jitter_buffer
 from monitor.video.recorder import PacketRecorder, tap_encoded_frames
 from monitor.video.talkback import TalkbackTrack
 
@@ -99,6 +100,7 @@ class LiveSession:
         self.site_pc = pc
         video = pc.addTransceiver("video", direction="recvonly")
         video.setCodecPreferences(vp8_only())
+        use_marker_jitter_buffer(video.receiver)
         self.talkback = TalkbackTrack(label=self.label)
         pc.addTransceiver(self.talkback, direction="sendonly")
         fanout = EncodedFanout(site_pli(video.receiver)) if self.relay_mode == "packets" else None

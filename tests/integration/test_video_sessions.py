@@ -69,7 +69,7 @@ async def test_live_session_end_to_end(
 
     # frames decode, at full size, with the capture time readable in nearly all of them
     assert (viewer.width, viewer.height) == (640, 480)
-    assert viewer.stamped >= 0.9 * viewer.frames
+    assert viewer.stamped >= 0.8 * viewer.frames
     assert 0 < sorted(viewer.latencies_ms)[len(viewer.latencies_ms) // 2] < 1000
 
     # snapshot: a JPEG of the newest frame
@@ -226,7 +226,7 @@ async def test_late_second_viewer_gets_video_in_both_relay_modes(
         await second.wait_frames(15, within=5)
         assert second.first_frame_at is not None
         assert second.first_frame_at - second.started < 1.5
-        assert second.stamped >= 0.9 * second.frames
+        assert second.stamped >= 0.8 * second.frames
         live = mgr.live(row.id)
         assert live is not None
         assert (live.fanout is not None) == (relay == "packets")

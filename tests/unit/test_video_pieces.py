@@ -170,3 +170,30 @@ def test_snapshot_is_a_jpeg():
     with av.open(io.BytesIO(data)) as container:
         frame = next(container.decode(video=0))
     assert (frame.width, frame.height) == (640, 480)
+
+
+def test_marker_jitter_buffer_releases_a_frame_on_its_last_packet():
+    from aiortc.rtp import RtpPacket
+
+    from monitor.video.jitter import MarkerJitterBuffer
+
+    def packet(seq: int, ts: int, data: bytes, marker: bool) -> RtpPacket:
+        p = RtpPacket(sequence_number=seq, timestamp=ts, marker=marker)
+        p._data = data  # type: ignore[attr-defined]
+        return p
+
+    buf = MarkerJitterBuffer()
+    assert buf.add(packet(10, 900, b"a", False)) == (False, None)
+    _, frame = buf.add(packet(11, 900, b"b", True))
+    assert frame is not None
+    assert (frame.data, frame.timestamp) == (b"ab", 900)
+    # a lost marker: the frame is released when the next frame starts, as aiortc would
+    assert buf.add(packet(12, 1800, b"c", False)) == (False, None)
+    _, frame = buf.add(packet(13, 2700, b"d", False))
+    assert frame is not None
+    assert (frame.data, frame.timestamp) == (b"c", 1800)
+    # a gap holds the frame back until the missing packet arrives
+    assert buf.add(packet(15, 2700, b"f", True))[1] is None
+    _, frame = buf.add(packet(14, 2700, b"e", False))
+    assert frame is not None
+    assert (frame.data, frame.timestamp) == (b"def", 2700)
