@@ -77,15 +77,28 @@ class AlarmClear:
     at: datetime | None = None
 
 
+AlarmAction = AlarmRaise | AlarmClear
+
+
 @dataclass(frozen=True, slots=True)
 class RuleOutcome:
-    """What a rule evaluation asks for: alarms to raise and alarms whose condition cleared."""
+    """What rule evaluations ask for, in order: alarms to raise and alarms whose condition
+    cleared (the order matters: a clear followed by a raise of the same key leaves it raised)."""
 
-    raises: tuple[AlarmRaise, ...] = ()
-    clears: tuple[AlarmClear, ...] = ()
+    actions: tuple[AlarmAction, ...] = ()
+
+    @property
+    def raises(self) -> tuple[AlarmRaise, ...]:
+        """The raises, in order."""
+        return tuple(a for a in self.actions if isinstance(a, AlarmRaise))
+
+    @property
+    def clears(self) -> tuple[AlarmClear, ...]:
+        """The clears, in order."""
+        return tuple(a for a in self.actions if isinstance(a, AlarmClear))
 
     def __add__(self, other: RuleOutcome) -> RuleOutcome:
-        return RuleOutcome(self.raises + other.raises, self.clears + other.clears)
+        return RuleOutcome(self.actions + other.actions)
 
 
 NOTHING = RuleOutcome()
@@ -102,13 +115,11 @@ def raise_one(
     **evidence: Any,
 ) -> RuleOutcome:
     """An outcome raising exactly one alarm."""
-    return RuleOutcome(
-        raises=(AlarmRaise(AlarmKey(ent, rule, subject), message, evidence, at, severity),)
-    )
+    return RuleOutcome((AlarmRaise(AlarmKey(ent, rule, subject), message, evidence, at, severity),))
 
 
 def clear_one(
     ent: EnterpriseId, rule: str, subject: str, *, at: datetime | None = None
 ) -> RuleOutcome:
     """An outcome clearing exactly one alarm."""
-    return RuleOutcome(clears=(AlarmClear(AlarmKey(ent, rule, subject), at),))
+    return RuleOutcome((AlarmClear(AlarmKey(ent, rule, subject), at),))

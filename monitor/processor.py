@@ -18,9 +18,9 @@ from domain.alarms import Rule
 from domain.clock import utcnow
 from domain.commitment import Commitment, cross_check, mismatch_outcome
 from domain.monitoring import (
+    AlarmAction,
     AlarmClear,
     AlarmKey,
-    AlarmRaise,
     EnterpriseId,
     RuleOutcome,
     raise_one,
@@ -79,14 +79,12 @@ class BatchResult:
 
 @dataclass
 class _Work:
-    raises: list[AlarmRaise] = field(default_factory=list)
-    clears: list[AlarmClear] = field(default_factory=list)
+    actions: list[AlarmAction] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
     days: set[tuple[str, date]] = field(default_factory=set)
 
     def add(self, outcome: RuleOutcome) -> None:
-        self.raises.extend(outcome.raises)
-        self.clears.extend(outcome.clears)
+        self.actions.extend(outcome.actions)
 
 
 class Processor:
@@ -127,12 +125,11 @@ class Processor:
             stale_open=self.caches.stale_open,
             severities=self.policy.levels,
         )
-        work.raises.extend(tel.raises)
-        work.clears.extend(tel.clears)
+        work.actions.extend(tel.actions)
         await self._cross_check(conn, work, now)
         changed = await alarms.apply(
             conn,
-            RuleOutcome(tuple(work.raises), tuple(work.clears)),
+            RuleOutcome(tuple(work.actions)),
             rules=self.policy.rules,
             now=now,
         )
@@ -160,7 +157,7 @@ class Processor:
         await store.ensure_status_rows(conn, [a.enterprise_id for a in accepted])
         for ent in activity:
             if ent in self.caches.offline_open:
-                work.clears.append(
+                work.actions.append(
                     AlarmClear(AlarmKey(EnterpriseId(ent), Rule.OFFLINE, "presence"), now)
                 )
 
@@ -352,7 +349,7 @@ class Processor:
         )
         await commitments.upsert(conn, c)
         work.days.add((a.enterprise_id, c.day))
-        work.clears.append(
+        work.actions.append(
             AlarmClear(
                 AlarmKey(a.enterprise_id, Rule.COMMITMENT_MISSING, f"day:{c.day.isoformat()}")
             )

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from domain.alarms import Rule
-from domain.monitoring import AlarmClear, AlarmKey, AlarmRaise, EnterpriseId
+from domain.monitoring import AlarmAction, AlarmClear, AlarmKey, EnterpriseId
 from domain.telemetry import LevelSeverities, TagLimits, TagState, evaluate, level_outcome
 from monitor.parse import Accepted
 from monitor.schemas import TelemetryMessage
@@ -25,8 +25,7 @@ class TelemetryResult:
 
     points: int = 0
     duplicates: int = 0
-    raises: list[AlarmRaise] = field(default_factory=list)
-    clears: list[AlarmClear] = field(default_factory=list)
+    actions: list[AlarmAction] = field(default_factory=list)
 
 
 async def store_telemetry(
@@ -89,7 +88,7 @@ async def _evaluate(
         last[key] = (value_last, ts_last)
         ent, tag = key
         if (ent, f"tag:{tag}") in stale_open:
-            out.clears.append(
+            out.actions.append(
                 AlarmClear(AlarmKey(EnterpriseId(ent), Rule.TELEMETRY_STALE, f"tag:{tag}"), ts_last)
             )
         if key not in states:
@@ -104,8 +103,7 @@ async def _evaluate(
                 outcome = level_outcome(
                     EnterpriseId(ent), tag, level, value, limits, ts, severities
                 )
-                out.raises.extend(outcome.raises)
-                out.clears.extend(outcome.clears)
+                out.actions.extend(outcome.actions)
         if state != start:
             changed.append((ent, tag, state))
     await telemetry_tags.save_states(conn, changed)

@@ -125,18 +125,19 @@ class AlarmPage:
 
 
 def _plan(outcome: RuleOutcome) -> tuple[dict[AlarmKey, tuple[AlarmRaise, int]], list[AlarmClear]]:
-    """Reduce an ordered outcome to one raise (with its repeat count) and one clear per key."""
+    """Reduce an ordered outcome to one raise (with its repeat count) and one clear per key.
+
+    A raise resets `cleared`, a clear sets it, so only whether a key was raised at all and
+    whether its last action was a clear matter.
+    """
     raises: dict[AlarmKey, tuple[AlarmRaise, int]] = {}
-    last_is_clear: dict[AlarmKey, AlarmClear | None] = {}
-    for r in outcome.raises:
-        prev = raises.get(r.key)
-        raises[r.key] = (r, (prev[1] if prev else 0) + 1)
-    # Replay the order: a clear counts only when no raise of the same key came after it.
-    order: list[tuple[AlarmKey, AlarmClear | None]] = [(r.key, None) for r in outcome.raises]
-    order += [(c.key, c) for c in outcome.clears]
-    for key, clear in order:
-        last_is_clear[key] = clear
-    return raises, [c for c in last_is_clear.values() if c is not None]
+    last: dict[AlarmKey, AlarmRaise | AlarmClear] = {}
+    for action in outcome.actions:
+        if isinstance(action, AlarmRaise):
+            prev = raises.get(action.key)
+            raises[action.key] = (action, (prev[1] if prev else 0) + 1)
+        last[action.key] = action
+    return raises, [a for a in last.values() if isinstance(a, AlarmClear)]
 
 
 async def apply(
@@ -152,7 +153,7 @@ async def apply(
     `repeat=False` (periodic checks) keeps an open alarm's occurrence count unchanged.
     Returns the ids of the alarms that changed.
     """
-    if not outcome.raises and not outcome.clears:
+    if not outcome.actions:
         return []
     raises, clears = _plan(outcome)
     changed: list[int] = []

@@ -1,0 +1,192 @@
+"""Monitoring watchdogs: alarm escalation, presence, commitments, stale tags, permits, trials."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from config.policy_monitoring import MonitoringPolicy, cached_policy
+from domain import alarms as rules
+from domain import special_ops as so
+from domain.alarms import Rule
+from domain.clock import utcnow
+from domain.commitment import missing_outcome
+from domain.monitoring import NOTHING, EnterpriseId, RuleOutcome
+from domain.presence import offline_outcome
+from domain.status import check_trial_overrun
+from domain.telemetry import stale_outcome
+from scheduler.context import current
+from storage import alarms, commitments, live, monitoring, special_ops, telemetry_tags
+from storage import monitoring_ingest as ingest_store
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[AsyncConnection[Any], MonitoringPolicy, datetime], Awaitable[RuleOutcome]]
+
+
+async def _run(name: str, check: Check) -> int:
+    """Run one check in a transaction and apply its alarms; log and re-raise failures."""
+    ctx = current()
+    policy = cached_policy(ctx.settings.policy_dir)
+    now = utcnow()
+    try:
+        async with ctx.pool.connection() as conn:
+            outcome = await check(conn, policy, now)
+            changed = await alarms.apply(conn, outcome, rules=policy.rules, now=now, repeat=False)
+    except Exception:
+        log.exception("monitoring job %s failed", name)
+        raise
+    if changed:
+        log.info("%s: %d alarms changed", name, len(changed))
+    return len(changed)
+
+
+async def escalate_alarms() -> None:
+    """Escalate alarms nobody acknowledged in time: one colour up, notify again."""
+    ctx = current()
+    policy = cached_policy(ctx.settings.policy_dir)
+    now = utcnow()
+    try:
+        async with ctx.pool.connection() as conn:
+            for alarm in await alarms.due_for_escalation(conn, now=now):
+                spec = policy.rules.get(alarm.rule)
+                if spec is None:
+                    continue
+                if rules.escalation_due(alarm, spec, now):
+                    await alarms.save_escalation(
+                        conn, rules.escalate(alarm, spec, now), now=now, escalated=True
+                    )
+                else:  # at the escalation limit: keep reminding at the same pace
+                    reminder = replace(alarm, ack_due_at=now + spec.escalate_every)
+                    await alarms.save_escalation(conn, reminder, now=now, escalated=False)
+    except Exception:
+        log.exception("alarm escalation failed")
+        raise
+
+
+async def _presence(
+    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime
+) -> RuleOutcome:
+    timeout = timedelta(seconds=current().settings.presence_timeout_s)
+    open_now = {str(e) for e, _ in await alarms.open_subjects(conn, Rule.OFFLINE)}
+    outcome = NOTHING
+    for ent, presence in (await monitoring.all_presence(conn)).items():
+        result = offline_outcome(ent, presence, now, timeout)
+        if result.raises and ent not in open_now:
+            outcome += result
+            await live.publish_change(
+                conn, kind="presence", enterprise_id=ent, payload={"online": False, "derived": True}
+            )
+        elif result.clears and ent in open_now:
+            outcome += result
+    return outcome
+
+
+async def presence_watchdog() -> None:
+    """Mark sites offline after the configured silence (alarm) and clear it when they return."""
+    await _run("presence_watchdog", _presence)
+
+
+async def _commitments(
+    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime
+) -> RuleOutcome:
+    tz = current().settings.tz
+    today = now.astimezone(tz).date()
+    due = datetime.combine(today, policy.commitment_due, tz)
+    if now < due:
+        return NOTHING
+    subject = f"day:{today.isoformat()}"
+    open_now = {
+        str(e) for e, s in await alarms.open_subjects(conn, Rule.COMMITMENT_MISSING) if s == subject
+    }
+    outcome = NOTHING
+    for ent in await commitments.missing_for_day(conn, today):
+        if ent not in open_now:
+            outcome += missing_outcome(ent, today, due, now)
+    return outcome
+
+
+async def commitment_check() -> None:
+    """Alarm for every monitored enterprise without today's commitment after the due time."""
+    await _run("commitment_check", _commitments)
+
+
+async def _stale(
+    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime
+) -> RuleOutcome:
+    default = int(policy.default_stale_after.total_seconds())
+    open_now = {(str(e), s) for e, s in await alarms.open_subjects(conn, Rule.TELEMETRY_STALE)}
+    outcome = NOTHING
+    for ent, tag, last_ts, stale_s in await telemetry_tags.stale_tags(
+        conn, default_stale_s=default
+    ):
+        if (ent, f"tag:{tag}") not in open_now:
+            outcome += stale_outcome(
+                EnterpriseId(ent), tag, last_ts, timedelta(seconds=stale_s), now
+            )
+    return outcome
+
+
+async def stale_tags() -> None:
+    """Flag registered tags that stopped reporting."""
+    await _run("stale_tags", _stale)
+
+
+async def _ops(conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime) -> RuleOutcome:
+    outcome = NOTHING
+    for op in await special_ops.open_ops(conn):
+        outcome += so.periodic(op, now, policy.special_ops)
+    for status in await monitoring.overdue_trials(conn, now=now):
+        outcome += check_trial_overrun(status, now)
+    return outcome
+
+
+async def special_ops_checks() -> None:
+    """Permits expired while work is open, stale gas tests, trial production past its end."""
+    await _run("special_ops_checks", _ops)
+
+
+async def prune_keys() -> None:
+    """Forget exactly-once keys past the redelivery horizon (events 30 d, telemetry 2 d)."""
+    ctx = current()
+    now = utcnow()
+    try:
+        async with ctx.pool.connection() as conn:
+            ev, tm = await ingest_store.prune_keys(
+                conn,
+                events_before=now - timedelta(days=30),
+                telemetry_before=now - timedelta(days=2),
+            )
+        log.info("pruned %d event keys and %d telemetry keys", ev, tm)
+    except Exception:
+        log.exception("pruning exactly-once keys failed")
+        raise
+
+
+JOBS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("escalate_alarms", {"trigger": "interval", "seconds": 30}),
+    ("presence_watchdog", {"trigger": "interval", "seconds": 15}),
+    ("commitment_check", {"trigger": "interval", "minutes": 5}),
+    ("stale_tags", {"trigger": "interval", "seconds": 60}),
+    ("special_ops_checks", {"trigger": "interval", "seconds": 30}),
+    ("prune_keys", {"trigger": "cron", "hour": 4, "minute": 7}),
+)
+
+
+def register(scheduler: Any) -> None:
+    """Add this module's jobs (fixed ids, replace_existing)."""
+    for name, trigger in JOBS:
+        scheduler.add_job(
+            f"scheduler.jobs_monitor:{name}",
+            id=f"monitor_{name}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=300,
+            **trigger,
+        )
