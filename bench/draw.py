@@ -63,34 +63,42 @@ def main() -> int:
     parser.add_argument("--per-department", type=int, default=1_000)
     parser.add_argument("--workload-cap", type=int, default=9)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--tight-cap", type=int, default=7, help="also time an infeasible plan (0: skip)"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     args = parser.parse_args()
 
-    plan, period = parse_plan_file(PLAN % {"cap": args.workload_cap}, load_sampling_policy())
-    assert period is not None
     ents, history = make_enterprises(args.enterprises, seed=11)
     offs = make_officers(args.per_department, [e.credit_code for e in ents], seed=12)
     conflicts = sum(len(o.conflicts) for o in offs)
     secret = hashlib.sha256(b"bench-secret").digest()
     public_value = "07 12 19 23 31 + 05 11"
 
-    def run_draw() -> bytes:
-        with paused_gc():  # as the CLI and the scheduler job do around the whole draw
-            frozen = freeze(
-                plan_id=plan.plan_id,
-                period=period,
-                rules=plan.rules,
-                enterprise_rows=enterprise_rows(ents, history),
-                officer_rows=officer_rows(offs),
-                commitment=commitment_of(secret),
-            )
-            drawn = draw(frozen, secret=secret, public_value=public_value)
-            return drawn.document_bytes() + b"\n"
+    def scenario(cap: int, repeat: int) -> tuple[list[float], list[float], bytes]:
+        plan, period = parse_plan_file(PLAN % {"cap": cap}, load_sampling_policy())
+        assert period is not None
 
-    draw_times, data = timed(run_draw, args.repeat)
-    assert isinstance(data, bytes)
-    verify_times, problem = timed(lambda: verify_bytes(data), args.repeat)
-    assert problem is None, problem
+        def run_draw() -> bytes:
+            with paused_gc():  # as the CLI and the scheduler job do around the whole draw
+                frozen = freeze(
+                    plan_id=plan.plan_id,
+                    period=period,
+                    rules=plan.rules,
+                    enterprise_rows=enterprise_rows(ents, history),
+                    officer_rows=officer_rows(offs),
+                    commitment=commitment_of(secret),
+                )
+                drawn = draw(frozen, secret=secret, public_value=public_value)
+                return drawn.document_bytes() + b"\n"
+
+        draw_times, data = timed(run_draw, repeat)
+        assert isinstance(data, bytes)
+        verify_times, problem = timed(lambda: verify_bytes(data), repeat)
+        assert problem is None, problem
+        return draw_times, verify_times, data
+
+    draw_times, verify_times, data = scenario(args.workload_cap, args.repeat)
     doc = json.loads(data)
     result = doc["result"]
 
@@ -148,6 +156,14 @@ def main() -> int:
         f"stdlib verifier script (api/static/verifier.py, one run incl. start-up): "
         f"{stdlib_s:.2f} s, exit {script.returncode}",
     ]
+    if args.tight_cap:
+        t_draw, t_verify, t_data = scenario(args.tight_cap, 3)
+        t_short = len({u["enterprise"] for u in json.loads(t_data)["result"]["unstaffed"]})
+        lines.append(
+            f"infeasible variant (workload cap {args.tight_cap}: {t_short:,} enterprises "
+            f"cannot be staffed, each named with its reason): draw median "
+            f"{statistics.median(t_draw):.3f} s, verify median {statistics.median(t_verify):.3f} s"
+        )
     for line in lines:
         print(line)
     if not args.no_write:

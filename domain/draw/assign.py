@@ -136,7 +136,12 @@ def _augment(
         dead_e[x] = 1
     for j in seen:
         dead_o[j] = 1
-        alive[j] = j + 1
+    if seen:  # point every officer at the next live one, so later searches jump in one step
+        nearest = n
+        for j in range(n - 1, -1, -1):
+            if not dead_o[j]:
+                nearest = j
+            alive[j] = nearest
     return False
 
 
