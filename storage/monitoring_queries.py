@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
-from storage.errors import amapped_errors
+from storage.errors import amapped_errors, mapped_errors
 
 PRESENCE = """
 SELECT presence_online, presence_at, last_activity_at FROM enterprise_status
@@ -27,6 +28,7 @@ SELECT ts, event_id, type, payload, received_at, count(*) OVER () AS total FROM 
  ORDER BY ts DESC, event_id DESC
  LIMIT %(limit)s OFFSET %(offset)s
 """
+ACTIVE_CODES = "SELECT credit_code FROM enterprises WHERE NOT deregistered ORDER BY 1"
 OPEN_ALARMS = """
 SELECT count(*), max(severity_rank) FROM alarms WHERE enterprise_id = %(ent)s AND state <> 'closed'
 """
@@ -99,3 +101,9 @@ async def open_alarms(conn: AsyncConnection[Any], ent: str) -> tuple[int, int | 
         row = await (await conn.execute(OPEN_ALARMS, {"ent": ent})).fetchone()
     assert row is not None
     return int(row[0]), (int(row[1]) if row[1] is not None else None)
+
+
+def active_codes(url: str) -> list[str]:
+    """Credit codes of every enterprise not deregistered (synchronous, for the CLI)."""
+    with mapped_errors(), psycopg.connect(url, connect_timeout=5) as conn:
+        return [str(r[0]) for r in conn.execute(ACTIVE_CODES).fetchall()]

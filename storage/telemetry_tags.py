@@ -60,6 +60,14 @@ ON CONFLICT (enterprise_id, tag) DO UPDATE SET kind = EXCLUDED.kind, unit = EXCL
        stale_after_s = EXCLUDED.stale_after_s, enabled = EXCLUDED.enabled, updated_at = now()
 RETURNING (xmax = 0) AS created
 """
+INSERT_MISSING = """
+INSERT INTO telemetry_tags (enterprise_id, tag, kind, unit, description, hh, h, l, ll, deadband,
+                            delay_s, stale_after_s, enabled)
+SELECT %(enterprise_id)s, %(tag)s, %(kind)s, %(unit)s, %(description)s, %(hh)s, %(h)s, %(l)s,
+       %(ll)s, %(deadband)s, %(delay_s)s, %(stale_after_s)s, %(enabled)s
+ WHERE EXISTS (SELECT 1 FROM enterprises WHERE credit_code = %(enterprise_id)s)
+ON CONFLICT (enterprise_id, tag) DO NOTHING
+"""
 DELETE = "DELETE FROM telemetry_tags WHERE enterprise_id = %(ent)s AND tag = %(tag)s"
 STALE_CANDIDATES = """
 SELECT enterprise_id, tag, last_ts, coalesce(stale_after_s, %(default_s)s)
@@ -219,6 +227,14 @@ async def upsert_tags(conn: AsyncConnection[Any], rows: Sequence[dict[str, Any]]
             got = await cur.fetchone()
             created += int(bool(got and got[0]))
     return created
+
+
+async def insert_missing(conn: AsyncConnection[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Register tags not registered yet, for enterprises in the directory (others are skipped;
+    existing entries are left alone)."""
+    if rows:
+        async with amapped_errors(), conn.cursor() as cur:
+            await cur.executemany(INSERT_MISSING, rows)
 
 
 async def delete_tag(conn: AsyncConnection[Any], ent: str, tag: str) -> bool:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -17,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from config.settings import Settings
 from domain.demo_data import demo_enterprises
+from monitor.broker import BrokerProcess
 from monitor.ingest import Ingest
 from monitor.topics import Topics
 from storage.seed import seed_enterprises
@@ -151,3 +156,27 @@ async def rows(
     """All rows."""
     async with pool.connection() as conn:
         return list(await (await conn.execute(query, params or {})).fetchall())
+
+
+def broker_dir() -> Path:
+    """A directory the broker can write to (Mosquitto started as root drops to `mosquitto`)."""
+    path = Path(tempfile.mkdtemp(prefix="swmq-"))
+    (path / "broker").mkdir()
+    if os.geteuid() == 0:
+        for p in (path, path / "broker"):
+            shutil.chown(p, "mosquitto", "mosquitto")
+    return path
+
+
+def readable_by_broker(*paths: Path) -> None:
+    """Hand generated files to the broker's user (they are 0600)."""
+    if os.geteuid() == 0:
+        for p in paths:
+            shutil.chown(p, "mosquitto", "mosquitto")
+
+
+def stop_broker(broker: BrokerProcess) -> None:
+    """Stop a broker and close its stderr pipe (BrokerProcess.stop leaves it open)."""
+    broker.stop()
+    if broker.process.stderr is not None:
+        broker.process.stderr.close()

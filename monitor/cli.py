@@ -1,0 +1,125 @@
+"""`safewatch mqtt-credentials` and `safewatch simulate`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config.settings import Settings, load_settings
+from domain.errors import ConfigurationError, SafewatchError
+
+
+def register(app: typer.Typer) -> None:
+    """Add the monitoring commands to the safewatch CLI."""
+    app.command("mqtt-credentials")(mqtt_credentials)
+    app.command("simulate")(simulate)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+def mqtt_credentials(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="where to write passwd, acl, credentials.csv"),
+    ] = None,
+    rotate: Annotated[bool, typer.Option(help="new passwords for every account")] = False,
+    service_user: Annotated[
+        str | None,
+        typer.Option(help="the service account (default SAFEWATCH_MQTT_USERNAME or safewatch)"),
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(help="chown the files to this user (e.g. mosquitto) so the broker reads them"),
+    ] = None,
+) -> None:
+    """Generate Mosquitto's password file and ACL: one account per enterprise in the directory
+    (user name = credit code), limited to its own `{prefix}/ent/{code}/#`, plus the service
+    account. Existing passwords are kept unless --rotate."""
+    from monitor.credentials import generate
+    from storage import monitoring_queries
+
+    settings = _settings()
+    try:
+        codes = monitoring_queries.active_codes(settings.database_url)
+    except SafewatchError as exc:
+        typer.echo(f"error: cannot read the enterprise directory: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    target = out_dir or settings.data_dir / "mosquitto"
+    user = service_user or settings.mqtt_username or "safewatch"
+    written = generate(
+        target,
+        prefix=settings.mqtt_topic_prefix,
+        service_user=user,
+        service_password=settings.mqtt_password,
+        enterprises=codes,
+        rotate=rotate,
+    )
+    if owner:
+        for path in (written.password_file, written.acl_file):
+            shutil.chown(path, owner)
+    typer.echo(
+        f"{written.accounts} accounts ({len(codes)} enterprises + service account {user!r})\n"
+        f"password_file {written.password_file.resolve()}\n"
+        f"acl_file {written.acl_file.resolve()}\n"
+        f"plain passwords (keep private): {written.credentials.resolve()}"
+    )
+    if settings.mqtt_password is None:
+        typer.echo(
+            f"set SAFEWATCH_MQTT_USERNAME={user} and SAFEWATCH_MQTT_PASSWORD to the service "
+            "password in credentials.csv for the monitor"
+        )
+
+
+def simulate(
+    enterprises: Annotated[int, typer.Option(min=1, max=5000, help="sites to play")] = 30,
+    rate: Annotated[float, typer.Option(min=0.1, help="messages per second in all")] = 10.0,
+    duration: Annotated[
+        float | None, typer.Option(min=1, help="stop after this many seconds")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    credentials: Annotated[
+        Path | None,
+        typer.Option(help="credentials.csv from mqtt-credentials (if the broker needs it)"),
+    ] = None,
+) -> None:
+    """Run a realistic fleet of demo sites against the broker until Ctrl-C (or --duration)."""
+    from monitor.simulator import run_simulator
+
+    settings = _settings()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if duration:
+            loop.call_later(duration, stop.set)
+        await run_simulator(
+            settings, stop, enterprises=enterprises, rate=rate, seed=seed, credentials=credentials
+        )
+
+    if credentials is not None and not credentials.exists():
+        typer.echo(f"error: {credentials} does not exist", err=True)
+        raise typer.Exit(2)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main())
