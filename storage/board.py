@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -26,23 +27,60 @@ COLUMNS = (
     "trial",
 )
 
-# Directory-only rows; the monitoring tables are joined in by BOARD_WITH_STATUS when present.
+# One row per enterprise: directory attributes, the status headline (whole-plant maintenance
+# wins over the mode), derived presence (NULL: never reported), open alarms and their worst
+# severity, open special operations by type, open maintenance, trial production.
 BOARD = """
+WITH wanted AS (
+    SELECT credit_code FROM enterprises
+     WHERE NOT deregistered
+       AND (%(codes)s::text[] IS NULL OR credit_code = ANY(%(codes)s))
+       AND (%(only)s::text IS NULL OR credit_code = %(only)s)
+), ops AS (
+    SELECT enterprise_id, json_object_agg(op_type, n) AS by_type
+      FROM (SELECT enterprise_id, op_type, count(*) AS n FROM special_operations
+             WHERE state <> 'ended' AND enterprise_id IN (SELECT credit_code FROM wanted)
+             GROUP BY enterprise_id, op_type) AS t
+     GROUP BY enterprise_id
+), al AS (
+    SELECT enterprise_id, count(*) AS n, max(severity_rank) AS worst FROM alarms
+     WHERE state IN ('active', 'acknowledged') AND enterprise_id IN (SELECT credit_code FROM wanted)
+     GROUP BY enterprise_id
+), mj AS (
+    SELECT enterprise_id, bool_or(scope = 'plant') AS whole FROM maintenance_jobs
+     WHERE ended_at IS NULL AND enterprise_id IN (SELECT credit_code FROM wanted)
+     GROUP BY enterprise_id
+)
 SELECT coalesce(json_agg(json_build_array(
            e.credit_code, e.name, e.county, e.sector, e.risk_colour, e.high_risk,
-           e.operating_state, NULL::boolean, NULL::timestamptz, 0, NULL::text, '{}'::json,
-           false, e.operating_state = 'trial') ORDER BY e.credit_code), '[]'::json)::text
-  FROM enterprises e
- WHERE NOT e.deregistered
-   AND (%(codes)s::text[] IS NULL OR e.credit_code = ANY(%(codes)s))
-   AND (%(only)s::text IS NULL OR e.credit_code = %(only)s)
+           CASE WHEN mj.whole THEN 'maintenance_whole' ELSE coalesce(s.mode, 'operating') END,
+           CASE WHEN s.enterprise_id IS NULL THEN NULL
+                ELSE s.presence_online AND s.last_activity_at >= %(online_since)s END,
+           s.last_activity_at, coalesce(al.n, 0),
+           CASE al.worst WHEN 4 THEN 'red' WHEN 3 THEN 'orange' WHEN 2 THEN 'yellow'
+                         WHEN 1 THEN 'blue' END,
+           coalesce(ops.by_type, '{}'::json), mj.enterprise_id IS NOT NULL,
+           coalesce(s.mode = 'trial_production', false)
+       ) ORDER BY e.credit_code), '[]'::json)::text
+  FROM wanted w
+  JOIN enterprises e USING (credit_code)
+  LEFT JOIN enterprise_status s ON s.enterprise_id = e.credit_code
+  LEFT JOIN ops ON ops.enterprise_id = e.credit_code
+  LEFT JOIN al ON al.enterprise_id = e.credit_code
+  LEFT JOIN mj ON mj.enterprise_id = e.credit_code
 """
 
 
 async def rows_json(
-    conn: AsyncConnection[Any], *, codes: list[str] | None = None, only: str | None = None
+    conn: AsyncConnection[Any],
+    *,
+    online_since: datetime,
+    codes: list[str] | None = None,
+    only: str | None = None,
 ) -> str:
-    """The snapshot rows as JSON text (an array of arrays in COLUMNS order)."""
+    """The snapshot rows as JSON text (an array of arrays in COLUMNS order); a site counts as
+    online when it says so and was active since `online_since`."""
+    params = {"codes": codes, "only": only, "online_since": online_since}
     async with amapped_errors():
-        row = await (await conn.execute(BOARD, {"codes": codes, "only": only})).fetchone()
+        row = await (await conn.execute(BOARD, params)).fetchone()
     return str(row[0]) if row else "[]"

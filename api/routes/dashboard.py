@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import ConnDep, PrincipalDep
+from api.deps import ConnDep, PrincipalDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from domain.clock import utcnow
 from domain.credit_code import credit_code_problem
@@ -84,6 +85,7 @@ async def asset(name: str) -> FileResponse:
 async def board_snapshot(
     principal: PrincipalDep,
     conn: ConnDep,
+    settings: SettingsDep,
     codes: Annotated[
         str | None, Query(max_length=MAX_CODES * 19, description="comma-separated credit codes")
     ] = None,
@@ -100,12 +102,14 @@ async def board_snapshot(
     if principal.role is Role.ENTERPRISE:
         only = principal.enterprise_id or "-"
     live_id = await live.latest_id(conn)
-    rows = await board.rows_json(conn, codes=wanted, only=only)
+    now = utcnow()
+    since = now - timedelta(seconds=settings.presence_timeout_s)
+    rows = await board.rows_json(conn, codes=wanted, only=only, online_since=since)
     facets = await enterprises.facets(conn) if wanted is None and only is None else {}
     head = json.dumps(
         {
             "live_id": live_id,
-            "generated_at": utcnow().isoformat(),
+            "generated_at": now.isoformat(),
             "columns": list(board.COLUMNS),
             "facets": facets,
         },

@@ -64,20 +64,29 @@ function signOut(message) {
 
 setUnauthorizedHandler(() => signOut(t("session_expired")));
 
+let generation = 0;
+
 async function route() {
   const s = session.get();
   if (!s) { renderLogin(); return; }
+  const mine = ++generation;
   const [, name = "board", ...rest] = (location.hash || "#/board").slice(1).split("/");
   const page = PAGES[name] ? name : "board";
   document.querySelectorAll("#nav a[data-route]").forEach((a) => a.classList.toggle("on", a.dataset.route === page));
   if (cleanup) { cleanup(); cleanup = null; }
-  view.innerHTML = `<p class="muted">${t("loading")}</p>`;
+  // Each route renders into a box of its own: a slower earlier route can only write into a
+  // detached box, never over the page the user is on now.
+  const box = document.createElement("div");
+  box.innerHTML = `<p class="muted">${t("loading")}</p>`;
+  view.replaceChildren(box);
   try {
     const mod = await PAGES[page]();
-    cleanup = (await mod.render(view, { page, params: rest.map(decodeURIComponent), session: s, live })) || null;
-    translateDom(view);
+    const done = (await mod.render(box, { page, params: rest.map(decodeURIComponent), session: s, live })) || null;
+    if (mine !== generation) { if (done) done(); return; }
+    cleanup = done;
+    translateDom(box);
   } catch (err) {
-    view.innerHTML = `<p class="error">${esc(t("error"))}: ${esc(err.message)}</p>`;
+    if (mine === generation) box.innerHTML = `<p class="error">${esc(t("error"))}: ${esc(err.message)}</p>`;
   }
 }
 

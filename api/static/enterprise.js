@@ -22,7 +22,7 @@ function opsHtml(ops) {
     ${ops.map((op) => {
       const gas = op.last_gas_test || op.gas_test || null;
       const gasText = gas ? `${fmtTime(gas.ts)} O₂ ${gas.o2_pct ?? "—"}% LEL ${gas.lel_pct ?? "—"}%${gas.ok === false || (gas.problems && gas.problems.length) ? ` <b class="error">✗</b>` : " ✓"}` : `<span class="error">${esc(t("none"))}</span>`;
-      return `<tr data-op="${esc(op.op_id)}"><td>${esc(t(`op_${op.op_type}`))} ${esc(op.grade || "")}<div class="muted">${esc(op.location || "")} · ${esc(op.state || "")}</div></td>
+      return `<tr data-op="${esc(op.op_id)}"><td>${esc(t(`op_${op.op_type}`))} ${esc(op.grade || "")}<div class="muted">${esc(op.location || "")} · ${esc(t(`op_state_${op.state}`))}${op.needs_retest ? ` · <b class="error">${esc(t("retest"))}</b>` : ""}</div></td>
         <td class="mono">${esc(op.permit_no || "")}</td><td>${esc(fmtTime(op.valid_to))}</td>
         <td class="countdown" data-until="${esc(op.valid_to || "")}"></td><td>${gasText}</td><td>${esc(op.guardian || "")}</td></tr>`;
     }).join("")}</tbody></table>`;
@@ -40,7 +40,8 @@ function tickCountdowns(root) {
 
 function eventText(ev) {
   const p = ev.payload || ev;
-  const bits = [t(ev.type) !== ev.type ? t(ev.type) : ev.type];
+  const key = `ev_${ev.type}`;
+  const bits = [t(key) !== key ? t(key) : ev.type];
   if (p.op_type) bits.push(t(`op_${p.op_type}`));
   if (p.reason) bits.push(p.reason);
   if (p.scope) bits.push(p.scope);
@@ -144,7 +145,7 @@ export async function render(view, { params, live }) {
   }
   async function loadTags() {
     tags = items(await maybe(`/api/v1/enterprises/${code}/tags`));
-    view.querySelector("#tag-pick").innerHTML = tags.map((x) => `<option value="${esc(x.tag)}">${esc(x.tag)} ${esc(x.name || x.kind || "")}</option>`).join("");
+    view.querySelector("#tag-pick").innerHTML = tags.map((x) => `<option value="${esc(x.tag)}">${esc(x.tag)} ${esc(x.description || x.kind || "")}</option>`).join("");
     await loadTrend();
   }
   view.querySelector("#tag-pick").addEventListener("change", loadTrend);

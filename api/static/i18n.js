@@ -42,6 +42,11 @@ const DICT = {
     who: "操作人", where: "来源", mine: "本企业",
     hazchem_production: "危化品生产", hazchem_trade: "危化品经营", hazchem_storage: "危化品储存",
     non_coal_mine: "非煤矿山", fireworks: "烟花爆竹", industry_trade: "工贸",
+    ev_shutdown: "停产", ev_resume_request: "复产申请", ev_resume: "复产", ev_maintenance_start: "检维修开始",
+    ev_maintenance_end: "检维修结束", ev_special_op_start: "特殊作业开始", ev_gas_test: "气体分析",
+    ev_special_op_pause: "作业中断", ev_special_op_resume: "作业恢复", ev_special_op_end: "作业结束",
+    ev_trial_start: "试生产开始", ev_trial_end: "试生产结束", op_state_active: "进行中",
+    op_state_paused: "已中断", retest: "需重新分析",
   },
   en: {
     app_title: "Work-safety remote supervision — duty room", login: "Sign in", logout: "Sign out",
@@ -90,6 +95,12 @@ const DICT = {
     hazchem_production: "Haz-chem production", hazchem_trade: "Haz-chem trade",
     hazchem_storage: "Haz-chem storage", non_coal_mine: "Non-coal mine", fireworks: "Fireworks",
     industry_trade: "Industry & trade",
+    ev_shutdown: "Shutdown", ev_resume_request: "Restart request", ev_resume: "Resumed",
+    ev_maintenance_start: "Maintenance started", ev_maintenance_end: "Maintenance ended",
+    ev_special_op_start: "Special op started", ev_gas_test: "Gas test",
+    ev_special_op_pause: "Op interrupted", ev_special_op_resume: "Op resumed",
+    ev_special_op_end: "Op ended", ev_trial_start: "Trial started", ev_trial_end: "Trial ended",
+    op_state_active: "in progress", op_state_paused: "interrupted", retest: "re-test needed",
   },
 };
 

@@ -77,7 +77,11 @@ async function renderPlan(view, id, { live }) {
       location.hash = `#/draw/${d.id}`;
     } catch (err) { view.querySelector("#draw-error").textContent = err.message; }
   });
-  return live.on((msg) => { if (String(msg.kind).startsWith("draw")) renderPlan(view, id, { live }); });
+  return live.on(async (msg) => {
+    if (!String(msg.kind).startsWith("draw")) return;
+    const fresh = await api(`/api/v1/plans/${encodeURIComponent(id)}`);
+    view.querySelector("#draws tbody").innerHTML = fresh.draws.map(drawRow).join("");
+  });
 }
 
 const person = (p) => (p ? `${esc(p.name)}<span class="muted">（${esc(p.certificate_no || p.department)}）</span>` : "—");

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +78,62 @@ def shot(page: Page, name: str) -> None:
     """Keep a full-page screenshot as a test artefact."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+class MonitorThread:
+    """The MQTT ingest (monitor) running in a background thread with its own loop and pool."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ready = threading.Event()
+        self.failed: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="monitor", daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stop_event: asyncio.Event | None = None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # reported to the test by start()
+            self.failed = exc
+            self.ready.set()
+
+    async def _main(self) -> None:
+        from monitor.ingest import Ingest
+        from storage.pool import make_pool
+
+        self.loop = asyncio.get_running_loop()
+        self.stop_event = asyncio.Event()
+        pool = make_pool(self.settings.database_url, min_size=1, max_size=4)
+        await pool.open(wait=True)
+        try:
+            ingest = Ingest(self.settings, pool, client_id=f"e2e-{time.monotonic_ns()}")
+            task = asyncio.create_task(ingest.run(self.stop_event))
+            if not await ingest.client.wait_connected(10):
+                raise RuntimeError("ingest did not connect to the broker")
+            await asyncio.sleep(0.3)  # let the SUBACK arrive
+            self.ready.set()
+            await task
+        finally:
+            await pool.close()
+
+    def start(self) -> MonitorThread:
+        """Start and wait until the ingest is subscribed."""
+        self.thread.start()
+        if not self.ready.wait(20) or self.failed is not None:
+            raise RuntimeError(f"monitor did not start: {self.failed!r}")
+        return self
+
+    def stop(self) -> None:
+        """Stop the ingest and wait for it."""
+        if self.loop is not None and self.stop_event is not None:
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(20)
+
+
+@pytest.fixture
+def monitor(settings: Settings, server: ServerThread) -> Iterator[MonitorThread]:
+    """The monitor process's ingest, consuming from the test's broker and topic prefix."""
+    m = MonitorThread(settings).start()
+    yield m
+    m.stop()

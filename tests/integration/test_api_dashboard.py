@@ -58,3 +58,45 @@ def test_board_snapshot_for_staff_and_for_an_enterprise(client: TestClient, db_u
     res = client.get("/api/v1/dashboard/board", params={"codes": "X"}, headers=roles["duty"])
     assert res.status_code == 422
     assert client.get("/api/v1/dashboard/board").status_code == 401
+
+
+def test_board_rows_carry_status_presence_alarms_and_operations(
+    client: TestClient, db_url: str
+) -> None:
+    import psycopg
+
+    a, b, c, *_ = seed(db_url, 4)
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO enterprise_status (enterprise_id, mode, presence_online, last_activity_at)"
+            " VALUES (%s, 'shutdown', true, now()),"
+            " (%s, 'operating', true, now() - interval '1 h')",
+            (a, b),
+        )
+        conn.execute(
+            "INSERT INTO alarms (enterprise_id, rule, subject, severity, message, raised_at,"
+            " last_seen_at, ack_due_at) VALUES (%s, 'offline', 'site', 'orange', 'm', now(),"
+            " now(), now()), (%s, 'gas_out_of_limits', 'op:1', 'red', 'm', now(), now(), now())",
+            (b, b),
+        )
+        conn.execute(
+            "INSERT INTO special_operations (enterprise_id, op_id, op_type, permit_no, valid_from,"
+            " valid_to, location, state, started_at) VALUES (%s, 'op1', 'hot_work', 'P1', now(),"
+            " now() + interval '8 h', '罐区', 'active', now())",
+            (a,),
+        )
+        conn.execute(
+            "INSERT INTO maintenance_jobs (enterprise_id, maint_id, scope, started_at)"
+            " VALUES (%s, 'm1', 'plant', now())",
+            (c,),
+        )
+    snap = client.get("/api/v1/dashboard/board", headers=admin(client)).json()
+    rows = {r[0]: dict(zip(snap["columns"], r, strict=True)) for r in snap["rows"]}
+    assert rows[a]["state"] == "shutdown"
+    assert rows[a]["online"] is True
+    assert rows[a]["special_ops"] == {"hot_work": 1}
+    assert rows[b]["online"] is False  # silent for an hour
+    assert (rows[b]["alarms"], rows[b]["alarm_severity"]) == (2, "red")
+    assert rows[c]["state"] == "maintenance_whole"
+    assert rows[c]["maintenance"] is True
+    assert rows[c]["online"] is None  # never reported
