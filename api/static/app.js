@@ -8,6 +8,7 @@ const PAGES = {
   ent: () => import("./enterprise.js"),
   plans: () => import("./plans.js"),
   draw: () => import("./plans.js"),
+  restarts: () => import("./restarts.js"),
   users: () => import("./admin.js"),
   audit: () => import("./admin.js"),
 };

@@ -125,8 +125,7 @@ export async function render(view, { params, live }) {
     const box = view.querySelector("#restart-list");
     box.innerHTML = list.length ? `<table><tbody>${list.map((r) => `<tr data-restart="${esc(r.id)}"><td>${esc(fmtTime(r.ts || r.requested_at))}</td>
       <td>${esc(fmtTime(r.planned_at))}</td><td>${esc(r.state || r.decision || "")}</td>
-      <td>${staff && (r.state === "pending" || r.state === "requested") ? `<button data-decide="approve" data-id="${esc(r.id)}" type="button">${esc(t("approve"))}</button>
-      <button data-decide="reject" data-id="${esc(r.id)}" type="button" class="danger">${esc(t("reject"))}</button>` : ""}</td></tr>`).join("")}</tbody></table>` : `<p class="muted">${esc(t("none"))}</p>`;
+      <td>${staff ? `<a href="#/restarts/${esc(r.id)}">审核</a>` : ""}</td></tr>`).join("")}</tbody></table>` : `<p class="muted">${esc(t("none"))}</p>`;
   }
 
   let tags = [];
@@ -159,15 +158,6 @@ export async function render(view, { params, live }) {
       await api(`/api/v1/enterprises/${code}/guidance`, { method: "POST", body: { text: data.get("text"), requires_ack: data.get("requires_ack") === "on" } });
       form.reset();
       loadGuidance();
-    } catch (err) { window.swToast(`${t("error")}: ${err.message}`); }
-  });
-  view.querySelector("#restart-list").addEventListener("click", async (ev) => {
-    const decision = ev.target.dataset.decide;
-    if (!decision) return;
-    const reason = window.prompt(t("reason")) || "";
-    try {
-      await api(`/api/v1/restart-requests/${ev.target.dataset.id}/${decision}`, { method: "POST", body: { reason } });
-      loadRestarts();
     } catch (err) { window.swToast(`${t("error")}: ${err.message}`); }
   });
   wireAlarmActions(view.querySelector("#ent-alarms"), loadAlarms);
