@@ -222,7 +222,7 @@ async def _seed_demo(settings: Settings) -> None:
 
 
 #: Modules with `async def seed_demo(pool, settings)` that add their rooms' demo data.
-DEMO_SEEDERS: tuple[str, ...] = ()
+DEMO_SEEDERS: tuple[str, ...] = ("scheduler.demo_seed",)
 
 
 def _simulator(count: int) -> Runner:

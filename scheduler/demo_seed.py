@@ -1,0 +1,68 @@
+"""Demo seeding for the draw room: officers, experts, item list, a joint plan and one draw."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from psycopg_pool import AsyncConnectionPool
+
+from config.policy_sampling import (
+    DEFAULT_POLICY_PATH,
+    PlanFile,
+    SamplingPolicy,
+    load_sampling_policy,
+)
+from config.settings import Settings
+from domain.clock import utcnow
+from domain.demo_data import demo_enterprises
+from domain.demo_directory import DEMO_PLAN_ID, demo_items, demo_officers, demo_plan_spec
+from domain.errors import ConfigurationError
+from scheduler import draw_service
+from scheduler.draw_service import CATCH_UP, Period
+from storage import directory, draws
+from storage.draws import StoredPlan
+
+log = logging.getLogger(__name__)
+
+#: Who the audit columns of the seeded draw name.
+ACTOR = "demo-seed"
+
+
+def _policy(settings: Settings) -> SamplingPolicy:
+    path = settings.policy_dir / "sampling_strata.yaml"
+    return load_sampling_policy(path if path.exists() else DEFAULT_POLICY_PATH)
+
+
+def current_period(plan: StoredPlan, now: datetime) -> Period:
+    """The period the plan's latest scheduled time opened, even one before the plan existed."""
+    fire = draw_service.latest_fire_time(replace(plan, created_at=now - CATCH_UP), now)
+    if fire is None:
+        raise ConfigurationError(f"plan {plan.plan_id} has no scheduled time in the last 35 days")
+    return draw_service.period_of(plan, fire)
+
+
+async def seed_demo(pool: AsyncConnectionPool, settings: Settings) -> None:
+    """Upsert the demo officers, experts, items and plan; draw the current period once."""
+    codes = [e.credit_code for e in demo_enterprises()]
+    spec = PlanFile.model_validate(
+        demo_plan_spec(timezone=settings.timezone, enterprise_codes=codes)
+    )
+    async with pool.connection() as conn:
+        await draw_service.save_plan(conn, spec=spec, policy=_policy(settings))
+        plan = await draws.get_plan(conn, plan_id=DEMO_PLAN_ID)
+        period = current_period(plan, utcnow())
+        officers = demo_officers(as_of=period.start, enterprise_codes=codes)
+        await directory.upsert_officers(conn, officers=officers)
+        await directory.upsert_items(conn, items=demo_items())
+    log.info("demo directory: %d officers and experts, %d items", len(officers), len(demo_items()))
+    async with pool.connection() as conn:
+        existing = await draws.find_draw(conn, plan_id=DEMO_PLAN_ID, period=period.label)
+        if existing is not None and existing.state == "drawn":
+            log.info("demo draw %s %s exists (draw %d)", DEMO_PLAN_ID, period.label, existing.id)
+            return
+        record = await draw_service.draw_now(
+            conn, plan_id=DEMO_PLAN_ID, period=period, public_value="", actor=ACTOR
+        )
+    log.info("demo draw %s %s: draw %d, %s", DEMO_PLAN_ID, period.label, record.id, record.status)
