@@ -46,6 +46,39 @@ STATUS_GOAL = 0.5
 SNAPSHOT_P99_GOAL_MS = 200.0
 
 
+#: Live state for the loaded directory: every site reports; some are shut down, in trial
+#: production or maintenance; 5 % run a special operation with a gas test; 3 % have an alarm.
+STATUS_ROWS = """
+INSERT INTO enterprise_status (enterprise_id, mode, mode_since, presence_online, presence_at,
+                               last_activity_at, last_event_at)
+SELECT credit_code,
+       (ARRAY['operating','operating','operating','operating','operating','operating',
+              'shutdown','trial_production','operating','restart_requested'])[1 + n % 10],
+       now() - interval '2 days', n % 50 <> 0, now(), now(), now()
+  FROM (SELECT credit_code, row_number() OVER (ORDER BY credit_code) AS n FROM enterprises) e;
+INSERT INTO special_operations (enterprise_id, op_id, op_type, grade, permit_no, valid_from,
+                                valid_to, location, guardian, state, started_at,
+                                last_gas_test_at)
+SELECT credit_code, 'op-' || n, (ARRAY['hot_work','confined_space','lifting'])[1 + n % 3],
+       CASE WHEN n % 3 = 0 THEN '2' END, 'P-' || n, now() - interval '1 h', now() + interval '7 h',
+       '罐区', '监护人', 'active', now() - interval '1 h', now() - interval '50 min'
+  FROM (SELECT credit_code, row_number() OVER (ORDER BY credit_code) AS n FROM enterprises) e
+ WHERE n % 20 = 0;
+INSERT INTO gas_tests (enterprise_id, op_id, ts, o2_pct, lel_pct, ok)
+SELECT enterprise_id, op_id, now() - interval '50 min', 20.9, 0.1, true FROM special_operations;
+INSERT INTO maintenance_jobs (enterprise_id, maint_id, scope, started_at)
+SELECT credit_code, 'm-' || n, CASE WHEN n % 2 = 0 THEN 'plant' ELSE 'unit' END, now()
+  FROM (SELECT credit_code, row_number() OVER (ORDER BY credit_code) AS n FROM enterprises) e
+ WHERE n % 50 = 7;
+INSERT INTO alarms (enterprise_id, rule, subject, severity, message, raised_at, last_seen_at,
+                    ack_due_at)
+SELECT credit_code, 'telemetry_limit', 'tag:T' || n, (ARRAY['red','orange','yellow'])[1 + n % 3],
+       'bench', now(), now(), now() + interval '10 min'
+  FROM (SELECT credit_code, row_number() OVER (ORDER BY credit_code) AS n FROM enterprises) e
+ WHERE n % 33 = 0;
+"""
+
+
 @dataclass(frozen=True)
 class WrkResult:
     """What wrk reported."""
@@ -111,7 +144,8 @@ def load_database(count: int) -> tuple[str, list[str]]:
                     SECTORS[i % len(SECTORS)][0], ("red", "orange", "yellow", "blue")[i % 4],
                     "ABCD"[i % 4], i % 5 == 0,
                 ))  # fmt: skip
-        conn.execute("ANALYZE enterprises")
+        conn.execute(STATUS_ROWS)
+        conn.execute("ANALYZE")
     return url, codes
 
 
@@ -201,12 +235,14 @@ def main() -> None:
                 status_path = "/api/v1/enterprises/{ent}"
             script = rotating_script(status_path, codes, token, tmp)
             # Alternate the runs so that load from elsewhere on the machine hits both alike.
-            ceilings, statuses = [], []
+            ceilings, statuses, floors = [], [], []
             for _ in range(args.rounds):
                 ceilings.append(wrk(f"http://127.0.0.1:{cport}/ceiling", seconds=args.seconds,
                                     connections=50, threads=2))  # fmt: skip
                 statuses.append(wrk(base + "/", seconds=args.seconds, connections=50, threads=2,
                                     script=script))  # fmt: skip
+                floors.append(wrk(f"{base}/api/v1/auth/me", seconds=args.seconds,
+                                  connections=50, threads=2, token=token))  # fmt: skip
             snap_bytes = len(
                 httpx.get(
                     f"{base}/api/v1/dashboard/board", headers={"Authorization": f"Bearer {token}"}
@@ -217,13 +253,14 @@ def main() -> None:
         finally:
             stop(real)
             stop(ceiling)
-    report(args, ceilings, statuses, status_path, snapshot, snap_bytes)
+    report(args, ceilings, statuses, floors, status_path, snapshot, snap_bytes)
 
 
 def report(
     args: argparse.Namespace,
     ceilings: list[WrkResult],
     statuses: list[WrkResult],
+    floors: list[WrkResult],
     status_path: str,
     snapshot: WrkResult,
     snap_bytes: int,
@@ -231,6 +268,10 @@ def report(
     """Print the figures and replace this benchmark's section of docs/benchmarks.md."""
     ceil = max(ceilings, key=lambda r: r.rps)
     status = max(statuses, key=lambda r: r.rps)
+    floor = max(floors, key=lambda r: r.rps)
+    floor_ratio = sorted(f.rps / c.rps for c, f in zip(ceilings, floors, strict=True))[
+        len(floors) // 2
+    ]
     ratios = [s.rps / c.rps for c, s in zip(ceilings, statuses, strict=True)]
     ratio = sorted(ratios)[len(ratios) // 2]
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -250,6 +291,9 @@ def report(
         f"- single-enterprise status `GET {status_path}` (bearer token, a different enterprise "
         f"each request, 50 connections): best {status.rps:,.0f} req/s, p50 {status.p50_ms:.1f} "
         f"ms, p99 {status.p99_ms:.1f} ms, non-2xx {sum(s.non_2xx for s in statuses)}\n"
+        f"- for scale, the cheapest authenticated endpoint `GET /api/v1/auth/me` (token check, no "
+        f"database): best {floor.rps:,.0f} req/s, median ratio {floor_ratio:.2f} × ceiling — the "
+        "most any authenticated endpoint of this app reaches today\n"
         f"- ratio status/ceiling per round (ceiling/status req/s: {runs}): median {ratio:.2f} — "
         f"goal ≥ {STATUS_GOAL}: {'met' if ratio >= STATUS_GOAL else 'missed'}\n"
         f"- status-board snapshot `GET /api/v1/dashboard/board` ({args.enterprises:,} rows, "

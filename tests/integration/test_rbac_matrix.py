@@ -26,6 +26,7 @@ EVERYONE = STAFF | {"enterprise"}
 ADMIN = frozenset({"admin"})
 EDITORS = frozenset({"admin", "supervisor"})
 RECORDERS = frozenset({"admin", "supervisor", "inspector"})
+HANDLERS = frozenset({"admin", "supervisor", "duty"})
 PUBLIC = "public"
 
 #: (method, path) → roles that may call it (enterprise accounts only for their own `{ent}`).
@@ -70,6 +71,27 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/public/v1/results"): PUBLIC,
     ("GET", "/public/v1/penalties"): PUBLIC,
     ("GET", "/public/v1/verifier.py"): PUBLIC,
+    # monitoring (issue 4): handling is for duty staff and their superiors
+    ("GET", "/api/v1/alarms"): EVERYONE,
+    ("GET", "/api/v1/alarms/causes"): EVERYONE,
+    ("GET", "/api/v1/alarms/rules"): EVERYONE,
+    ("GET", "/api/v1/alarms/{alarm_id}"): EVERYONE,
+    ("POST", "/api/v1/alarms/{alarm_id}/ack"): HANDLERS,
+    ("POST", "/api/v1/alarms/{alarm_id}/close"): HANDLERS,
+    ("GET", "/api/v1/restart-requests"): EVERYONE,
+    ("POST", "/api/v1/restart-requests/{request_id}/approve"): HANDLERS,
+    ("POST", "/api/v1/restart-requests/{request_id}/reject"): HANDLERS,
+    ("GET", "/api/v1/enterprises/{ent}/status"): EVERYONE,
+    ("GET", "/api/v1/enterprises/{ent}/events"): EVERYONE,
+    ("GET", "/api/v1/enterprises/{ent}/telemetry"): EVERYONE,
+    ("GET", "/api/v1/enterprises/{ent}/guidance"): EVERYONE,
+    ("POST", "/api/v1/enterprises/{ent}/guidance"): HANDLERS,
+    ("GET", "/api/v1/enterprises/{ent}/commitments"): EVERYONE,
+    ("GET", "/api/v1/enterprises/{ent}/tags"): EVERYONE,
+    ("PUT", "/api/v1/enterprises/{ent}/tags/{tag}"): HANDLERS,
+    ("DELETE", "/api/v1/enterprises/{ent}/tags/{tag}"): HANDLERS,
+    ("POST", "/api/v1/enterprises/{ent}/tags/import"): HANDLERS,
+    ("GET", "/api/v1/status/summary"): STAFF,
     ("POST", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions/{session_id}"): STAFF,
