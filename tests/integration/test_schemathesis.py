@@ -31,8 +31,8 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 20
-BUDGET_S = 55.0
+EXAMPLES = 12
+BUDGET_S = 90.0  # a guard against runaway runs; typically 15-30 s on this machine
 
 
 @pytest.fixture
