@@ -138,10 +138,20 @@ class Server:
 
 def probe_file(path: Path) -> dict[str, Any]:
     """Duration, decodable frames and size of a recording."""
+    frames = errors = 0
     with av.open(str(path)) as container:
         seconds = container.duration / 1e6 if container.duration else None
-        frames = sum(1 for _ in container.decode(video=0))
-    return {"file_s": seconds, "frames": frames, "bytes": path.stat().st_size}
+        for packet in container.demux(video=0):
+            try:
+                frames += len(packet.decode())
+            except av.FFmpegError:
+                errors += 1
+    return {
+        "file_s": seconds,
+        "frames": frames,
+        "decode_errors": errors,
+        "bytes": path.stat().st_size,
+    }
 
 
 class Sites:

@@ -43,8 +43,10 @@ class ForwardTrack(MediaStreamTrack):
         self._need_keyframe = True
         self.frames = 0
 
-    def push(self, data: bytes, rtp_ts: int, keyframe: bool) -> None:
-        """Queue one encoded frame (on the event loop)."""
+    def push(self, data: bytes, rtp_ts: int, keyframe: bool, broken: bool = False) -> None:
+        """Queue one encoded frame (on the event loop); after a broken one, wait for a keyframe."""
+        if broken and not keyframe:
+            self._need_keyframe = True
         if self._need_keyframe and not keyframe:
             return
         if self._queue.full():
@@ -80,14 +82,30 @@ class ForwardTrack(MediaStreamTrack):
         super().stop()
 
 
+class KeyframeRequester:
+    """Asks the site for a keyframe, at most once every KEYFRAME_INTERVAL_S."""
+
+    def __init__(self, ask: Callable[[], None]) -> None:
+        """`ask()` sends the request (a PLI on the site connection)."""
+        self._ask = ask
+        self._last = 0.0
+
+    def __call__(self) -> None:
+        """Request a keyframe unless one was requested just now."""
+        now = time.monotonic()
+        if now - self._last >= KEYFRAME_INTERVAL_S:
+            self._last = now
+            log.debug("keyframe requested from the site")
+            self._ask()
+
+
 class EncodedFanout:
     """Copies each encoded site frame to every viewer's `ForwardTrack`."""
 
     def __init__(self, request_keyframe: Callable[[], None]) -> None:
-        """`request_keyframe()` asks the site for a keyframe (a PLI on the site connection)."""
+        """`request_keyframe()` asks the site for a keyframe (rate-limited by the caller)."""
         self._tracks: set[ForwardTrack] = set()
-        self._ask = request_keyframe
-        self._last_ask = 0.0
+        self.request_keyframe = request_keyframe
 
     def subscribe(self) -> ForwardTrack:
         """A new viewer track; the site is asked for a keyframe so it can start at once."""
@@ -100,21 +118,13 @@ class EncodedFanout:
         """Stop copying to `track`."""
         self._tracks.discard(track)
 
-    def feed(self, data: bytes, rtp_ts: int) -> None:
+    def feed(self, data: bytes, rtp_ts: int, broken: bool = False) -> None:
         """One encoded frame from the site (VP8)."""
         if not self._tracks:
             return
         keyframe = vp8_keyframe_size(data) is not None
         for track in self._tracks:
-            track.push(data, rtp_ts, keyframe)
-
-    def request_keyframe(self) -> None:
-        """Ask the site for a keyframe, at most every KEYFRAME_INTERVAL_S."""
-        now = time.monotonic()
-        if now - self._last_ask >= KEYFRAME_INTERVAL_S:
-            self._last_ask = now
-            log.debug("keyframe requested from the site (%d viewers)", len(self._tracks))
-            self._ask()
+            track.push(data, rtp_ts, keyframe, broken)
 
     def close(self) -> None:
         """End every viewer track."""

@@ -26,7 +26,8 @@ _TIME_BASE = fractions.Fraction(1, RTP_VIDEO_CLOCK)
 #: About 20 s at 15 fps; a writer further behind than this drops to the next keyframe.
 QUEUE_FRAMES = 300
 
-FrameSink = Callable[[bytes, int], None]
+#: sink(data, rtp_timestamp, broken): `broken` frames follow lost data (see jitter.py).
+FrameSink = Callable[[bytes, int, bool], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
 
 
 def tap_encoded_frames(receiver: Any, sink: FrameSink) -> bool:
-    """Copy each complete encoded frame `receiver` hands its decoder to `sink(data, rtp_ts)`.
+    """Copy each encoded frame `receiver` hands its decoder to `sink(data, rtp_ts, broken)`.
 
     Relies on aiortc 1.x internals (the receiver's decoder queue of (codec, JitterFrame));
     returns False, and records nothing, if they are not there.
@@ -66,7 +67,7 @@ def tap_encoded_frames(receiver: Any, sink: FrameSink) -> bool:
             try:
                 codec, frame = item
                 if codec.name == "VP8":
-                    sink(frame.data, frame.timestamp)
+                    sink(frame.data, frame.timestamp, bool(getattr(frame, "broken", False)))
             except Exception:  # the tap must never break reception
                 log.exception("recording tap failed")
         original_put(item, block, timeout)
@@ -107,8 +108,15 @@ class PacketRecorder:
         self._started = True
         self._thread.start()
 
-    def feed(self, data: bytes, rtp_ts: int) -> None:
-        """Queue one encoded frame (called on the event loop; never blocks)."""
+    def feed(self, data: bytes, rtp_ts: int, broken: bool = False) -> None:
+        """Queue one encoded frame (called on the event loop; never blocks).
+
+        After a `broken` frame nothing is written until the next keyframe, so the file never
+        holds frames that reference lost data.
+        """
+        if broken and vp8_keyframe_size(data) is None:
+            self._skip_to_keyframe = True
+            return
         if self._skip_to_keyframe:
             if vp8_keyframe_size(data) is None:
                 return

@@ -15,7 +15,12 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from domain.video import SessionState, VideoSessionId
-from monitor.video.forward import EncodedFanout, forward_viewer_pli, site_pli
+from monitor.video.forward import (
+    EncodedFanout,
+    KeyframeRequester,
+    forward_viewer_pli,
+    site_pli,
+)
 from monitor.video.jitter import use_marker_jitter_buffer
 from monitor.video.recorder import PacketRecorder, tap_encoded_frames
 from monitor.video.talkback import TalkbackTrack
@@ -103,13 +108,16 @@ class LiveSession:
         use_marker_jitter_buffer(video.receiver)
         self.talkback = TalkbackTrack(label=self.label)
         pc.addTransceiver(self.talkback, direction="sendonly")
-        fanout = EncodedFanout(site_pli(video.receiver)) if self.relay_mode == "packets" else None
+        keyframe = KeyframeRequester(site_pli(video.receiver))
+        fanout = EncodedFanout(keyframe) if self.relay_mode == "packets" else None
 
-        def on_encoded(data: bytes, rtp_ts: int) -> None:
+        def on_encoded(data: bytes, rtp_ts: int, broken: bool) -> None:
+            if broken:
+                keyframe()
             if recorder is not None:
-                recorder.feed(data, rtp_ts)
+                recorder.feed(data, rtp_ts, broken)
             if fanout is not None:
-                fanout.feed(data, rtp_ts)
+                fanout.feed(data, rtp_ts, broken)
 
         if (recorder is not None or fanout is not None) and tap_encoded_frames(
             video.receiver, on_encoded

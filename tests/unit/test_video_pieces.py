@@ -177,23 +177,54 @@ def test_marker_jitter_buffer_releases_a_frame_on_its_last_packet():
 
     from monitor.video.jitter import MarkerJitterBuffer
 
-    def packet(seq: int, ts: int, data: bytes, marker: bool) -> RtpPacket:
-        p = RtpPacket(sequence_number=seq, timestamp=ts, marker=marker)
+    def packet(seq: int, ts: int, data: bytes, marker: bool, start: bool) -> RtpPacket:
+        p = RtpPacket(
+            sequence_number=seq,
+            timestamp=ts,
+            marker=marker,
+            payload=bytes([0x10 if start else 0x00]) + data,
+        )
         p._data = data  # type: ignore[attr-defined]
         return p
 
     buf = MarkerJitterBuffer()
-    assert buf.add(packet(10, 900, b"a", False)) == (False, None)
-    _, frame = buf.add(packet(11, 900, b"b", True))
+    assert buf.add(packet(10, 900, b"a", False, True)) == (False, None)
+    _, frame = buf.add(packet(11, 900, b"b", True, False))
     assert frame is not None
-    assert (frame.data, frame.timestamp) == (b"ab", 900)
+    assert (frame.data, frame.timestamp, frame.broken) == (b"ab", 900, False)
     # a lost marker: the frame is released when the next frame starts, as aiortc would
-    assert buf.add(packet(12, 1800, b"c", False)) == (False, None)
-    _, frame = buf.add(packet(13, 2700, b"d", False))
+    assert buf.add(packet(12, 1800, b"c", False, True)) == (False, None)
+    _, frame = buf.add(packet(13, 2700, b"d", False, True))
     assert frame is not None
-    assert (frame.data, frame.timestamp) == (b"c", 1800)
+    assert (frame.data, frame.timestamp, frame.broken) == (b"c", 1800, False)
     # a gap holds the frame back until the missing packet arrives
-    assert buf.add(packet(15, 2700, b"f", True))[1] is None
-    _, frame = buf.add(packet(14, 2700, b"e", False))
+    assert buf.add(packet(15, 2700, b"f", True, False))[1] is None
+    _, frame = buf.add(packet(14, 2700, b"e", False, False))
     assert frame is not None
-    assert (frame.data, frame.timestamp) == (b"def", 2700)
+    assert (frame.data, frame.broken) == (b"def", False)
+    # packets given up on: the next frame is flagged broken
+    buf.remove(2)  # 16 and 17 never came
+    _, frame = buf.add(packet(18, 3600, b"g", True, True))
+    assert frame is not None
+    assert (frame.data, frame.broken) == (b"g", True)
+    # a frame whose first packet is not a start is broken too
+    buf.add(packet(19, 4500, b"h", False, False))
+    _, frame = buf.add(packet(20, 4500, b"i", True, False))
+    assert frame is not None
+    assert frame.broken
+
+
+def test_recorder_skips_to_the_next_keyframe_after_a_broken_frame(tmp_path: Path):
+    frames = vp8_frames(30)
+    recorder = PacketRecorder(tmp_path / "gap.webm")
+    recorder.start()
+    for i, data in enumerate(frames[:10]):
+        recorder.feed(data, 6000 * i)
+    recorder.feed(frames[10], 6000 * 10, broken=True)
+    for i, data in enumerate(frames[11:20], start=11):
+        recorder.feed(data, 6000 * i)  # inter frames after the loss: not written
+    recorder.feed(frames[0], 6000 * 20)  # a keyframe: writing resumes
+    result = recorder.stop()
+    assert result.frames == 11
+    with av.open(str(result.path)) as container:
+        assert len(list(container.decode(video=0))) == 11
