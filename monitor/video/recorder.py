@@ -26,6 +26,9 @@ _TIME_BASE = fractions.Fraction(1, RTP_VIDEO_CLOCK)
 #: About 20 s at 15 fps; a writer further behind than this drops to the next keyframe.
 QUEUE_FRAMES = 300
 
+#: Close a WebM cluster every second and write it out at once: a process that dies mid-session
+#: leaves a file that plays up to the last second (the defaults buffer several seconds).
+WEBM_OPTIONS = {"cluster_time_limit": "1000", "flush_packets": "1"}
 #: sink(data, rtp_timestamp, broken): `broken` frames follow lost data (see jitter.py).
 FrameSink = Callable[[bytes, int, bool], None]
 
@@ -158,7 +161,7 @@ class PacketRecorder:
                 if container is None:
                     if keyframe is None:
                         continue
-                    container = av.open(str(self.path), "w", format="webm")
+                    container = av.open(str(self.path), "w", format="webm", options=WEBM_OPTIONS)
                     stream = container.add_stream("libvpx")
                     stream.width, stream.height = keyframe
                     stream.pix_fmt = "yuv420p"
