@@ -87,7 +87,8 @@ async function route() {
     cleanup = done;
     translateDom(box);
   } catch (err) {
-    if (mine === generation) box.innerHTML = `<p class="error">${esc(t("error"))}: ${esc(err.message)}</p>`;
+    const known = { forbidden: t("forbidden"), not_found: t("not_found") }[err.code];
+    if (mine === generation) box.innerHTML = `<p class="error">${esc(known || t("error"))}: ${esc(err.message)}</p>`;
   }
 }
 

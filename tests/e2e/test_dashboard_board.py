@@ -64,3 +64,23 @@ def test_board_row_changes_live_without_reload(
         "实时改名有限公司", timeout=1500
     )
     assert page.evaluate("window.__marker") == 1  # no reload happened
+
+
+def test_enterprise_account_sees_only_its_own_pages(
+    page: Page, server: ServerThread, db_url: str
+) -> None:
+    from tests.integration.apiclient import PASSWORD, add_user
+
+    own, other, *_ = seed(db_url, 5)
+    add_user(db_url, "ent-user", "enterprise", own)
+    sign_in(page, server, "ent-user", PASSWORD)
+    expect(page.locator("#ent-head h2")).to_be_visible()
+    assert page.url.endswith(f"#/ent/{own}")
+    expect(page.locator("#nav a[data-route=plans]")).to_be_hidden()
+    expect(page.locator("#nav a[data-route=users]")).to_be_hidden()
+    expect(page.locator("#guidance-form")).to_have_count(0)
+    page.click("#nav a[data-route=board]")
+    expect(page.locator("#board tbody tr")).to_have_count(1)
+    page.goto(f"{server.url}/ui/#/ent/{other}")
+    expect(page.locator("#view .error")).to_contain_text("无权访问")
+    shot(page, "enterprise-account")
