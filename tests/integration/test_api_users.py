@@ -182,3 +182,15 @@ def test_audit_filters_and_pagination(client: TestClient) -> None:
     assert res.status_code == 422
     res = client.get("/api/v1/audit", params={"since": "2026-01-02T00:00:00"}, headers=h)
     assert res.status_code == 422
+
+
+async def test_old_sign_in_attempts_are_pruned(pool) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from storage import login_attempts
+
+    async with pool.connection() as conn:
+        await login_attempts.record(conn, username="x", client_ip="1.2.3.4", outcome="failed")
+        await conn.execute("UPDATE login_attempts SET ts = now() - interval '3 days'")
+        await login_attempts.record(conn, username="y", client_ip="1.2.3.4", outcome="failed")
+        assert await login_attempts.prune(conn, keep=timedelta(days=2)) == 1
