@@ -41,6 +41,7 @@ RETRY_MAX_S = 5.0
 KNOWN_REFRESH_S = 60.0
 CACHE_REFRESH_S = 5.0
 NEGATIVE_TTL_S = 10.0
+CONNECT_TIMEOUT_S = 3
 
 
 class TransientStorageError(Exception):
@@ -89,6 +90,7 @@ class Ingest:
         self._cache_at = 0.0
         self._registry_version: tuple[int, Any] | None = None
         self.stored_batches = 0
+        self._conn: psycopg.AsyncConnection[Any] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; then finish the batch at hand and disconnect."""
@@ -99,6 +101,7 @@ class Ingest:
                 group.create_task(self._consume(stop))
         finally:
             await self.client.stop()
+            await self._drop_connection()
             log.info("ingest stopped")
 
     async def _consume(self, stop: asyncio.Event) -> None:
@@ -149,18 +152,43 @@ class Ingest:
     async def _store(self, batch: list[Inbound]) -> BatchResult:
         now = utcnow()
         checked = [check(m, self.topics, self.limits, now) for m in batch]
-        async with self.pool.connection() as conn:
+        conn = await self._connection()
+        try:
             await self._refresh_caches(conn)
             accepted, refused = await self._split(conn, checked)
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 await conn.commit()
             async with conn.transaction():
                 result = await self.processor.process(conn, accepted, refused)
+        except BaseException:
+            await self._drop_connection()
+            raise
         for a in accepted:
             metrics.MESSAGES.labels(a.kind.value).inc()
         metrics.EVENTS_STORED.inc(result.events)
         metrics.POINTS_STORED.inc(result.points)
         return result
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        """The ingest's own connection (a batch at a time needs one), reopened after failures so
+        that the first retry after an outage reaches the database at once."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self.settings.database_url, connect_timeout=CONNECT_TIMEOUT_S
+                )
+            except psycopg.OperationalError as exc:
+                raise TransientStorageError(str(exc).splitlines()[0]) from exc
+            self._conn = conn
+        return conn
+
+    async def _drop_connection(self) -> None:
+        """Forget the connection after an error (rolled back and closed)."""
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
 
     async def _split(
         self, conn: Any, checked: list[Checked]
@@ -250,7 +278,8 @@ class Ingest:
             None,
         )
         try:
-            async with self.pool.connection() as conn, conn.transaction():
+            conn = await self._connection()
+            async with conn.transaction():
                 await store.insert_rejected(conn, [self.processor.rejected_row(refusal, utcnow())])
         except Exception:
             log.exception("could not even store the refusal of a message on %s", m.topic)
