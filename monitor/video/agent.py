@@ -120,6 +120,7 @@ class SiteAgent:
         self._relay = MediaRelay()
         self._source: MediaStreamTrack | None = None
         self._player: MediaPlayer | None = None
+        self._source_lock = asyncio.Lock()
 
     def _topic(self, kind: Any) -> str:
         return video_topic(self.config.topic_prefix, self.config.enterprise, kind)
@@ -150,7 +151,7 @@ class SiteAgent:
         label = f"agent {msg.session_id[:8]}"
         log.info("[%s] video requested by %s (%s)", label, msg.requested_by, msg.purpose)
         try:
-            source = self._acquire_source()
+            source = await self._acquire_source()
         except (ValidationFailed, OSError, ValueError) as exc:
             reason = exc.message if isinstance(exc, ValidationFailed) else str(exc)
             await self._hangup(msg.session_id, f"camera unavailable: {reason}")
@@ -228,10 +229,14 @@ class SiteAgent:
                 self._topic("hangup"), {"session_id": session_id, "reason": reason, "by": "site"}
             )
 
-    def _acquire_source(self) -> MediaStreamTrack:
-        if self._source is None or self._source.readyState != "live":
-            self._source, self._player = open_camera(self.config.camera)
-        return self._source
+    async def _acquire_source(self) -> MediaStreamTrack:
+        async with self._source_lock:
+            source = self._source
+            if source is None or source.readyState != "live":
+                # Opening an RTSP stream or a device blocks for seconds: not on the loop.
+                source, self._player = await asyncio.to_thread(open_camera, self.config.camera)
+                self._source = source
+            return source
 
     def _release_source(self) -> None:
         if self._source is not None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from domain.credit_code import make_credit_code
 
@@ -19,3 +23,18 @@ async def until(predicate: Callable[[], bool], *, within: float) -> None:
         if predicate() or time.monotonic() > deadline:
             return
         await asyncio.sleep(0.05)
+
+
+def broker_owned_dir() -> Path:
+    """A fresh directory Mosquitto can use (started as root, it drops to user `mosquitto`)."""
+    path = Path(tempfile.mkdtemp(prefix="swvideo-mq-"))
+    if os.geteuid() == 0:
+        shutil.chown(path, "mosquitto", "mosquitto")
+    return path
+
+
+def give_to_broker(*paths: Path) -> None:
+    """Let the broker's user read generated 0600 files."""
+    if os.geteuid() == 0:
+        for p in paths:
+            shutil.chown(p, "mosquitto", "mosquitto")
