@@ -231,12 +231,13 @@ class SiteAgent:
 
     async def _acquire_source(self) -> MediaStreamTrack:
         async with self._source_lock:
-            source = self._source
-            if source is None or source.readyState != "live":
-                # Opening an RTSP stream or a device blocks for seconds: not on the loop.
-                source, self._player = await asyncio.to_thread(open_camera, self.config.camera)
-                self._source = source
-            return source
+            current = self._source
+            if current is not None and current.readyState == "live":
+                return current
+            # Opening an RTSP stream or a device blocks for seconds: not on the loop.
+            track, player = await asyncio.to_thread(open_camera, self.config.camera)
+            self._source, self._player = track, player
+            return track
 
     def _release_source(self) -> None:
         if self._source is not None:
