@@ -6,12 +6,10 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -23,7 +21,6 @@ from domain.errors import ValidationFailed
 from monitor.video.ice import IceServer, rtc_configuration
 from monitor.video.manager import SDP_ERRORS
 from monitor.video.mqtt import MqttLink, MqttOptions, MqttSignaller
-from monitor.video.pattern import PatternTrack
 from monitor.video.sdp import validate_sdp
 from monitor.video.signalling import (
     HangupMsg,
@@ -36,11 +33,10 @@ from monitor.video.signalling import (
     site_subscriptions,
     video_topic,
 )
+from monitor.video.sources import check_camera, open_camera
 from monitor.video.talkback import TalkbackSink
 
 log = logging.getLogger(__name__)
-
-_PATTERN = re.compile(r"^pattern(?::(\d+)x(\d+)(?:@(\d+))?)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,37 +50,6 @@ class AgentConfig:
     talkback: str = "discard"
     answer_timeout_s: float = 20.0
     max_sessions: int = 2
-
-
-def check_camera(camera: str) -> str:
-    """Return `camera` if it names a usable source kind; ValidationFailed otherwise."""
-    if _PATTERN.match(camera) or camera.startswith(("rtsp://", "rtsps://", "/dev/video")):
-        return camera
-    if Path(camera).is_file():
-        return camera
-    raise ValidationFailed(
-        f"camera {camera!r} is not 'pattern[:WxH@FPS]', an rtsp:// URL, a /dev/video* device "
-        "or an existing video file"
-    )
-
-
-def open_camera(camera: str) -> tuple[MediaStreamTrack, MediaPlayer | None]:
-    """Open the video source named by `camera` (see `check_camera`)."""
-    match = _PATTERN.match(camera)
-    if match:
-        width, height, fps = (int(g) if g else None for g in match.groups())
-        return PatternTrack(width or 640, height or 480, fps or 15), None
-    if camera.startswith(("rtsp://", "rtsps://")):
-        player = MediaPlayer(camera, options={"rtsp_transport": "tcp"})
-    elif camera.startswith("/dev/video"):
-        player = MediaPlayer(
-            camera, format="v4l2", options={"video_size": "640x480", "framerate": "15"}
-        )
-    else:
-        player = MediaPlayer(camera, loop=True)
-    if player.video is None:
-        raise ValidationFailed(f"camera {camera!r} has no video stream")
-    return player.video, player
 
 
 def _vp8_preferences() -> list[Any]:

@@ -18,9 +18,10 @@ from config.settings import Settings
 from domain.credit_code import make_credit_code
 from domain.errors import NotFound, RuleViolation, ValidationFailed
 from domain.video import Purpose, SessionLinks, SessionState
-from monitor.video.agent import SiteAgent
+from monitor.video.agent import AgentConfig, SiteAgent, run_agent
 from monitor.video.manager import VideoLimits, VideoSessionManager
-from monitor.video.pattern import read_capture_ms
+from monitor.video.mqtt import MqttOptions
+from monitor.video.pattern import PatternRenderer, read_capture_ms
 from monitor.video.probe import ProbeViewer
 from monitor.video.service import video_service
 from storage.video import PgVideoStore
@@ -235,3 +236,47 @@ async def test_late_second_viewer_gets_video_in_both_relay_modes(
         assert len(live.viewers) == 1
         for viewer in (first, second):
             await viewer.close()
+
+
+async def test_a_video_file_as_the_camera(
+    manager: VideoSessionManager, video_settings: Settings, tmp_path
+):
+    clip = tmp_path / "camera.mp4"
+    renderer = PatternRenderer(320, 240)
+    with av.open(str(clip), "w") as out:
+        stream = out.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(30):
+            frame = renderer.render(i, 1_700_000_000_000 + i * 66)
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    stop = asyncio.Event()
+    ready: asyncio.Future[SiteAgent] = asyncio.get_running_loop().create_future()
+    config = AgentConfig(
+        enterprise=OTHER,
+        camera=str(clip),
+        topic_prefix=video_settings.mqtt_topic_prefix,
+        talkback="discard",
+    )
+    options = MqttOptions(
+        host=video_settings.mqtt_host,
+        port=video_settings.mqtt_port,
+        client_id=f"file-agent-{OTHER}",
+    )
+    task = asyncio.create_task(run_agent(config, options, stop, ready=ready))
+    try:
+        await asyncio.wait_for(ready, 10)
+        row = await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
+        viewer = ProbeViewer(talk=False)
+        await viewer.accept((await manager.add_viewer(row.id, await viewer.offer())).sdp)
+        await viewer.wait_frames(40, within=15)  # more than the clip holds: it loops
+        assert (viewer.width, viewer.height) == (320, 240)
+        assert viewer.stamped >= 0.8 * viewer.frames  # the clip's own (old) capture times
+        await viewer.close()
+        await manager.hangup(row.id, reason="done")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
