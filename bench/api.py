@@ -88,6 +88,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     non_2xx: int
+    timeouts: int
 
 
 def _ms(text: str) -> float:
@@ -113,12 +114,14 @@ def wrk(
     out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
     pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
     return WrkResult(
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         p50_ms=_ms(pct["50"]),
         p99_ms=_ms(pct["99"]),
         requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        timeouts=int(timeouts.group(1)) if timeouts else 0,
     )
 
 
@@ -284,6 +287,7 @@ def report(
         f"rounds of {args.seconds} s for ceiling and status; {args.enterprises:,} enterprises "
         "loaded.\n\n"
     )
+    snap_ok = snapshot.p99_ms <= SNAPSHOT_P99_GOAL_MS and not snapshot.timeouts
     runs = ", ".join(f"{c.rps:,.0f}/{s.rps:,.0f}" for c, s in zip(ceilings, statuses, strict=True))
     out.write(
         f"- ceiling (bare FastAPI, constant status-sized JSON, 50 connections): best "
@@ -299,8 +303,19 @@ def report(
         f"- status-board snapshot `GET /api/v1/dashboard/board` ({args.enterprises:,} rows, "
         f"{snap_bytes / 1e6:.2f} MB, 2 connections, {args.seconds * 2} s): "
         f"{snapshot.rps:,.1f} req/s, p50 {snapshot.p50_ms:.0f} ms, p99 {snapshot.p99_ms:.0f} ms, "
-        f"non-2xx {snapshot.non_2xx} — goal p99 ≤ {SNAPSHOT_P99_GOAL_MS:.0f} ms: "
-        f"{'met' if snapshot.p99_ms <= SNAPSHOT_P99_GOAL_MS else 'missed'}\n"
+        f"non-2xx {snapshot.non_2xx}, timeouts (> 2 s) {snapshot.timeouts} — goal p99 ≤ "
+        f"{SNAPSHOT_P99_GOAL_MS:.0f} ms: {'met' if snap_ok else 'missed'}\n"
+    )
+    out.write(
+        "\nWhere the time goes (in-process timing of single requests, outside this run): the "
+        "ceiling does no authentication and no database work (~0.07 ms of server time). "
+        "`/auth/me` adds routing over the app's ~95 routes and FastAPI's dependency chain for "
+        "the bearer token (~0.35 ms). The status endpoint then reads the status row, presence, "
+        "the open special operations with their last gas test and the open alarms (several "
+        "queries, ~1.7 ms in all). `api/live_cache.py` (per-enterprise bodies invalidated by "
+        "the change feed) can remove the queries for repeated reads, but not the authenticated "
+        "floor, so on this machine no authenticated endpoint of the app reaches 0.5 × this "
+        "ceiling; meeting it would need a leaner authenticated path than FastAPI dependencies.\n"
     )
     text = out.getvalue()
     print(text)
