@@ -73,8 +73,13 @@ class Child:
         return (int(fields[11]) + int(fields[12])) / TICK
 
     async def stop(self) -> None:
-        await self.call("stop")
+        try:
+            await asyncio.wait_for(self.call("stop"), 30)
+        except (EOFError, BrokenPipeError, TimeoutError) as exc:
+            print(f"  {self.proc.name} (pid {self.proc.pid}) did not stop cleanly: {exc!r}")
         await asyncio.to_thread(self.proc.join, 10)
+        if self.proc.is_alive():
+            self.proc.kill()
 
 
 def codec_ceiling(seconds: float = 3.0) -> dict[str, float]:
@@ -194,7 +199,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         # Recording cost: one session in each mode; the server's CPU is compared.
         result["recording"] = {}
-        for mode in ("none", "packets", "mediarecorder"):
+        for mode in ("none", "packets", "mediarecorder", "mediarecorder-webm"):
             opened = await open_session(
                 server, sites, viewers, next(ents), record=mode, relay="packets"
             )
@@ -268,19 +273,24 @@ def render(r: dict[str, Any]) -> str:
         "",
         "Recording (server process CPU, one session relayed to one viewer):",
         "",
-        "| recording | server CPU | + for recording | file | duration file / session |",
-        "|---|---|---|---|---|",
+        "| recording | server CPU | + for recording | file | duration file / session "
+        "| frames decoded (errors) |",
+        "|---|---|---|---|---|---|",
     ]
     for mode, label in (
         ("none", "none"),
-        ("packets", "VP8 packets muxed to WebM (ours)"),
-        ("mediarecorder", "aiortc MediaRecorder (MP4, re-encodes)"),
+        ("packets", "VP8 frames muxed to WebM as received (ours)"),
+        ("mediarecorder", "aiortc MediaRecorder, MP4 (decode + x264)"),
+        ("mediarecorder-webm", "aiortc MediaRecorder, WebM (decode + libvpx)"),
     ):
         m = r["recording"][mode]
         extra = m["cpu"]["server"] - base
         size = f"{m['bytes'] / 1e6:.2f} MB" if m.get("bytes") else "—"
         dur = f"{m['file_s']:.2f} s / {m['session_s']:.2f} s" if m.get("file_s") else "—"
-        lines.append(f"| {label} | {m['cpu']['server']:.0f} % | {extra:+.0f} % | {size} | {dur} |")
+        frames = f"{m['frames']} ({m['decode_errors']})" if m.get("bytes") else "—"
+        lines.append(
+            f"| {label} | {m['cpu']['server']:.0f} % | {extra:+.0f} % | {size} | {dur} | {frames} |"
+        )
     lines += [
         "",
         "Capacity (sessions each relayed to one viewer and recorded; CPU in % of one "

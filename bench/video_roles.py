@@ -103,9 +103,10 @@ class Server:
         assert live is not None
         await asyncio.wait_for(live.first_frame.wait(), 30)
         took = time.monotonic() - live.requested_mono
-        if record == "mediarecorder":
+        if record.startswith("mediarecorder"):
             assert live.site_track is not None
-            path = Path(self.cfg["recordings"]) / f"{sid}.mp4"
+            suffix = ".webm" if record.endswith("webm") else ".mp4"
+            path = Path(self.cfg["recordings"]) / f"{sid}{suffix}"
             recorder = MediaRecorder(str(path))
             recorder.addTrack(live.relay.subscribe(live.site_track))
             await recorder.start()

@@ -403,7 +403,8 @@ class VideoSessionManager:
 
     async def _reject(self, enterprise: str, ref: str | None, code: str, reason: str) -> None:
         topic = f"{self._prefix}/ent/{enterprise}/reject"
-        body: dict[str, Any] = {"ref": ref, "topic": "video", "code": code, "reason": reason[:500]}
+        refused = video_topic(self._prefix, enterprise, "offer")
+        body: dict[str, Any] = {"ref": ref, "topic": refused, "code": code, "reason": reason[:500]}
         with contextlib.suppress(ConnectionError, OSError):
             await self._signaller.publish(topic, body)
 

@@ -9,9 +9,11 @@ import time
 from collections.abc import AsyncIterator
 
 import av
+import paho.mqtt.client as mqtt
 import paho.mqtt.publish as mqtt_publish
 import psycopg
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from psycopg_pool import AsyncConnectionPool
 
 from config.settings import Settings
@@ -171,8 +173,15 @@ async def test_limits_and_refusals(manager: VideoSessionManager, video_sites: li
 async def test_site_with_a_malformed_offer_fails_and_is_told(
     manager: VideoSessionManager, video_settings: Settings
 ):
-    row = await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.ALARM)
     prefix = video_settings.mqtt_topic_prefix
+    heard: list[tuple[str, dict]] = []
+    site = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    site.on_message = lambda _c, _u, m: heard.append((m.topic, json.loads(m.payload)))
+    site.connect(video_settings.mqtt_host, video_settings.mqtt_port)
+    site.subscribe(f"{prefix}/ent/{OTHER}/#", qos=1)
+    site.loop_start()
+    await asyncio.sleep(0.3)
+    row = await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.ALARM)
     await asyncio.to_thread(
         mqtt_publish.single,
         f"{prefix}/ent/{OTHER}/video/offer",
@@ -185,6 +194,16 @@ async def test_site_with_a_malformed_offer_fails_and_is_told(
     assert failed.failure_reason is not None
     assert "unusable offer" in failed.failure_reason
     assert "malformed SDP offer" in failed.failure_reason
+    await until(lambda: any(t.endswith("/video/hangup") for t, _ in heard), within=3)
+    site.loop_stop()
+    site.disconnect()
+    kinds = {t.rsplit("/", 1)[1]: p for t, p in heard}
+    assert kinds["request"]["session_id"] == row.id
+    assert kinds["reject"]["ref"] == row.id
+    assert kinds["reject"]["code"] == "validation_failed"
+    assert kinds["reject"]["topic"] == f"{prefix}/ent/{OTHER}/video/offer"
+    assert kinds["hangup"]["by"] == "server"
+    assert "malformed SDP offer" in kinds["hangup"]["reason"]
 
 
 async def test_sessions_of_a_stopped_server_fail_but_live_ones_stay(
