@@ -17,7 +17,7 @@ from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateErr
 
 from domain.clock import BUREAU_TZ, Clock, utcnow
 from domain.credit_code import credit_code_problem
-from domain.errors import NotFound, RuleViolation, SafewatchError, ValidationFailed
+from domain.errors import NotFound, RuleViolation, ValidationFailed
 from domain.video import (
     NewSession,
     Purpose,
@@ -30,7 +30,7 @@ from domain.video import (
 from monitor.video.ice import IceServer, rtc_configuration
 from monitor.video.recorder import PacketRecorder, encode_jpeg
 from monitor.video.sdp import validate_sdp
-from monitor.video.session import DEFAULT_LIMITS, LiveSession, VideoLimits, overdue
+from monitor.video.session import DEFAULT_LIMITS, LiveSession, VideoLimits
 from monitor.video.signalling import (
     HangupMsg,
     SdpMsg,
@@ -40,6 +40,7 @@ from monitor.video.signalling import (
     video_topic,
 )
 from monitor.video.store import VideoStore
+from monitor.video.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,7 @@ class VideoSessionManager:
         self._tz = tz
         self._sessions: dict[VideoSessionId, LiveSession] = {}
         self._listeners: list[Listener] = []
-        self._watchdog: asyncio.Task[None] | None = None
-        self._finishing: set[asyncio.Task[VideoSession]] = set()
+        self._watchdog: Watchdog | None = None
         self._closed = False
 
     @property
@@ -111,18 +111,20 @@ class VideoSessionManager:
 
     async def start(self) -> None:
         """Fail sessions a dead process left open and start the timeout watchdog."""
-        await self._heartbeat()
-        self._watchdog = asyncio.create_task(self._watch(), name="video-watchdog")
+        self._watchdog = Watchdog(
+            store=self._store,
+            limits=self.limits,
+            clock=self._clock,
+            sessions=self._sessions.values,
+            finish=self._finish_timed_out,
+        )
+        await self._watchdog.start()
 
     async def shutdown(self) -> None:
         """End every session (the sites are told) and stop the watchdog."""
         self._closed = True
         if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
-        if self._finishing:
-            await asyncio.gather(*self._finishing, return_exceptions=True)
+            await self._watchdog.stop()
         for live in list(self._sessions.values()):
             with contextlib.suppress(Exception):
                 await self._finish(
@@ -396,6 +398,9 @@ class VideoSessionManager:
         self._notify(row)
         return row
 
+    async def _finish_timed_out(self, live: LiveSession, state: SessionState, reason: str) -> None:
+        await self._finish(live, state, reason, notify_site=True)
+
     async def _set_state(self, live: LiveSession, state: SessionState) -> None:
         row = await self._store.set_state(live.id, state, at=self._clock())
         live.state = state
@@ -418,38 +423,3 @@ class VideoSessionManager:
                 listener(row)
             except Exception:
                 log.exception("video session listener failed")
-
-    async def _heartbeat(self) -> None:
-        """Mark our open sessions alive; fail those whose process stopped marking them."""
-        try:
-            at = self._clock()
-            if self._sessions:
-                await self._store.touch(list(self._sessions), at=at)
-            reason = (
-                "the server running the session stopped "
-                f"(no heartbeat for {self.limits.stale_after_s:g} s)"
-            )
-            stale = await self._store.fail_stale(
-                reason, at=at, stale_after_s=self.limits.stale_after_s
-            )
-            if stale:
-                log.warning("failed %d video session(s) left open by a stopped server", stale)
-        except SafewatchError as exc:
-            log.error("video heartbeat failed: %s", exc.message)
-
-    async def _watch(self) -> None:
-        lim = self.limits
-        tick = max(0.05, min(1.0, lim.answer_timeout_s / 10, lim.heartbeat_s / 2))
-        last_beat = time.monotonic()
-        while True:
-            await asyncio.sleep(tick)
-            now = time.monotonic()
-            if now - last_beat >= self.limits.heartbeat_s:
-                last_beat = now
-                await self._heartbeat()
-            for live in list(self._sessions.values()):
-                verdict = None if live.closing else overdue(live, self.limits, now)
-                if verdict is not None:
-                    task = asyncio.create_task(self._finish(live, *verdict, notify_site=True))
-                    self._finishing.add(task)
-                    task.add_done_callback(self._finishing.discard)

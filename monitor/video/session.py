@@ -219,37 +219,3 @@ class LiveSession:
         for task in pending:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-
-
-def overdue(live: LiveSession, lim: VideoLimits, now: float) -> tuple[SessionState, str] | None:
-    """The (state, reason) a session must end with now, or None while it is within its limits."""
-    if live.state is SessionState.REQUESTED and now - live.requested_mono > lim.answer_timeout_s:
-        return SessionState.FAILED, (
-            f"the site did not answer within {lim.answer_timeout_s:g} s "
-            "(site agent offline or not running)"
-        )
-    if (
-        live.state is SessionState.CONNECTING
-        and live.connecting_mono is not None
-        and now - live.connecting_mono > lim.answer_timeout_s
-    ):
-        return SessionState.FAILED, (
-            f"no video from the site within {lim.answer_timeout_s:g} s of its offer "
-            "(network or NAT in the way? configure TURN, see docs/video.md)"
-        )
-    if (
-        live.state is SessionState.LIVE
-        and live.last_frame_mono is not None
-        and now - live.last_frame_mono > lim.media_timeout_s
-    ):
-        return (
-            SessionState.FAILED,
-            f"the site stopped sending video for {lim.media_timeout_s:g} s",
-        )
-    if (
-        live.state is SessionState.LIVE
-        and live.idle_since is not None
-        and now - live.idle_since > lim.idle_timeout_s
-    ):
-        return SessionState.ENDED, f"idle: nobody watched for {lim.idle_timeout_s:g} s"
-    return None
