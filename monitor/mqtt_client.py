@@ -13,6 +13,7 @@ same packet ids, and acknowledging a stale id could acknowledge a different, uns
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import threading
@@ -136,10 +137,21 @@ class IngestClient:
         gen = self.generation
         if not self.connected:
             return 0
-        for m in items:
-            if m.qos > 0 and m.generation == gen:
-                self.client.ack(m.mid, m.qos)
-                sent += 1
+        # paho wakes its network thread with one socket write per queued packet; for a batch of
+        # acks one wake-up is enough (about a fifth of the ingest's CPU at full rate otherwise).
+        wake = getattr(self.client, "_sockpairW", None)
+        if wake is not None:
+            self.client._sockpairW = None
+        try:
+            for m in items:
+                if m.qos > 0 and m.generation == gen:
+                    self.client.ack(m.mid, m.qos)
+                    sent += 1
+        finally:
+            if wake is not None:
+                self.client._sockpairW = wake
+                with contextlib.suppress(BlockingIOError, OSError):
+                    wake.send(b"0")
         return sent
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:

@@ -44,9 +44,10 @@ from monitor.schemas import (
 )
 from monitor.telemetry_batch import store_telemetry
 from monitor.topics import RejectCode, Uplink
-from storage import alarms, commitments, downlinks, live, monitoring
+from storage import alarms, commitments, downlinks, monitoring
 from storage import monitoring_ingest as store
 from storage import special_ops as so_store
+from storage.monitoring_live import Change, publish_changes
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class BatchResult:
 @dataclass
 class _Work:
     actions: list[AlarmAction] = field(default_factory=list)
+    live: list[Change] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
     days: set[tuple[str, date]] = field(default_factory=set)
 
@@ -115,7 +117,7 @@ class Processor:
         for a in by_kind[Uplink.COMMITMENT]:
             await self._commitment(conn, a, work)
         for a in by_kind[Uplink.PRESENCE]:
-            await self._presence(conn, a, now)
+            await self._presence(conn, a, now, work)
         for a in by_kind[Uplink.ACK]:
             await self._ack(conn, a, work)
         tel = await store_telemetry(
@@ -132,7 +134,9 @@ class Processor:
             RuleOutcome(tuple(work.actions)),
             rules=self.policy.rules,
             now=now,
+            live_out=work.live,
         )
+        await publish_changes(conn, work.live)
         await store.insert_rejected(conn, [self.rejected_row(r, now) for r in work.refused])
         return BatchResult(
             refused=work.refused,
@@ -145,18 +149,18 @@ class Processor:
     async def _activity(
         self, conn: AsyncConnection[Any], accepted: list[Accepted], work: _Work, now: datetime
     ) -> None:
-        activity: dict[str, datetime] = {}
+        activity: dict[str, datetime | None] = {}
         for a in accepted:
             body = a.body
             if isinstance(body, PresenceMessage) and not counts_as_activity(
                 online=body.online, retained=a.msg.retain, has_ts=body.ts is not None
             ):
+                activity.setdefault(a.enterprise_id, None)
                 continue
             activity[a.enterprise_id] = now
         await store.touch_activity(conn, activity)
-        await store.ensure_status_rows(conn, [a.enterprise_id for a in accepted])
-        for ent in activity:
-            if ent in self.caches.offline_open:
+        for ent, at in activity.items():
+            if at is not None and ent in self.caches.offline_open:
                 work.actions.append(
                     AlarmClear(AlarmKey(EnterpriseId(ent), Rule.OFFLINE, "presence"), now)
                 )
@@ -276,11 +280,11 @@ class Processor:
         await monitoring.end_maintenance(conn, maint_ends)
         await so_store.save_ops(conn, [ops[k] for k in sorted(changed_ops)])
         await so_store.insert_tests(conn, tests)
-        for ent, req in requests:
-            await self._request(conn, ent, req)
-        if voided:
+        await self._requests(conn, requests, work)
+        touched = voided | {ent for ent, _ in requests}
+        if touched:
             await monitoring.supersede_pending(
-                conn, {e: statuses[e].restart_request for e in voided}
+                conn, {e: statuses[e].restart_request for e in touched}
             )
         await store.copy_events(
             conn,
@@ -291,43 +295,52 @@ class Processor:
             received_at=utcnow(),
         )
         for ent_id, counts in sorted(per_ent.items()):
-            await live.publish_change(
-                conn, kind="event", enterprise_id=ent_id, payload={"types": dict(counts)}
-            )
+            work.live.append(("event", ent_id, {"types": dict(counts)}))
         for ent_id in sorted(changed_status):
             s = statuses[ent_id]
-            await live.publish_change(
-                conn,
-                kind="status",
-                enterprise_id=ent_id,
-                payload={
-                    "headline": s.headline,
-                    "mode": s.mode.value,
-                    "maintenance": s.maintenance_scope.value if s.maintenance_scope else None,
-                    "restart_request": s.restart_request,
-                    "trial_id": s.trial_id,
-                },
+            work.live.append(
+                (
+                    "status",
+                    ent_id,
+                    {
+                        "headline": s.headline,
+                        "mode": s.mode.value,
+                        "maintenance": s.maintenance_scope.value if s.maintenance_scope else None,
+                        "restart_request": s.restart_request,
+                        "trial_id": s.trial_id,
+                    },
+                )
             )
 
-    async def _request(
-        self, conn: AsyncConnection[Any], ent: EnterpriseId, req: ResumeRequestEvent
+    async def _requests(
+        self,
+        conn: AsyncConnection[Any],
+        requests: list[tuple[EnterpriseId, ResumeRequestEvent]],
+        work: _Work,
     ) -> None:
-        request_id = await monitoring.insert_request(
+        ids = await monitoring.insert_requests(
             conn,
-            ent=ent,
-            event_id=req.event_id,
-            ts=req.ts,
-            planned_at=req.planned_at,
-            self_check=[i.model_dump() for i in req.self_check],
-            failed=sum(1 for i in req.self_check if not i.ok),
+            [
+                {
+                    "ent": ent,
+                    "event_id": req.event_id,
+                    "ts": req.ts,
+                    "planned_at": req.planned_at,
+                    "self_check": [i.model_dump() for i in req.self_check],
+                    "failed": sum(1 for i in req.self_check if not i.ok),
+                }
+                for ent, req in requests
+            ],
         )
-        if request_id is not None:
-            await live.publish_change(
-                conn,
-                kind="restart_request",
-                enterprise_id=ent,
-                payload={"id": request_id, "event_id": req.event_id, "state": "pending"},
-            )
+        for (ent, req), request_id in zip(requests, ids, strict=True):
+            if request_id is not None:
+                work.live.append(
+                    (
+                        "restart_request",
+                        ent,
+                        {"id": request_id, "event_id": req.event_id, "state": "pending"},
+                    )
+                )
 
     async def _commitment(self, conn: AsyncConnection[Any], a: Accepted, work: _Work) -> None:
         body = a.body
@@ -354,23 +367,23 @@ class Processor:
                 AlarmKey(a.enterprise_id, Rule.COMMITMENT_MISSING, f"day:{c.day.isoformat()}")
             )
         )
-        await live.publish_change(
-            conn,
-            kind="commitment",
-            enterprise_id=a.enterprise_id,
-            payload={"date": c.day.isoformat(), "risk_level": c.risk_level},
+        work.live.append(
+            ("commitment", a.enterprise_id, {"date": c.day.isoformat(), "risk_level": c.risk_level})
         )
 
-    async def _presence(self, conn: AsyncConnection[Any], a: Accepted, now: datetime) -> None:
+    async def _presence(
+        self, conn: AsyncConnection[Any], a: Accepted, now: datetime, work: _Work
+    ) -> None:
         body = a.body
         assert isinstance(body, PresenceMessage)
         at = body.ts or now
         await monitoring.set_presence(conn, a.enterprise_id, online=body.online, at=at)
-        await live.publish_change(
-            conn,
-            kind="presence",
-            enterprise_id=a.enterprise_id,
-            payload={"online": body.online, "at": at.isoformat(), "retained": a.msg.retain},
+        work.live.append(
+            (
+                "presence",
+                a.enterprise_id,
+                {"online": body.online, "at": at.isoformat(), "retained": a.msg.retain},
+            )
         )
 
     async def _ack(self, conn: AsyncConnection[Any], a: Accepted, work: _Work) -> None:

@@ -59,10 +59,12 @@ async def store_telemetry(
         ent = a.enterprise_id
         default_ts = body.ts
         for p in body.points:
-            ts = p.ts or default_ts
-            rows.append((ts, ent, p.tag, p.value, p.quality))
-            if (ent, p.tag) in registry:
-                readings.setdefault((ent, p.tag), []).append((ts, p.value, p.quality))
+            tag = p["tag"]
+            ts = p.get("ts", default_ts)
+            quality = p.get("quality", "good")
+            rows.append((ts, ent, tag, p["value"], quality))
+            if (ent, tag) in registry:
+                readings.setdefault((ent, tag), []).append((ts, p["value"], quality))
     await store.copy_telemetry(conn, rows)
     out.points = len(rows)
     if readings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from domain.credit_code import credit_code_problem
 
@@ -42,6 +43,9 @@ class RejectCode(StrEnum):
     REF_UNKNOWN = "ref_unknown"
     STORAGE_REFUSED = "storage_refused"
 
+
+#: The check character is recomputed for every message otherwise; codes repeat a lot.
+_code_problem = lru_cache(maxsize=65536)(credit_code_problem)
 
 #: Downlink topics the service itself publishes; seen on the wildcard subscription, never handled.
 OWN_DOWNLINKS = frozenset(d.value for d in Downlink)
@@ -112,7 +116,7 @@ class Topics:
         ent, kind = rest
         if kind in OWN_DOWNLINKS:
             return TopicIgnored()
-        problem = credit_code_problem(ent)
+        problem = _code_problem(ent)
         if problem is not None:
             return TopicRefused(
                 RejectCode.CREDIT_CODE_INVALID, f"invalid credit code {ent!r}: {problem}", ent

@@ -9,7 +9,6 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import kwargs_row
-from psycopg.types.json import Jsonb
 
 from domain.alarms import Alarm, AlarmState, RuleSpec
 from domain.monitoring import (
@@ -23,35 +22,40 @@ from domain.monitoring import (
 )
 from storage import live
 from storage.errors import amapped_errors
+from storage.json_rows import rows_json
+from storage.monitoring_live import Change, publish_changes
 
+OPEN_OF = """
+SELECT a.enterprise_id, a.rule, a.subject, a.severity, a.cleared
+  FROM alarms a
+  JOIN jsonb_to_recordset(%(rows)s::jsonb) AS k(ent text, rule text, subject text)
+    ON a.enterprise_id = k.ent AND a.rule = k.rule AND a.subject = k.subject
+ WHERE a.state <> 'closed'
+"""
 UPSERT = """
-WITH prev AS (
-    SELECT severity, cleared FROM alarms
-     WHERE enterprise_id = %(ent)s AND rule = %(rule)s AND subject = %(subject)s
-       AND state <> 'closed'
-)
 INSERT INTO alarms (enterprise_id, rule, subject, severity, message, evidence, raised_at,
                     last_seen_at, ack_due_at, occurrences)
-VALUES (%(ent)s, %(rule)s, %(subject)s, %(severity)s, %(message)s, %(evidence)s, %(now)s,
-        %(now)s, %(due)s, greatest(%(bump)s, 1))
+SELECT ent, rule, subject, severity, message, evidence, %(now)s, %(now)s, due, n
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+       ent text, rule text, subject text, severity text, message text, evidence jsonb,
+       due timestamptz, n integer)
 ON CONFLICT (enterprise_id, rule, subject) WHERE state <> 'closed' DO UPDATE SET
     last_seen_at = greatest(alarms.last_seen_at, EXCLUDED.last_seen_at),
-    occurrences = alarms.occurrences + %(bump)s,
+    occurrences = alarms.occurrences + CASE WHEN %(repeat)s THEN EXCLUDED.occurrences ELSE 0 END,
     message = EXCLUDED.message,
     evidence = EXCLUDED.evidence,
     severity = CASE WHEN sw_severity_rank(EXCLUDED.severity) > alarms.severity_rank
                     THEN EXCLUDED.severity ELSE alarms.severity END,
     cleared = false,
     cleared_at = NULL
-RETURNING id, state, severity, occurrences,
-          (SELECT p.severity FROM prev p) AS prev_severity,
-          (SELECT p.cleared FROM prev p) AS prev_cleared
+RETURNING id, enterprise_id, rule, subject, state, severity, occurrences
 """
 CLEAR = """
-UPDATE alarms SET cleared = true, cleared_at = %(now)s
- WHERE enterprise_id = %(ent)s AND rule = %(rule)s AND subject = %(subject)s
-   AND state <> 'closed' AND NOT cleared
-RETURNING id, severity, state
+UPDATE alarms a SET cleared = true, cleared_at = %(now)s
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS k(ent text, rule text, subject text)
+ WHERE a.enterprise_id = k.ent AND a.rule = k.rule AND a.subject = k.subject
+   AND a.state <> 'closed' AND NOT a.cleared
+RETURNING a.id, a.enterprise_id, a.rule, a.subject, a.severity, a.state
 """
 GET = """
 SELECT
@@ -147,8 +151,10 @@ async def apply(
     rules: Mapping[str, RuleSpec],
     now: datetime,
     repeat: bool = True,
+    live_out: list[Change] | None = None,
 ) -> list[int]:
-    """Raise and clear alarms; push live changes for new, re-raised, more severe or cleared ones.
+    """Raise and clear alarms; record live changes for new, re-raised, more severe or cleared
+    ones (appended to `live_out` when given, so the caller writes them in one statement).
 
     `repeat=False` (periodic checks) keeps an open alarm's occurrence count unchanged.
     Returns the ids of the alarms that changed.
@@ -157,78 +163,79 @@ async def apply(
         return []
     raises, clears = _plan(outcome)
     changed: list[int] = []
+    changes: list[Change] = []
     if raises:
-        params = []
+        rows = []
         for r, n in raises.values():
             spec = rules[r.key.rule]
             evidence = dict(r.evidence)
             if r.at is not None:
                 evidence.setdefault("observed_at", r.at.isoformat())
-            params.append(
+            rows.append(
                 {
                     "ent": r.key.enterprise_id,
                     "rule": r.key.rule,
                     "subject": r.key.subject,
                     "severity": (r.severity or spec.severity).value,
                     "message": r.message,
-                    "evidence": Jsonb(evidence),
-                    "now": now,
+                    "evidence": evidence,
                     "due": now + spec.ack_within,
-                    "bump": n if repeat else 0,
+                    "n": n,
                 }
             )
-        async with amapped_errors(), conn.cursor() as cur:
-            await cur.executemany(UPSERT, params, returning=True)
-            for r, _ in raises.values():
-                row = await cur.fetchone()
-                assert row is not None
-                alarm_id, state, severity, occurrences, prev_sev, prev_cleared = row
-                new = prev_sev is None
-                if new or prev_cleared or prev_sev != severity:
-                    changed.append(int(alarm_id))
-                    await live.publish_change(
-                        conn,
-                        kind="alarm",
-                        enterprise_id=r.key.enterprise_id,
-                        payload={
-                            "id": int(alarm_id),
-                            "change": "raised" if new else "updated",
-                            "rule": r.key.rule,
-                            "subject": r.key.subject,
-                            "severity": severity,
-                            "state": state,
-                            "message": r.message,
-                            "occurrences": occurrences,
-                        },
-                    )
-                cur.nextset()
-    for c in clears:
+        param = rows_json(rows)
         async with amapped_errors():
-            cur2 = await conn.execute(
-                CLEAR,
-                {
-                    "ent": c.key.enterprise_id,
-                    "rule": c.key.rule,
-                    "subject": c.key.subject,
-                    "now": now,
-                },
-            )
-            row = await cur2.fetchone()
-        if row is not None:
-            changed.append(int(row[0]))
-            await live.publish_change(
-                conn,
-                kind="alarm",
-                enterprise_id=c.key.enterprise_id,
-                payload={
-                    "id": int(row[0]),
-                    "change": "cleared",
-                    "rule": c.key.rule,
-                    "subject": c.key.subject,
-                    "severity": row[1],
-                    "state": row[2],
-                },
-            )
+            before = {
+                (str(e), str(ru), str(su)): (str(sev), bool(cl))
+                for e, ru, su, sev, cl in await (
+                    await conn.execute(OPEN_OF, {"rows": param})
+                ).fetchall()
+            }
+            returned = await (
+                await conn.execute(UPSERT, {"rows": param, "now": now, "repeat": repeat})
+            ).fetchall()
+        messages = {
+            (r.key.enterprise_id, r.key.rule, r.key.subject): r.message for r, _ in raises.values()
+        }
+        for alarm_id, ent, rule, subject, state, severity, occurrences in returned:
+            prev = before.get((ent, rule, subject))
+            if prev is None or prev[1] or prev[0] != severity:
+                changed.append(int(alarm_id))
+                payload = {
+                    "id": int(alarm_id),
+                    "change": "raised" if prev is None else "updated",
+                    "rule": rule,
+                    "subject": subject,
+                    "severity": severity,
+                    "state": state,
+                    "message": messages.get((ent, rule, subject), ""),
+                    "occurrences": occurrences,
+                }
+                changes.append(("alarm", ent, payload))
+    if clears:
+        keys = [
+            {"ent": c.key.enterprise_id, "rule": c.key.rule, "subject": c.key.subject}
+            for c in clears
+        ]
+        async with amapped_errors():
+            cleared = await (
+                await conn.execute(CLEAR, {"rows": rows_json(keys), "now": now})
+            ).fetchall()
+        for alarm_id, ent, rule, subject, severity, state in cleared:
+            changed.append(int(alarm_id))
+            payload = {
+                "id": int(alarm_id),
+                "change": "cleared",
+                "rule": rule,
+                "subject": subject,
+                "severity": severity,
+                "state": state,
+            }
+            changes.append(("alarm", ent, payload))
+    if live_out is not None:
+        live_out.extend(changes)
+    else:
+        await publish_changes(conn, changes)
     return changed
 
 

@@ -22,25 +22,25 @@ ON CONFLICT (enterprise_id, day) DO UPDATE SET risk_level = EXCLUDED.risk_level,
  WHERE commitments.committed_at <= EXCLUDED.committed_at
 """
 GET = """
-SELECT payload FROM commitments WHERE enterprise_id = ANY(%(ents)s) AND day = %(day)s
+SELECT payload FROM commitments WHERE enterprise_id = ANY(%(ents)b::text[]) AND day = %(day)s
 """
 OPS_STARTED = """
 SELECT enterprise_id, op_type, grade, count(*) FROM special_operations
- WHERE enterprise_id = ANY(%(ents)s) AND started_at >= %(lo)s AND started_at < %(hi)s
+ WHERE enterprise_id = ANY(%(ents)b::text[]) AND started_at >= %(lo)s AND started_at < %(hi)s
  GROUP BY 1, 2, 3
 """
 MAINT_STARTED = """
 SELECT enterprise_id, count(*) FROM maintenance_jobs
- WHERE enterprise_id = ANY(%(ents)s) AND started_at >= %(lo)s AND started_at < %(hi)s
+ WHERE enterprise_id = ANY(%(ents)b::text[]) AND started_at >= %(lo)s AND started_at < %(hi)s
  GROUP BY 1
 """
 TRIALS = """
 SELECT enterprise_id FROM enterprise_status
- WHERE enterprise_id = ANY(%(ents)s) AND trial_id IS NOT NULL
+ WHERE enterprise_id = ANY(%(ents)b::text[]) AND trial_id IS NOT NULL
 """
 STARTUP_SHUTDOWN = """
 SELECT enterprise_id, count(*) FROM events
- WHERE enterprise_id = ANY(%(ents)s) AND ts >= %(lo)s AND ts < %(hi)s
+ WHERE enterprise_id = ANY(%(ents)b::text[]) AND ts >= %(lo)s AND ts < %(hi)s
    AND type IN ('shutdown', 'resume')
  GROUP BY 1
 """

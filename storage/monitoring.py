@@ -9,50 +9,59 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
 
 from domain.monitoring import EnterpriseId
 from domain.presence import Presence
 from domain.status import EnterpriseStatus, Maintenance, Mode, Scope
 from storage.errors import amapped_errors
+from storage.json_rows import rows_json
 
 LOCK_STATUS = """
 SELECT
 enterprise_id, mode, mode_since, shutdown_scope, shutdown_units, shutdown_reason, planned_resume,
 restart_request, trial_id, trial_started_at, trial_planned_end, last_event_at
- FROM enterprise_status WHERE enterprise_id = ANY(%(ents)s)
+ FROM enterprise_status WHERE enterprise_id = ANY(%(ents)b::text[])
  ORDER BY enterprise_id FOR UPDATE
 """
 READ_STATUS = """
 SELECT
 enterprise_id, mode, mode_since, shutdown_scope, shutdown_units, shutdown_reason, planned_resume,
 restart_request, trial_id, trial_started_at, trial_planned_end, last_event_at
- FROM enterprise_status WHERE enterprise_id = ANY(%(ents)s)
+ FROM enterprise_status WHERE enterprise_id = ANY(%(ents)b::text[])
  ORDER BY enterprise_id
 """
 OPEN_MAINTENANCE = """
 SELECT enterprise_id, maint_id, scope, units, started_at, planned_end FROM maintenance_jobs
- WHERE enterprise_id = ANY(%(ents)s) AND ended_at IS NULL ORDER BY started_at, maint_id
+ WHERE enterprise_id = ANY(%(ents)b::text[]) AND ended_at IS NULL ORDER BY started_at, maint_id
 """
 SAVE_STATUS = """
-UPDATE enterprise_status SET mode = %(mode)s, mode_since = %(mode_since)s,
-       shutdown_scope = %(shutdown_scope)s, shutdown_units = %(shutdown_units)s,
-       shutdown_reason = %(shutdown_reason)s, planned_resume = %(planned_resume)s,
-       restart_request = %(restart_request)s, trial_id = %(trial_id)s,
-       trial_started_at = %(trial_started_at)s, trial_planned_end = %(trial_planned_end)s,
-       last_event_at = %(last_event_at)s, updated_at = now()
- WHERE enterprise_id = %(enterprise_id)s
+UPDATE enterprise_status s SET mode = r.mode, mode_since = r.mode_since,
+       shutdown_scope = r.shutdown_scope, shutdown_units = r.shutdown_units,
+       shutdown_reason = r.shutdown_reason, planned_resume = r.planned_resume,
+       restart_request = r.restart_request, trial_id = r.trial_id,
+       trial_started_at = r.trial_started_at, trial_planned_end = r.trial_planned_end,
+       last_event_at = r.last_event_at, updated_at = now()
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+       enterprise_id text, mode text, mode_since timestamptz, shutdown_scope text,
+       shutdown_units text[], shutdown_reason text, planned_resume timestamptz,
+       restart_request text, trial_id text, trial_started_at timestamptz,
+       trial_planned_end timestamptz, last_event_at timestamptz)
+ WHERE s.enterprise_id = r.enterprise_id
 """
 UPSERT_MAINTENANCE = """
 INSERT INTO maintenance_jobs (enterprise_id, maint_id, scope, units, started_at, planned_end)
-VALUES (%(ent)s, %(maint_id)s, %(scope)s, %(units)s, %(started_at)s, %(planned_end)s)
+SELECT ent, maint_id, scope, units, started_at, planned_end
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+       ent text, maint_id text, scope text, units text[], started_at timestamptz,
+       planned_end timestamptz)
 ON CONFLICT (enterprise_id, maint_id) DO UPDATE SET scope = EXCLUDED.scope,
        units = EXCLUDED.units, started_at = EXCLUDED.started_at,
        planned_end = EXCLUDED.planned_end, ended_at = NULL
 """
 END_MAINTENANCE = """
-UPDATE maintenance_jobs SET ended_at = %(ts)s
- WHERE enterprise_id = %(ent)s AND maint_id = %(maint_id)s AND ended_at IS NULL
+UPDATE maintenance_jobs m SET ended_at = r.ts
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(ent text, maint_id text, ts timestamptz)
+ WHERE m.enterprise_id = r.ent AND m.maint_id = r.maint_id AND m.ended_at IS NULL
 """
 SET_PRESENCE = """
 INSERT INTO enterprise_status (enterprise_id, presence_online, presence_at)
@@ -68,17 +77,17 @@ SELECT enterprise_id, presence_online, presence_at, last_activity_at FROM enterp
 INSERT_REQUEST = """
 INSERT INTO restart_requests (enterprise_id, event_id, requested_at, planned_at, self_check,
                               failed_items)
-VALUES (%(ent)s, %(event_id)s, %(ts)s, %(planned_at)s, %(self_check)s, %(failed)s)
+SELECT ent, event_id, ts, planned_at, self_check, failed
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+       ent text, event_id text, ts timestamptz, planned_at timestamptz, self_check jsonb,
+       failed integer)
 ON CONFLICT (enterprise_id, event_id) DO NOTHING
-RETURNING id
+RETURNING id, enterprise_id, event_id
 """
 SUPERSEDE_ALL = """
-UPDATE restart_requests SET state = 'superseded'
- WHERE enterprise_id = %(ent)s AND state = 'pending' AND event_id IS DISTINCT FROM %(keep)s
-"""
-SUPERSEDE_REQUESTS = """
-UPDATE restart_requests SET state = 'superseded'
- WHERE enterprise_id = %(ent)s AND state = 'pending' AND event_id <> %(keep)s
+UPDATE restart_requests q SET state = 'superseded'
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(ent text, keep text)
+ WHERE q.enterprise_id = r.ent AND q.state = 'pending' AND q.event_id IS DISTINCT FROM r.keep
 """
 GET_REQUEST = """
 SELECT
@@ -184,7 +193,7 @@ async def save_statuses(conn: AsyncConnection[Any], statuses: Sequence[Enterpris
     """Write status rows (maintenance jobs are written separately)."""
     if not statuses:
         return
-    params = [
+    rows = [
         {
             "enterprise_id": s.enterprise_id,
             "mode": s.mode.value,
@@ -201,31 +210,30 @@ async def save_statuses(conn: AsyncConnection[Any], statuses: Sequence[Enterpris
         }
         for s in statuses
     ]
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.executemany(SAVE_STATUS, params)
+    async with amapped_errors():
+        await conn.execute(SAVE_STATUS, {"rows": rows_json(rows)})
 
 
 async def start_maintenance(
     conn: AsyncConnection[Any], jobs: Sequence[tuple[str, Maintenance]]
 ) -> None:
-    """Open (or reopen) maintenance jobs."""
+    """Open (or reopen) maintenance jobs (a job id appears at most once)."""
     if not jobs:
         return
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.executemany(
-            UPSERT_MAINTENANCE,
-            [
-                {
-                    "ent": ent,
-                    "maint_id": m.maint_id,
-                    "scope": m.scope.value,
-                    "units": list(m.units),
-                    "started_at": m.started_at,
-                    "planned_end": m.planned_end,
-                }
-                for ent, m in jobs
-            ],
-        )
+    last = {(ent, m.maint_id): (ent, m) for ent, m in jobs}
+    rows = [
+        {
+            "ent": ent,
+            "maint_id": m.maint_id,
+            "scope": m.scope.value,
+            "units": list(m.units),
+            "started_at": m.started_at,
+            "planned_end": m.planned_end,
+        }
+        for ent, m in last.values()
+    ]
+    async with amapped_errors():
+        await conn.execute(UPSERT_MAINTENANCE, {"rows": rows_json(rows)})
 
 
 async def end_maintenance(
@@ -234,10 +242,9 @@ async def end_maintenance(
     """Close maintenance jobs: (enterprise, maint_id, ts)."""
     if not ends:
         return
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.executemany(
-            END_MAINTENANCE, [{"ent": e, "maint_id": m, "ts": ts} for e, m, ts in ends]
-        )
+    rows = [{"ent": e, "maint_id": m, "ts": ts} for e, m, ts in ends]
+    async with amapped_errors():
+        await conn.execute(END_MAINTENANCE, {"rows": rows_json(rows)})
 
 
 async def set_presence(conn: AsyncConnection[Any], ent: str, *, online: bool, at: datetime) -> None:
@@ -253,43 +260,28 @@ async def all_presence(conn: AsyncConnection[Any]) -> dict[EnterpriseId, Presenc
     return {EnterpriseId(r[0]): Presence(bool(r[1]), r[2], r[3]) for r in rows}
 
 
-async def insert_request(
-    conn: AsyncConnection[Any],
-    *,
-    ent: str,
-    event_id: str,
-    ts: datetime,
-    planned_at: datetime,
-    self_check: list[dict[str, Any]],
-    failed: int,
-) -> int | None:
-    """Store a restart request and supersede older pending ones; its id (None if known)."""
+async def insert_requests(
+    conn: AsyncConnection[Any], requests: Sequence[dict[str, Any]]
+) -> list[int | None]:
+    """Store restart requests (keys ent, event_id, ts, planned_at, self_check, failed); the new
+    ids in order (None for one already stored). Supersede older ones with supersede_pending."""
+    if not requests:
+        return []
     async with amapped_errors():
-        row = await (
-            await conn.execute(
-                INSERT_REQUEST,
-                {
-                    "ent": ent,
-                    "event_id": event_id,
-                    "ts": ts,
-                    "planned_at": planned_at,
-                    "self_check": Jsonb(self_check),
-                    "failed": failed,
-                },
-            )
-        ).fetchone()
-        await conn.execute(SUPERSEDE_REQUESTS, {"ent": ent, "keep": event_id})
-    return int(row[0]) if row else None
+        rows = await (await conn.execute(INSERT_REQUEST, {"rows": rows_json(requests)})).fetchall()
+    ids = {(str(r[1]), str(r[2])): int(r[0]) for r in rows}
+    return [ids.get((r["ent"], r["event_id"])) for r in requests]
 
 
 async def supersede_pending(
     conn: AsyncConnection[Any], keep: dict[EnterpriseId, str | None]
 ) -> None:
     """Void pending restart requests of these enterprises except the one each still has."""
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.executemany(
-            SUPERSEDE_ALL, [{"ent": e, "keep": k} for e, k in sorted(keep.items())]
-        )
+    if not keep:
+        return
+    rows = [{"ent": e, "keep": k} for e, k in sorted(keep.items())]
+    async with amapped_errors():
+        await conn.execute(SUPERSEDE_ALL, {"rows": rows_json(rows)})
 
 
 async def get_request(conn: AsyncConnection[Any], request_id: int) -> RestartRequest | None:

@@ -14,20 +14,20 @@ from storage.errors import amapped_errors
 
 CLAIM_EVENT_KEYS = """
 INSERT INTO event_keys (enterprise_id, event_id, digest, ts)
-SELECT * FROM unnest(%(ents)s::text[], %(ids)s::text[], %(digests)s::bytea[],
-                     %(ts)s::timestamptz[])
+SELECT * FROM unnest(%(ents)b::text[], %(ids)b::text[], %(digests)b::bytea[],
+                     %(ts)b::timestamptz[])
 ON CONFLICT DO NOTHING
 RETURNING enterprise_id, event_id
 """
 STORED_DIGESTS = """
 SELECT k.enterprise_id, k.event_id, k.digest
   FROM event_keys k
-  JOIN unnest(%(ents)s::text[], %(ids)s::text[]) AS u(enterprise_id, event_id)
+  JOIN unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, event_id)
  USING (enterprise_id, event_id)
 """
 CLAIM_TELEMETRY_KEYS = """
 INSERT INTO telemetry_keys (enterprise_id, digest)
-SELECT * FROM unnest(%(ents)s::text[], %(digests)s::bytea[])
+SELECT * FROM unnest(%(ents)b::text[], %(digests)b::bytea[])
 ON CONFLICT DO NOTHING
 RETURNING enterprise_id, digest
 """
@@ -45,14 +45,9 @@ VALUES (%(received_at)s, %(topic)s, %(ent)s, %(code)s, %(reason)s, %(ref)s, %(pa
 """
 TOUCH_ACTIVITY = """
 INSERT INTO enterprise_status (enterprise_id, last_activity_at)
-SELECT * FROM unnest(%(ents)s::text[], %(ts)s::timestamptz[])
+SELECT * FROM unnest(%(ents)b::text[], %(ts)b::timestamptz[])
 ON CONFLICT (enterprise_id) DO UPDATE
    SET last_activity_at = greatest(enterprise_status.last_activity_at, EXCLUDED.last_activity_at)
-"""
-ENSURE_STATUS = """
-INSERT INTO enterprise_status (enterprise_id)
-SELECT * FROM unnest(%(ents)s::text[])
-ON CONFLICT (enterprise_id) DO NOTHING
 """
 KNOWN = "SELECT credit_code FROM enterprises WHERE NOT deregistered"
 EXISTS = "SELECT NOT deregistered FROM enterprises WHERE credit_code = %(code)s"
@@ -187,7 +182,8 @@ async def copy_events(
 async def copy_telemetry(
     conn: AsyncConnection[Any], rows: Sequence[tuple[datetime, str, str, float | None, str]]
 ) -> None:
-    """COPY readings as (ts, enterprise, tag, value, quality) tuples."""
+    """COPY readings as (ts, enterprise, tag, value, quality) tuples (binary: the server parses
+    text timestamps more slowly than Python saves by building text, measured ~0.7×)."""
     if not rows:
         return
     async with amapped_errors(), conn.cursor() as cur, cur.copy(COPY_TELEMETRY) as copy:
@@ -219,20 +215,13 @@ async def insert_rejected(conn: AsyncConnection[Any], rows: Sequence[RejectedRow
         )
 
 
-async def touch_activity(conn: AsyncConnection[Any], activity: dict[str, datetime]) -> None:
-    """Record the latest real activity per enterprise (creating status rows as needed)."""
+async def touch_activity(conn: AsyncConnection[Any], activity: dict[str, datetime | None]) -> None:
+    """Create missing status rows and record the latest real activity (None: no activity)."""
     if not activity:
         return
     ents = sorted(activity)
     async with amapped_errors():
         await conn.execute(TOUCH_ACTIVITY, {"ents": ents, "ts": [activity[e] for e in ents]})
-
-
-async def ensure_status_rows(conn: AsyncConnection[Any], ents: Sequence[str]) -> None:
-    """Create missing status rows (default: operating)."""
-    if ents:
-        async with amapped_errors():
-            await conn.execute(ENSURE_STATUS, {"ents": sorted(set(ents))})
 
 
 async def known_enterprises(conn: AsyncConnection[Any]) -> set[str]:

@@ -17,7 +17,7 @@ PRESENCE = """
 SELECT presence_online, presence_at, last_activity_at FROM enterprise_status
  WHERE enterprise_id = %(ent)s
 """
-NAMES = "SELECT credit_code, name FROM enterprises WHERE credit_code = ANY(%(codes)s)"
+NAMES = "SELECT credit_code, name FROM enterprises WHERE credit_code = ANY(%(codes)b::text[])"
 NAME = "SELECT name FROM enterprises WHERE credit_code = %(code)s"
 EVENTS = """
 SELECT ts, event_id, type, payload, received_at, count(*) OVER () AS total FROM events

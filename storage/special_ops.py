@@ -8,18 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
 
 from domain.monitoring import EnterpriseId, OpId
 from domain.special_ops import GasReading, OpState, OpType, SpecialOp
 from storage.errors import amapped_errors
+from storage.json_rows import rows_json
 
 LOCK_OPS = """
 SELECT
 enterprise_id, op_id, op_type, grade, permit_no, valid_from, valid_to, location, guardian, state,
 started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
  FROM special_operations o
-  JOIN unnest(%(ents)s::text[], %(ids)s::text[]) AS u(enterprise_id, op_id)
+  JOIN unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, op_id)
  USING (enterprise_id, op_id)
  ORDER BY enterprise_id, op_id FOR UPDATE OF o
 """
@@ -35,9 +35,13 @@ UPSERT_OP = """
 INSERT INTO special_operations (enterprise_id, op_id, op_type, grade, permit_no, valid_from,
        valid_to, location, guardian, state, started_at, paused_at, ended_at, last_gas_test_at,
        needs_retest, interruptions)
-VALUES (%(enterprise_id)s, %(op_id)s, %(op_type)s, %(grade)s, %(permit_no)s, %(valid_from)s,
-       %(valid_to)s, %(location)s, %(guardian)s, %(state)s, %(started_at)s, %(paused_at)s,
-       %(ended_at)s, %(last_gas_test_at)s, %(needs_retest)s, %(interruptions)s)
+SELECT enterprise_id, op_id, op_type, grade, permit_no, valid_from, valid_to, location, guardian,
+       state, started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+       enterprise_id text, op_id text, op_type text, grade text, permit_no text,
+       valid_from timestamptz, valid_to timestamptz, location text, guardian text, state text,
+       started_at timestamptz, paused_at timestamptz, ended_at timestamptz,
+       last_gas_test_at timestamptz, needs_retest boolean, interruptions integer)
 ON CONFLICT (enterprise_id, op_id) DO UPDATE SET op_type = EXCLUDED.op_type,
        grade = EXCLUDED.grade, permit_no = EXCLUDED.permit_no, valid_from = EXCLUDED.valid_from,
        valid_to = EXCLUDED.valid_to, location = EXCLUDED.location, guardian = EXCLUDED.guardian,
@@ -50,15 +54,17 @@ LATEST_TESTS = """
 SELECT DISTINCT ON (t.enterprise_id, t.op_id) t.enterprise_id, t.op_id, t.ts, t.o2_pct,
        t.lel_pct, t.toxic_ppm, t.combustible_vol_pct, t.lel_vol_pct, t.analyst
   FROM gas_tests t
-  JOIN unnest(%(ents)s::text[], %(ids)s::text[]) AS u(enterprise_id, op_id)
+  JOIN unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, op_id)
  USING (enterprise_id, op_id)
  ORDER BY t.enterprise_id, t.op_id, t.ts DESC
 """
 INSERT_TEST = """
 INSERT INTO gas_tests (enterprise_id, op_id, ts, o2_pct, lel_pct, toxic_ppm, combustible_vol_pct,
                        lel_vol_pct, analyst, ok, problems, event_id)
-VALUES (%(ent)s, %(op_id)s, %(ts)s, %(o2)s, %(lel)s, %(toxic)s, %(vol)s, %(lel_vol)s,
-        %(analyst)s, %(ok)s, %(problems)s, %(event_id)s)
+SELECT ent, op_id, ts, o2, lel, toxic, vol, lel_vol, analyst, ok, problems, event_id
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+       ent text, op_id text, ts timestamptz, o2 float8, lel float8, toxic jsonb, vol float8,
+       lel_vol float8, analyst text, ok boolean, problems text[], event_id text)
 """
 TESTS_OF = """
 SELECT ts, o2_pct, lel_pct, toxic_ppm, combustible_vol_pct, lel_vol_pct, analyst, ok, problems
@@ -154,8 +160,8 @@ async def save_ops(conn: AsyncConnection[Any], ops: Sequence[SpecialOp]) -> None
         }
         for o in ops
     ]
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.executemany(UPSERT_OP, params)
+    async with amapped_errors():
+        await conn.execute(UPSERT_OP, {"rows": rows_json(params)})
 
 
 async def latest_tests(
@@ -199,7 +205,7 @@ async def insert_tests(
             "ts": r.ts,
             "o2": r.o2_pct,
             "lel": r.lel_pct,
-            "toxic": Jsonb(dict(r.toxic_ppm)) if r.toxic_ppm else None,
+            "toxic": dict(r.toxic_ppm) if r.toxic_ppm else None,
             "vol": r.combustible_vol_pct,
             "lel_vol": r.lel_vol_pct,
             "analyst": r.analyst,
@@ -209,8 +215,8 @@ async def insert_tests(
         }
         for ent, op_id, r, problems, event_id in tests
     ]
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.executemany(INSERT_TEST, params)
+    async with amapped_errors():
+        await conn.execute(INSERT_TEST, {"rows": rows_json(params)})
 
 
 async def tests_of(conn: AsyncConnection[Any], ent: str, op_id: str) -> list[StoredTest]:

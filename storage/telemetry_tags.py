@@ -21,7 +21,7 @@ REGISTRY_VERSION = "SELECT count(*), max(updated_at) FROM telemetry_tags"
 LOCK_STATES = """
 SELECT t.enterprise_id, t.tag, t.level, t.pending_level, t.pending_since
   FROM telemetry_tags t
-  JOIN unnest(%(ents)s::text[], %(tags)s::text[]) AS u(enterprise_id, tag)
+  JOIN unnest(%(ents)b::text[], %(tags)b::text[]) AS u(enterprise_id, tag)
  USING (enterprise_id, tag)
  ORDER BY t.enterprise_id, t.tag FOR UPDATE OF t
 """
@@ -32,7 +32,7 @@ UPDATE telemetry_tags SET level = %(level)s, pending_level = %(pending)s,
 """
 LAST_VALUES = """
 UPDATE telemetry_tags t SET last_value = u.value, last_ts = u.ts
-  FROM unnest(%(ents)s::text[], %(tags)s::text[], %(values)s::float8[], %(ts)s::timestamptz[])
+  FROM unnest(%(ents)b::text[], %(tags)b::text[], %(values)b::float8[], %(ts)b::timestamptz[])
        AS u(enterprise_id, tag, value, ts)
  WHERE t.enterprise_id = u.enterprise_id AND t.tag = u.tag
    AND (t.last_ts IS NULL OR t.last_ts < u.ts)
