@@ -179,6 +179,7 @@ async def sample(groups: dict[str, list[Child]], viewers: Child, seconds: float)
     fps = [w["fps"] for w in window]
     return {
         "cpu": cpu,
+        "load": os.getloadavg()[0],
         "fps_min": min(fps),
         "fps_mean": statistics.fmean(fps),
         "lat_median": statistics.median(lat) if lat else float("nan"),
@@ -296,8 +297,9 @@ def render(r: dict[str, Any]) -> str:
         "Capacity (sessions each relayed to one viewer and recorded; CPU in % of one "
         "core, per process):",
         "",
-        "| relay | sessions | min fps | mean fps | g2g median | server | sites | viewers |",
-        "|---|---|---|---|---|---|---|---|",
+        "| relay | sessions | min fps | mean fps | g2g median | server | sites | viewers "
+        "| machine load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for relay in ("packets", "decoded"):
         for s in r[f"capacity_{relay}"]:
@@ -305,7 +307,7 @@ def render(r: dict[str, Any]) -> str:
             lines.append(
                 f"| {relay} | {s['n']} | {s['fps_min']:.1f} | {s['fps_mean']:.1f} | "
                 f"{s['lat_median']:.0f} ms | {c['server']:.0f} | {c['sites']:.0f} | "
-                f"{c['viewers']:.0f} |"
+                f"{c['viewers']:.0f} | {s['load']:.1f} |"
             )
     for relay in ("packets", "decoded"):
         ok = [s["n"] for s in r[f"capacity_{relay}"] if s["fps_min"] >= MIN_FPS]
@@ -316,8 +318,27 @@ def render(r: dict[str, Any]) -> str:
             f"ms per frame, 2 cores) {ceiling[relay]:.1f}, ratio {best / ceiling[relay]:.2f} — "
             f"goal ≥ 4: {'met' if best >= 4 else 'not met'}"
         )
+        passed = [s for s in r[f"capacity_{relay}"] if s["fps_min"] >= MIN_FPS]
+        if passed:
+            server = _slope([(s["n"], s["cpu"]["server"]) for s in passed])
+            chain = _slope([(s["n"], sum(s["cpu"].values())) for s in passed])
+            lines.append(
+                f"  CPU per session (least squares over the passing steps): server {server:.1f} % "
+                f"of a core, whole chain (site + server + viewer) {chain:.1f} % — i.e. on 2 idle "
+                f"cores about {200 / chain:.0f} sessions with everything on one machine, about "
+                f"{200 / server:.0f} for the server alone (projection, not measured)"
+            )
+    lines.append(
+        "The knee moves with the machine's other load (shown per step): it is where this run "
+        "hit it, on cores shared with other work."
+    )
     lines.append(END)
     return "\n".join(lines)
+
+
+def _slope(points: list[tuple[int, float]]) -> float:
+    """Least-squares slope through the origin."""
+    return sum(n * y for n, y in points) / sum(n * n for n, _ in points)
 
 
 def write_section(text: str) -> None:
