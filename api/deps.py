@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.account_check import AccountCheck
 from api.security import read_token
 from config.settings import Settings
 from domain.errors import Forbidden, Unauthorized
@@ -43,13 +44,25 @@ PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection[Any], Depends(get_conn)]
 
 
+def account_check(request: Request) -> AccountCheck:
+    """The process's account-state cache (created on first use)."""
+    check: AccountCheck | None = getattr(request.app.state, "account_check", None)
+    if check is None:
+        check = request.app.state.account_check = AccountCheck()
+    return check
+
+
 async def get_principal(
-    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
-    """The principal of the bearer token; 401 without a valid one."""
+    """The principal of the bearer token; 401 without a valid one or a deactivated account."""
     if not token:
         raise Unauthorized("a bearer token is required (POST /api/v1/auth/token)")
-    return read_token(token, secret=settings.secret_key)
+    principal = read_token(token, secret=settings.secret_key)
+    await account_check(request).ensure_current(get_pool(request), principal)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.common import IdPath, Page, PagingDep, client_ip
-from api.deps import AdminOnly, ConnDep
+from api.deps import AdminOnly, ConnDep, account_check
 from api.errors import ERROR_RESPONSES
 from api.security import hash_password
 from domain.credit_code import validate_credit_code
@@ -216,6 +216,7 @@ async def update_user(
         password_hash=hash_password(body.password) if body.password else None,
     )
     assert after is not None
+    account_check(request).forget(user_id)
     changed = _snapshot(after) | ({"password_changed": True} if body.password else {})
     await audit.record(
         conn,
@@ -245,6 +246,7 @@ async def deactivate_user(
         active=False,
     )
     assert after is not None
+    account_check(request).forget(user_id)
     await audit.record(
         conn,
         principal=admin,

@@ -194,3 +194,24 @@ async def test_old_sign_in_attempts_are_pruned(pool) -> None:  # type: ignore[no
         await conn.execute("UPDATE login_attempts SET ts = now() - interval '3 days'")
         await login_attempts.record(conn, username="y", client_ip="1.2.3.4", outcome="failed")
         assert await login_attempts.prune(conn, keep=timedelta(days=2)) == 1
+
+
+def test_tokens_stop_working_when_the_account_is_deactivated_or_changes_role(
+    client: TestClient,
+) -> None:
+    h = admin(client)
+    user = _create(
+        client, h, username="li", display_name="李", password="li-pass-1234", role="supervisor"
+    )
+    token = login(client, "li", "li-pass-1234")
+    assert client.get("/api/v1/auth/me", headers=token).status_code == 200
+    client.patch(f"/api/v1/users/{user['id']}", json={"role": "duty"}, headers=h)
+    res = client.get("/api/v1/auth/me", headers=token)
+    assert res.status_code == 401
+    assert "role changed" in res.json()["error"]["message"]
+    token = login(client, "li", "li-pass-1234")
+    assert client.get("/api/v1/auth/me", headers=token).status_code == 200
+    client.delete(f"/api/v1/users/{user['id']}", headers=h)
+    res = client.get("/api/v1/auth/me", headers=token)
+    assert res.status_code == 401
+    assert "deactivated" in res.json()["error"]["message"]
