@@ -38,6 +38,7 @@ pytest: setup
 test: system-packages services lint typecheck pytest
 
 bench: services
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/draw.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/api.py
