@@ -24,10 +24,11 @@ from domain.alarms import Rule
 from domain.clock import utcnow
 from domain.errors import SafewatchError, StorageUnavailable
 from monitor import metrics
+from monitor.batch import BatchResult, Caches
 from monitor.guidance import DownlinkPublisher
 from monitor.mqtt_client import IngestClient
 from monitor.parse import Accepted, Checked, Ignored, Inbound, Limits, Refused, check
-from monitor.processor import BatchResult, Caches, Processor
+from monitor.processor import Processor
 from monitor.topics import Downlink, RejectCode, Topics
 from storage import alarms, telemetry_tags
 from storage import monitoring_ingest as store

@@ -11,15 +11,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from domain.monitoring import EnterpriseId
-from monitor.schemas import (
-    EVENT_ADAPTER,
-    AckMessage,
-    CommitmentMessage,
-    OperationEvent,
-    PresenceMessage,
-    TelemetryMessage,
-    TimestampError,
-)
+from monitor.schemas import EVENT_ADAPTER, OperationEvent, TimestampError
+from monitor.schemas_site import AckMessage, CommitmentMessage, PresenceMessage, TelemetryMessage
 from monitor.topics import RejectCode, TopicIgnored, TopicRefused, Topics, Uplink
 
 Body = OperationEvent | TelemetryMessage | CommitmentMessage | PresenceMessage | AckMessage

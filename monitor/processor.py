@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,9 +15,7 @@ from domain import special_ops as so
 from domain import status as st
 from domain.alarms import Rule
 from domain.clock import utcnow
-from domain.commitment import Commitment, cross_check, mismatch_outcome
 from domain.monitoring import (
-    AlarmAction,
     AlarmClear,
     AlarmKey,
     EnterpriseId,
@@ -27,27 +24,26 @@ from domain.monitoring import (
 )
 from domain.presence import counts_as_activity
 from domain.special_ops import GasReading, SpecialOp
-from domain.telemetry import TagLimits
+from monitor.batch import BatchResult, Caches, Work
 from monitor.parse import Accepted, Refused
 from monitor.schemas import (
     STATUS_EVENTS,
-    AckMessage,
-    CommitmentMessage,
     EventBase,
     GasTestEvent,
-    PresenceMessage,
     ResumeRequestEvent,
     SpecialOpEndEvent,
     SpecialOpPauseEvent,
     SpecialOpResumeEvent,
     SpecialOpStartEvent,
 )
+from monitor.schemas_site import PresenceMessage
+from monitor.site_messages import cross_check_days, store_ack, store_commitment, store_presence
 from monitor.telemetry_batch import store_telemetry
 from monitor.topics import RejectCode, Uplink
-from storage import alarms, commitments, downlinks, monitoring
+from storage import alarms, monitoring
 from storage import monitoring_ingest as store
 from storage import special_ops as so_store
-from storage.monitoring_live import Change, publish_changes
+from storage.monitoring_live import publish_changes
 
 log = logging.getLogger(__name__)
 
@@ -55,38 +51,6 @@ log = logging.getLogger(__name__)
 _CROSS_CHECKED = frozenset(
     {"special_op_start", "maintenance_start", "trial_start", "shutdown", "resume"}
 )
-
-
-@dataclass
-class Caches:
-    """What the ingest keeps in memory between batches (refreshed from the database)."""
-
-    known: set[str] = field(default_factory=set)
-    registry: dict[tuple[str, str], TagLimits] = field(default_factory=dict)
-    stale_open: set[tuple[str, str]] = field(default_factory=set)
-    offline_open: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True, slots=True)
-class BatchResult:
-    """What one batch stored."""
-
-    refused: list[Refused]
-    events: int
-    duplicates: int
-    points: int
-    alarms_changed: int
-
-
-@dataclass
-class _Work:
-    actions: list[AlarmAction] = field(default_factory=list)
-    live: list[Change] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
-    days: set[tuple[str, date]] = field(default_factory=set)
-
-    def add(self, outcome: RuleOutcome) -> None:
-        self.actions.extend(outcome.actions)
 
 
 class Processor:
@@ -107,7 +71,7 @@ class Processor:
     ) -> BatchResult:
         """Store one batch; raise on database errors (the caller retries or isolates)."""
         now = utcnow()
-        work = _Work(refused=list(refused))
+        work = Work(refused=list(refused))
         await self._activity(conn, accepted, work, now)
         by_kind: dict[Uplink, list[Accepted]] = {k: [] for k in Uplink}
         for a in accepted:
@@ -115,11 +79,11 @@ class Processor:
         fresh, dup_events = await self._claim_events(conn, by_kind[Uplink.EVENT], work)
         await self._events(conn, fresh, work, now)
         for a in by_kind[Uplink.COMMITMENT]:
-            await self._commitment(conn, a, work)
+            await store_commitment(conn, a, work)
         for a in by_kind[Uplink.PRESENCE]:
-            await self._presence(conn, a, now, work)
+            await store_presence(conn, a, now, work)
         for a in by_kind[Uplink.ACK]:
-            await self._ack(conn, a, work)
+            await store_ack(conn, a, work)
         tel = await store_telemetry(
             conn,
             by_kind[Uplink.TELEMETRY],
@@ -128,7 +92,7 @@ class Processor:
             severities=self.policy.levels,
         )
         work.actions.extend(tel.actions)
-        await self._cross_check(conn, work, now)
+        await cross_check_days(conn, work, self.tz, now)
         changed = await alarms.apply(
             conn,
             RuleOutcome(tuple(work.actions)),
@@ -147,7 +111,7 @@ class Processor:
         )
 
     async def _activity(
-        self, conn: AsyncConnection[Any], accepted: list[Accepted], work: _Work, now: datetime
+        self, conn: AsyncConnection[Any], accepted: list[Accepted], work: Work, now: datetime
     ) -> None:
         activity: dict[str, datetime | None] = {}
         for a in accepted:
@@ -166,7 +130,7 @@ class Processor:
                 )
 
     async def _claim_events(
-        self, conn: AsyncConnection[Any], events: list[Accepted], work: _Work
+        self, conn: AsyncConnection[Any], events: list[Accepted], work: Work
     ) -> tuple[list[tuple[Accepted, EventBase]], int]:
         seen: dict[tuple[str, str], bytes] = {}
         keys: list[tuple[str, str, bytes, datetime]] = []
@@ -200,7 +164,7 @@ class Processor:
         self,
         conn: AsyncConnection[Any],
         events: list[tuple[Accepted, EventBase]],
-        work: _Work,
+        work: Work,
         now: datetime,
     ) -> None:
         if not events:
@@ -316,7 +280,7 @@ class Processor:
         self,
         conn: AsyncConnection[Any],
         requests: list[tuple[EnterpriseId, ResumeRequestEvent]],
-        work: _Work,
+        work: Work,
     ) -> None:
         ids = await monitoring.insert_requests(
             conn,
@@ -342,80 +306,6 @@ class Processor:
                     )
                 )
 
-    async def _commitment(self, conn: AsyncConnection[Any], a: Accepted, work: _Work) -> None:
-        body = a.body
-        assert isinstance(body, CommitmentMessage)
-        c = Commitment(
-            enterprise_id=a.enterprise_id,
-            day=body.date,
-            units_total=body.units.total,
-            units_running=body.units.running,
-            units_stopped=body.units.stopped,
-            special_ops=_planned(body),
-            maintenance=body.maintenance,
-            contractor_work=body.contractor_work,
-            trial_production=body.trial_production,
-            startup_shutdown=body.startup_shutdown,
-            risk_level=body.risk_level,
-            committed_by=body.committed_by,
-            committed_at=body.committed_at,
-        )
-        await commitments.upsert(conn, c)
-        work.days.add((a.enterprise_id, c.day))
-        work.actions.append(
-            AlarmClear(
-                AlarmKey(a.enterprise_id, Rule.COMMITMENT_MISSING, f"day:{c.day.isoformat()}")
-            )
-        )
-        work.live.append(
-            ("commitment", a.enterprise_id, {"date": c.day.isoformat(), "risk_level": c.risk_level})
-        )
-
-    async def _presence(
-        self, conn: AsyncConnection[Any], a: Accepted, now: datetime, work: _Work
-    ) -> None:
-        body = a.body
-        assert isinstance(body, PresenceMessage)
-        at = body.ts or now
-        await monitoring.set_presence(conn, a.enterprise_id, online=body.online, at=at)
-        work.live.append(
-            (
-                "presence",
-                a.enterprise_id,
-                {"online": body.online, "at": at.isoformat(), "retained": a.msg.retain},
-            )
-        )
-
-    async def _ack(self, conn: AsyncConnection[Any], a: Accepted, work: _Work) -> None:
-        body = a.body
-        assert isinstance(body, AckMessage)
-        found = await downlinks.acknowledge(
-            conn, ent=a.enterprise_id, ref=body.ref, at=body.ts, by=body.by
-        )
-        if found is None:
-            work.refused.append(
-                Refused(
-                    a.msg,
-                    RejectCode.REF_UNKNOWN,
-                    f"no guidance or notice {body.ref!r} was sent to this enterprise",
-                    a.enterprise_id,
-                    body.ref,
-                )
-            )
-
-    async def _cross_check(self, conn: AsyncConnection[Any], work: _Work, now: datetime) -> None:
-        by_day: dict[date, list[str]] = {}
-        for ent, day in work.days:
-            by_day.setdefault(day, []).append(ent)
-        for day, ents in sorted(by_day.items()):
-            found = await commitments.for_day(conn, ents, day)
-            if not found:
-                continue
-            lo = datetime.combine(day, time(0), self.tz)
-            facts = await commitments.actuals(conn, list(found), lo=lo, hi=lo + timedelta(days=1))
-            for ent, c in found.items():
-                work.add(mismatch_outcome(c, cross_check(c, facts[ent]), now))
-
     def rejected_row(self, r: Refused, now: datetime) -> store.RejectedRow:
         """The stored form of a refusal (payload truncated)."""
         return store.RejectedRow(
@@ -434,14 +324,6 @@ def _event(a: Accepted) -> EventBase:
     body = a.body
     assert isinstance(body, EventBase)
     return body
-
-
-def _planned(body: CommitmentMessage) -> dict[tuple[str, str | None], int]:
-    out: dict[tuple[str, str | None], int] = {}
-    for p in body.special_ops:
-        key = (p.op_type.value, p.grade)
-        out[key] = out.get(key, 0) + p.count
-    return out
 
 
 def _reused(a: Accepted, event_id: str) -> Refused:

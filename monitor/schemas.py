@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
-from typing import Annotated, Any, Literal, NotRequired
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,7 +15,6 @@ from pydantic import (
     TypeAdapter,
     model_validator,
 )
-from typing_extensions import TypedDict
 
 from domain import special_ops as so
 from domain import status as st
@@ -55,12 +54,14 @@ Unit = Annotated[str, Field(min_length=1, max_length=64)]
 Pct = Annotated[float, Field(ge=0, le=100)]
 
 
-class _Model(BaseModel):
+class Model(BaseModel):
+    """Base of every uplink model."""
+
     # Unknown fields are ignored (the contract lets senders add optional fields); types are strict.
     model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False, frozen=True)
 
 
-class EventBase(_Model):
+class EventBase(Model):
     """Fields every operation event has."""
 
     event_id: Ident
@@ -99,7 +100,7 @@ class ShutdownEvent(EventBase):
         )
 
 
-class SelfCheckItem(_Model):
+class SelfCheckItem(Model):
     """One line of the restart self-check."""
 
     item: Text
@@ -165,7 +166,7 @@ class MaintenanceEndEvent(EventBase):
         return st.MaintenanceEnd(self.event_id, self.ts, self.maint_id)
 
 
-class GasTestFields(_Model):
+class GasTestFields(Model):
     """Readings of a gas analysis (o2_pct in % vol, lel_pct in % LEL)."""
 
     o2_pct: Pct | None = None
@@ -336,97 +337,3 @@ STATUS_EVENTS = (
     TrialStartEvent,
     TrialEndEvent,
 )
-
-
-class TelemetryPoint(TypedDict):
-    """One reading of one tag (a TypedDict: validating 1,000 of them is 4× faster than models).
-    `ts` defaults to the message's, `quality` to "good"."""
-
-    __pydantic_config__ = ConfigDict(  # type: ignore[misc]
-        extra="ignore", strict=True, allow_inf_nan=False
-    )
-
-    tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/#-]{1,64}$")]
-    value: float | None
-    ts: NotRequired[Timestamp]
-    quality: NotRequired[Literal["good", "bad"]]
-
-
-class TelemetryMessage(_Model):
-    """A batch of readings (1–1000 points)."""
-
-    ts: Timestamp
-    points: list[TelemetryPoint] = Field(min_length=1, max_length=1000)
-
-    def timestamps(self) -> Iterator[datetime]:
-        """Message and point timestamps."""
-        yield self.ts
-        for p in self.points:
-            ts = p.get("ts")
-            if ts is not None:
-                yield ts
-
-
-class Units(_Model):
-    """Production units of the day."""
-
-    total: Annotated[int, Field(ge=0, le=100000)]
-    running: Annotated[int, Field(ge=0)]
-    stopped: Annotated[int, Field(ge=0)]
-
-    @model_validator(mode="after")
-    def _adds_up(self) -> Units:
-        if self.running + self.stopped != self.total:
-            raise ValueError("units running + stopped must equal total")
-        return self
-
-
-class PlannedOps(_Model):
-    """Planned special operations of one type (and grade)."""
-
-    op_type: OpType
-    grade: Literal["special", "1", "2", "3", "I", "II", "III", "IV"] | None = None
-    count: Annotated[int, Field(ge=0, le=10000)]
-
-
-class CommitmentMessage(_Model):
-    """安全风险研判与承诺公告 of one day."""
-
-    date: date
-    units: Units
-    special_ops: list[PlannedOps] = Field(default_factory=list, max_length=100)
-    maintenance: Annotated[int, Field(ge=0, le=10000)] = 0
-    contractor_work: Annotated[int, Field(ge=0, le=10000)] = 0
-    trial_production: bool = False
-    startup_shutdown: bool = False
-    risk_level: Annotated[int, Field(ge=1, le=4)]
-    committed_by: Name
-    committed_at: Timestamp
-
-    def timestamps(self) -> Iterator[datetime]:
-        """committed_at must not lie in the future."""
-        yield self.committed_at
-
-
-class PresenceMessage(_Model):
-    """Online on connect; the last will says offline."""
-
-    online: bool
-    ts: Timestamp | None = None
-
-    def timestamps(self) -> Iterator[datetime]:
-        """The optional ts."""
-        if self.ts is not None:
-            yield self.ts
-
-
-class AckMessage(_Model):
-    """The site confirms a guidance or notice."""
-
-    ref: Annotated[str, Field(min_length=1, max_length=64)]
-    ts: Timestamp
-    by: Name | None = None
-
-    def timestamps(self) -> Iterator[datetime]:
-        """The ack time."""
-        yield self.ts

@@ -12,7 +12,7 @@ from domain.alarms import Rule
 from domain.monitoring import AlarmAction, AlarmClear, AlarmKey, EnterpriseId
 from domain.telemetry import LevelSeverities, TagLimits, TagState, evaluate, level_outcome
 from monitor.parse import Accepted
-from monitor.schemas import TelemetryMessage
+from monitor.schemas_site import TelemetryMessage
 from storage import monitoring_ingest as store
 from storage import telemetry_tags
 

@@ -1,36 +1,23 @@
-"""Remote monitoring over HTTP: status, history, telemetry, guidance, summary, refused messages."""
+"""Remote monitoring over HTTP: current status of an enterprise and the dashboard summary."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.common import Page, PagingDep, client_ip
-from api.deps import ConnDep, PrincipalDep, SettingsDep, Staff
+from api.deps import ConnDep, SettingsDep, Staff
 from api.errors import ERROR_RESPONSES
-from api.routes.monitoring_common import (
-    EXAMPLE_ENT,
-    DownlinkOut,
-    Handler,
-    PolicyDep,
-    VisibleEnt,
-    downlink_out,
-    visible_filter,
-)
+from api.routes.monitoring_common import EXAMPLE_ENT, VisibleEnt, require_enterprise
 from config.policy_monitoring import cached_policy
 from domain.clock import utcnow
-from domain.errors import NotFound, ValidationFailed
 from domain.monitoring import EnterpriseId, Severity
 from domain.presence import Presence
 from domain.status import EnterpriseStatus
-from monitor.guidance import ttl
-from storage import alarms, audit, commitments, downlinks, monitoring, special_ops, telemetry_tags
-from storage import monitoring_ingest as ingest_store
+from storage import alarms, monitoring, special_ops
 from storage import monitoring_queries as q
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], responses=ERROR_RESPONSES)
@@ -41,13 +28,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Validate the monitoring policy files when the API starts (a bad file stops it)."""
     cached_policy(app.state.settings.policy_dir)
     yield
-
-
-async def _require_enterprise(conn: ConnDep, ent: str) -> str:
-    name = await q.enterprise_name(conn, ent)
-    if name is None:
-        raise NotFound(f"enterprise {ent} is not in the directory")
-    return name
 
 
 class GasTestOut(BaseModel):
@@ -158,7 +138,7 @@ _SEVERITY_BY_RANK = {s.rank: s.value for s in Severity}
 @router.get("/enterprises/{ent}/status", response_model=StatusOut)
 async def get_status(ent: VisibleEnt, conn: ConnDep, settings: SettingsDep) -> StatusOut:
     """Operation state, open maintenance, special operations (with gas tests), presence."""
-    name = await _require_enterprise(conn, ent)
+    name = await require_enterprise(conn, ent)
     found = await monitoring.lock_statuses(conn, [ent], lock=False)
     st = found.get(EnterpriseId(ent)) or EnterpriseStatus(EnterpriseId(ent))
     pres = await q.presence(conn, ent)
@@ -235,198 +215,6 @@ async def get_status(ent: VisibleEnt, conn: ConnDep, settings: SettingsDep) -> S
     )
 
 
-class EventOut(BaseModel):
-    """One stored operation event (the payload as the site sent it)."""
-
-    ts: datetime
-    event_id: str
-    type: str
-    payload: dict[str, Any]
-    received_at: datetime
-
-
-@router.get("/enterprises/{ent}/events", response_model=Page[EventOut])
-async def list_events(
-    ent: VisibleEnt,
-    conn: ConnDep,
-    paging: PagingDep,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
-    type: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
-) -> Page[EventOut]:
-    """Operation events, newest first."""
-    await _require_enterprise(conn, ent)
-    items, total = await q.events(
-        conn, ent=ent, lo=from_, hi=to, type_=type, limit=paging.limit, offset=paging.offset
-    )
-    return Page[EventOut](
-        items=[EventOut(**vars_of(e)) for e in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
-
-
-def vars_of(obj: Any) -> dict[str, Any]:
-    """Fields of a slotted dataclass as a dict."""
-    return {name: getattr(obj, name) for name in obj.__slots__}
-
-
-class PointOut(BaseModel):
-    """One point: a raw reading (min = max = value, n = 1) or a bucket."""
-
-    ts: datetime
-    value: float | None = Field(description="the reading, or the bucket's average")
-    min: float | None
-    max: float | None
-    n: int
-    quality: str
-
-
-class SeriesOut(BaseModel):
-    """Readings of one tag."""
-
-    enterprise_id: str
-    tag: str
-    bucket: str
-    items: list[PointOut]
-
-
-MAX_POINTS = 10000
-
-
-@router.get("/enterprises/{ent}/telemetry", response_model=SeriesOut)
-async def get_telemetry(
-    ent: VisibleEnt,
-    conn: ConnDep,
-    tag: Annotated[str, Query(pattern=r"^[A-Za-z0-9_.:/#-]{1,64}$")],
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
-    bucket: Literal["raw", "1m", "5m", "15m", "1h"] = "raw",
-) -> SeriesOut:
-    """Readings of one tag between from and to (default: the last hour); bucket=1h uses the
-    hourly rollup."""
-    await _require_enterprise(conn, ent)
-    hi = to or utcnow()
-    lo = from_ or hi - timedelta(hours=1)
-    if lo >= hi:
-        raise ValidationFailed("'from' must be before 'to'")
-    if hi - lo > timedelta(days=400):
-        raise ValidationFailed("at most 400 days per request")
-    points = await telemetry_tags.series(
-        conn, ent=ent, tag=tag, lo=lo, hi=hi, bucket=bucket, limit=MAX_POINTS
-    )
-    return SeriesOut(
-        enterprise_id=ent,
-        tag=tag,
-        bucket=bucket,
-        items=[
-            PointOut(ts=p.ts, value=p.avg, min=p.min, max=p.max, n=p.n, quality=p.quality)
-            for p in points
-        ],
-    )
-
-
-class GuidanceIn(BaseModel):
-    """Guidance to send to a site (published on …/guidance, retried until acknowledged)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"text": "请立即停止罐区动火作业。", "requires_ack": True}]
-        },
-    )
-
-    text: str = Field(min_length=1, max_length=2000)
-    requires_ack: bool = True
-    ttl_hours: int | None = Field(default=None, ge=1, le=168)
-
-
-@router.post(
-    "/enterprises/{ent}/guidance",
-    response_model=DownlinkOut,
-    status_code=status.HTTP_201_CREATED,
-)
-async def send_guidance(
-    ent: VisibleEnt,
-    body: GuidanceIn,
-    principal: Handler,
-    conn: ConnDep,
-    policy: PolicyDep,
-    request: Request,
-) -> DownlinkOut:
-    """Queue guidance; the monitor publishes it with QoS 1 and retries until acknowledged."""
-    await _require_enterprise(conn, ent)
-    now = utcnow()
-    life = timedelta(hours=body.ttl_hours) if body.ttl_hours else ttl(policy, "guidance")
-    d = await downlinks.create(
-        conn,
-        channel="guidance",
-        ent=ent,
-        text=body.text,
-        sender=principal.username,
-        requires_ack=body.requires_ack,
-        expires_at=now + life,
-        now=now,
-    )
-    await audit.record(
-        conn,
-        principal=principal,
-        action="guidance.send",
-        target=f"enterprise:{ent}",
-        after={"ref": d.ref, "text": d.text, "requires_ack": d.requires_ack},
-        client_ip=client_ip(request),
-    )
-    return downlink_out(d)
-
-
-@router.get("/enterprises/{ent}/guidance", response_model=Page[DownlinkOut])
-async def list_guidance(
-    ent: VisibleEnt,
-    conn: ConnDep,
-    paging: PagingDep,
-    channel: Literal["guidance", "notice"] | None = None,
-) -> Page[DownlinkOut]:
-    """Guidance and notices sent to the site with their delivery state, newest first."""
-    await _require_enterprise(conn, ent)
-    items, total = await downlinks.list_downlinks(
-        conn, ent=ent, channel=channel, limit=paging.limit, offset=paging.offset
-    )
-    return Page[DownlinkOut](
-        items=[downlink_out(d) for d in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
-
-
-class CommitmentOut(BaseModel):
-    """A daily risk commitment (承诺公告) as received."""
-
-    date: str
-    units: dict[str, int]
-    special_ops: list[dict[str, Any]]
-    maintenance: int
-    contractor_work: int
-    trial_production: bool
-    startup_shutdown: bool
-    risk_level: int = Field(ge=1, le=4)
-    committed_by: str
-    committed_at: datetime
-
-
-@router.get("/enterprises/{ent}/commitments", response_model=list[CommitmentOut])
-async def list_commitments(
-    ent: VisibleEnt,
-    conn: ConnDep,
-    days: Annotated[int, Query(ge=1, le=366)] = 7,
-) -> list[CommitmentOut]:
-    """The latest daily commitments, newest first."""
-    await _require_enterprise(conn, ent)
-    rows = await commitments.recent(conn, ent, limit=days)
-    return [CommitmentOut.model_validate(r) for r in rows]
-
-
 class SummaryOut(BaseModel):
     """Counts for the dashboard."""
 
@@ -489,55 +277,4 @@ async def summary(_: Staff, conn: ConnDep, settings: SettingsDep) -> SummaryOut:
         special_ops_total=sum(sum(g.values()) for g in ops.values()),
         alarms_open=await alarms.count_open_by_severity(conn),
         generated_at=now,
-    )
-
-
-class RejectedOut(BaseModel):
-    """A refused uplink message."""
-
-    id: int
-    received_at: datetime
-    topic: str
-    enterprise_id: str | None
-    code: str = Field(description="reject code (docs/protocol.md)")
-    reason: str
-    ref: str | None
-    payload_excerpt: str = Field(description="start of the raw payload (UTF-8, invalid bytes as �)")
-    payload_size: int
-
-
-@router.get("/rejected-messages", response_model=Page[RejectedOut])
-async def list_rejected(
-    principal: PrincipalDep,
-    conn: ConnDep,
-    paging: PagingDep,
-    ent: Annotated[str | None, Query(max_length=64)] = None,
-    code: Annotated[str | None, Query(max_length=40)] = None,
-) -> Page[RejectedOut]:
-    """Refused messages, newest first (an enterprise account sees its own)."""
-    items, total = await ingest_store.list_rejected(
-        conn,
-        enterprise_id=visible_filter(principal, ent),
-        code=code,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
-    return Page[RejectedOut](
-        items=[
-            RejectedOut(
-                id=r.id,
-                received_at=r.received_at,
-                topic=r.topic,
-                enterprise_id=r.enterprise_id,
-                code=r.code,
-                reason=r.reason,
-                ref=r.ref,
-                payload_excerpt=bytes(r.payload).decode("utf-8", "replace").replace("\x00", ""),
-                payload_size=r.payload_size,
-            )
-            for r in items
-        ],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
     )

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import PrincipalDep, SettingsDep, ensure_enterprise_access, require_roles
+from api.deps import ConnDep, PrincipalDep, SettingsDep, ensure_enterprise_access, require_roles
 from config.policy_monitoring import MonitoringPolicy, cached_policy
 from domain.alarms import Alarm
 from domain.credit_code import validate_credit_code
+from domain.errors import NotFound
 from domain.users import Principal, Role
+from storage import monitoring_queries as q
 from storage.downlinks import Downlink
 
 EXAMPLE_ENT = "91330102100000000X"
@@ -40,6 +42,14 @@ VisibleEnt = Annotated[str, Depends(visible_enterprise)]
 
 #: Duty staff who handle alarms, guidance and restart decisions.
 Handler = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR, Role.DUTY))]
+
+
+async def require_enterprise(conn: ConnDep, ent: str) -> str:
+    """The enterprise's name; 404 when it is not in the directory."""
+    name = await q.enterprise_name(conn, ent)
+    if name is None:
+        raise NotFound(f"enterprise {ent} is not in the directory")
+    return name
 
 
 def get_policy(settings: SettingsDep) -> MonitoringPolicy:
