@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 
 import typer
 
-from domain.errors import ConfigurationError, SafewatchError
+from domain.credit_code import credit_code_problem
+from domain.errors import ConfigurationError, SafewatchError, ValidationFailed
 from monitor.video.agent import AgentConfig, run_agent
 from monitor.video.ice import parse_ice_servers
 from monitor.video.mqtt import MqttOptions
+from monitor.video.sources import check_camera
 
 #: The agent runs on site machines, not the server: its own environment prefix keeps it apart
 #: from SAFEWATCH_* (which the server refuses when unknown).
@@ -74,6 +76,10 @@ def agent(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        problem = credit_code_problem(enterprise)
+        if problem is not None:
+            raise ValidationFailed(f"--enterprise refused: {problem}")
+        check_camera(camera)
         url = urlsplit(mqtt_url)
         if url.scheme not in ("mqtt", "mqtts"):
             raise ConfigurationError("--mqtt-url must start with mqtt:// or mqtts://")

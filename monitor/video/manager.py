@@ -27,6 +27,7 @@ from domain.video import (
     VideoSession,
     VideoSessionId,
 )
+from monitor.video import metrics
 from monitor.video.ice import IceServer, rtc_configuration
 from monitor.video.recorder import PacketRecorder, encode_jpeg
 from monitor.video.sdp import validate_sdp
@@ -163,6 +164,7 @@ class VideoSessionManager:
             relay_mode=self._relay,
         )
         self._sessions[sid] = live  # reserve the slot before any await
+        metrics.SESSIONS_OPEN.set(len(self._sessions))
         now = self._clock()
         try:
             row = await self._store.create(
@@ -172,6 +174,7 @@ class VideoSessionManager:
             )
         except BaseException:
             self._sessions.pop(sid, None)
+            metrics.SESSIONS_OPEN.set(len(self._sessions))
             raise
         log.info("[%s] requested by %s for %s", live.label, requested_by, purpose.value)
         self._notify(row)
@@ -336,6 +339,7 @@ class VideoSessionManager:
         if live.closing:
             return
         live.live_mono = time.monotonic()
+        metrics.REQUEST_TO_LIVE.observe(live.live_mono - live.requested_mono)
         if not live.viewers:
             live.idle_since = live.live_mono
         await self._set_state(live, SessionState.LIVE)
@@ -374,6 +378,7 @@ class VideoSessionManager:
             await live.close_media()
             if live.recorder is not None:
                 result = await asyncio.to_thread(live.recorder.stop)
+                metrics.RECORDED_BYTES.inc(result.size_bytes)
                 if result.frames:
                     rel = result.path.relative_to(self.recordings_dir).as_posix()
                     await self._store.set_recording(
@@ -387,6 +392,8 @@ class VideoSessionManager:
         finally:
             self._sessions.pop(live.id, None)
             live.done.set()
+            metrics.SESSIONS_OPEN.set(len(self._sessions))
+            metrics.SESSIONS_ENDED.labels(state.value).inc()
         if notify_site:
             try:
                 await self._signaller.publish(

@@ -15,6 +15,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from domain.video import SessionState, VideoSessionId
+from monitor.video import metrics
 from monitor.video.forward import (
     EncodedFanout,
     KeyframeRequester,
@@ -169,6 +170,7 @@ class LiveSession:
             track = self.relay.subscribe(self.site_track, buffered=False)
         viewer = Viewer(viewer_id, pc, track)
         self.viewers[viewer_id] = viewer
+        metrics.VIEWERS.inc()
         self.idle_since = None
 
         @pc.on("track")
@@ -192,6 +194,7 @@ class LiveSession:
         viewer = self.viewers.pop(viewer_id, None)
         if viewer is None:
             return
+        metrics.VIEWERS.dec()
         if viewer.microphone is not None and self.talkback is not None:
             self.talkback.detach(viewer.microphone)
         viewer.video.stop()

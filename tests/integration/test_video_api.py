@@ -144,6 +144,9 @@ async def test_watch_snapshot_hangup_and_recording_over_http(
         )
         actions = [r[0] for r in await cur.fetchall()]
     assert actions == ["video.request", "video.hangup", "video.recording.read"]
+    metrics = (await client.get("/metrics")).text
+    assert 'safewatch_video_sessions_total{outcome="ended"}' in metrics
+    assert "safewatch_video_request_to_live_seconds_count" in metrics
 
 
 async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient, pool: AsyncConnectionPool):
