@@ -53,15 +53,8 @@ def secured(topic_prefix: str) -> Iterator[tuple[BrokerProcess, dict[str, str]]]
             "root": str(root),
         },
     )
-    stop_broker(broker)
-    shutil.rmtree(root, ignore_errors=True)
-
-
-def stop_broker(broker: BrokerProcess) -> None:
-    """Stop a broker and close the stderr pipe BrokerProcess.stop leaves open."""
     broker.stop()
-    if broker.process.stderr is not None:
-        broker.process.stderr.close()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def options(broker: BrokerProcess, password: str, name: str = "agent") -> MqttOptions:
@@ -164,7 +157,7 @@ async def test_agent_and_server_reconnect_after_a_broker_restart(
     prefix = server_settings.mqtt_topic_prefix
     async with video_service(server_settings, PgVideoStore(pool), require_broker=True) as mgr:
         _, halt, task = await start_agent(options(broker, creds["password"]), prefix)
-        stop_broker(broker)
+        broker.stop()
         await asyncio.sleep(0.5)
         again = start_mosquitto(
             Path(creds["root"]),
@@ -181,4 +174,4 @@ async def test_agent_and_server_reconnect_after_a_broker_restart(
         finally:
             halt.set()
             await task
-            stop_broker(again)
+            again.stop()
