@@ -222,17 +222,14 @@ async def _seed_demo(settings: Settings) -> None:
 
 
 #: Modules with `async def seed_demo(pool, settings)` that add their rooms' demo data.
-DEMO_SEEDERS: tuple[str, ...] = ("scheduler.demo_seed",)
+DEMO_SEEDERS: tuple[str, ...] = ("scheduler.demo_seed", "monitor.demo_seed")
 
 
 def _simulator(count: int) -> Runner:
     async def run(settings: Settings, stop: asyncio.Event) -> None:
-        try:
-            simulator = importlib.import_module("monitor.simulator")
-        except ModuleNotFoundError:
-            await stop.wait()
-            return
-        await simulator.run_simulator(settings, stop, enterprises=count)
+        from monitor.simulator import run_simulator
+
+        await run_simulator(settings, stop, enterprises=count)
 
     return run
 

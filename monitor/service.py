@@ -1,23 +1,13 @@
-"""The monitor process: MQTT ingest loop and its watchdogs."""
+"""The monitor process: the MQTT ingest loop (watchdogs run in the scheduler)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from config.settings import Settings
-
-log = logging.getLogger(__name__)
+from monitor import ingest
 
 
 async def run_monitor(settings: Settings, stop: asyncio.Event) -> None:
-    """Run the MQTT ingest until `stop` is set (the ingest loop lives in monitor/ingest.py)."""
-    import importlib
-
-    try:
-        ingest = importlib.import_module("monitor.ingest")
-    except ModuleNotFoundError:
-        log.warning("monitor: ingest is not available in this build; idle until stopped")
-        await stop.wait()
-        return
+    """Run the MQTT ingest until `stop` is set."""
     await ingest.run(settings, stop)
