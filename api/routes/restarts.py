@@ -20,10 +20,10 @@ from api.routes.monitoring_common import (
 )
 from domain import status as st
 from domain.clock import utcnow
-from domain.errors import NotFound, RuleViolation
+from domain.errors import NotFound, RuleViolation, ValidationFailed
 from domain.monitoring import EnterpriseId
 from monitor.guidance import ttl
-from storage import audit, downlinks, live, monitoring
+from storage import audit, downlinks, live, monitoring, restart_evidence, video
 
 router = APIRouter(prefix="/api/v1/restart-requests", tags=["restart"], responses=ERROR_RESPONSES)
 
@@ -112,6 +112,11 @@ class DecisionIn(BaseModel):
     )
 
     reason: str = Field(default="", max_length=1000)
+    video_session_ids: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="ended video sessions with this site kept as evidence (复产复验)",
+    )
 
 
 class DecisionOut(BaseModel):
@@ -119,6 +124,31 @@ class DecisionOut(BaseModel):
 
     request: RestartRequestOut
     notice: DownlinkOut
+    evidence: list[EvidenceOut] = Field(default_factory=list)
+
+
+class EvidenceOut(BaseModel):
+    """A video session the decision rests on, and its recording's identity."""
+
+    video_session_id: str
+    recording_sha256: str | None
+    recording_bytes: int | None
+
+
+async def _check_evidence(conn: ConnDep, ent: str, session_ids: list[str]) -> None:
+    """Each session must be this site's and ended, so its recording is final."""
+    for session_id in dict.fromkeys(session_ids):
+        session = await video.get(conn, session_id)
+        if session is None or session.enterprise_id != ent:
+            raise ValidationFailed(
+                f"video session {session_id!r} is not a session with this enterprise",
+                details={"video_session_id": session_id},
+            )
+        if session.state != "ended":
+            raise RuleViolation(
+                f"video session {session_id!r} is {session.state}; hang up before deciding so "
+                "its recording is final"
+            )
 
 
 async def _decide(
@@ -138,6 +168,7 @@ async def _decide(
         raise RuleViolation(f"restart request {request_id} is already {req.state}")
     if not approve and len(body.reason.strip()) < 2:
         raise RuleViolation("rejecting a restart request needs a reason")
+    await _check_evidence(conn, req.enterprise_id, body.video_session_ids)
     now = utcnow()
     ent = EnterpriseId(req.enterprise_id)
     status = (await monitoring.lock_statuses(conn, [ent]))[ent]
@@ -155,7 +186,12 @@ async def _decide(
         ent=ent,
         kind="restart_decision",
         text=text,
-        extra={"request_ref": req.event_id, "decision": decision, "reason": body.reason.strip()},
+        extra={
+            "request_ref": req.event_id,
+            "decision": decision,
+            "reason": body.reason.strip(),
+            "video_sessions": list(dict.fromkeys(body.video_session_ids)),
+        },
         sender=principal.username,
         requires_ack=True,
         expires_at=now + ttl(policy, "notice"),
@@ -170,13 +206,26 @@ async def _decide(
         reason=body.reason.strip(),
         notice_id=notice.id,
     )
+    for session_id in dict.fromkeys(body.video_session_ids):
+        await restart_evidence.attach(
+            conn, request_id=request_id, session_id=session_id, by=principal.username
+        )
+    evidence = await restart_evidence.for_request(conn, request_id=request_id)
     await audit.record(
         conn,
         principal=principal,
         action=f"restart.{'approve' if approve else 'reject'}",
         target=f"restart_request:{request_id}",
         before={"state": "pending", "mode": status.mode.value},
-        after={"state": decision, "mode": decided.mode.value, "reason": body.reason.strip()},
+        after={
+            "state": decision,
+            "mode": decided.mode.value,
+            "reason": body.reason.strip(),
+            "evidence": [
+                {"video_session_id": e.video_session_id, "recording_sha256": e.recording_sha256}
+                for e in evidence
+            ],
+        },
         client_ip=client_ip(request),
     )
     await live.publish_change(
@@ -193,7 +242,18 @@ async def _decide(
     )
     fresh = await monitoring.get_request(conn, request_id)
     assert fresh is not None
-    return DecisionOut(request=_out(fresh), notice=downlink_out(notice))
+    return DecisionOut(
+        request=_out(fresh),
+        notice=downlink_out(notice),
+        evidence=[
+            EvidenceOut(
+                video_session_id=e.video_session_id,
+                recording_sha256=e.recording_sha256,
+                recording_bytes=e.recording_bytes,
+            )
+            for e in evidence
+        ],
+    )
 
 
 @router.post("/{request_id}/approve", response_model=DecisionOut)
