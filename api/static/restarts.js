@@ -53,7 +53,13 @@ async function renderReview(view, id, { live }) {
     const decision = ev.target.dataset.decide;
     if (!decision) return;
     try {
-      await api(`/api/v1/restart-requests/${r.id}/${decision}`, { method: "POST", body: { reason: new FormData(form).get("reason") || "" } });
+      // Ended sessions of this review become the decision's evidence (复产复验).
+      let evidence = [];
+      try {
+        const sessions = await api("/api/v1/video/sessions", { query: { restart_request_id: String(r.id), limit: 10 } });
+        evidence = (Array.isArray(sessions) ? sessions : sessions.items || []).filter((x) => x.state === "ended").map((x) => x.id);
+      } catch { evidence = []; }
+      await api(`/api/v1/restart-requests/${r.id}/${decision}`, { method: "POST", body: { reason: new FormData(form).get("reason") || "", video_session_ids: evidence } });
       location.hash = "#/restarts";
     } catch (err) { view.querySelector("#decision-error").textContent = err.message; }
   });
