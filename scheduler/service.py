@@ -35,11 +35,15 @@ def sqlalchemy_url(database_url: str) -> str:
         for k, v in params.items()
         if k not in {"user", "password", "host", "port", "dbname"} and v is not None
     }
+    host = str(params["host"]) if params.get("host") else None
+    if host is not None and host.startswith("/"):  # a Unix socket directory goes in the query
+        query["host"] = host
+        host = None
     return URL.create(
         "postgresql+psycopg",
         username=str(params.get("user") or "postgres"),
         password=str(params["password"]) if params.get("password") else None,
-        host=str(params["host"]) if params.get("host") else None,
+        host=host,
         port=int(str(params["port"])) if params.get("port") else None,
         database=str(params.get("dbname") or "postgres"),
         query=query,
