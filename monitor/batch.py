@@ -17,6 +17,7 @@ class Caches:
 
     known: set[str] = field(default_factory=set)
     registry: dict[tuple[str, str], TagLimits] = field(default_factory=dict)
+    registered: dict[str, frozenset[str]] = field(default_factory=dict)
     stale_open: set[tuple[str, str]] = field(default_factory=set)
     offline_open: set[str] = field(default_factory=set)
 

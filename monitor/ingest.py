@@ -237,6 +237,10 @@ class Ingest:
             version = await telemetry_tags.registry_version(conn)
             if version != self._registry_version:
                 self.caches.registry = await telemetry_tags.registry(conn)
+                by_ent: dict[str, set[str]] = {}
+                for ent, tag in self.caches.registry:
+                    by_ent.setdefault(ent, set()).add(tag)
+                self.caches.registered = {e: frozenset(t) for e, t in by_ent.items()}
                 self._registry_version = version
             self.caches.stale_open = {
                 (str(e), s) for e, s in await alarms.open_subjects(conn, Rule.TELEMETRY_STALE)

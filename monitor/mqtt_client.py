@@ -122,12 +122,20 @@ class IngestClient:
             return
         await self._ready.wait()
 
-    def take(self, limit: int) -> list[Inbound]:
-        """Up to `limit` messages, oldest first."""
+    def take(self, limit: int, max_bytes: int = 1 << 20) -> list[Inbound]:
+        """Up to `limit` messages and about `max_bytes` of payload, oldest first.
+
+        The byte bound keeps batches of big telemetry messages small, so that acknowledging one
+        batch lets the broker send the next while this one is stored (the broker stops at its
+        in-flight window until we acknowledge).
+        """
         out: list[Inbound] = []
         q = self.queue
-        while q and len(out) < limit:
-            out.append(q.popleft())
+        size = 0
+        while q and len(out) < limit and size < max_bytes:
+            m = q.popleft()
+            size += len(m.payload)
+            out.append(m)
         metrics.QUEUE_DEPTH.set(len(q))
         return out
 

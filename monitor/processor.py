@@ -88,6 +88,7 @@ class Processor:
             conn,
             by_kind[Uplink.TELEMETRY],
             registry=self.caches.registry,
+            registered=self.caches.registered,
             stale_open=self.caches.stale_open,
             severities=self.policy.levels,
         )

@@ -33,10 +33,12 @@ async def store_telemetry(
     msgs: list[Accepted],
     *,
     registry: dict[TagKey, TagLimits],
+    registered: dict[str, frozenset[str]],
     stale_open: set[tuple[str, str]],
     severities: LevelSeverities,
 ) -> TelemetryResult:
-    """Store new telemetry messages and evaluate the registered tags' limits."""
+    """Store new telemetry messages and evaluate the registered tags' limits (`registered`:
+    the registry's tags per enterprise, so unregistered readings cost one set lookup)."""
     out = TelemetryResult()
     if not msgs:
         return out
@@ -58,13 +60,15 @@ async def store_telemetry(
         assert isinstance(body, TelemetryMessage)
         ent = a.enterprise_id
         default_ts = body.ts
+        tags = registered.get(ent)
         for p in body.points:
             tag = p["tag"]
+            value = p["value"]
             ts = p.get("ts", default_ts)
             quality = p.get("quality", "good")
-            rows.append((ts, ent, tag, p["value"], quality))
-            if (ent, tag) in registry:
-                readings.setdefault((ent, tag), []).append((ts, p["value"], quality))
+            rows.append((ts, ent, tag, value, quality))
+            if tags is not None and tag in tags:
+                readings.setdefault((ent, tag), []).append((ts, value, quality))
     await store.copy_telemetry(conn, rows)
     out.points = len(rows)
     if readings:

@@ -35,13 +35,12 @@ UPSERT_OP = """
 INSERT INTO special_operations (enterprise_id, op_id, op_type, grade, permit_no, valid_from,
        valid_to, location, guardian, state, started_at, paused_at, ended_at, last_gas_test_at,
        needs_retest, interruptions)
-SELECT enterprise_id, op_id, op_type, grade, permit_no, valid_from, valid_to, location, guardian,
-       state, started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
-  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
-       enterprise_id text, op_id text, op_type text, grade text, permit_no text,
-       valid_from timestamptz, valid_to timestamptz, location text, guardian text, state text,
-       started_at timestamptz, paused_at timestamptz, ended_at timestamptz,
-       last_gas_test_at timestamptz, needs_retest boolean, interruptions integer)
+SELECT * FROM unnest(%(enterprise_id)b::text[], %(op_id)b::text[], %(op_type)b::text[],
+       %(grade)b::text[], %(permit_no)b::text[], %(valid_from)b::timestamptz[],
+       %(valid_to)b::timestamptz[], %(location)b::text[], %(guardian)b::text[],
+       %(state)b::text[], %(started_at)b::timestamptz[], %(paused_at)b::timestamptz[],
+       %(ended_at)b::timestamptz[], %(last_gas_test_at)b::timestamptz[],
+       %(needs_retest)b::bool[], %(interruptions)b::int4[])
 ON CONFLICT (enterprise_id, op_id) DO UPDATE SET op_type = EXCLUDED.op_type,
        grade = EXCLUDED.grade, permit_no = EXCLUDED.permit_no, valid_from = EXCLUDED.valid_from,
        valid_to = EXCLUDED.valid_to, location = EXCLUDED.location, guardian = EXCLUDED.guardian,
@@ -136,32 +135,29 @@ async def open_ops(conn: AsyncConnection[Any], *, ent: str | None = None) -> lis
 
 
 async def save_ops(conn: AsyncConnection[Any], ops: Sequence[SpecialOp]) -> None:
-    """Insert or update operations."""
+    """Insert or update operations (one statement, one binary array per column)."""
     if not ops:
         return
-    params = [
-        {
-            "enterprise_id": o.enterprise_id,
-            "op_id": o.op_id,
-            "op_type": o.op_type.value,
-            "grade": o.grade,
-            "permit_no": o.permit_no,
-            "valid_from": o.valid_from,
-            "valid_to": o.valid_to,
-            "location": o.location,
-            "guardian": o.guardian,
-            "state": o.state.value,
-            "started_at": o.started_at,
-            "paused_at": o.paused_at,
-            "ended_at": o.ended_at,
-            "last_gas_test_at": o.last_gas_test_at,
-            "needs_retest": o.needs_retest,
-            "interruptions": o.interruptions,
-        }
-        for o in ops
-    ]
+    params: dict[str, list[Any]] = {
+        "enterprise_id": [o.enterprise_id for o in ops],
+        "op_id": [o.op_id for o in ops],
+        "op_type": [o.op_type.value for o in ops],
+        "grade": [o.grade for o in ops],
+        "permit_no": [o.permit_no for o in ops],
+        "valid_from": [o.valid_from for o in ops],
+        "valid_to": [o.valid_to for o in ops],
+        "location": [o.location for o in ops],
+        "guardian": [o.guardian for o in ops],
+        "state": [o.state.value for o in ops],
+        "started_at": [o.started_at for o in ops],
+        "paused_at": [o.paused_at for o in ops],
+        "ended_at": [o.ended_at for o in ops],
+        "last_gas_test_at": [o.last_gas_test_at for o in ops],
+        "needs_retest": [o.needs_retest for o in ops],
+        "interruptions": [o.interruptions for o in ops],
+    }
     async with amapped_errors():
-        await conn.execute(UPSERT_OP, {"rows": rows_json(params)})
+        await conn.execute(UPSERT_OP, params)
 
 
 async def latest_tests(
