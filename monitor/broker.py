@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -76,6 +78,19 @@ def write_config(
     return path
 
 
+def _hand_to_broker_user(data_dir: Path, *files: Path | None) -> None:
+    """Started as root, Mosquitto drops to the `mosquitto` user: let it write its data dir
+    (else persistence and the log are silently off) and read its password and ACL files."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam("mosquitto")
+    except KeyError:
+        return
+    for path in (data_dir, *(f for f in files if f is not None)):
+        shutil.chown(path, "mosquitto", "mosquitto")
+
+
 @dataclass
 class BrokerProcess:
     """A Mosquitto child process started with the project's config."""
@@ -112,6 +127,7 @@ def start_mosquitto(
         raise RuntimeError("mosquitto is not installed (apt-get install mosquitto)")
     port = port or free_port()
     config = write_config(data_dir, port=port, password_file=password_file, acl_file=acl_file)
+    _hand_to_broker_user(data_dir, password_file, acl_file)
     proc = subprocess.Popen(
         [exe, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
