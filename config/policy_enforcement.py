@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from config.policy_files import load_yaml
 from domain.enforcement import ChecklistItem
-from domain.errors import ConfigurationError
 
 
 class _Strict(BaseModel):
@@ -64,25 +63,6 @@ class FirstViolation(_Strict):
         if missing:
             raise ValueError(f"the policy may not drop the exclusions {sorted(missing)}")
         return self
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def load_yaml(path: Path, model: type[M]) -> M:
-    """Read and validate one policy file; ConfigurationError names the file and the problem."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return model.model_validate(data)
-    except FileNotFoundError as exc:
-        raise ConfigurationError(f"policy file {path} is missing") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"policy file {path} is not valid YAML: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"policy file {path}: {problems}") from exc
 
 
 def load_catalogue(policy_dir: Path) -> Catalogue:

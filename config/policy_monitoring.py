@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.policy_files import load_yaml
 from domain.alarms import Rule, RuleSpec
 from domain.errors import ConfigurationError
 from domain.monitoring import Severity
@@ -253,29 +253,11 @@ class MonitoringPolicy:
         return self.rules[name]
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _load(path: Path, model: type[M]) -> M:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return model.model_validate(data)
-    except FileNotFoundError as exc:
-        raise ConfigurationError(f"policy file {path} is missing") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"policy file {path} is not valid YAML: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"policy file {path}: {problems}") from exc
-
-
 def load_monitoring_policy(policy_dir: Path) -> MonitoringPolicy:
     """Read and validate the three files; ConfigurationError names the file and the problem."""
-    ops = _load(policy_dir / "special_operations.yaml", SpecialOpsFile)
-    rules = _load(policy_dir / "alarm_rules.yaml", AlarmRulesFile)
-    mon = _load(policy_dir / "monitoring.yaml", MonitoringFile)
+    ops = load_yaml(policy_dir / "special_operations.yaml", SpecialOpsFile)
+    rules = load_yaml(policy_dir / "alarm_rules.yaml", AlarmRulesFile)
+    mon = load_yaml(policy_dir / "monitoring.yaml", MonitoringFile)
     if mon.trial_production.min_days > mon.trial_production.max_days:
         raise ConfigurationError("monitoring.yaml: trial_production.min_days > max_days")
     hh, mm = (int(p) for p in mon.commitment.due_time.split(":"))
