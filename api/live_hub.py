@@ -13,7 +13,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from domain.users import Principal, Role
-from storage import live, live_feed
+from storage import live
 from storage.live import LiveChange
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ class LiveHub:
                 continue
             try:
                 async with conn:
-                    await conn.execute(live_feed.LISTEN)
+                    await conn.execute(live.LISTEN)
                     if attempt or self.reconnects:
                         self.reconnects += 1
                         log.info("live: listening again (reconnect %d)", self.reconnects)
@@ -140,7 +140,7 @@ class LiveHub:
                         async for note in conn.notifies(timeout=KEEPALIVE_S):
                             with contextlib.suppress(ValueError):
                                 self._ids.put_nowait(int(note.payload))
-                        await conn.execute(live_feed.KEEPALIVE)
+                        await conn.execute(live.KEEPALIVE)
             except Exception as exc:  # any failure: reconnect; live push must not die
                 self.connected.clear()
                 self._tell(None)
@@ -170,7 +170,7 @@ class LiveHub:
                 ids.append(self._ids.get_nowait())
             try:
                 async with self._pool.connection() as conn:
-                    changes = await live_feed.changes_by_ids(conn, ids=sorted(set(ids)))
+                    changes = await live.changes_by_ids(conn, ids=sorted(set(ids)))
             except Exception:  # a failed fetch must not stop live push; clients resume by id
                 log.exception("live: could not read %d notified change(s)", len(ids))
                 continue

@@ -8,7 +8,7 @@ from datetime import date
 from domain.monitoring import AlarmAction, RuleOutcome
 from domain.telemetry import TagLimits
 from monitor.parse import Refused
-from storage.monitoring_live import Change
+from storage.live import Change
 
 
 @dataclass

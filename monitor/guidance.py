@@ -83,8 +83,3 @@ class DownlinkPublisher:
                 )
                 published += 1
         return published
-
-
-def ttl(policy: MonitoringPolicy, channel: str) -> timedelta:
-    """How long a downlink is retried before it expires."""
-    return policy.guidance_ttl if channel == "guidance" else policy.notice_ttl

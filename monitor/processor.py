@@ -43,7 +43,7 @@ from monitor.topics import RejectCode, Uplink
 from storage import alarms, monitoring
 from storage import monitoring_ingest as store
 from storage import special_ops as so_store
-from storage.monitoring_live import publish_changes
+from storage.live import publish_changes
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from domain.monitoring import (
 from storage import live
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
-from storage.monitoring_live import Change, publish_changes
+from storage.live import Change, publish_changes
 
 OPEN_OF = """
 SELECT a.enterprise_id, a.rule, a.subject, a.severity, a.cleared

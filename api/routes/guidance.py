@@ -21,7 +21,7 @@ from api.routes.monitoring_common import (
     require_enterprise,
 )
 from domain.clock import utcnow
-from monitor.guidance import ttl
+from domain.downlinks import ttl
 from storage import audit, downlinks
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], responses=ERROR_RESPONSES)

@@ -18,12 +18,10 @@ from api.routes.monitoring_common import (
     downlink_out,
     visible_filter,
 )
-from domain import status as st
-from domain.clock import utcnow
-from domain.errors import NotFound, RuleViolation, ValidationFailed
-from domain.monitoring import EnterpriseId
-from monitor.guidance import ttl
-from storage import audit, downlinks, live, monitoring, restart_evidence, video
+from domain.users import Principal
+from services import restarts
+from services.changes import Actor
+from storage import monitoring
 
 router = APIRouter(prefix="/api/v1/restart-requests", tags=["restart"], responses=ERROR_RESPONSES)
 
@@ -135,123 +133,35 @@ class EvidenceOut(BaseModel):
     recording_bytes: int | None
 
 
-async def _check_evidence(conn: ConnDep, ent: str, session_ids: list[str]) -> None:
-    """Each session must be this site's and ended, so its recording is final."""
-    for session_id in dict.fromkeys(session_ids):
-        session = await video.get(conn, session_id)
-        if session is None or session.enterprise_id != ent:
-            raise ValidationFailed(
-                f"video session {session_id!r} is not a session with this enterprise",
-                details={"video_session_id": session_id},
-            )
-        if session.state != "ended":
-            raise RuleViolation(
-                f"video session {session_id!r} is {session.state}; hang up before deciding so "
-                "its recording is final"
-            )
-
-
 async def _decide(
     request_id: int,
     body: DecisionIn,
-    principal: Any,
+    principal: Principal,
     conn: ConnDep,
     policy: PolicyDep,
     request: Request,
     *,
     approve: bool,
 ) -> DecisionOut:
-    req = await monitoring.get_request(conn, request_id)
-    if req is None:
-        raise NotFound(f"restart request {request_id} does not exist")
-    if req.state != "pending":
-        raise RuleViolation(f"restart request {request_id} is already {req.state}")
-    if not approve and len(body.reason.strip()) < 2:
-        raise RuleViolation("rejecting a restart request needs a reason")
-    await _check_evidence(conn, req.enterprise_id, body.video_session_ids)
-    now = utcnow()
-    ent = EnterpriseId(req.enterprise_id)
-    status = (await monitoring.lock_statuses(conn, [ent]))[ent]
-    decided = (st.approve_restart if approve else st.reject_restart)(status, req.event_id, now)
-    await monitoring.save_statuses(conn, [decided])
-    decision = "approved" if approve else "rejected"
-    text = (
-        f"复产申请 {req.event_id} 已通过复验，可按计划复产。"
-        if approve
-        else f"复产申请 {req.event_id} 未通过复验：{body.reason.strip()}"
-    )
-    notice = await downlinks.create(
+    done = await restarts.decide(
         conn,
-        channel="notice",
-        ent=ent,
-        kind="restart_decision",
-        text=text,
-        extra={
-            "request_ref": req.event_id,
-            "decision": decision,
-            "reason": body.reason.strip(),
-            "video_sessions": list(dict.fromkeys(body.video_session_ids)),
-        },
-        sender=principal.username,
-        requires_ack=True,
-        expires_at=now + ttl(policy, "notice"),
-        now=now,
+        request_id=request_id,
+        approve=approve,
+        reason=body.reason,
+        video_session_ids=body.video_session_ids,
+        actor=Actor(principal, client_ip(request)),
+        policy=policy,
     )
-    await monitoring.decide_request(
-        conn,
-        request_id,
-        state=decision,
-        by=principal.username,
-        at=now,
-        reason=body.reason.strip(),
-        notice_id=notice.id,
-    )
-    for session_id in dict.fromkeys(body.video_session_ids):
-        await restart_evidence.attach(
-            conn, request_id=request_id, session_id=session_id, by=principal.username
-        )
-    evidence = await restart_evidence.for_request(conn, request_id=request_id)
-    await audit.record(
-        conn,
-        principal=principal,
-        action=f"restart.{'approve' if approve else 'reject'}",
-        target=f"restart_request:{request_id}",
-        before={"state": "pending", "mode": status.mode.value},
-        after={
-            "state": decision,
-            "mode": decided.mode.value,
-            "reason": body.reason.strip(),
-            "evidence": [
-                {"video_session_id": e.video_session_id, "recording_sha256": e.recording_sha256}
-                for e in evidence
-            ],
-        },
-        client_ip=client_ip(request),
-    )
-    await live.publish_change(
-        conn,
-        kind="restart_request",
-        enterprise_id=ent,
-        payload={"id": request_id, "event_id": req.event_id, "state": decision},
-    )
-    await live.publish_change(
-        conn,
-        kind="status",
-        enterprise_id=ent,
-        payload={"headline": decided.headline, "mode": decided.mode.value},
-    )
-    fresh = await monitoring.get_request(conn, request_id)
-    assert fresh is not None
     return DecisionOut(
-        request=_out(fresh),
-        notice=downlink_out(notice),
+        request=_out(done.request),
+        notice=downlink_out(done.notice),
         evidence=[
             EvidenceOut(
                 video_session_id=e.video_session_id,
                 recording_sha256=e.recording_sha256,
                 recording_bytes=e.recording_bytes,
             )
-            for e in evidence
+            for e in done.evidence
         ],
     )
 

@@ -1,0 +1,79 @@
+"""The one way a use case records what it changed: its audit entry and its live changes, written
+together in the use case's own transaction (so neither exists without the state change)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from domain.users import Principal
+from storage import audit, live
+from storage.live import Change
+
+__all__ = ["SYSTEM", "Actor", "Audit", "Change", "announce", "record"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a signed-in principal and the address it came from, or the system itself."""
+
+    principal: Principal | None
+    client_ip: str | None = None
+
+
+#: The system acting on its own (jobs, watchdogs, the ingest).
+SYSTEM = Actor(principal=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """What the audit log keeps of one action: Audit("restart.approve", "restart_request:3")."""
+
+    action: str
+    target: str
+    before: Any = None
+    after: Any = None
+
+
+async def record(
+    conn: AsyncConnection[Any],
+    *,
+    actor: Actor,
+    audit_entry: Audit,
+    changes: Sequence[Change],
+) -> int:
+    """Write one audited action and its live changes (at least one); returns the audit id.
+
+    Runs in the caller's transaction, so the state change, its audit entry and its live changes
+    commit or roll back together; on an autocommit connection the two writes get their own."""
+    if not changes:
+        raise ValueError(f"{audit_entry.action}: a state change must announce a live change")
+    if not conn.autocommit:
+        return await _write(conn, actor, audit_entry, changes)
+    async with conn.transaction():
+        return await _write(conn, actor, audit_entry, changes)
+
+
+async def announce(conn: AsyncConnection[Any], *, changes: Sequence[Change]) -> None:
+    """Live changes of the system's own work whose stored rows are the record (the MQTT ingest's
+    batches, watchdogs, delivery receipts): no audit entry, many changes in one statement."""
+    await live.publish_changes(conn, changes)
+
+
+async def _write(
+    conn: AsyncConnection[Any], actor: Actor, entry: Audit, changes: Sequence[Change]
+) -> int:
+    audit_id = await audit.record(
+        conn,
+        principal=actor.principal,
+        action=entry.action,
+        target=entry.target,
+        before=entry.before,
+        after=entry.after,
+        client_ip=actor.client_ip,
+    )
+    await live.publish_changes(conn, changes)
+    return audit_id

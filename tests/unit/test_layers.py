@@ -1,0 +1,106 @@
+"""The rooms keep their doors: api/ imports no scheduler/ or monitor/ (but monitor.video), and
+only services/changes.py writes audit records and live changes."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE_ROOMS = ("api", "monitor", "scheduler", "services", "domain", "storage", "config")
+
+#: Modules still writing audit/live themselves, until their use cases move into services/.
+#: Shrink this list; never grow it (new code calls services.changes.record/announce).
+LEGACY_WRITERS = frozenset(
+    {
+        "api/routes/alarms.py",
+        "api/routes/draws.py",
+        "api/routes/enterprises.py",
+        "api/routes/guidance.py",
+        "api/routes/inspections.py",
+        "api/routes/inspectors.py",
+        "api/routes/plans.py",
+        "api/routes/tags.py",
+        "api/routes/users.py",
+        "api/routes/video.py",
+        "monitor/processor.py",
+        "scheduler/draw_service.py",
+        "scheduler/jobs_monitor.py",
+        "scheduler/jobs_reminders.py",
+        "storage/alarms.py",
+        "storage/downlinks.py",
+        "storage/video.py",
+    }
+)
+#: api/ modules still importing scheduler/ or monitor/ (being moved into services/ and domain/).
+LEGACY_API_IMPORTS = frozenset(
+    {"api/routes/draws.py", "api/routes/plans.py", "api/routes/health.py"}
+)
+WRITERS = {("audit", "record"), ("live", "publish_change"), ("live", "publish_changes")}
+
+
+def _modules(*rooms: str) -> list[Path]:
+    return sorted(p for room in rooms for p in (ROOT / room).rglob("*.py"))
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def _imported(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def _writes(tree: ast.AST) -> bool:
+    """Calls audit.record / live.publish_change(s), or imports those functions by name."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and (owner.id, node.func.attr) in WRITERS:
+                return True
+        if isinstance(node, ast.ImportFrom) and node.module in ("storage.audit", "storage.live"):
+            room = node.module.split(".")[1]
+            if any((room, a.name) in WRITERS for a in node.names):
+                return True
+    return False
+
+
+def test_only_services_changes_writes_audit_and_live_changes() -> None:
+    writers = {
+        _rel(p)
+        for p in _modules(*CODE_ROOMS)
+        if _rel(p) not in ("services/changes.py", "storage/live.py", "storage/audit.py")
+        and _writes(ast.parse(p.read_text(encoding="utf-8")))
+    }
+    new = writers - LEGACY_WRITERS
+    assert not new, (
+        f"{sorted(new)} write audit_log/live_changes directly. Put the use case in services/ and "
+        "record both with services.changes.record(conn, actor=…, audit_entry=Audit(…), "
+        "changes=[…]) (system work without audit: services.changes.announce); see "
+        "docs/architecture.md, 'How to write a use case'."
+    )
+    moved = LEGACY_WRITERS - writers
+    assert not moved, f"{sorted(moved)} no longer write directly: drop them from LEGACY_WRITERS"
+
+
+def test_api_imports_neither_scheduler_nor_monitor_but_video() -> None:
+    offenders = set()
+    for path in _modules("api"):
+        for name in _imported(ast.parse(path.read_text(encoding="utf-8"))):
+            room = name.split(".")[0]
+            if room in ("scheduler", "monitor") and not name.startswith("monitor.video"):
+                offenders.add(_rel(path))
+    new = offenders - LEGACY_API_IMPORTS
+    assert not new, (
+        f"{sorted(new)} import scheduler/ or monitor/: call a use case in services/ or a rule "
+        "in domain/ instead (api/ may import monitor.video only)"
+    )
+    moved = LEGACY_API_IMPORTS - offenders
+    assert not moved, f"{sorted(moved)} are clean now: drop them from LEGACY_API_IMPORTS"
