@@ -67,6 +67,9 @@ class EventBase(Model):
     event_id: Ident
     ts: Timestamp
     type: str
+    # Optional per-source sequence number: orders events of one source that share a timestamp
+    # (docs/protocol.md "Event-time order").
+    seq: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
 
     def timestamps(self) -> Iterator[datetime]:
         """Timestamps that must not lie in the future."""
