@@ -177,6 +177,12 @@ class IngestFile(_Strict):
     future_skew_source: str = Source
     rejected_excerpt_bytes: int = Field(ge=64, le=65536)
     excerpt_source: str = Source
+    planning_horizon_days: int = Field(ge=1, le=3660)
+    planning_horizon_source: str = Source
+    max_permit_days: int = Field(ge=1, le=366)
+    max_permit_source: str = Source
+    max_abs_value: float = Field(gt=0, le=1e15)
+    max_abs_value_source: str = Source
 
 
 class TrialFile(_Strict):
@@ -241,6 +247,9 @@ class MonitoringPolicy:
     max_payload_bytes: int
     max_future_skew: timedelta
     rejected_excerpt_bytes: int
+    planning_horizon: timedelta
+    max_permit: timedelta
+    max_abs_value: float
     commitment_due: time
     retry_first: timedelta
     retry_max: timedelta
@@ -281,6 +290,9 @@ def load_monitoring_policy(policy_dir: Path) -> MonitoringPolicy:
         max_payload_bytes=mon.ingest.max_payload_bytes,
         max_future_skew=timedelta(seconds=mon.ingest.max_future_skew_s),
         rejected_excerpt_bytes=mon.ingest.rejected_excerpt_bytes,
+        planning_horizon=timedelta(days=mon.ingest.planning_horizon_days),
+        max_permit=timedelta(days=mon.ingest.max_permit_days),
+        max_abs_value=mon.ingest.max_abs_value,
         commitment_due=time(hh, mm),
         retry_first=timedelta(seconds=mon.downlink.retry_first_s),
         retry_max=timedelta(seconds=mon.downlink.retry_max_s),

@@ -11,7 +11,13 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from domain.monitoring import EnterpriseId
-from monitor.schemas import EVENT_ADAPTER, OperationEvent, TimestampError
+from monitor.schemas import (
+    EVENT_ADAPTER,
+    EventBase,
+    OperationEvent,
+    SpecialOpStartEvent,
+    TimestampError,
+)
 from monitor.schemas_site import AckMessage, CommitmentMessage, PresenceMessage, TelemetryMessage
 from monitor.topics import RejectCode, TopicIgnored, TopicRefused, Topics, Uplink
 
@@ -73,10 +79,13 @@ Checked = Accepted | Refused | Ignored
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """The ingest's limits (config/monitoring.yaml)."""
+    """The ingest's limits (config/monitoring.yaml, section ingest)."""
 
     max_payload_bytes: int
     max_future_skew: timedelta
+    planning_horizon: timedelta = timedelta(days=400)
+    max_permit: timedelta = timedelta(days=31)
+    max_abs_value: float = 1e12
 
 
 def check(msg: Inbound, topics: Topics, limits: Limits, now: datetime) -> Checked:
@@ -118,8 +127,47 @@ def check(msg: Inbound, topics: Topics, limits: Limits, now: datetime) -> Checke
                 ent,
                 getattr(body, "event_id", None),
             )
+    out_of_range = _out_of_range(body, limits)
+    if out_of_range is not None:
+        code, reason = out_of_range
+        return Refused(msg, code, reason, ent, getattr(body, "event_id", None))
     digest = hashlib.blake2b(msg.payload, digest_size=16).digest()
     return Accepted(msg, EnterpriseId(ent), where.kind, body, digest)
+
+
+def _out_of_range(body: Body, limits: Limits) -> tuple[RejectCode, str] | None:
+    """Planned times beyond the horizon, implausible permits, absurd readings (the periodic
+    jobs and the roll-up must never meet them)."""
+    if isinstance(body, TelemetryMessage):
+        bound = limits.max_abs_value
+        for i, p in enumerate(body.points):
+            value = p["value"]
+            if value is not None and not -bound <= value <= bound:
+                return (
+                    RejectCode.VALUE_OUT_OF_RANGE,
+                    f"points.{i}.value {value!r} ({p['tag']}) is outside ±{bound:g}",
+                )
+        return None
+    if not isinstance(body, EventBase):
+        return None
+    horizon = limits.planning_horizon
+    for name, when in body.planned():
+        if abs(when - body.ts) > horizon:
+            return (
+                RejectCode.TIMESTAMP_OUT_OF_RANGE,
+                f"{name} {when.isoformat()} is more than {horizon.days} days from the event's "
+                f"ts {body.ts.isoformat()}",
+            )
+    if (
+        isinstance(body, SpecialOpStartEvent)
+        and body.valid_to - body.valid_from > limits.max_permit
+    ):
+        return (
+            RejectCode.TIMESTAMP_OUT_OF_RANGE,
+            f"permit window valid_from..valid_to of {body.valid_to - body.valid_from} exceeds "
+            f"{limits.max_permit.days} days (no permit type allows that)",
+        )
+    return None
 
 
 def _explain(exc: ValidationError) -> tuple[RejectCode, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,9 +22,12 @@ from domain.monitoring import OpId
 from domain.special_ops import GRADES, OpType
 
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:[0-5]\d)$"
 )
 _EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+#: RFC 3339 allows any offset below 24 h, PostgreSQL stores at most ±15:59 and the zones in use
+#: span −12:00 … +14:00 (IANA tz database); anything beyond ±14:00 is a broken clock or a probe.
+MAX_OFFSET = timedelta(hours=14)
 
 
 class TimestampError(ValueError):
@@ -41,6 +44,9 @@ def _rfc3339(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise TimestampError(f"timestamp {value[:40]!r} is not a valid date and time") from exc
+    offset = parsed.utcoffset()
+    if offset is None or abs(offset) > MAX_OFFSET:
+        raise TimestampError(f"timestamp {value[:40]!r} has a UTC offset beyond ±14:00")
     if parsed < _EARLIEST:
         raise TimestampError(f"timestamp {value[:40]!r} is before 2000")
     return parsed
@@ -75,6 +81,10 @@ class EventBase(Model):
         """Timestamps that must not lie in the future."""
         yield self.ts
 
+    def planned(self) -> Iterator[tuple[str, datetime]]:
+        """Planned times (field name, value) that must lie within the planning horizon."""
+        return iter(())
+
 
 class ShutdownEvent(EventBase):
     """停产."""
@@ -84,6 +94,11 @@ class ShutdownEvent(EventBase):
     units: list[Unit] | None = None
     reason: Text
     planned_resume: Timestamp | None = None
+
+    def planned(self) -> Iterator[tuple[str, datetime]]:
+        """The planned resumption."""
+        if self.planned_resume is not None:
+            yield "planned_resume", self.planned_resume
 
     @model_validator(mode="after")
     def _units(self) -> ShutdownEvent:
@@ -118,6 +133,10 @@ class ResumeRequestEvent(EventBase):
     planned_at: Timestamp
     self_check: list[SelfCheckItem] = Field(min_length=1, max_length=200)
 
+    def planned(self) -> Iterator[tuple[str, datetime]]:
+        """The planned restart."""
+        yield "planned_at", self.planned_at
+
     def to_domain(self) -> st.ResumeRequest:
         """The domain event."""
         failed = sum(1 for i in self.self_check if not i.ok)
@@ -143,6 +162,11 @@ class MaintenanceStartEvent(EventBase):
     scope: Literal["plant", "unit"]
     units: list[Unit] | None = None
     planned_end: Timestamp | None = None
+
+    def planned(self) -> Iterator[tuple[str, datetime]]:
+        """The planned end of the job."""
+        if self.planned_end is not None:
+            yield "planned_end", self.planned_end
 
     def to_domain(self) -> st.MaintenanceStart:
         """The domain event."""
@@ -244,6 +268,11 @@ class SpecialOpStartEvent(EventBase):
         if self.gas_test is not None and self.gas_test.ts is not None:
             yield self.gas_test.ts
 
+    def planned(self) -> Iterator[tuple[str, datetime]]:
+        """The permit's window."""
+        yield "valid_from", self.valid_from
+        yield "valid_to", self.valid_to
+
     def to_domain(self) -> so.OpStart:
         """The domain event."""
         test = None
@@ -298,6 +327,11 @@ class TrialStartEvent(EventBase):
     type: Literal["trial_start"]
     trial_id: Ident
     planned_end: Timestamp | None = None
+
+    def planned(self) -> Iterator[tuple[str, datetime]]:
+        """The planned end of the trial."""
+        if self.planned_end is not None:
+            yield "planned_end", self.planned_end
 
     def to_domain(self) -> st.TrialStart:
         """The domain event."""

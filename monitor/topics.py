@@ -39,6 +39,8 @@ class RejectCode(StrEnum):
     SCHEMA_INVALID = "schema_invalid"
     TIMESTAMP_INVALID = "timestamp_invalid"
     TIMESTAMP_FUTURE = "timestamp_future"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+    VALUE_OUT_OF_RANGE = "value_out_of_range"
     EVENT_ID_REUSED = "event_id_reused"
     REF_UNKNOWN = "ref_unknown"
     STORAGE_REFUSED = "storage_refused"

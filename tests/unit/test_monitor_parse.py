@@ -212,3 +212,84 @@ def test_policy_loader_refuses_bad_files(tmp_path: Path) -> None:
     (tmp_path / "monitoring.yaml").write_text("version: 1\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match=r"monitoring\.yaml"):
         load_monitoring_policy(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        # Offsets PostgreSQL would refuse (±15:59 is its limit) or store as year 10000.
+        (ev(ts="2026-03-01T15:59:00+14:00"), None),
+        (ev(ts="2026-03-01T15:59:00-12:00"), RejectCode.TIMESTAMP_FUTURE),
+        (ev(ts="2026-03-01T15:59:00+14:01"), RejectCode.TIMESTAMP_INVALID),
+        (ev(ts="2026-03-01T15:59:00+23:00"), RejectCode.TIMESTAMP_INVALID),
+        (ev(ts="2026-03-01T15:59:00-23:59"), RejectCode.TIMESTAMP_INVALID),
+        (ev(ts="2026-03-01T15:59:00+05:60"), RejectCode.TIMESTAMP_INVALID),
+        (ev(ts="9999-12-31T23:59:59-23:59"), RejectCode.TIMESTAMP_INVALID),
+        (ev(planned_resume="2026-03-01T15:59:00+16:00"), RejectCode.TIMESTAMP_INVALID),
+        # Planned times within the horizon of the event's own time.
+        (ev(planned_resume="2027-03-01T00:00:00Z"), None),
+        (ev(planned_resume="2028-03-01T00:00:00Z"), RejectCode.TIMESTAMP_OUT_OF_RANGE),
+        (ev(planned_resume="9999-12-31T23:59:59Z"), RejectCode.TIMESTAMP_OUT_OF_RANGE),
+        (
+            ev(type="trial_start", trial_id="t", planned_end="9999-12-31T00:00:00Z"),
+            RejectCode.TIMESTAMP_OUT_OF_RANGE,
+        ),
+        (
+            ev(type="maintenance_start", maint_id="m", scope="plant", planned_end="2001-01-01Z"),
+            RejectCode.TIMESTAMP_INVALID,
+        ),
+        (
+            ev(
+                type="maintenance_start",
+                maint_id="m",
+                scope="plant",
+                planned_end="2001-01-01T00:00:00Z",
+            ),
+            RejectCode.TIMESTAMP_OUT_OF_RANGE,
+        ),
+        (
+            ev(
+                type="resume_request",
+                planned_at="2099-01-01T00:00:00Z",
+                self_check=[{"item": "a", "ok": True}],
+            ),
+            RejectCode.TIMESTAMP_OUT_OF_RANGE,
+        ),
+    ],
+)
+def test_offsets_and_planning_horizon(payload: object, expected: RejectCode | None) -> None:
+    assert code_of(E, payload) is expected
+
+
+def test_permit_window_is_range_checked() -> None:
+    # The probe: stored, it broke the permit check for every enterprise.
+    assert code_of(E, start(valid_to="9999-12-31T23:59:59-23:59")) is RejectCode.TIMESTAMP_INVALID
+    r = check(msg(E, start(valid_to="9999-12-31T23:59:59Z")), TOPICS, LIMITS, NOW)
+    assert isinstance(r, Refused)
+    assert r.code is RejectCode.TIMESTAMP_OUT_OF_RANGE
+    assert "valid_to" in r.reason
+    assert r.ref == "e-1"
+    # Longer than hot work allows (8 h) is stored and alarmed (permit_too_long); longer than any
+    # type allows (31 d) is refused.
+    assert code_of(E, start(valid_to="2026-03-10T07:00:00Z")) is None
+    r = check(msg(E, start(valid_to="2026-04-10T07:00:00Z")), TOPICS, LIMITS, NOW)
+    assert isinstance(r, Refused)
+    assert r.code is RejectCode.TIMESTAMP_OUT_OF_RANGE
+    assert "31 days" in r.reason
+
+
+def test_telemetry_values_bounded() -> None:
+    def tel(value: float) -> dict[str, object]:
+        return {
+            "ts": "2026-03-01T08:00:00Z",
+            "points": [{"tag": "ok", "value": 1.0}, {"tag": "V1", "value": value}],
+        }
+
+    assert code_of(T, tel(1e12)) is None
+    assert code_of(T, tel(-1e12)) is None
+    r = check(msg(T, tel(1.7e308)), TOPICS, LIMITS, NOW)
+    assert isinstance(r, Refused)
+    assert r.code is RejectCode.VALUE_OUT_OF_RANGE
+    assert "points.1.value" in r.reason
+    assert "V1" in r.reason
+    assert code_of(T, tel(-1.000001e12)) is RejectCode.VALUE_OUT_OF_RANGE
