@@ -19,8 +19,8 @@ from domain.clock import utcnow
 from domain.demo_data import demo_enterprises
 from domain.demo_directory import DEMO_PLAN_ID, demo_items, demo_officers, demo_plan_spec
 from domain.errors import ConfigurationError
-from scheduler import draw_service
-from scheduler.draw_service import CATCH_UP, Period
+from services import draws as draw_service
+from services.draws import CATCH_UP, Period
 from storage import directory, draws
 from storage.draws import StoredPlan
 

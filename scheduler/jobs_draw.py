@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from domain.clock import utcnow
-from scheduler import draw_service
 from scheduler.context import current
+from services import draws as draw_service
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from api.errors import ERROR_RESPONSES
 from domain.errors import Conflict
 from domain.inspection_list import list_rows
 from domain.users import Principal, Role
-from scheduler import draw_service
 from scheduler.tables import csv_bytes, xlsx_bytes
+from services import draws as draw_service
 from storage import audit, draws, inspection_results
 
 router = APIRouter(prefix="/api/v1/draws", tags=["draws"], responses=ERROR_RESPONSES)

@@ -19,8 +19,8 @@ from config.settings import Settings
 from domain.clock import utcnow
 from domain.errors import NotFound, ValidationFailed
 from domain.users import Principal, Role
-from scheduler import draw_service
-from scheduler.draw_service import Period
+from services import draws as draw_service
+from services.draws import Period
 from storage import audit, draws
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"], responses=ERROR_RESPONSES)

@@ -11,8 +11,9 @@ from psycopg_pool import AsyncConnectionPool
 from config.policy_sampling import PlanFile, load_sampling_policy
 from config.settings import Settings
 from domain.draw import verify_bytes
-from scheduler import draw_service, service
+from scheduler import service
 from scheduler.context import JobContext
+from services import draws as draw_service
 from storage import draws, inspections
 from storage.pool import make_pool
 from tests.integration.test_draw_storage import load_directory

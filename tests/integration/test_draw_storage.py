@@ -13,8 +13,8 @@ from domain.directory import InspectionHistory, InspectionItem, InspectionMethod
 from domain.draw import verify_bytes
 from domain.draw.synthetic import make_enterprises, make_officers
 from domain.errors import Conflict, Immutable
-from scheduler import draw_service
-from scheduler.draw_service import Period
+from services import draws as draw_service
+from services.draws import Period
 from storage import directory, draws, inspections
 from storage.errors import amapped_errors
 

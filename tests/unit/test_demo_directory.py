@@ -19,7 +19,7 @@ from domain.demo_directory import (
 from domain.directory import Enterprise, EnterpriseCode
 from domain.draw import commitment_of, draw, freeze, verify_bytes
 from domain.draw.snapshot import enterprise_rows, officer_rows
-from scheduler.draw_service import cron_trigger
+from services.draws import cron_trigger
 
 AS_OF = date(2026, 3, 1)
 POLICY = load_sampling_policy()

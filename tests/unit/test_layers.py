@@ -24,7 +24,7 @@ LEGACY_WRITERS = frozenset(
         "api/routes/users.py",
         "api/routes/video.py",
         "monitor/processor.py",
-        "scheduler/draw_service.py",
+        "services/draws.py",
         "scheduler/jobs_monitor.py",
         "scheduler/jobs_reminders.py",
         "storage/alarms.py",
@@ -33,9 +33,7 @@ LEGACY_WRITERS = frozenset(
     }
 )
 #: api/ modules still importing scheduler/ or monitor/ (being moved into services/ and domain/).
-LEGACY_API_IMPORTS = frozenset(
-    {"api/routes/draws.py", "api/routes/plans.py", "api/routes/health.py"}
-)
+LEGACY_API_IMPORTS = frozenset({"api/routes/draws.py", "api/routes/health.py"})
 WRITERS = {("audit", "record"), ("live", "publish_change"), ("live", "publish_changes")}
 
 
