@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.alarms import Rule
 from domain.errors import RuleViolation
@@ -61,6 +62,26 @@ class Transition:
     new_request: ResumeRequest | None = None
 
 
+def _not_allowed(
+    status: EnterpriseStatus, ev: StatusEvent, text: str, mode: str | None = None
+) -> Transition:
+    """The state stays as it was and a TRANSITION_NOT_ALLOWED alarm names the event."""
+    evidence: dict[str, Any] = {"event_id": ev.event_id}
+    if mode is not None:
+        evidence["mode"] = mode
+    return Transition(
+        status,
+        raise_one(
+            status.enterprise_id,
+            Rule.TRANSITION_NOT_ALLOWED,
+            f"event:{ev.event_id}",
+            text,
+            at=ev.ts,
+            **evidence,
+        ),
+    )
+
+
 def apply(status: EnterpriseStatus, event: StatusEvent, trial: TrialPolicy) -> Transition:
     """Apply one reported event to the status."""
     status = replace(status, last_event_at=_later(status.last_event_at, event.ts))
@@ -107,17 +128,11 @@ def _shutdown(status: EnterpriseStatus, ev: Shutdown) -> Transition:
 
 def _resume_request(status: EnterpriseStatus, ev: ResumeRequest) -> Transition:
     if status.mode not in (Mode.SHUTDOWN, Mode.RESTART_REQUESTED, Mode.RESTART_APPROVED):
-        return Transition(
+        return _not_allowed(
             status,
-            raise_one(
-                status.enterprise_id,
-                Rule.TRANSITION_NOT_ALLOWED,
-                f"event:{ev.event_id}",
-                f"复产申请 while {status.mode.value}: there is no shutdown to resume from",
-                at=ev.ts,
-                event_id=ev.event_id,
-                mode=status.mode.value,
-            ),
+            ev,
+            f"复产申请 while {status.mode.value}: there is no shutdown to resume from",
+            mode=status.mode.value,
         )
     new = replace(
         status, mode=Mode.RESTART_REQUESTED, mode_since=ev.ts, restart_request=ev.event_id
@@ -154,17 +169,11 @@ def _resume(status: EnterpriseStatus, ev: Resume) -> Transition:
                 request=status.restart_request,
             ),
         )
-    return Transition(
+    return _not_allowed(
         status,
-        raise_one(
-            status.enterprise_id,
-            Rule.TRANSITION_NOT_ALLOWED,
-            f"event:{ev.event_id}",
-            f"复产 while {status.mode.value}: the enterprise was not shut down",
-            at=ev.ts,
-            event_id=ev.event_id,
-            mode=status.mode.value,
-        ),
+        ev,
+        f"复产 while {status.mode.value}: the enterprise was not shut down",
+        mode=status.mode.value,
     )
 
 
@@ -221,16 +230,8 @@ def _trial_start(status: EnterpriseStatus, ev: TrialStart, policy: TrialPolicy) 
 
 def _trial_end(status: EnterpriseStatus, ev: TrialEnd) -> Transition:
     if status.trial_id is None:
-        return Transition(
-            status,
-            raise_one(
-                status.enterprise_id,
-                Rule.TRANSITION_NOT_ALLOWED,
-                f"event:{ev.event_id}",
-                f"试生产结束 for trial {ev.trial_id!r} while no trial production is open",
-                at=ev.ts,
-                event_id=ev.event_id,
-            ),
+        return _not_allowed(
+            status, ev, f"试生产结束 for trial {ev.trial_id!r} while no trial production is open"
         )
     outcome = clear_one(status.enterprise_id, Rule.TRIAL_OVERRUN, f"trial:{status.trial_id}")
     if status.trial_planned_end is not None and ev.ts > status.trial_planned_end:
