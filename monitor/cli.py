@@ -75,12 +75,19 @@ def mqtt_credentials(
         rotate=rotate,
     )
     if owner:
-        for path in (written.password_file, written.acl_file):
+        for path in (
+            written.password_file,
+            written.acl_file,
+            written.service_password_file,
+            written.service_acl_file,
+        ):
             shutil.chown(path, owner)
     typer.echo(
         f"{written.accounts} accounts ({len(codes)} enterprises + service account {user!r})\n"
-        f"password_file {written.password_file.resolve()}\n"
-        f"acl_file {written.acl_file.resolve()}\n"
+        f"sites' listener (client id = user name): password_file "
+        f"{written.password_file.resolve()}, acl_file {written.acl_file.resolve()}\n"
+        f"service listener: password_file {written.service_password_file.resolve()}, "
+        f"acl_file {written.service_acl_file.resolve()}\n"
         f"plain passwords (keep private): {written.credentials.resolve()}"
     )
     if settings.mqtt_password is None:

@@ -3,6 +3,7 @@ an enterprise can neither publish to nor read another enterprise's topics."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import shutil
 import time
@@ -51,23 +52,42 @@ def test_hash_format_matches_mosquitto_passwd(tmp_path: Path) -> None:
 class Client:
     """A minimal MQTT 5 client recording what it receives."""
 
-    def __init__(self, broker: BrokerProcess, user: str | None, password: str | None) -> None:
+    def __init__(
+        self,
+        broker: BrokerProcess,
+        user: str | None,
+        password: str | None,
+        *,
+        client_id: str | None = None,
+        port: int | None = None,
+    ) -> None:
         self.got: list[tuple[str, bytes]] = []
         self.rc: Any = None
+        self.assigned: str | None = None
+        self.disconnects = 0
         self.c = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"acl-{user}-{time.monotonic_ns()}",
+            client_id=client_id or f"acl-{user}-{time.monotonic_ns()}",
             protocol=mqtt.MQTTv5,
         )
         if user:
             self.c.username_pw_set(user, password)
-        self.c.on_connect = lambda _c, _u, _f, rc, _p: setattr(self, "rc", rc)
+        self.c.on_connect = self._on_connect
+        self.c.on_disconnect = self._on_disconnect
         self.c.on_message = lambda _c, _u, m: self.got.append((m.topic, m.payload))
-        self.c.connect(broker.host, broker.port)
+        self.c.reconnect_delay_set(5, 5)
+        self.c.connect(broker.host, port or broker.port)
         self.c.loop_start()
         deadline = time.monotonic() + 5
         while self.rc is None and time.monotonic() < deadline:
             time.sleep(0.02)
+
+    def _on_connect(self, _c: Any, _u: Any, _f: Any, rc: Any, props: Any) -> None:
+        self.assigned = getattr(props, "AssignedClientIdentifier", None)
+        self.rc = rc
+
+    def _on_disconnect(self, *_args: Any) -> None:
+        self.disconnects += 1
 
     @property
     def ok(self) -> bool:
@@ -101,8 +121,18 @@ def secured(
     assert again.exit_code == 0
     assert (out / "credentials.csv").read_text() == first  # passwords kept
     assert oct((out / "passwd").stat().st_mode & 0o777) == "0o600"
-    readable_by_broker(out, out / "passwd", out / "acl")
-    broker = start_mosquitto(root / "broker", password_file=out / "passwd", acl_file=out / "acl")
+    files = [out / n for n in ("passwd", "acl", "service.passwd", "service.acl")]
+    assert all(oct(f.stat().st_mode & 0o777) == "0o600" for f in files)
+    assert "safewatch:" not in (out / "passwd").read_text()  # the service: own listener only
+    assert all(c not in (out / "service.passwd").read_text() for c in codes)
+    readable_by_broker(out, *files)
+    broker = start_mosquitto(
+        root / "broker",
+        password_file=out / "passwd",
+        acl_file=out / "acl",
+        service_password_file=out / "service.passwd",
+        service_acl_file=out / "service.acl",
+    )
     with (out / "credentials.csv").open() as fh:
         passwords = {r["username"]: r["password"] for r in csv.DictReader(fh)}
     yield broker, passwords, codes
@@ -115,7 +145,9 @@ def test_enterprise_isolation(settings: Settings, secured) -> None:
     prefix = settings.mqtt_topic_prefix
     assert not Client(broker, None, None).ok  # anonymous refused
     assert not Client(broker, a, "wrong").ok
-    svc = Client(broker, "safewatch", pw["safewatch"])
+    svc = Client(broker, "safewatch", pw["safewatch"], port=broker.service_port)
+    assert not Client(broker, "safewatch", pw["safewatch"]).ok  # not on the sites' listener
+    assert not Client(broker, a, pw[a], port=broker.service_port).ok  # nor a site on the service's
     ca, cb = Client(broker, a, pw[a]), Client(broker, b, pw[b])
     try:
         assert svc.ok
@@ -148,13 +180,13 @@ async def test_ingest_with_service_account_and_shared_subscription(
     broker, pw, (a, _b) = secured
     svc = settings.model_copy(
         update={
-            "mqtt_url": f"mqtt://{broker.host}:{broker.port}",
+            "mqtt_url": f"mqtt://{broker.host}:{broker.service_port}",
             "mqtt_username": "safewatch",
             "mqtt_password": pw["safewatch"],
             "mqtt_shared_group": "monitors",
         }
     )
-    dev = Device(svc, a, username=a, password=pw[a])
+    dev = Device(svc, a, port=broker.port, username=a, password=pw[a])
     try:
         async with running_ingest(svc, pool):
             dev.send(
@@ -180,3 +212,61 @@ async def test_ingest_with_service_account_and_shared_subscription(
 
 async def _rejected(dev: Device) -> bool:
     return bool(dev.of_kind("reject"))
+
+
+async def test_no_site_can_take_over_the_monitors_or_another_sites_session(
+    settings: Settings, pool, secured
+) -> None:
+    broker, pw, (a, b) = secured
+    svc = settings.model_copy(
+        update={
+            "mqtt_url": f"mqtt://{broker.host}:{broker.service_port}",
+            "mqtt_username": "safewatch",
+            "mqtt_password": pw["safewatch"],
+        }
+    )
+    monitor_id = svc.mqtt_client_id
+    site_b = Client(broker, b, pw[b], client_id=f"site-{b}")
+    assert site_b.ok
+    total = 300
+    topic = f"{svc.mqtt_topic_prefix}/ent/{b}/event"
+
+    def publish_b() -> int:
+        acked = 0
+        for n in range(total):
+            body = (
+                f'{{"event_id": "tk-{n}", "ts": "{ts()}", "type": "maintenance_start",'
+                f' "maint_id": "M{n}", "scope": "plant"}}'
+            )
+            info = site_b.c.publish(topic, body.encode(), qos=1)
+            info.wait_for_publish(10)
+            acked += info.is_published()
+        return acked
+
+    try:
+        async with running_ingest(svc, pool, client_id=monitor_id) as ingest:
+            generation = ingest.client.generation
+            publishing = asyncio.create_task(asyncio.to_thread(publish_b))
+            # A tries the monitor's id and B's ids on the sites' listener: the broker replaces
+            # them with A's user name, so nobody else's session is touched.
+            for cid in (monitor_id, b, f"site-{b}", monitor_id):
+                attacker = await asyncio.to_thread(Client, broker, a, pw[a], client_id=cid)
+                assert attacker.ok
+                attacker.c.publish(f"{svc.mqtt_topic_prefix}/ent/{a}/presence", b"{}", qos=1)
+                await asyncio.sleep(0.3)  # keep the attacker's session open for a while
+                attacker.close()
+            # …and the service's listener does not know A at all.
+            assert not Client(broker, a, pw[a], client_id=monitor_id, port=broker.service_port).ok
+            acked = await publishing
+
+            async def all_stored() -> bool:
+                n = await scalar(pool, "SELECT count(*) FROM events WHERE event_id LIKE 'tk-%%'")
+                return n == total
+
+            await wait_for(all_stored, timeout=60, what="every event B published stored")
+            assert acked == total
+            assert ingest.client.generation == generation  # the monitor was never disconnected
+            assert ingest.client.connected
+            assert site_b.disconnects == 0
+    finally:
+        site_b.close()

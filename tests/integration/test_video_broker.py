@@ -41,8 +41,15 @@ def secured(topic_prefix: str) -> Iterator[tuple[BrokerProcess, dict[str, str]]]
         service_password=SERVICE_PASSWORD,
         enterprises=[ENT],
     )
-    give_to_broker(written.password_file, written.acl_file)
-    broker = start_mosquitto(root, password_file=written.password_file, acl_file=written.acl_file)
+    service_files = (written.service_password_file, written.service_acl_file)
+    give_to_broker(written.password_file, written.acl_file, *service_files)
+    broker = start_mosquitto(
+        root,
+        password_file=written.password_file,
+        acl_file=written.acl_file,
+        service_password_file=written.service_password_file,
+        service_acl_file=written.service_acl_file,
+    )
     accounts = read_accounts(written.credentials)
     yield (
         broker,
@@ -50,6 +57,8 @@ def secured(topic_prefix: str) -> Iterator[tuple[BrokerProcess, dict[str, str]]]
             "password": accounts[ENT].password,
             "passwd": str(written.password_file),
             "acl": str(written.acl_file),
+            "service_passwd": str(written.service_password_file),
+            "service_acl": str(written.service_acl_file),
             "root": str(root),
         },
     )
@@ -74,7 +83,7 @@ async def server_settings(
     broker, _ = secured
     return video_settings.model_copy(
         update={
-            "mqtt_url": f"mqtt://{broker.host}:{broker.port}",
+            "mqtt_url": f"mqtt://{broker.host}:{broker.service_port}",
             "mqtt_username": "safewatch",
             "mqtt_password": SERVICE_PASSWORD,
         }
@@ -112,7 +121,7 @@ async def test_enterprise_credentials_serve_video_and_report_events(
     )
     watcher.username_pw_set("safewatch", SERVICE_PASSWORD)
     watcher.on_message = lambda c, u, m: received.append((m.topic, m.payload))
-    watcher.connect(broker.host, broker.port)
+    watcher.connect(broker.host, broker.service_port)
     watcher.subscribe(f"{prefix}/ent/{ENT}/#", qos=1)
     watcher.loop_start()
     try:
@@ -164,6 +173,9 @@ async def test_agent_and_server_reconnect_after_a_broker_restart(
             port=broker.port,
             password_file=Path(creds["passwd"]),
             acl_file=Path(creds["acl"]),
+            service_password_file=Path(creds["service_passwd"]),
+            service_acl_file=Path(creds["service_acl"]),
+            service_port=broker.service_port,
         )
         try:
             await until(lambda: mgr._signaller._link.is_connected, within=10)
