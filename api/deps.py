@@ -14,6 +14,7 @@ from api.account_check import AccountCheck
 from api.security import read_token
 from config.settings import Settings
 from domain.errors import Forbidden, Unauthorized
+from domain.i18n import negotiate
 from domain.users import Principal, Role
 from storage.errors import amapped_errors
 
@@ -46,7 +47,13 @@ async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
         yield conn
 
 
+async def get_lang(request: Request) -> str:
+    """The caller's language from Accept-Language (zh-CN when absent or unsupported)."""
+    return negotiate(request.headers.get("accept-language"))
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+LangDep = Annotated[str, Depends(get_lang)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection[Any], Depends(get_conn)]
 

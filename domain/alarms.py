@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from domain.errors import RuleViolation, ValidationFailed
+from domain.i18n import Message, render
 from domain.monitoring import AlarmId, EnterpriseId, Severity
 
 
@@ -82,6 +83,15 @@ class Alarm:
     closed_at: datetime | None
     cause_category: str | None
     action_taken: str | None
+    #: The catalogue code and parameters `message` was rendered from (None before 0115).
+    message_code: str | None = None
+    message_params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        """The alarm's text in `lang`, re-rendered from its code when it has one."""
+        if self.message_code is None:
+            return self.message
+        return render(Message(self.message_code, self.message_params), lang)
 
 
 def acknowledge(alarm: Alarm, *, by: str, at: datetime) -> Alarm:

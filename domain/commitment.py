@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from domain.alarms import Rule
+from domain.i18n import Message, msg, op_label
 from domain.monitoring import NOTHING, EnterpriseId, RuleOutcome, clear_one, raise_one
 
 #: Key of a planned count: (op_type, grade or None for "any grade").
@@ -96,12 +97,15 @@ def mismatch_outcome(c: Commitment, mismatches: list[Mismatch], at: datetime) ->
     subject = f"day:{c.day.isoformat()}"
     if not mismatches:
         return clear_one(c.enterprise_id, Rule.COMMITMENT_MISMATCH, subject, at=at)
-    items = ", ".join(f"{m.item} committed {m.committed} reported {m.actual}" for m in mismatches)
     return raise_one(
         c.enterprise_id,
         Rule.COMMITMENT_MISMATCH,
         subject,
-        f"承诺公告 of {c.day.isoformat()} does not match what was reported: {items}",
+        msg(
+            "alarm.commitment_mismatch",
+            day=c.day,
+            items=[_mismatch_message(m) for m in mismatches],
+        ),
         at=at,
         day=c.day.isoformat(),
         mismatches=[
@@ -118,8 +122,24 @@ def missing_outcome(ent: EnterpriseId, day: date, due: datetime, now: datetime) 
         ent,
         Rule.COMMITMENT_MISSING,
         f"day:{day.isoformat()}",
-        f"no 承诺公告 for {day.isoformat()} by {due.isoformat(timespec='minutes')}",
+        msg("alarm.commitment_missing", day=day, due=due),
         at=now,
         day=day.isoformat(),
         due=due.isoformat(),
+    )
+
+
+def _mismatch_message(m: Mismatch) -> Message:
+    """One mismatch as a catalogue message: special_ops.<type>[.<grade>] or a named item."""
+    kind, _, rest = m.item.partition(".")
+    if kind == "special_ops":
+        op_type, _, grade = rest.partition(".")
+        return msg(
+            "alarm.commitment_mismatch.op_item",
+            op=op_label(op_type, grade or None),
+            committed=m.committed,
+            actual=m.actual,
+        )
+    return msg(
+        "alarm.commitment_mismatch.item", item=m.item, committed=m.committed, actual=m.actual
     )

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.i18n import Message, render
+
 
 class SafewatchError(Exception):
-    """Base of every error Safewatch raises on purpose; carries a stable machine code."""
+    """Base of every error Safewatch raises on purpose; carries a stable machine code.
+
+    `message` is either a catalogue message (rendered in the reader's language; `message` holds
+    its zh-CN text) or, in older code, plain text; docs/i18n.md says how to add a key.
+    """
 
     code = "error"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, details: Any = None) -> None:
+        self.catalogue: Message | None = message if isinstance(message, Message) else None
+        text = render(message) if isinstance(message, Message) else message
+        super().__init__(text)
+        self.message = text
         self.details = details
 
 

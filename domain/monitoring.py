@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NewType
 
+from domain.i18n import Message
+
 EnterpriseId = NewType("EnterpriseId", str)
 AlarmId = NewType("AlarmId", int)
 OpId = NewType("OpId", str)
@@ -59,11 +61,12 @@ class AlarmRaise:
     """A rule fired: open an alarm, or update the open one with the same key.
 
     `severity` None means "the rule's configured severity"; rules whose severity depends on the
-    reading (telemetry HH vs H) set it.
+    reading (telemetry HH vs H) set it. `message` is a catalogue code with its parameters: the
+    alarm's text is rendered from it (stored in zh-CN, shown in the reader's language).
     """
 
     key: AlarmKey
-    message: str
+    message: Message
     evidence: dict[str, Any] = field(default_factory=dict)
     at: datetime | None = None
     severity: Severity | None = None
@@ -108,7 +111,7 @@ def raise_one(
     ent: EnterpriseId,
     rule: str,
     subject: str,
-    message: str,
+    message: Message,
     *,
     at: datetime | None = None,
     severity: Severity | None = None,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.alarms import Rule
+from domain.i18n import msg
 from domain.monitoring import EnterpriseId, RuleOutcome, clear_one, raise_one
 
 
@@ -50,9 +51,9 @@ def offline_outcome(
         ent,
         Rule.OFFLINE,
         "presence",
-        f"no message from the site for {int(silent.total_seconds())} s"
+        msg("alarm.offline.silent", seconds=int(silent.total_seconds()))
         if silent is not None
-        else "the site has never sent anything",
+        else msg("alarm.offline.never"),
         at=now,
         last_activity=last.isoformat() if last else None,
         reported_online=presence.reported_online,

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from domain.alarms import Rule
+from domain.i18n import Message, msg, op_label
 from domain.monitoring import NOTHING, EnterpriseId, RuleOutcome, clear_one, raise_one
 from domain.special_ops_model import (
     ANY_GRADE,
@@ -47,26 +48,32 @@ __all__ = [
 ]
 
 
-def gas_problems(reading: GasReading, limits: GasLimits) -> list[str]:
+def gas_problems(reading: GasReading, limits: GasLimits) -> list[Message]:
     """Why a reading is out of limits (empty when it is acceptable)."""
-    out = []
+    out: list[Message] = []
     if reading.o2_pct is not None and not limits.o2_min_pct <= reading.o2_pct <= limits.o2_max_pct:
-        out.append(f"O2 {reading.o2_pct:g}% outside {limits.o2_min_pct:g}–{limits.o2_max_pct:g}%")
+        out.append(
+            msg("gas.o2", value=reading.o2_pct, min=limits.o2_min_pct, max=limits.o2_max_pct)
+        )
     if reading.lel_pct is not None and reading.lel_pct > limits.lel_pct_max:
-        out.append(f"combustibles {reading.lel_pct:g}% LEL above {limits.lel_pct_max:g}% LEL")
+        out.append(msg("gas.lel", value=reading.lel_pct, max=limits.lel_pct_max))
     if reading.combustible_vol_pct is not None and reading.lel_vol_pct is not None:
         cap = (
             limits.vol_pct_max_lel_ge_4 if reading.lel_vol_pct >= 4 else limits.vol_pct_max_lel_lt_4
         )
         if reading.combustible_vol_pct > cap:
             out.append(
-                f"combustibles {reading.combustible_vol_pct:g}% vol above {cap:g}% vol "
-                f"(LEL {reading.lel_vol_pct:g}% vol)"
+                msg(
+                    "gas.vol",
+                    value=reading.combustible_vol_pct,
+                    max=cap,
+                    lel=reading.lel_vol_pct,
+                )
             )
     for name, value in (reading.toxic_ppm or {}).items():
         cap_ppm = limits.toxic_ppm_max.get(name.upper())
         if cap_ppm is not None and value > cap_ppm:
-            out.append(f"{name} {value:g} ppm above {cap_ppm:g} ppm")
+            out.append(msg("gas.toxic", name=name, value=value, max=cap_ppm))
     return out
 
 
@@ -78,9 +85,9 @@ def _reading_outcome(op: SpecialOp, reading: GasReading, limits: GasLimits) -> R
             ent,
             Rule.GAS_OUT_OF_LIMITS,
             op.subject,
-            f"{op.op_type.value} {op.op_id}: gas analysis out of limits: " + "; ".join(problems),
+            msg("alarm.gas_out_of_limits", op=_op(op), op_id=op.op_id, problems=problems),
             at=reading.ts,
-            problems=problems,
+            problems=[p.as_json() for p in problems],
             reading=_reading_evidence(reading),
         )
     return clear_one(ent, Rule.GAS_OUT_OF_LIMITS, op.subject, at=reading.ts)
@@ -100,7 +107,12 @@ def start(
             ent,
             Rule.GRADE_MISSING,
             subject,
-            f"{ev.op_type.value} {ev.op_id} reported without a grade; treated as {grade}",
+            msg(
+                "alarm.grade_missing",
+                op_type=ev.op_type,
+                op_id=ev.op_id,
+                op=op_label(ev.op_type, grade),
+            ),
             at=ev.ts,
             assumed_grade=grade,
         )
@@ -125,8 +137,13 @@ def start(
             ent,
             Rule.PERMIT_TOO_LONG,
             subject,
-            f"permit {ev.permit_no} valid for {_hours(ev.valid_to - ev.valid_from)} h; "
-            f"{ev.op_type.value} grade {grade or '-'} allows at most {_hours(limit)} h",
+            msg(
+                "alarm.permit_too_long",
+                permit_no=ev.permit_no,
+                hours=_hours(ev.valid_to - ev.valid_from),
+                op=op_label(ev.op_type, grade),
+                limit=_hours(limit),
+            ),
             at=ev.ts,
             permit_no=ev.permit_no,
             limit_hours=_hours(limit),
@@ -136,7 +153,7 @@ def start(
             ent,
             Rule.PERMIT_NOT_YET_VALID,
             subject,
-            f"work started before permit {ev.permit_no} is valid ({ev.valid_from.isoformat()})",
+            msg("alarm.permit_not_yet_valid", permit_no=ev.permit_no, valid_from=ev.valid_from),
             at=ev.ts,
             permit_no=ev.permit_no,
         )
@@ -146,7 +163,7 @@ def start(
             ent,
             Rule.GUARDIAN_MISSING,
             subject,
-            f"{ev.op_type.value} {ev.op_id} has no guardian (监护人)",
+            msg("alarm.guardian_missing", op=op_label(ev.op_type, grade), op_id=ev.op_id),
             at=ev.ts,
             permit_no=ev.permit_no,
         )
@@ -157,8 +174,12 @@ def start(
                 ent,
                 Rule.GAS_TEST_MISSING,
                 subject,
-                f"{ev.op_type.value} {ev.op_id} started without a gas analysis in the "
-                f"{minutes} min before",
+                msg(
+                    "alarm.gas_test_missing",
+                    op=op_label(ev.op_type, grade),
+                    op_id=ev.op_id,
+                    minutes=minutes,
+                ),
                 at=ev.ts,
                 last_test=test.ts.isoformat() if test else None,
             )
@@ -214,8 +235,13 @@ def resume(op: SpecialOp, ts: datetime, policy: SpecialOpsPolicy) -> tuple[Speci
         op.enterprise_id,
         Rule.RETEST_MISSING,
         op.subject,
-        f"{op.op_type.value} {op.op_id} resumed after {int(gap / timedelta(minutes=1))} min "
-        f"without a new gas analysis (needed after {int(limit / timedelta(minutes=1))} min)",
+        msg(
+            "alarm.retest_missing",
+            op=_op(op),
+            op_id=op.op_id,
+            gap=int(gap / timedelta(minutes=1)),
+            limit=int(limit / timedelta(minutes=1)),
+        ),
         at=ts,
         paused_at=op.paused_at.isoformat(),
     )
@@ -234,7 +260,7 @@ def end(op: SpecialOp, ts: datetime) -> tuple[SpecialOp, RuleOutcome]:
                 ent,
                 Rule.PERMIT_EXPIRED,
                 op.subject,
-                f"permit {op.permit_no} expired at {op.valid_to.isoformat()} while work went on",
+                msg("alarm.permit_expired.ended", permit_no=op.permit_no, valid_to=op.valid_to),
                 at=ts,
                 permit_no=op.permit_no,
                 ended_at=ts.isoformat(),
@@ -252,8 +278,13 @@ def check_expiry(op: SpecialOp, now: datetime) -> RuleOutcome:
         op.enterprise_id,
         Rule.PERMIT_EXPIRED,
         op.subject,
-        f"permit {op.permit_no} of {op.op_type.value} {op.op_id} expired at "
-        f"{op.valid_to.isoformat()} and the operation is still open",
+        msg(
+            "alarm.permit_expired.open",
+            op=_op(op),
+            op_id=op.op_id,
+            permit_no=op.permit_no,
+            valid_to=op.valid_to,
+        ),
         at=now,
         permit_no=op.permit_no,
         valid_to=op.valid_to.isoformat(),
@@ -276,9 +307,13 @@ def check_stale_test(op: SpecialOp, now: datetime, policy: SpecialOpsPolicy) -> 
         op.enterprise_id,
         Rule.GAS_TEST_STALE,
         op.subject,
-        f"{op.op_type.value} {op.op_id}: no gas analysis for "
-        f"{int((now - reference) / timedelta(minutes=1))} min "
-        f"(at most {int(max_age / timedelta(minutes=1))} min while the work goes on)",
+        msg(
+            "alarm.gas_test_stale",
+            op=_op(op),
+            op_id=op.op_id,
+            minutes=int((now - reference) / timedelta(minutes=1)),
+            max=int(max_age / timedelta(minutes=1)),
+        ),
         at=now,
         last_test=last.isoformat() if last else None,
     )
@@ -299,6 +334,10 @@ def _reading_evidence(r: GasReading) -> dict[str, object]:
         "lel_vol_pct": r.lel_vol_pct,
         "analyst": r.analyst,
     }
+
+
+def _op(op: SpecialOp) -> Message:
+    return op_label(op.op_type, op.grade)
 
 
 def _hours(d: timedelta) -> float:

@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.alarms import Rule
 from domain.errors import RuleViolation
+from domain.i18n import Message, msg
 from domain.monitoring import NOTHING, RuleOutcome, clear_one, raise_one
 from domain.status_model import (
     STOPPED_MODES,
@@ -63,7 +64,7 @@ class Transition:
 
 
 def _not_allowed(
-    status: EnterpriseStatus, ev: StatusEvent, text: str, mode: str | None = None
+    status: EnterpriseStatus, ev: StatusEvent, text: Message, mode: str | None = None
 ) -> Transition:
     """The state stays as it was and a TRANSITION_NOT_ALLOWED alarm names the event."""
     evidence: dict[str, Any] = {"event_id": ev.event_id}
@@ -131,7 +132,7 @@ def _resume_request(status: EnterpriseStatus, ev: ResumeRequest) -> Transition:
         return _not_allowed(
             status,
             ev,
-            f"复产申请 while {status.mode.value}: there is no shutdown to resume from",
+            msg("alarm.transition_not_allowed.resume_request", mode=status.mode),
             mode=status.mode.value,
         )
     new = replace(
@@ -155,14 +156,14 @@ def _resume(status: EnterpriseStatus, ev: Resume) -> Transition:
     if status.mode is Mode.RESTART_APPROVED:
         return Transition(running)
     if status.mode in (Mode.SHUTDOWN, Mode.RESTART_REQUESTED):
-        why = "no restart request" if status.mode is Mode.SHUTDOWN else "the request is pending"
+        why = "no_request" if status.mode is Mode.SHUTDOWN else "pending"
         return Transition(
             running,
             raise_one(
                 status.enterprise_id,
                 Rule.RESUME_WITHOUT_APPROVAL,
                 "status",
-                f"复产 reported without an approved restart request ({why})",
+                msg(f"alarm.resume_without_approval.{why}"),
                 at=ev.ts,
                 event_id=ev.event_id,
                 mode_before=status.mode.value,
@@ -172,7 +173,7 @@ def _resume(status: EnterpriseStatus, ev: Resume) -> Transition:
     return _not_allowed(
         status,
         ev,
-        f"复产 while {status.mode.value}: the enterprise was not shut down",
+        msg("alarm.transition_not_allowed.resume", mode=status.mode),
         mode=status.mode.value,
     )
 
@@ -186,7 +187,7 @@ def _maintenance_end(status: EnterpriseStatus, ev: MaintenanceEnd) -> Transition
                 status.enterprise_id,
                 Rule.MAINTENANCE_UNKNOWN,
                 f"maint:{ev.maint_id}",
-                f"检维修结束 for maintenance {ev.maint_id!r} that was never reported as started",
+                msg("alarm.maintenance_unknown", maint_id=ev.maint_id),
                 at=ev.ts,
                 event_id=ev.event_id,
                 maint_id=ev.maint_id,
@@ -206,13 +207,16 @@ def _trial_start(status: EnterpriseStatus, ev: TrialStart, policy: TrialPolicy) 
     )
     subject = f"trial:{ev.trial_id}"
     if ev.planned_end is None:
-        problem = "试生产 reported without a planned end"
+        problem = msg("alarm.trial_period_invalid.no_end")
     else:
         days = (ev.planned_end - ev.ts) / timedelta(days=1)
         if policy.min_days <= days <= policy.max_days:
             return Transition(new)
-        problem = (
-            f"试生产 planned for {days:.1f} days; allowed {policy.min_days}–{policy.max_days} days"
+        problem = msg(
+            "alarm.trial_period_invalid.days",
+            days=round(days, 1),
+            min_days=policy.min_days,
+            max_days=policy.max_days,
         )
     return Transition(
         new,
@@ -231,7 +235,7 @@ def _trial_start(status: EnterpriseStatus, ev: TrialStart, policy: TrialPolicy) 
 def _trial_end(status: EnterpriseStatus, ev: TrialEnd) -> Transition:
     if status.trial_id is None:
         return _not_allowed(
-            status, ev, f"试生产结束 for trial {ev.trial_id!r} while no trial production is open"
+            status, ev, msg("alarm.transition_not_allowed.trial_end", trial_id=ev.trial_id)
         )
     outcome = clear_one(status.enterprise_id, Rule.TRIAL_OVERRUN, f"trial:{status.trial_id}")
     if status.trial_planned_end is not None and ev.ts > status.trial_planned_end:
@@ -239,7 +243,7 @@ def _trial_end(status: EnterpriseStatus, ev: TrialEnd) -> Transition:
             status.enterprise_id,
             Rule.TRIAL_OVERRUN,
             f"trial:{status.trial_id}",
-            "试生产 ended after its planned end",
+            msg("alarm.trial_overrun.ended", planned_end=status.trial_planned_end),
             at=ev.ts,
             planned_end=status.trial_planned_end.isoformat(),
             ended_at=ev.ts.isoformat(),
@@ -269,7 +273,7 @@ def check_trial_overrun(status: EnterpriseStatus, now: datetime) -> RuleOutcome:
         status.enterprise_id,
         Rule.TRIAL_OVERRUN,
         f"trial:{status.trial_id}",
-        f"试生产 is {overdue:.1f} days past its planned end and still open",
+        msg("alarm.trial_overrun.open", days=round(overdue, 1)),
         at=now,
         planned_end=status.trial_planned_end.isoformat(),
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.alarms import Rule
+from domain.i18n import msg
 from domain.monitoring import NOTHING, EnterpriseId, RuleOutcome, Severity, clear_one, raise_one
 
 
@@ -128,7 +129,7 @@ def level_outcome(
         ent,
         Rule.TELEMETRY_LIMIT,
         subject,
-        f"{tag} at {value:g} is {level.value} (limit {limit:g})",
+        msg("alarm.telemetry_limit", tag=tag, value=value, level=level, limit=limit),
         at=ts,
         severity=severity,
         tag=tag,
@@ -144,12 +145,14 @@ def stale_outcome(
     """A tag that stopped reporting."""
     if last_ts is not None and now - last_ts <= stale_after:
         return NOTHING
-    since = f"since {last_ts.isoformat()}" if last_ts else "ever"
+    seconds = int(stale_after.total_seconds())
     return raise_one(
         ent,
         Rule.TELEMETRY_STALE,
         f"tag:{tag}",
-        f"{tag} has not reported {since} (expected within {int(stale_after.total_seconds())} s)",
+        msg("alarm.telemetry_stale.since", tag=tag, last=last_ts, seconds=seconds)
+        if last_ts
+        else msg("alarm.telemetry_stale.never", tag=tag, seconds=seconds),
         at=now,
         tag=tag,
         last_ts=last_ts.isoformat() if last_ts else None,

@@ -15,6 +15,7 @@ from domain import special_ops as so
 from domain import status as st
 from domain.alarms import Rule
 from domain.clock import utcnow
+from domain.i18n import msg, render
 from domain.monitoring import (
     AlarmClear,
     AlarmKey,
@@ -219,13 +220,12 @@ class Processor:
                 start = body.to_domain()
                 op, outcome = so.start(start, ent, prior.get(key), policy)
                 if start.gas_test is not None:
-                    problems = so.gas_problems(start.gas_test, policy.gas)
+                    problems = [render(p) for p in so.gas_problems(start.gas_test, policy.gas)]
                     tests.append((ent, op.op_id, start.gas_test, problems, body.event_id))
             elif isinstance(body, GasTestEvent):
                 reading = body.reading(body.ts)
-                tests.append(
-                    (ent, body.op_id, reading, so.gas_problems(reading, policy.gas), body.event_id)
-                )
+                problems = [render(p) for p in so.gas_problems(reading, policy.gas)]
+                tests.append((ent, body.op_id, reading, problems, body.event_id))
                 prior[key] = reading
                 current = ops.get(key)
                 if current is None or current.state is so.OpState.ENDED:
@@ -342,7 +342,7 @@ def _unknown_op(ent: EnterpriseId, body: Any) -> RuleOutcome:
         ent,
         Rule.OPERATION_UNKNOWN,
         f"op:{body.op_id}",
-        f"{body.type} for operation {body.op_id!r} that was never reported as started",
+        msg("alarm.operation_unknown", event=body.type, op_id=body.op_id),
         at=body.ts,
         event_id=body.event_id,
     )

@@ -11,6 +11,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import kwargs_row
 
 from domain.alarms import Alarm, AlarmState, RuleSpec
+from domain.i18n import Message, render
 from domain.monitoring import (
     AlarmClear,
     AlarmId,
@@ -33,16 +34,18 @@ SELECT a.enterprise_id, a.rule, a.subject, a.severity, a.cleared
  WHERE a.state <> 'closed'
 """
 UPSERT = """
-INSERT INTO alarms (enterprise_id, rule, subject, severity, message, evidence, raised_at,
-                    last_seen_at, ack_due_at, occurrences)
-SELECT ent, rule, subject, severity, message, evidence, %(now)s, %(now)s, due, n
+INSERT INTO alarms (enterprise_id, rule, subject, severity, message, message_code, message_params,
+                    evidence, raised_at, last_seen_at, ack_due_at, occurrences)
+SELECT ent, rule, subject, severity, message, code, params, evidence, %(now)s, %(now)s, due, n
   FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
-       ent text, rule text, subject text, severity text, message text, evidence jsonb,
-       due timestamptz, n integer)
+       ent text, rule text, subject text, severity text, message text, code text, params jsonb,
+       evidence jsonb, due timestamptz, n integer)
 ON CONFLICT (enterprise_id, rule, subject) WHERE state <> 'closed' DO UPDATE SET
     last_seen_at = greatest(alarms.last_seen_at, EXCLUDED.last_seen_at),
     occurrences = alarms.occurrences + CASE WHEN %(repeat)s THEN EXCLUDED.occurrences ELSE 0 END,
     message = EXCLUDED.message,
+    message_code = EXCLUDED.message_code,
+    message_params = EXCLUDED.message_params,
     evidence = EXCLUDED.evidence,
     severity = CASE WHEN sw_severity_rank(EXCLUDED.severity) > alarms.severity_rank
                     THEN EXCLUDED.severity ELSE alarms.severity END,
@@ -61,21 +64,21 @@ GET = """
 SELECT
 id, enterprise_id, rule, subject, severity, state, message, evidence, raised_at, last_seen_at,
 occurrences, cleared, cleared_at, ack_due_at, escalation_level, acked_by, acked_at, closed_by,
-closed_at, cause_category, action_taken
+closed_at, cause_category, action_taken, message_code, message_params
  FROM alarms WHERE id = %(id)s
 """
 GET_FOR_UPDATE = """
 SELECT
 id, enterprise_id, rule, subject, severity, state, message, evidence, raised_at, last_seen_at,
 occurrences, cleared, cleared_at, ack_due_at, escalation_level, acked_by, acked_at, closed_by,
-closed_at, cause_category, action_taken
+closed_at, cause_category, action_taken, message_code, message_params
  FROM alarms WHERE id = %(id)s FOR UPDATE
 """
 LIST = """
 SELECT
 id, enterprise_id, rule, subject, severity, state, message, evidence, raised_at, last_seen_at,
 occurrences, cleared, cleared_at, ack_due_at, escalation_level, acked_by, acked_at, closed_by,
-closed_at, cause_category, action_taken
+closed_at, cause_category, action_taken, message_code, message_params
 , count(*) OVER () AS total FROM alarms
  WHERE (%(state)s::text IS NULL OR state = %(state)s)
    AND (%(open)s::boolean IS NULL OR (state <> 'closed') = %(open)s)
@@ -95,7 +98,7 @@ DUE = """
 SELECT
 id, enterprise_id, rule, subject, severity, state, message, evidence, raised_at, last_seen_at,
 occurrences, cleared, cleared_at, ack_due_at, escalation_level, acked_by, acked_at, closed_by,
-closed_at, cause_category, action_taken
+closed_at, cause_category, action_taken, message_code, message_params
  FROM alarms WHERE state = 'active' AND ack_due_at <= %(now)s
  ORDER BY ack_due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
 """
@@ -177,7 +180,9 @@ async def apply(
                     "rule": r.key.rule,
                     "subject": r.key.subject,
                     "severity": (r.severity or spec.severity).value,
-                    "message": r.message,
+                    "message": render(r.message),
+                    "code": r.message.code,
+                    "params": dict(r.message.params),
                     "evidence": evidence,
                     "due": now + spec.ack_within,
                     "n": n,
@@ -208,7 +213,7 @@ async def apply(
                     "subject": subject,
                     "severity": severity,
                     "state": state,
-                    "message": messages.get((ent, rule, subject), ""),
+                    **_message_fields(messages.get((ent, rule, subject))),
                     "occurrences": occurrences,
                 }
                 changes.append(("alarm", ent, payload))
@@ -354,6 +359,8 @@ async def save_escalation(
             "state": alarm.state.value,
             "escalation_level": alarm.escalation_level,
             "message": alarm.message,
+            "message_code": alarm.message_code,
+            "message_params": alarm.message_params,
         },
     )
 
@@ -370,6 +377,16 @@ async def count_open_by_severity(conn: AsyncConnection[Any]) -> dict[str, int]:
     async with amapped_errors():
         rows = await (await conn.execute(COUNT_OPEN)).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+def _message_fields(message: Message | None) -> dict[str, Any]:
+    if message is None:
+        return {"message": ""}
+    return {
+        "message": render(message),
+        "message_code": message.code,
+        "message_params": dict(message.params),
+    }
 
 
 def alarm_id(value: int) -> AlarmId:

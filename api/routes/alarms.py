@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.common import IdPath, Page, PagingDep, client_ip
-from api.deps import ConnDep, PrincipalDep
+from api.deps import ConnDep, LangDep, PrincipalDep
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import AlarmOut, Handler, PolicyDep, alarm_out, visible_filter
 from domain import alarms as rules
@@ -76,6 +76,7 @@ async def list_alarms(
     conn: ConnDep,
     policy: PolicyDep,
     paging: PagingDep,
+    lang: LangDep,
     state: Literal["active", "acknowledged", "closed", "open"] | None = None,
     severity: Literal["red", "orange", "yellow", "blue"] | None = None,
     ent: Annotated[str | None, Query(max_length=64)] = None,
@@ -94,7 +95,7 @@ async def list_alarms(
     )
     names = await q.names(conn, [a.enterprise_id for a in page.items])
     return Page[AlarmOut](
-        items=[alarm_out(a, policy, names.get(a.enterprise_id)) for a in page.items],
+        items=[alarm_out(a, policy, names.get(a.enterprise_id), lang) for a in page.items],
         total=page.total,
         limit=paging.limit,
         offset=paging.offset,
@@ -110,11 +111,11 @@ async def _load(conn: ConnDep, principal: Principal, alarm_id: int, *, lock: boo
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmOut)
 async def get_alarm(
-    alarm_id: IdPath, principal: PrincipalDep, conn: ConnDep, policy: PolicyDep
+    alarm_id: IdPath, principal: PrincipalDep, conn: ConnDep, policy: PolicyDep, lang: LangDep
 ) -> AlarmOut:
     """One alarm with its evidence."""
     a = await _load(conn, principal, alarm_id, lock=False)
-    return alarm_out(a, policy, await q.enterprise_name(conn, a.enterprise_id))
+    return alarm_out(a, policy, await q.enterprise_name(conn, a.enterprise_id), lang)
 
 
 class AckIn(BaseModel):
@@ -132,6 +133,7 @@ async def acknowledge(
     conn: ConnDep,
     policy: PolicyDep,
     request: Request,
+    lang: LangDep,
     body: AckIn | None = None,
 ) -> AlarmOut:
     """Acknowledge an active alarm (stops its escalation)."""
@@ -147,7 +149,7 @@ async def acknowledge(
         after={"state": after.state.value, "note": body.note if body else None},
         client_ip=client_ip(request),
     )
-    return alarm_out(after, policy, await q.enterprise_name(conn, after.enterprise_id))
+    return alarm_out(after, policy, await q.enterprise_name(conn, after.enterprise_id), lang)
 
 
 class CloseIn(BaseModel):
@@ -176,6 +178,7 @@ async def close(
     conn: ConnDep,
     policy: PolicyDep,
     request: Request,
+    lang: LangDep,
 ) -> AlarmOut:
     """Close an alarm with its cause category and the action taken."""
     before = await _load(conn, principal, alarm_id, lock=True)
@@ -201,4 +204,4 @@ async def close(
         },
         client_ip=client_ip(request),
     )
-    return alarm_out(after, policy, await q.enterprise_name(conn, after.enterprise_id))
+    return alarm_out(after, policy, await q.enterprise_name(conn, after.enterprise_id), lang)

@@ -13,6 +13,7 @@ from config.policy_monitoring import MonitoringPolicy, cached_policy
 from domain.alarms import Alarm
 from domain.credit_code import validate_credit_code
 from domain.errors import NotFound
+from domain.i18n import DEFAULT_LANG
 from domain.users import Principal, Role
 from storage import monitoring_queries as q
 from storage.downlinks import Downlink
@@ -114,7 +115,13 @@ class AlarmOut(BaseModel):
     subject: str
     severity: str = Field(description="red | orange | yellow | blue (红/橙/黄/蓝)")
     state: str = Field(description="active | acknowledged | closed")
-    message: str
+    message: str = Field(description="the alarm's text in the caller's language (Accept-Language)")
+    message_code: str | None = Field(
+        default=None, description="stable catalogue code of the text (docs/i18n.md)"
+    )
+    message_params: dict[str, Any] = Field(
+        default_factory=dict, description="parameters the text is rendered from"
+    )
     evidence: dict[str, Any]
     raised_at: datetime
     last_seen_at: datetime
@@ -131,8 +138,10 @@ class AlarmOut(BaseModel):
     action_taken: str | None
 
 
-def alarm_out(a: Alarm, policy: MonitoringPolicy, name: str | None = None) -> AlarmOut:
-    """The HTTP shape of an alarm."""
+def alarm_out(
+    a: Alarm, policy: MonitoringPolicy, name: str | None = None, lang: str = DEFAULT_LANG
+) -> AlarmOut:
+    """The HTTP shape of an alarm, its text in `lang` (the stored text is zh-CN)."""
     spec = policy.rules.get(a.rule)
     return AlarmOut(
         id=a.id,
@@ -144,7 +153,9 @@ def alarm_out(a: Alarm, policy: MonitoringPolicy, name: str | None = None) -> Al
         subject=a.subject,
         severity=a.severity.value,
         state=a.state.value,
-        message=a.message,
+        message=a.text(lang),
+        message_code=a.message_code,
+        message_params=a.message_params,
         evidence=a.evidence,
         raised_at=a.raised_at,
         last_seen_at=a.last_seen_at,

@@ -83,7 +83,7 @@ async def test_decision_keeps_video_evidence(settings: Settings, pool, client: T
                 url, json={"reason": "复验合格", "video_session_ids": ["vs-live"]}, headers=h
             )
             assert live.status_code == 409
-            assert "hang up" in live.json()["error"]["message"]
+            assert "hang up" in str(live.json()["error"])
             foreign = client.post(url, json={"video_session_ids": ["vs-other"]}, headers=h)
             assert foreign.status_code == 422
             ok = client.post(

@@ -172,7 +172,7 @@ async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient, pool: As
         json={"enterprise": OTHER[:-1] + "Z", "purpose": "guidance"},
     )
     assert res.status_code == 422
-    assert "enterprise id refused" in error(res)["message"]
+    assert "enterprise id refused" in str(error(res))
 
     res = await client.post(
         "/api/v1/video/sessions", headers=duty, json={"enterprise": OTHER, "purpose": "guidance"}
@@ -189,7 +189,7 @@ async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient, pool: As
         headers=duty,
         json={"type": "offer", "sdp": "v=0\r\ngarbage"},
     )
-    assert "malformed SDP offer" in error(res)["message"]
+    assert "malformed SDP offer" in str(error(res))
     res = await client.get("/api/v1/video/sessions/nope/snapshot.jpg", headers=duty)
     assert res.status_code == 404
     res = await client.get("/api/v1/video/sessions/..%2F..%2Fetc/recording", headers=duty)

@@ -1,0 +1,204 @@
+"""English catalogue: the same codes as zh_cn.py (zh-CN is the fallback for a missing key)."""
+
+from __future__ import annotations
+
+ALARMS: dict[str, str] = {
+    "alarm.resume_without_approval.no_request": "Restart reported without a restart request",
+    "alarm.resume_without_approval.pending": "Restart reported before the request was approved",
+    "alarm.transition_not_allowed.resume_request": (
+        "Restart request while {mode:term.mode}: there is no shutdown to resume from"
+    ),
+    "alarm.transition_not_allowed.resume": (
+        "Restart while {mode:term.mode}: the enterprise was not shut down"
+    ),
+    "alarm.transition_not_allowed.trial_end": (
+        "End of trial {trial_id} reported while no trial production is open"
+    ),
+    "alarm.maintenance_unknown": (
+        "End of maintenance {maint_id} reported; its start was never reported"
+    ),
+    "alarm.trial_period_invalid.no_end": "Trial production reported without a planned end",
+    "alarm.trial_period_invalid.days": (
+        "Trial production planned for {days:num} days; allowed {min_days:num}–{max_days:num} days"
+    ),
+    "alarm.trial_overrun.ended": "Trial production ended after its planned end ({planned_end:dt})",
+    "alarm.trial_overrun.open": (
+        "Trial production is {days:num} days past its planned end and still open"
+    ),
+    "alarm.commitment_missing": "No daily risk commitment for {day:date} by {due:dt}",
+    "alarm.commitment_mismatch": (
+        "The daily risk commitment of {day:date} does not match what was reported: {items:list}"
+    ),
+    "alarm.commitment_mismatch.item": (
+        "{item:term.commitment_item}: committed {committed:val}, reported {actual:val}"
+    ),
+    "alarm.commitment_mismatch.op_item": "{op}: committed {committed:val}, reported {actual:val}",
+    "alarm.telemetry_limit": "Tag {tag} at {value:num}: {level:term.level} (limit {limit:num})",
+    "alarm.telemetry_stale.since": (
+        "Tag {tag} has not reported since {last:dt} (expected every {seconds:num} s)"
+    ),
+    "alarm.telemetry_stale.never": "Tag {tag} has never reported (expected every {seconds:num} s)",
+    "alarm.offline.silent": "No message from the site for {seconds:num} s",
+    "alarm.offline.never": "The site has never sent anything",
+    "alarm.operation_unknown": (
+        "{event:term.event} for operation {op_id}, which was never reported as started"
+    ),
+    "alarm.gas_out_of_limits": "{op} {op_id}: gas analysis out of limits: {problems:list}",
+    "alarm.grade_missing": (
+        "{op_type:term.op_type} {op_id} reported without a grade; treated as {op}"
+    ),
+    "alarm.permit_too_long": (
+        "Work permit {permit_no} valid for {hours:num} h; {op} allows at most {limit:num} h"
+    ),
+    "alarm.permit_not_yet_valid": (
+        "Work started before permit {permit_no} is valid ({valid_from:dt})"
+    ),
+    "alarm.guardian_missing": "{op} {op_id} has no guardian",
+    "alarm.gas_test_missing": (
+        "{op} {op_id} started without a gas analysis in the {minutes:num} min before"
+    ),
+    "alarm.retest_missing": (
+        "{op} {op_id} resumed after {gap:num} min without a new gas analysis "
+        "(needed after {limit:num} min)"
+    ),
+    "alarm.permit_expired.ended": (
+        "Work permit {permit_no} expired at {valid_to:dt} while work went on"
+    ),
+    "alarm.permit_expired.open": (
+        "Work permit {permit_no} of {op} {op_id} expired at {valid_to:dt}; the operation is open"
+    ),
+    "alarm.gas_test_stale": (
+        "{op} {op_id}: no gas analysis for {minutes:num} min (at most {max:num} min)"
+    ),
+    "gas.o2": "O₂ {value:num}% outside {min:num}–{max:num}%",
+    "gas.lel": "Combustibles {value:num}% LEL above {max:num}% LEL",
+    "gas.vol": "Combustibles {value:num}% vol above {max:num}% vol (LEL {lel:num}% vol)",
+    "gas.toxic": "{name} {value:num} ppm above {max:num} ppm",
+    "op.label": "{op_type:term.op_type}",
+    "op.graded": "{grade} {op_type:term.op_type}",
+}
+
+TERMS: dict[str, str] = {
+    "term.draw_reason.deregistered": "deregistered",
+    "term.draw_reason.out_of_scope_county": "county outside the plan",
+    "term.draw_reason.out_of_scope_sector": "sector outside the plan",
+    "term.draw_reason.excluded_by_plan": "excluded by the plan",
+    "term.draw_reason.not_listed": "not on the fixed list",
+    "term.draw_reason.shutdown": "shut down",
+    "term.draw_reason.yearly_cap_reached": "yearly inspection cap reached",
+    "term.draw_reason.cooldown": "inspected too recently",
+    "term.draw_reason.no_stratum": "in no stratum",
+    "term.draw_reason.inactive": "officer inactive",
+    "term.draw_reason.expert_not_required": "no experts needed",
+    "term.draw_reason.department_not_in_plan": "department not in the plan",
+    "term.draw_reason.certificate_missing": "no enforcement certificate",
+    "term.draw_reason.certificate_validity_unknown": "certificate validity unknown",
+    "term.draw_reason.certificate_expires": "certificate expires within the period",
+    "term.draw_reason.certificate_not_yet_valid": "certificate not yet valid",
+    "term.draw_reason.workload_cap_reached": "workload cap reached",
+    "term.draw_reason.pool_empty": "pool empty",
+    "term.draw_reason.no_allowed_officer": "no officer allowed after recusals",
+    "term.draw_reason.too_few_allowed_officers": "too few officers allowed after recusals",
+    "term.draw_reason.officers_exhausted": "all allowed officers assigned",
+    "term.state.alarms.active": "active",
+    "term.state.alarms.acknowledged": "acknowledged",
+    "term.state.alarms.closed": "closed",
+    "term.state.downlinks.pending": "pending",
+    "term.state.downlinks.sent": "sent",
+    "term.state.downlinks.delivered": "delivered",
+    "term.state.downlinks.acknowledged": "acknowledged",
+    "term.state.downlinks.expired": "expired",
+    "term.state.draws.frozen": "frozen",
+    "term.state.draws.drawn": "drawn",
+    "term.state.draws.complete": "complete",
+    "term.state.draws.incomplete": "incomplete",
+    "term.state.inspections.planned": "planned",
+    "term.state.inspections.done": "done",
+    "term.state.inspections.cancelled": "cancelled",
+    "term.state.restart_requests.pending": "pending",
+    "term.state.restart_requests.approved": "approved",
+    "term.state.restart_requests.rejected": "rejected",
+    "term.state.restart_requests.superseded": "superseded",
+    "term.state.special_operations.active": "active",
+    "term.state.special_operations.paused": "paused",
+    "term.state.special_operations.ended": "ended",
+    "term.state.video_sessions.requested": "requested",
+    "term.state.video_sessions.connecting": "connecting",
+    "term.state.video_sessions.live": "live",
+    "term.state.video_sessions.ended": "ended",
+    "term.state.video_sessions.failed": "failed",
+    "term.op_type.hot_work": "hot work",
+    "term.op_type.confined_space": "confined-space work",
+    "term.op_type.blind_plate": "blind-plate work",
+    "term.op_type.work_at_height": "work at height",
+    "term.op_type.lifting": "lifting",
+    "term.op_type.temp_power": "temporary power",
+    "term.op_type.excavation": "excavation",
+    "term.op_type.road_break": "road breaking",
+    "term.grade.hot_work.special": "special-grade",
+    "term.grade.hot_work.1": "grade-1",
+    "term.grade.hot_work.2": "grade-2",
+    "term.grade.work_at_height.I": "grade-I",
+    "term.grade.work_at_height.II": "grade-II",
+    "term.grade.work_at_height.III": "grade-III",
+    "term.grade.work_at_height.IV": "grade-IV",
+    "term.grade.lifting.1": "grade-1",
+    "term.grade.lifting.2": "grade-2",
+    "term.grade.lifting.3": "grade-3",
+    "term.mode.operating": "operating",
+    "term.mode.shutdown": "shut down",
+    "term.mode.restart_requested": "restart requested",
+    "term.mode.restart_approved": "restart approved",
+    "term.mode.trial_production": "trial production",
+    "term.level.H": "above the high limit",
+    "term.level.HH": "above the high-high limit",
+    "term.level.L": "below the low limit",
+    "term.level.LL": "below the low-low limit",
+    "term.level.normal": "normal",
+    "term.event.shutdown": "Shutdown",
+    "term.event.resume_request": "Restart request",
+    "term.event.resume": "Restart",
+    "term.event.maintenance_start": "Maintenance start",
+    "term.event.maintenance_end": "Maintenance end",
+    "term.event.special_op_start": "Special operation start",
+    "term.event.gas_test": "Gas analysis",
+    "term.event.special_op_pause": "Interruption",
+    "term.event.special_op_resume": "Resumption",
+    "term.event.special_op_end": "Operation end",
+    "term.event.trial_start": "Trial start",
+    "term.event.trial_end": "Trial end",
+    "term.commitment_item.maintenance": "maintenance",
+    "term.commitment_item.trial_production": "trial production",
+    "term.commitment_item.startup_shutdown": "start-up/shut-down",
+    "term.severity.red": "red",
+    "term.severity.orange": "orange",
+    "term.severity.yellow": "yellow",
+    "term.severity.blue": "blue",
+    "term.alarm_state.active": "active",
+    "term.alarm_state.acknowledged": "acknowledged",
+    "term.alarm_state.closed": "closed",
+}
+
+ERRORS: dict[str, str] = {
+    "error.error": "The operation failed",
+    "error.validation_failed": "The data submitted is not valid",
+    "error.not_found": "Not found",
+    "error.conflict": "Conflicts with an existing record",
+    "error.forbidden": "You may not do this",
+    "error.unauthorized": "Not signed in or the session expired",
+    "error.rule_violation": "Not allowed in the current state",
+    "error.immutable": "The record is published and cannot change",
+    "error.storage_unavailable": "The database is unavailable; try again later",
+    "error.configuration_error": "Configuration error",
+    "error.internal_error": "Internal error",
+    "error.method_not_allowed": "Method not allowed",
+    "error.too_many_requests": "Too many requests; try again later",
+    "error.http_error": "The request cannot be handled",
+    "error.request_invalid": "The request is not valid",
+    "error.payload_too_large": "The request body is too large",
+    "error.unsupported_media_type": "Unsupported content type",
+}
+
+COMMON: dict[str, str] = {"common.yes": "yes", "common.no": "no", "common.none": "none"}
+
+MESSAGES: dict[str, str] = {**ALARMS, **TERMS, **ERRORS, **COMMON}
