@@ -18,6 +18,7 @@ from domain import special_ops as so
 from domain import status as st
 from domain.alarms import Rule
 from domain.errors import RuleViolation
+from domain.i18n import msg, render
 from domain.monitoring import (
     NOTHING,
     AlarmClear,
@@ -228,12 +229,13 @@ def _op_step(state: EnterpriseState, ev: OpEvent, policies: Policies, ent: Enter
         op, outcome = so.start(start, ent, state.prior_tests.get(key), policy)
         test = None
         if start.gas_test is not None:
-            problems = so.gas_problems(start.gas_test, policy.gas)
+            problems = [render(p) for p in so.gas_problems(start.gas_test, policy.gas)]
             test = GasTestRow(op.op_id, start.gas_test, problems, start.event_id)
         return Step(_with_op(state, op), outcome, test=test, op_changed=key)
     key = str(ev.op_id)
     if isinstance(ev, OpGasTest):
-        row = GasTestRow(ev.op_id, ev.reading, so.gas_problems(ev.reading, policy.gas), ev.event_id)
+        problems = [render(p) for p in so.gas_problems(ev.reading, policy.gas)]
+        row = GasTestRow(ev.op_id, ev.reading, problems, ev.event_id)
         prior = {**state.prior_tests, key: ev.reading}
         state = replace(state, prior_tests=prior)
         current = state.ops.get(key)
@@ -263,7 +265,7 @@ def _unknown_op(ent: EnterpriseId, ev: OpPause | OpResume | OpEnd) -> RuleOutcom
         ent,
         Rule.OPERATION_UNKNOWN,
         f"op:{ev.op_id}",
-        f"{kind[type(ev)]} for operation {ev.op_id!r} that was never reported as started",
+        msg("alarm.operation_unknown", event=kind[type(ev)], op_id=ev.op_id),
         at=ev.ts,
         event_id=ev.event_id,
     )

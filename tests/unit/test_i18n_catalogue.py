@@ -86,9 +86,8 @@ def _pairs(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
     if isinstance(target, ast.Name):
         return [(target.id, value)]
     if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
-        return [
-            (t.id, v) for t, v in zip(target.elts, value.elts, strict=False) if isinstance(t, ast.Name)
-        ]
+        pairs = zip(target.elts, value.elts, strict=False)
+        return [(t.id, v) for t, v in pairs if isinstance(t, ast.Name)]
     return []
 
 
@@ -159,9 +158,8 @@ def test_every_rule_has_a_chinese_title_and_text() -> None:
     assert all(CJK.search(label) for label in policy.causes.values())
     for rule in Rule:
         assert CJK.search(policy.rules[rule.value].title), rule
-        assert any(k == f"alarm.{rule.value}" or k.startswith(f"alarm.{rule.value}.") for k in ZH_CAT), (
-            f"no alarm.{rule.value}[.variant] text"
-        )
+        own = [k for k in ZH_CAT if k == f"alarm.{rule}" or k.startswith(f"alarm.{rule}.")]
+        assert own, f"no alarm.{rule}[.variant] text"
 
 
 def test_fstring_codes_have_at_least_one_key() -> None:
@@ -204,7 +202,8 @@ def test_chinese_text_renders_and_is_not_latin(code: str) -> None:
     bare = re.sub(r"\{[^}]*\}", "", template)
     # Placeholder-only templates (a composed label) must still render to Chinese.
     rendered = render(Message(code, _params(template)), ZH)
-    assert "{" not in rendered and code not in rendered
+    assert "{" not in rendered
+    assert code not in rendered
     assert CJK.search(rendered) or re.fullmatch(r"[\sⅠ-Ⅻ\d]*", rendered), (code, rendered)
     assert not _latin_words(bare), (code, template)
     if not code.startswith(("term.grade.",)):
@@ -219,7 +218,9 @@ def test_alarm_text_in_both_languages_with_time_in_shanghai() -> None:
         permit_no="DH-2026-001",
         valid_to=datetime(2026, 12, 3, 1, 30, tzinfo=UTC),
     )
-    assert render(m) == "特级动火作业OP-7的安全作业票DH-2026-001已于2026-12-03 09:30到期，作业尚未结束"
+    assert render(m) == (
+        "特级动火作业OP-7的安全作业票DH-2026-001已于2026-12-03 09:30到期，作业尚未结束"
+    )
     assert render(m, EN).startswith("Work permit DH-2026-001 of special-grade hot work OP-7")
 
 
