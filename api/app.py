@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from api import errors, routes
+from api.body_limit import UPLOAD_PATHS, BodyLimitMiddleware, BodyLimits
 from api.security import hash_password, verify_password
 from config.settings import Settings
 from domain.users import Role
@@ -92,6 +93,12 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -
     app.state.settings = settings
     app.state.pool = pool
     errors.install(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=BodyLimits(
+            settings.http_max_body_bytes, ((UPLOAD_PATHS, settings.http_max_upload_bytes),)
+        ),
+    )
     for _, router, _ in discovered:
         app.include_router(router)
     return app

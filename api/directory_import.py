@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.enterprise_models import EnterpriseFields, RowError
-from api.tabular import read_table
 from domain.directory import Enterprise
 from domain.errors import ValidationFailed
 from domain.imports import Parsed, parse_enterprises
+from domain.tabular import read_table
 
 HAZARD_LEVELS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 HEADER_NOTES = ("unknown column, ignored",)

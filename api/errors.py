@@ -20,6 +20,7 @@ from domain.errors import (
     RuleViolation,
     SafewatchError,
     StorageUnavailable,
+    TooLarge,
     Unauthorized,
     ValidationFailed,
 )
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[SafewatchError], int] = {
     ValidationFailed: 422,
+    TooLarge: 413,
     NotFound: 404,
     Conflict: 409,
     RuleViolation: 409,
@@ -58,7 +60,7 @@ class ErrorResponse(BaseModel):
 
 #: For `responses=` on routes so OpenAPI documents the shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422)
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 422)
 }
 
 
@@ -141,6 +143,7 @@ def install(app: FastAPI) -> None:
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
+            413: "too_large",
             429: "too_many_requests",
         }.get(exc.status_code, "http_error")
         text = localized(code, str(exc.detail), _lang(request))

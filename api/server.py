@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -22,18 +23,30 @@ class _Server(uvicorn.Server):
         yield
 
 
+def uvicorn_config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration as production uses it: no `Server: uvicorn` header (it only
+    tells a scanner which exploits to try), lifespan on, the sans-I/O WebSocket stack."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        ws="websockets-sansio",
+        server_header=False,
+        **options,
+    )
+
+
 async def run_api(settings: Settings, stop: asyncio.Event) -> None:
     """Serve the API until `stop` is set, then shut uvicorn down gracefully."""
     from api.app import create_app
 
-    config = uvicorn.Config(
+    config = uvicorn_config(
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),
-        lifespan="on",
         proxy_headers=True,
-        ws="websockets-sansio",
     )
     server = _Server(config)
     task = asyncio.create_task(server.serve())

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     video_idle_timeout_s: float = Field(default=600.0, gt=0)
     telemetry_retention_days: int = Field(default=400, ge=7)
     events_retention_days: int = Field(default=3650, ge=30)
+    # HTTP hardening (issue 11): bodies are refused with 413 before they are parsed
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    http_max_upload_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
 
     @field_validator("timezone")
     @classmethod

@@ -30,6 +30,12 @@ class ValidationFailed(SafewatchError):
     code = "validation_failed"
 
 
+class TooLarge(ValidationFailed):
+    """Input exceeds a size limit: a body, a file, or what a file expands to (HTTP 413)."""
+
+    code = "too_large"
+
+
 class NotFound(SafewatchError):
     """The thing asked for does not exist (HTTP 404)."""
 

@@ -14,12 +14,21 @@ from config.policy_sampling import load_sampling_policy, parse_plan_file
 from domain.draw import commitment_of, draw, freeze, parse_secret, verify_bytes
 from domain.draw.canonical import paused_gc
 from domain.draw.snapshot import enterprise_rows, officer_rows
-from domain.errors import SafewatchError
+from domain.errors import SafewatchError, ValidationFailed
 from domain.imports import Parsed, RowError, parse_enterprises, parse_officers
-from scheduler.tables import read_rows
+from domain.tabular import OFFLINE_LIMITS, NumberedRows, read_table
 
 #: How many bad rows are listed before the rest are only counted.
 SHOW_ERRORS = 20
+
+
+def read_rows(path: Path) -> NumberedRows:
+    """Rows of a CSV or XLSX file on disk, bounded by the offline draw's limits."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationFailed(f"cannot read {path}: {exc.strerror}") from exc
+    return read_table(data, path.name, OFFLINE_LIMITS)
 
 
 def register(app: typer.Typer) -> None:

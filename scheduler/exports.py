@@ -7,7 +7,7 @@ from datetime import date
 from html import escape
 
 from domain.inspection_list import InspectionList, TaskNotice, list_rows
-from scheduler.tables import csv_bytes, xlsx_bytes
+from domain.tabular_export import csv_bytes, xlsx_bytes
 
 STYLE = """
 body { font-family: "Noto Serif CJK SC", "Songti SC", SimSun, serif; margin: 2em; color: #000; }

@@ -15,8 +15,8 @@ from api.draw_models import DrawDetail, DrawSummary, PublicValueIn, detail, peop
 from api.errors import ERROR_RESPONSES
 from domain.errors import Conflict
 from domain.inspection_list import list_rows
+from domain.tabular_export import csv_bytes, xlsx_bytes
 from domain.users import Principal, Role
-from scheduler.tables import csv_bytes, xlsx_bytes
 from services import draws as draw_service
 from storage import audit, draws, inspection_results
 

@@ -19,9 +19,9 @@ from api.enterprise_models import (
     RiskColour,
 )
 from api.errors import ERROR_RESPONSES
-from api.tabular import MAX_BYTES
 from domain.credit_code import validate_credit_code
 from domain.errors import NotFound, ValidationFailed
+from domain.tabular import UPLOAD_LIMITS
 from domain.users import Principal, Role
 from storage import audit, enterprises, live
 from storage.enterprises import EnterpriseRecord
@@ -115,7 +115,7 @@ async def import_enterprises(
     dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
 ) -> ImportReport:
     """Import CSV (UTF-8 or GB18030) or XLSX; valid rows are stored by code, bad rows listed."""
-    data = await file.read(MAX_BYTES + 1)
+    data = await file.read(UPLOAD_LIMITS.max_bytes + 1)
     valid, errors, warnings, total = await asyncio.to_thread(
         parse_enterprise_upload, data, file.filename or ""
     )

@@ -13,11 +13,11 @@ from api.common import Page, PagingDep, client_ip
 from api.deps import ConnDep, Staff, require_roles
 from api.enterprise_models import ImportReport, RowError
 from api.errors import ERROR_RESPONSES
-from api.tabular import MAX_BYTES, read_table
 from domain.credit_code import credit_code_problem
 from domain.directory import Conflict, EnterpriseCode, Officer, OfficerId
 from domain.errors import ValidationFailed
 from domain.imports import parse_officers
+from domain.tabular import UPLOAD_LIMITS, read_table
 from domain.users import Principal, Role
 from storage import audit, directory, inspection_results
 
@@ -169,7 +169,7 @@ async def import_inspectors(
     dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
 ) -> ImportReport:
     """Import CSV/XLSX of officers and experts; good rows kept by id, bad rows listed."""
-    data = await file.read(MAX_BYTES + 1)
+    data = await file.read(UPLOAD_LIMITS.max_bytes + 1)
     officers, errors, warnings, total = await asyncio.to_thread(_parse, data, file.filename or "")
     created = updated = 0
     if officers and not dry_run:

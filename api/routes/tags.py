@@ -16,8 +16,8 @@ from api.common import client_ip
 from api.deps import ConnDep
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import Handler, VisibleEnt
-from api.tabular import MAX_BYTES, read_table
 from domain.errors import NotFound, ValidationFailed
+from domain.tabular import UPLOAD_LIMITS, read_table
 from storage import audit, telemetry_tags
 from storage import monitoring_queries as q
 
@@ -271,7 +271,7 @@ async def import_tags(
     """Import a registry from CSV (UTF-8 or GB18030) or XLSX with the columns
     tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s, enabled."""
     await _require(conn, ent)
-    data = await file.read(MAX_BYTES + 1)
+    data = await file.read(UPLOAD_LIMITS.max_bytes + 1)
     if not data:
         raise ValidationFailed("the file is empty")
     valid, errors, total = await asyncio.to_thread(parse_tags, data, file.filename or "")

@@ -8,6 +8,7 @@ from typing import Any
 
 import uvicorn
 
+from api.server import uvicorn_config
 from monitor.broker import free_port
 
 
@@ -16,14 +17,7 @@ class ServerThread:
 
     def __init__(self, app: Any, port: int | None = None) -> None:
         self.port = port or free_port()
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            ws="websockets-sansio",
-        )
+        config = uvicorn_config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
 

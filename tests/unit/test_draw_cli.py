@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from domain.directory_table import enterprise_table, officer_table
 from domain.draw.canonical import canonical_json
 from domain.draw.synthetic import make_enterprises, make_officers
+from domain.tabular_export import csv_bytes, xlsx_bytes
 from scheduler.cli import register
-from scheduler.tables import csv_bytes, xlsx_bytes
 from tests.unit.draw_support import VERIFIER
 
 PLAN = """

@@ -8,8 +8,9 @@ from datetime import date
 from domain.directory import InspectionItem, InspectionMethod, ItemId
 from domain.imports import parse_items
 from domain.inspection_list import RECUSAL_RIGHT, build_lists, list_rows, notices
+from domain.tabular import read_csv as rows_from_csv
+from domain.tabular import read_xlsx as rows_from_xlsx
 from scheduler.exports import lists_csv, lists_html, lists_xlsx, notices_html
-from scheduler.tables import rows_from_csv, rows_from_xlsx
 from tests.unit.draw_support import enterprises, officers, run
 
 ITEMS = (

@@ -8,7 +8,10 @@ from pathlib import Path
 from domain.directory import InspectionMethod
 from domain.directory_table import enterprise_table, item_table, officer_table
 from domain.imports import parse_enterprises, parse_items, parse_officers
-from scheduler.tables import csv_bytes, read_rows, rows_from_csv, rows_from_xlsx, xlsx_bytes
+from domain.tabular import read_csv as rows_from_csv
+from domain.tabular import read_xlsx as rows_from_xlsx
+from domain.tabular_export import csv_bytes, xlsx_bytes
+from scheduler.cli import read_rows
 from tests.unit.draw_support import code
 
 GOOD = code(1)
