@@ -33,7 +33,7 @@ LEGACY_WRITERS = frozenset(
     }
 )
 #: api/ modules still importing scheduler/ or monitor/ (being moved into services/ and domain/).
-LEGACY_API_IMPORTS = frozenset({"api/routes/draws.py", "api/routes/health.py"})
+LEGACY_API_IMPORTS = frozenset({"api/routes/health.py"})
 WRITERS = {("audit", "record"), ("live", "publish_change"), ("live", "publish_changes")}
 
 
