@@ -224,6 +224,13 @@ class TelemetryFile(_Strict):
     source: str = Source
 
 
+class OrderingFile(_Strict):
+    """ordering in monitoring.yaml (event-time order, docs/architecture.md)."""
+
+    replay_horizon_h: int = Field(ge=1, le=24 * 30)
+    source: str = Source
+
+
 class MonitoringFile(_Strict):
     """monitoring.yaml."""
 
@@ -233,6 +240,7 @@ class MonitoringFile(_Strict):
     commitment: CommitmentFile
     downlink: DownlinkFile
     telemetry: TelemetryFile
+    ordering: OrderingFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +264,7 @@ class MonitoringPolicy:
     guidance_ttl: timedelta
     notice_ttl: timedelta
     default_stale_after: timedelta
+    replay_horizon: timedelta
 
     def rule(self, name: str) -> RuleSpec:
         """The spec of one rule."""
@@ -299,6 +308,7 @@ def load_monitoring_policy(policy_dir: Path) -> MonitoringPolicy:
         guidance_ttl=timedelta(hours=mon.downlink.guidance_ttl_h),
         notice_ttl=timedelta(hours=mon.downlink.notice_ttl_h),
         default_stale_after=timedelta(seconds=mon.telemetry.default_stale_after_s),
+        replay_horizon=timedelta(hours=mon.ordering.replay_horizon_h),
     )
 
 

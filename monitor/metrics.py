@@ -34,3 +34,11 @@ CONNECTED = Gauge("safewatch_mqtt_connected", "1 while the ingest is connected t
 DOWNLINKS_SENT = Counter(
     "safewatch_downlinks_published_total", "Guidance and notices published", ["channel"]
 )
+REPLAYS = Counter(
+    "safewatch_event_replays_total",
+    "Enterprise states replayed in event-time order because an event arrived late",
+)
+EVENTS_BEYOND_HORIZON = Counter(
+    "safewatch_events_beyond_horizon_total",
+    "Late events older than the replay horizon (stored and flagged, not applied)",
+)

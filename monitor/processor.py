@@ -11,37 +11,34 @@ from zoneinfo import ZoneInfo
 from psycopg import AsyncConnection
 
 from config.policy_monitoring import MonitoringPolicy
-from domain import special_ops as so
+from domain import replay as rp
 from domain import status as st
 from domain.alarms import Rule
 from domain.clock import utcnow
-from domain.i18n import msg, render
 from domain.monitoring import (
     AlarmClear,
     AlarmKey,
     EnterpriseId,
     RuleOutcome,
-    raise_one,
 )
 from domain.presence import counts_as_activity
-from domain.special_ops import GasReading, SpecialOp
+from domain.special_ops import GasReading
+from monitor import metrics
 from monitor.batch import BatchResult, Caches, Work
+from monitor.ordering import parse_logged, to_logged
 from monitor.parse import Accepted, Refused
 from monitor.schemas import (
-    STATUS_EVENTS,
     EventBase,
-    GasTestEvent,
-    ResumeRequestEvent,
-    SpecialOpEndEvent,
-    SpecialOpPauseEvent,
-    SpecialOpResumeEvent,
     SpecialOpStartEvent,
 )
 from monitor.schemas_site import PresenceMessage
 from monitor.site_messages import cross_check_days, store_ack, store_commitment, store_presence
 from monitor.telemetry_batch import store_telemetry
 from monitor.topics import RejectCode, Uplink
+from services import event_order
+from services.event_order import Logged
 from storage import alarms, monitoring
+from storage import event_order as order_store
 from storage import monitoring_ingest as store
 from storage import special_ops as so_store
 from storage.live import publish_changes
@@ -62,6 +59,7 @@ class Processor:
         self.policy = policy
         self.tz = tz
         self.caches = caches
+        self.policies = rp.Policies(policy.trial, policy.special_ops)
 
     def bureau_day(self, ts: datetime) -> date:
         """The bureau's calendar day of an instant."""
@@ -169,88 +167,53 @@ class Processor:
         work: Work,
         now: datetime,
     ) -> None:
+        """Apply events in event-time order per enterprise: in order one step at a time (the fast
+        path), or by a replay of the enterprise when one is older than the last applied one."""
         if not events:
             return
-        status_ents = [a.enterprise_id for a, ev in events if isinstance(ev, STATUS_EVENTS)]
-        statuses = await monitoring.lock_statuses(conn, status_ents)
-        op_keys = [(a.enterprise_id, str(ev.op_id)) for a, ev in events if hasattr(ev, "op_id")]
-        ops = await so_store.lock_ops(conn, op_keys)
-        needs_prior = [
-            (a.enterprise_id, ev.op_id)
-            for a, ev in events
-            if isinstance(ev, SpecialOpStartEvent) and ev.gas_test is None
-        ]
-        prior: dict[tuple[str, str], GasReading] = await so_store.latest_tests(conn, needs_prior)
-        changed_status: set[EnterpriseId] = set()
-        changed_ops: set[tuple[str, str]] = set()
-        tests: list[tuple[str, str, GasReading, list[str], str | None]] = []
-        requests: list[tuple[EnterpriseId, ResumeRequestEvent]] = []
-        maint_starts: list[tuple[str, st.Maintenance]] = []
-        maint_ends: list[tuple[str, str, datetime]] = []
-        voided: set[EnterpriseId] = set()
+        # The status rows were created by _activity; this locks them (sorted) and reads the key
+        # of each enterprise's last applied event, so two workers never interleave one.
+        applied = await order_store.lock_order(conn, [a.enterprise_id for a, _ in events])
+        horizon = now - self.policy.replay_horizon
+        by_ent: dict[str, list[tuple[Accepted, EventBase, Logged]]] = {}
         per_ent: dict[EnterpriseId, Counter[str]] = {}
-        policy = self.policy.special_ops
-        for a, body in events:
-            ent = a.enterprise_id
-            per_ent.setdefault(ent, Counter())[body.type] += 1
-            if body.type in _CROSS_CHECKED:
-                work.days.add((ent, self.bureau_day(body.ts)))
-            if isinstance(body, STATUS_EVENTS):
-                before = statuses[ent]
-                event = body.to_domain()
-                t = st.apply(before, event, self.policy.trial)
-                statuses[ent] = t.status
-                changed_status.add(ent)
-                work.add(t.outcome)
-                if isinstance(event, st.Shutdown) and before.restart_request is not None:
-                    voided.add(ent)
-                if t.new_request is not None:
-                    assert isinstance(body, ResumeRequestEvent)
-                    requests.append((ent, body))
-                if isinstance(event, st.MaintenanceStart):
-                    job = next(m for m in t.status.maintenance if m.maint_id == event.maint_id)
-                    maint_starts.append((ent, job))
-                elif isinstance(event, st.MaintenanceEnd) and any(
-                    m.maint_id == event.maint_id for m in before.maintenance
-                ):
-                    maint_ends.append((ent, event.maint_id, event.ts))
-                continue
-            key = (str(ent), str(getattr(body, "op_id", "")))
-            if isinstance(body, SpecialOpStartEvent):
-                start = body.to_domain()
-                op, outcome = so.start(start, ent, prior.get(key), policy)
-                if start.gas_test is not None:
-                    problems = [render(p) for p in so.gas_problems(start.gas_test, policy.gas)]
-                    tests.append((ent, op.op_id, start.gas_test, problems, body.event_id))
-            elif isinstance(body, GasTestEvent):
-                reading = body.reading(body.ts)
-                problems = [render(p) for p in so.gas_problems(reading, policy.gas)]
-                tests.append((ent, body.op_id, reading, problems, body.event_id))
-                prior[key] = reading
-                current = ops.get(key)
-                if current is None or current.state is so.OpState.ENDED:
-                    continue
-                op, outcome = so.gas_test(current, reading, policy)
+        for a, ev in events:
+            by_ent.setdefault(a.enterprise_id, []).append((a, ev, to_logged(ev)))
+            per_ent.setdefault(a.enterprise_id, Counter())[ev.type] += 1
+            if ev.type in _CROSS_CHECKED:
+                work.days.add((a.enterprise_id, self.bureau_day(ev.ts)))
+        fast: list[tuple[Accepted, EventBase, Logged]] = []
+        late: dict[str, list[Logged]] = {}
+        flags: list[tuple[str, str, datetime, str]] = []
+        for ent, items in sorted(by_ent.items()):
+            items.sort(key=lambda t: t[2].ordered.key)
+            last = applied.get(ent)
+            behind = {id(t) for t in items if last is not None and t[2].ordered.key < last}
+            beyond = {id(t) for t in items if id(t) in behind and t[1].ts < horizon}
+            for t in items:
+                if id(t) in behind:
+                    flag = "beyond_horizon" if id(t) in beyond else "late"
+                    flags.append((ent, t[1].event_id, t[1].ts, flag))
+            if behind - beyond:
+                late[ent] = [t[2] for t in items if id(t) not in beyond]
             else:
-                current = ops.get(key)
-                if current is None:
-                    work.add(_unknown_op(ent, body))
-                    continue
-                op, outcome = _lifecycle(current, body, policy)
-            ops[key] = op
-            changed_ops.add(key)
-            work.add(outcome)
-        await monitoring.save_statuses(conn, [statuses[e] for e in sorted(changed_status)])
-        await monitoring.start_maintenance(conn, maint_starts)
-        await monitoring.end_maintenance(conn, maint_ends)
-        await so_store.save_ops(conn, [ops[k] for k in sorted(changed_ops)])
-        await so_store.insert_tests(conn, tests)
-        await self._requests(conn, requests, work)
-        touched = voided | {ent for ent, _ in requests}
-        if touched:
-            await monitoring.supersede_pending(
-                conn, {e: statuses[e].restart_request for e in touched}
+                fast.extend(t for t in items if id(t) not in beyond)
+        if beyond_count := sum(1 for f in flags if f[3] == "beyond_horizon"):
+            metrics.EVENTS_BEYOND_HORIZON.inc(beyond_count)
+            log.warning("%d events older than the replay horizon stored, not applied", beyond_count)
+        statuses, order = await self._in_order(conn, fast, work)
+        for ent in sorted(late):
+            r = await event_order.replay_enterprise(
+                conn, ent=ent, batch=late[ent], parse=parse_logged, policies=self.policies, now=now
             )
+            metrics.REPLAYS.inc()
+            statuses[EnterpriseId(ent)] = r.status
+            work.add(r.alarm_actions)
+            work.live.extend(r.changes)
+            await so_store.insert_tests(conn, r.tests)
+            if r.last_key is not None:
+                order[ent] = r.last_key
+        await order_store.save_order(conn, order)
         await store.copy_events(
             conn,
             [
@@ -259,9 +222,10 @@ class Processor:
             ],
             received_at=utcnow(),
         )
+        await order_store.flag_events(conn, flags)
         for ent_id, counts in sorted(per_ent.items()):
             work.live.append(("event", ent_id, {"types": dict(counts)}))
-        for ent_id in sorted(changed_status):
+        for ent_id in sorted(statuses):
             s = statuses[ent_id]
             work.live.append(
                 (
@@ -277,33 +241,94 @@ class Processor:
                 )
             )
 
+    async def _in_order(
+        self,
+        conn: AsyncConnection[Any],
+        events: list[tuple[Accepted, EventBase, Logged]],
+        work: Work,
+    ) -> tuple[dict[EnterpriseId, st.EnterpriseStatus], dict[str, rp.OrderKey]]:
+        """The fast path: events newer than each enterprise's last one, applied one step at a
+        time (sorted per enterprise); the changed statuses and the new order keys."""
+        order: dict[str, rp.OrderKey] = {}
+        if not events:
+            return {}, order
+        statuses = await monitoring.lock_statuses(conn, [a.enterprise_id for a, _, _ in events])
+        op_keys = [(a.enterprise_id, str(ev.op_id)) for a, ev, _ in events if hasattr(ev, "op_id")]
+        ops = await so_store.lock_ops(conn, op_keys)
+        needs_prior = [
+            (a.enterprise_id, ev.op_id)
+            for a, ev, _ in events
+            if isinstance(ev, SpecialOpStartEvent) and ev.gas_test is None
+        ]
+        prior: dict[tuple[str, str], GasReading] = await so_store.latest_tests(conn, needs_prior)
+        states: dict[str, rp.EnterpriseState] = {}
+        for ent, status in statuses.items():
+            states[ent] = rp.EnterpriseState(
+                status,
+                {op: o for (e, op), o in ops.items() if e == ent},
+                {op: r for (e, op), r in prior.items() if e == ent},
+            )
+        changed_status: set[EnterpriseId] = set()
+        changed_ops: set[tuple[str, str]] = set()
+        tests: list[tuple[str, str, GasReading, list[str], str | None]] = []
+        requests: list[tuple[str, dict[str, Any]]] = []
+        maint_starts: list[tuple[str, st.Maintenance]] = []
+        maint_ends: list[tuple[str, str, datetime]] = []
+        voided: set[EnterpriseId] = set()
+        for a, _, lg in events:
+            ent = a.enterprise_id
+            before = states[ent].status
+            s = rp.step(states[ent], lg.ordered.event, self.policies)
+            states[ent] = s.state
+            order[ent] = lg.ordered.key
+            work.add(s.outcome)
+            ev = lg.ordered.event
+            if s.status_changed:
+                changed_status.add(ent)
+            if s.voided_request:
+                voided.add(ent)
+            if s.new_request is not None and lg.request_row is not None:
+                requests.append((ent, lg.request_row))
+            if isinstance(ev, st.MaintenanceStart):
+                job = next(m for m in s.state.status.maintenance if m.maint_id == ev.maint_id)
+                maint_starts.append((ent, job))
+            elif isinstance(ev, st.MaintenanceEnd) and any(
+                m.maint_id == ev.maint_id for m in before.maintenance
+            ):
+                maint_ends.append((ent, ev.maint_id, ev.ts))
+            if s.test is not None:
+                t = s.test
+                tests.append((ent, str(t.op_id), t.reading, t.problems, t.event_id))
+            if s.op_changed is not None:
+                changed_ops.add((ent, s.op_changed))
+        out = {e: states[e].status for e in changed_status}
+        await monitoring.save_statuses(conn, [out[e] for e in sorted(changed_status)])
+        await monitoring.start_maintenance(conn, maint_starts)
+        await monitoring.end_maintenance(conn, maint_ends)
+        await so_store.save_ops(conn, [states[e].ops[op] for e, op in sorted(changed_ops)])
+        await so_store.insert_tests(conn, tests)
+        await self._requests(conn, requests, work)
+        touched = voided | {EnterpriseId(ent) for ent, _ in requests}
+        if touched:
+            await monitoring.supersede_pending(
+                conn, {e: states[e].status.restart_request for e in touched}
+            )
+        return out, order
+
     async def _requests(
         self,
         conn: AsyncConnection[Any],
-        requests: list[tuple[EnterpriseId, ResumeRequestEvent]],
+        requests: list[tuple[str, dict[str, Any]]],
         work: Work,
     ) -> None:
-        ids = await monitoring.insert_requests(
-            conn,
-            [
-                {
-                    "ent": ent,
-                    "event_id": req.event_id,
-                    "ts": req.ts,
-                    "planned_at": req.planned_at,
-                    "self_check": [i.model_dump() for i in req.self_check],
-                    "failed": sum(1 for i in req.self_check if not i.ok),
-                }
-                for ent, req in requests
-            ],
-        )
-        for (ent, req), request_id in zip(requests, ids, strict=True):
+        ids = await monitoring.insert_requests(conn, [{"ent": e, **row} for e, row in requests])
+        for (ent, row), request_id in zip(requests, ids, strict=True):
             if request_id is not None:
                 work.live.append(
                     (
                         "restart_request",
                         ent,
-                        {"id": request_id, "event_id": req.event_id, "state": "pending"},
+                        {"id": request_id, "event_id": row["event_id"], "state": "pending"},
                     )
                 )
 
@@ -335,25 +360,3 @@ def _reused(a: Accepted, event_id: str) -> Refused:
         a.enterprise_id,
         event_id,
     )
-
-
-def _unknown_op(ent: EnterpriseId, body: Any) -> RuleOutcome:
-    return raise_one(
-        ent,
-        Rule.OPERATION_UNKNOWN,
-        f"op:{body.op_id}",
-        msg("alarm.operation_unknown", event=body.type, op_id=body.op_id),
-        at=body.ts,
-        event_id=body.event_id,
-    )
-
-
-def _lifecycle(
-    op: SpecialOp, body: Any, policy: so.SpecialOpsPolicy
-) -> tuple[SpecialOp, RuleOutcome]:
-    if isinstance(body, SpecialOpPauseEvent):
-        return so.pause(op, body.ts), RuleOutcome()
-    if isinstance(body, SpecialOpResumeEvent):
-        return so.resume(op, body.ts, policy)
-    assert isinstance(body, SpecialOpEndEvent)
-    return so.end(op, body.ts)
