@@ -56,7 +56,8 @@ EVENT_RULES = frozenset(
 
 #: The reason recorded on an alarm closed because a late event changed the order (zh-CN first).
 SUPERSEDED_CAUSE = "superseded_by_late_event"
-SUPERSEDED_TEXT = "被迟到事件取代（按事件时间重放后该告警不成立） · superseded by late event"
+#: Catalogue code of the text recorded as the action taken when closing such an alarm.
+SUPERSEDED_TEXT = "alarm.superseded_by_late_event"
 
 
 def order_key(ts: datetime, seq: int | None, event_id: str) -> OrderKey:

@@ -17,6 +17,7 @@ from psycopg import AsyncConnection
 
 from domain import replay as rp
 from domain.alarms import Rule
+from domain.i18n import render
 from domain.monitoring import EnterpriseId, RuleOutcome
 from domain.status import EnterpriseStatus
 from storage import event_order as store
@@ -95,7 +96,7 @@ async def replay_enterprise(
         [stored.open_ids[k] for k in plan.superseded],
         now=now,
         cause=rp.SUPERSEDED_CAUSE,
-        text=rp.SUPERSEDED_TEXT,
+        text=render(rp.SUPERSEDED_TEXT),
     )
     out.superseded = len(plan.superseded)
     keys = [o.key for o, _ in done.steps if not isinstance(o.event, rp.RestartDecision)]

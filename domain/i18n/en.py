@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 ALARMS: dict[str, str] = {
+    "alarm.superseded_by_late_event": "Superseded by a late event: replayed in event-time order, the alarm does not hold; closed by the system",
     "alarm.resume_without_approval.no_request": "Restart reported without a restart request",
     "alarm.resume_without_approval.pending": "Restart reported before the request was approved",
     "alarm.transition_not_allowed.resume_request": (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 #: Alarm texts: `alarm.<rule>[.<variant>]`; their titles stay in config/alarm_rules.yaml.
 ALARMS: dict[str, str] = {
+    "alarm.superseded_by_late_event": "按事件时间重放后该告警不成立：已被迟到事件取代，由系统关闭",
     "alarm.resume_without_approval.no_request": "未提出复产申请即上报复产",
     "alarm.resume_without_approval.pending": "复产申请尚未批准即上报复产",
     "alarm.transition_not_allowed.resume_request": "当前为{mode:term.mode}状态，没有可复产的停产，不应上报复产申请",
