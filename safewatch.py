@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import os
@@ -14,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from config.policy import Policies
 from config.settings import Settings, demo_settings, load_settings
 from domain.errors import ConfigurationError, SafewatchError
 
@@ -72,31 +74,32 @@ async def _run_all(settings: Settings, runners: list[Runner]) -> None:
             group.create_task(guarded(runner))
 
 
-def _runners(names: list[str]) -> list[Runner]:
+def _runners(names: list[str], policies: Policies) -> list[Runner]:
+    """The named processes, each given the one `Policies` object built at start-up."""
     from api.server import run_api
     from monitor.service import run_monitor
     from scheduler.service import run_scheduler
 
-    table: dict[str, Runner] = {"api": run_api, "monitor": run_monitor, "scheduler": run_scheduler}
-    return [table[name] for name in names]
+    table = {"api": run_api, "monitor": run_monitor, "scheduler": run_scheduler}
+    return [functools.partial(table[name], policies=policies) for name in names]
 
 
-def _check_policies(settings: Settings) -> None:
-    """Refuse to start on a policy file that does not validate."""
+def _policies(settings: Settings) -> Policies:
+    """Load every policy file once; refuse to start on one that does not validate."""
     from config.policy import load_policies
 
     try:
-        load_policies(settings.policy_dir)
+        return load_policies(settings.policy_dir)
     except ConfigurationError as exc:
         typer.echo(f"policy error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
 
 
 def _serve(settings: Settings, names: list[str]) -> None:
-    _check_policies(settings)
+    policies = _policies(settings)
     try:
         _migrate(settings)
-        asyncio.run(_run_all(settings, _runners(names)))
+        asyncio.run(_run_all(settings, _runners(names, policies)))
     except SafewatchError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from exc
@@ -167,7 +170,7 @@ def demo(
             raise typer.Exit(1) from exc
         overrides["mqtt_url"] = f"mqtt://{broker.host}:{broker.port}"
     settings = base.model_copy(update=overrides)
-    _check_policies(settings)
+    policies = _policies(settings)
     try:
         _migrate(settings)
         asyncio.run(_seed_demo(settings))
@@ -176,7 +179,7 @@ def demo(
             f"(login admin / {settings.admin_password}, duty / duty-demo)\n"
             f"database {settings.database_url}  broker {settings.mqtt_url}\n"
         )
-        runners = _runners(["api", "monitor", "scheduler"])
+        runners = _runners(["api", "monitor", "scheduler"], policies)
         if simulate:
             runners.append(_simulator(simulate))
         asyncio.run(_run_all(settings, runners))

@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors, routes
 from api.body_limit import UPLOAD_PATHS, BodyLimitMiddleware, BodyLimits
 from api.security import hash_password, verify_password
+from config.policy import Policies, load_policies
 from config.settings import Settings
 from domain.users import Role
 from storage import users
@@ -65,8 +66,14 @@ async def ensure_admin(pool: AsyncConnectionPool, settings: Settings) -> None:
         log.info("admin account %s", "updated" if user else "created")
 
 
-def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -> FastAPI:
-    """Build the app. With `pool` given, the caller owns it; otherwise the lifespan does."""
+def create_app(
+    settings: Settings,
+    *,
+    pool: AsyncConnectionPool | None = None,
+    policies: Policies | None = None,
+) -> FastAPI:
+    """Build the app. With `pool` given, the caller owns it; otherwise the lifespan does.
+    `policies` come from the composition root; without them the policy files are read here."""
     discovered = discover_routers()
 
     @asynccontextmanager
@@ -91,6 +98,7 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -
 
     app = FastAPI(title="Safewatch", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.policies = policies or load_policies(settings.policy_dir)
     app.state.pool = pool
     errors.install(app)
     app.add_middleware(

@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.account_check import AccountCheck
 from api.security import read_token
+from config.policy import Policies
 from config.settings import Settings
 from domain.errors import Forbidden, Unauthorized
 from domain.i18n import negotiate
@@ -52,8 +53,15 @@ async def get_lang(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"))
 
 
+async def get_policies(request: Request) -> Policies:
+    """The policies the process was started with (built once in the composition root)."""
+    policies: Policies = request.app.state.policies
+    return policies
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LangDep = Annotated[str, Depends(get_lang)]
+PoliciesDep = Annotated[Policies, Depends(get_policies)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection[Any], Depends(get_conn)]
 

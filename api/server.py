@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 
+from config.policy import Policies
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,14 @@ def uvicorn_config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn
     )
 
 
-async def run_api(settings: Settings, stop: asyncio.Event) -> None:
+async def run_api(
+    settings: Settings, stop: asyncio.Event, *, policies: Policies | None = None
+) -> None:
     """Serve the API until `stop` is set, then shut uvicorn down gracefully."""
     from api.app import create_app
 
     config = uvicorn_config(
-        create_app(settings),
+        create_app(settings, policies=policies),
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),

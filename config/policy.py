@@ -15,7 +15,7 @@ from config.policy_enforcement import (
     load_reminders,
 )
 from config.policy_monitoring import MonitoringPolicy, load_monitoring_policy
-from config.policy_sampling import SamplingPolicy, load_sampling_policy
+from config.policy_sampling import DEFAULT_POLICY_PATH, SamplingPolicy, load_sampling_policy
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ POLICY_FILES = (
 
 @dataclass(frozen=True, slots=True)
 class Policies:
-    """All policies, validated."""
+    """All policies, validated: built once by the composition root (safewatch.py) and passed to
+    the app (app.state.policies), the scheduler's jobs (JobContext) and the MQTT processor."""
 
     sampling: SamplingPolicy
     monitoring: MonitoringPolicy
@@ -42,10 +43,16 @@ class Policies:
     reminders: ReminderPolicy
 
 
+def sampling_file(policy_dir: Path) -> Path:
+    """policy_dir/sampling_strata.yaml, else the default shipped with the package."""
+    path = policy_dir / "sampling_strata.yaml"
+    return path if path.exists() else DEFAULT_POLICY_PATH
+
+
 def load_policies(policy_dir: Path) -> Policies:
     """Load and validate every policy file; ConfigurationError names the first bad one."""
     policies = Policies(
-        sampling=load_sampling_policy(policy_dir / "sampling_strata.yaml"),
+        sampling=load_sampling_policy(sampling_file(policy_dir)),
         monitoring=load_monitoring_policy(policy_dir),
         catalogue=load_catalogue(policy_dir),
         first_violation=load_first_violation(policy_dir),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -310,9 +309,3 @@ def load_monitoring_policy(policy_dir: Path) -> MonitoringPolicy:
         default_stale_after=timedelta(seconds=mon.telemetry.default_stale_after_s),
         replay_horizon=timedelta(hours=mon.ordering.replay_horizon_h),
     )
-
-
-@lru_cache(maxsize=4)
-def cached_policy(policy_dir: Path) -> MonitoringPolicy:
-    """The policy for a directory, loaded once per process."""
-    return load_monitoring_policy(policy_dir)

@@ -371,9 +371,12 @@ def _topic_safe(segment: str) -> bool:
     return 0 < len(segment) <= 64 and not any(c in segment for c in "/+#\x00")
 
 
-async def run(settings: Settings, stop: asyncio.Event) -> None:
-    """Entry point called by monitor/service.py: validate the policy, open the pool, consume."""
-    policy = load_monitoring_policy(settings.policy_dir)
+async def run(
+    settings: Settings, stop: asyncio.Event, *, policy: MonitoringPolicy | None = None
+) -> None:
+    """Entry point called by monitor/service.py: open the pool, consume with the policy given
+    by the composition root (read from settings.policy_dir when not given)."""
+    policy = policy or load_monitoring_policy(settings.policy_dir)
     pool = make_pool(settings.database_url, min_size=1, max_size=4)
     await pool.open(wait=False)
     try:

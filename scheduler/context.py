@@ -7,6 +7,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from config.policy import Policies
 from config.settings import Settings
 
 
@@ -16,6 +17,7 @@ class JobContext:
 
     settings: Settings
     pool: AsyncConnectionPool
+    policies: Policies
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from psycopg_pool import AsyncConnectionPool
 
+from config.policy import sampling_file
 from config.policy_sampling import (
-    DEFAULT_POLICY_PATH,
     PlanFile,
     SamplingPolicy,
     load_sampling_policy,
@@ -31,8 +31,7 @@ ACTOR = "demo-seed"
 
 
 def _policy(settings: Settings) -> SamplingPolicy:
-    path = settings.policy_dir / "sampling_strata.yaml"
-    return load_sampling_policy(path if path.exists() else DEFAULT_POLICY_PATH)
+    return load_sampling_policy(sampling_file(settings.policy_dir))
 
 
 def current_period(plan: StoredPlan, now: datetime) -> Period:

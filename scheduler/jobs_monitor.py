@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from config.policy_monitoring import MonitoringPolicy, cached_policy
+from config.policy_monitoring import MonitoringPolicy
 from domain import alarms as rules
 from domain import special_ops as so
 from domain.alarms import Rule
@@ -32,7 +32,7 @@ Check = Callable[[AsyncConnection[Any], MonitoringPolicy, datetime], Awaitable[R
 async def _run(name: str, check: Check) -> int:
     """Run one check in a transaction and apply its alarms; log and re-raise failures."""
     ctx = current()
-    policy = cached_policy(ctx.settings.policy_dir)
+    policy = ctx.policies.monitoring
     now = utcnow()
     try:
         async with ctx.pool.connection() as conn:
@@ -49,7 +49,7 @@ async def _run(name: str, check: Check) -> int:
 async def escalate_alarms() -> None:
     """Escalate alarms nobody acknowledged in time: one colour up, notify again."""
     ctx = current()
-    policy = cached_policy(ctx.settings.policy_dir)
+    policy = ctx.policies.monitoring
     now = utcnow()
     try:
         async with ctx.pool.connection() as conn:

@@ -9,7 +9,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from config.policy_enforcement import ReminderPolicy, load_reminders
+from config.policy_enforcement import ReminderPolicy
 from domain import reminders as rules
 from domain.clock import utcnow
 from scheduler.context import current
@@ -64,7 +64,7 @@ async def reminders() -> None:
     ctx = current()
     now = utcnow()
     try:
-        policy = load_reminders(ctx.settings.policy_dir)
+        policy = ctx.policies.reminders
         async with ctx.pool.connection() as conn:
             sent = await send_due_reminders(
                 conn, today=now.astimezone(ctx.settings.tz).date(), now=now, policy=policy
@@ -78,7 +78,7 @@ async def reminders() -> None:
 def register(scheduler: Any) -> None:
     """Daily at the policy's hour (bureau time), and catch up a missed day."""
     ctx = current()
-    hour, minute = load_reminders(ctx.settings.policy_dir).run_at.split(":")
+    hour, minute = ctx.policies.reminders.run_at.split(":")
     scheduler.add_job(
         "scheduler.jobs_reminders:reminders",
         "cron",

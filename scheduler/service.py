@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from psycopg.conninfo import conninfo_to_dict
 
 import scheduler as scheduler_pkg
+from config.policy import Policies, load_policies
 from config.settings import Settings
 from scheduler.context import JobContext, set_context
 from storage.pool import make_pool
@@ -97,14 +98,23 @@ async def hold_leadership(
 
 
 async def run_scheduler(
-    settings: Settings, stop: asyncio.Event, *, ctx: JobContext | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    ctx: JobContext | None = None,
+    policies: Policies | None = None,
 ) -> None:
-    """Run until `stop`: become leader, run the jobs; step down if the lock is lost."""
+    """Run until `stop`: become leader, run the jobs; step down if the lock is lost. The jobs
+    see `policies` (from the composition root; read from settings.policy_dir when not given)."""
     own_pool = ctx is None
     if ctx is None:
         pool = make_pool(settings.database_url, min_size=1, max_size=4)
         await pool.open(wait=True, timeout=30)
-        ctx = JobContext(settings=settings, pool=pool)
+        ctx = JobContext(
+            settings=settings,
+            pool=pool,
+            policies=policies or load_policies(settings.policy_dir),
+        )
     set_context(ctx)
     try:
         while not stop.is_set():

@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path as FsPath
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.common import IdPath, client_ip
-from api.deps import ConnDep, PrincipalDep, SettingsDep, ensure_enterprise_access, require_roles
+from api.deps import (
+    ConnDep,
+    PoliciesDep,
+    PrincipalDep,
+    SettingsDep,
+    ensure_enterprise_access,
+    require_roles,
+)
 from api.errors import ERROR_RESPONSES
-from config.policy_enforcement import FirstViolation, load_catalogue, load_first_violation
-from domain.clock import utcnow
-from domain.enforcement import ChecklistItem, FindingDraft, Severity, decide, validate_finding
-from domain.errors import RuleViolation, ValidationFailed
+from domain.enforcement import FindingDraft, Severity
 from domain.users import Principal, Role
-from storage import audit, enforcement, inspection_results, inspections
+from services import inspections as services
+from services.changes import Actor
+from storage import enforcement, inspections
 from storage.enforcement import FindingRow
 from storage.inspections import InspectionRecord
 
 router = APIRouter(tags=["inspections"], responses=ERROR_RESPONSES)
 
 Recorder = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR, Role.INSPECTOR))]
-
-
-@lru_cache(maxsize=4)
-def _catalogue(policy_dir: FsPath) -> dict[str, ChecklistItem]:
-    return load_catalogue(policy_dir).as_domain()
-
-
-@lru_cache(maxsize=4)
-def _first_violation(policy_dir: FsPath) -> FirstViolation:
-    return load_first_violation(policy_dir)
 
 
 class FindingIn(BaseModel):
@@ -145,10 +139,10 @@ async def _out(conn: ConnDep, record: InspectionRecord) -> InspectionOut:
 
 
 @router.get("/api/v1/checklist", response_model=Checklist)
-async def checklist(_: PrincipalDep, settings: SettingsDep) -> Checklist:
+async def checklist(_: PrincipalDep, policies: PoliciesDep) -> Checklist:
     """The checklist catalogue, with the first-violation (首违不罚) list and its policy."""
-    items = _catalogue(settings.policy_dir)
-    fv = _first_violation(settings.policy_dir)
+    items = policies.catalogue.as_domain()
+    fv = policies.first_violation
     return Checklist(
         items=[ChecklistEntryOut.model_validate(i, from_attributes=True) for i in items.values()],
         lookback_days=fv.lookback_days,
@@ -170,25 +164,13 @@ async def update_inspection(
     inspection_id: IdPath, body: InspectionPatch, who: Recorder, conn: ConnDep, request: Request
 ) -> InspectionOut:
     """Mark an inspection done (on a date, not in the future) or cancelled."""
-    before = await _visible(conn, who, inspection_id)
-    if before.status != "planned":
-        raise RuleViolation(f"inspection {inspection_id} is already {before.status}")
-    day = body.inspected_on
-    if body.status == "done":
-        today = utcnow().date()
-        if day is None or day > today + timedelta(days=1):
-            raise ValidationFailed("a done inspection needs inspected_on, not in the future")
-    await inspection_results.set_status(
-        conn, inspection_id=inspection_id, status=body.status, inspected_on=day
-    )
-    await audit.record(
+    await _visible(conn, who, inspection_id)
+    await services.set_status(
         conn,
-        principal=who,
-        action=f"inspection.{body.status}",
-        target=f"inspection:{inspection_id}",
-        before={"status": before.status},
-        after=body.model_dump(mode="json"),
-        client_ip=client_ip(request),
+        inspection_id=inspection_id,
+        status=body.status,
+        inspected_on=body.inspected_on,
+        actor=Actor(who, client_ip(request)),
     )
     return await _out(conn, await inspections.get_inspection(conn, inspection_id=inspection_id))
 
@@ -202,48 +184,19 @@ async def add_finding(
     who: Recorder,
     conn: ConnDep,
     settings: SettingsDep,
+    policies: PoliciesDep,
     request: Request,
 ) -> FindingOut:
     """Record a finding; refused without legal basis, cause, measure and deadline. The
     outcome applies the first-violation policy (首违不罚) and says why."""
-    record = await _visible(conn, who, inspection_id)
-    if record.status == "cancelled":
-        raise RuleViolation(f"inspection {inspection_id} was cancelled")
-    catalogue = _catalogue(settings.policy_dir)
-    policy = _first_violation(settings.policy_dir)
-    now = utcnow()
-    draft = FindingDraft(**body.model_dump())
-    validate_finding(draft, catalogue=catalogue, today=now.astimezone(settings.tz).date())
-    prior = await enforcement.prior_violations(
+    await _visible(conn, who, inspection_id)
+    stored = await services.add_finding(
         conn,
-        enterprise_id=record.credit_code,
-        item_code=draft.item_code,
-        since=now - timedelta(days=policy.lookback_days),
-    )
-    decision = decide(
-        draft,
-        item=catalogue[draft.item_code],
-        prior_violations=prior,
-        now=now,
-        lookback_days=policy.lookback_days,
-    )
-    finding_id = await enforcement.insert_finding(
-        conn,
-        draft=draft,
-        decision=decision,
-        enterprise_id=record.credit_code,
         inspection_id=inspection_id,
-        created_by=who.username,
+        draft=FindingDraft(**body.model_dump()),
+        catalogue=policies.catalogue.as_domain(),
+        first_violation=policies.first_violation,
+        tz=settings.tz,
+        actor=Actor(who, client_ip(request)),
     )
-    rows = await enforcement.list_findings(conn, inspection_id=inspection_id)
-    stored = next(r for r in rows if r.id == finding_id)
-    out = _finding(stored)
-    await audit.record(
-        conn,
-        principal=who,
-        action="finding.create",
-        target=f"finding:{finding_id}",
-        after=out.model_dump(mode="json"),
-        client_ip=client_ip(request),
-    )
-    return out
+    return _finding(stored)

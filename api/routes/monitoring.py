@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, SettingsDep, Staff
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import EXAMPLE_ENT, VisibleEnt, require_enterprise
-from config.policy_monitoring import cached_policy
 from domain.clock import utcnow
 from domain.monitoring import EnterpriseId, Severity
 from domain.presence import Presence
@@ -21,13 +18,6 @@ from storage import alarms, monitoring, special_ops
 from storage import monitoring_queries as q
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], responses=ERROR_RESPONSES)
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Validate the monitoring policy files when the API starts (a bad file stops it)."""
-    cached_policy(app.state.settings.policy_dir)
-    yield
 
 
 class GasTestOut(BaseModel):

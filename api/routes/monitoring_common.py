@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ConnDep, PrincipalDep, SettingsDep, ensure_enterprise_access, require_roles
-from config.policy_monitoring import MonitoringPolicy, cached_policy
+from api.deps import ConnDep, PoliciesDep, PrincipalDep, ensure_enterprise_access, require_roles
+from config.policy_monitoring import MonitoringPolicy
 from domain.alarms import Alarm
 from domain.credit_code import validate_credit_code
 from domain.errors import NotFound
@@ -53,9 +53,9 @@ async def require_enterprise(conn: ConnDep, ent: str) -> str:
     return name
 
 
-def get_policy(settings: SettingsDep) -> MonitoringPolicy:
-    """The validated monitoring policy (loaded once)."""
-    return cached_policy(settings.policy_dir)
+async def get_policy(policies: PoliciesDep) -> MonitoringPolicy:
+    """The monitoring policy of the process's policies."""
+    return policies.monitoring
 
 
 PolicyDep = Annotated[MonitoringPolicy, Depends(get_policy)]

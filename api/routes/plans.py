@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
-from pathlib import Path as FsPath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
 from api.common import Page, PagingDep, client_ip
-from api.deps import ConnDep, SettingsDep, Staff, require_roles
+from api.deps import ConnDep, PoliciesDep, SettingsDep, Staff, require_roles
 from api.draw_models import DrawRequest, DrawSummary, PlanOut, plan_out, summary
 from api.errors import ERROR_RESPONSES
-from config.policy_sampling import DEFAULT_POLICY_PATH, PlanFile, SamplingPolicy
-from config.policy_sampling import load_sampling_policy as _load
+from config.policy_sampling import PlanFile
 from config.settings import Settings
 from domain.clock import utcnow
 from domain.errors import NotFound, ValidationFailed
@@ -34,17 +31,6 @@ class PlanDetail(PlanOut):
     """A plan with its draws, newest first."""
 
     draws: list[DrawSummary]
-
-
-@lru_cache(maxsize=4)
-def _policy(path: FsPath) -> SamplingPolicy:
-    return _load(path)
-
-
-def sampling_policy(settings: Settings) -> SamplingPolicy:
-    """The bureau's sampling policy (policy_dir/sampling_strata.yaml, else the default)."""
-    path = settings.policy_dir / "sampling_strata.yaml"
-    return _policy(path if path.exists() else DEFAULT_POLICY_PATH)
 
 
 def default_period(plan: draws.StoredPlan, settings: Settings) -> Period:
@@ -72,14 +58,14 @@ async def list_plans(
 
 @router.post("", response_model=PlanOut, status_code=201)
 async def save_plan(
-    body: PlanFile, editor: Editor, conn: ConnDep, settings: SettingsDep, request: Request
+    body: PlanFile, editor: Editor, conn: ConnDep, policies: PoliciesDep, request: Request
 ) -> PlanOut:
     """Create or replace a plan (422 naming every rule it breaks)."""
     try:
         before = (await draws.get_plan(conn, plan_id=body.plan_id)).spec
     except NotFound:
         before = None
-    await draw_service.save_plan(conn, spec=body, policy=sampling_policy(settings))
+    await draw_service.save_plan(conn, spec=body, policy=policies.sampling)
     stored = await draws.get_plan(conn, plan_id=body.plan_id)
     await audit.record(
         conn,

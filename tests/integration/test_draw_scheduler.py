@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from psycopg_pool import AsyncConnectionPool
 
+from config.policy import load_policies
 from config.policy_sampling import PlanFile, load_sampling_policy
 from config.settings import Settings
 from domain.draw import verify_bytes
@@ -106,12 +107,17 @@ async def test_two_schedulers_started_together_produce_one_draw(
 ) -> None:
     await _scheduled_plan(pool)
     stops = [asyncio.Event(), asyncio.Event()]
+    policies = load_policies(settings.policy_dir)
     pools = [make_pool(settings.database_url, max_size=3) for _ in stops]
     for p in pools:
         await p.open(wait=True)
     tasks = [
         asyncio.create_task(
-            service.run_scheduler(settings, stop, ctx=JobContext(settings=settings, pool=p))
+            service.run_scheduler(
+                settings,
+                stop,
+                ctx=JobContext(settings=settings, pool=p, policies=policies),
+            )
         )
         for stop, p in zip(stops, pools, strict=True)
     ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from config.policy import POLICY_FILES, load_policies
 from config.settings import DEFAULT_POLICY_DIR, Settings
 from scheduler import jobs_monitor
 from scheduler.context import JobContext, set_context
@@ -19,7 +20,7 @@ def job_settings(settings: Settings, tmp_path: Path) -> Settings:
     """Settings whose commitment is due at midnight (so the check is due whenever tests run)."""
     policy = tmp_path / "policy"
     policy.mkdir()
-    for name in ("special_operations.yaml", "alarm_rules.yaml", "monitoring.yaml"):
+    for name in POLICY_FILES:
         shutil.copy(DEFAULT_POLICY_DIR / name, policy / name)
     text = (policy / "monitoring.yaml").read_text(encoding="utf-8")
     (policy / "monitoring.yaml").write_text(text.replace('"09:00"', '"00:00"'), encoding="utf-8")
@@ -28,7 +29,9 @@ def job_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def context(job_settings: Settings, pool) -> Iterator[JobContext]:
-    ctx = JobContext(settings=job_settings, pool=pool)
+    ctx = JobContext(
+        settings=job_settings, pool=pool, policies=load_policies(job_settings.policy_dir)
+    )
     set_context(ctx)
     yield ctx
     set_context(None)

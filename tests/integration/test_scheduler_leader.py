@@ -6,6 +6,7 @@ import asyncio
 
 import psycopg
 
+from config.policy import load_policies
 from config.settings import Settings
 from scheduler import service
 from scheduler.context import JobContext
@@ -34,7 +35,7 @@ async def test_one_leader_and_failover(settings: Settings, monkeypatch) -> None:
     pool = make_pool(settings.database_url, max_size=2)
     await pool.open(wait=True)
     stop_a, stop_b = asyncio.Event(), asyncio.Event()
-    ctx = JobContext(settings=settings, pool=pool)
+    ctx = JobContext(settings=settings, pool=pool, policies=load_policies(settings.policy_dir))
     monkeypatch.setattr(service, "hold_leadership", tracking("a"))
     task_a = asyncio.create_task(service.run_scheduler(settings, stop_a, ctx=ctx))
     await asyncio.sleep(1.0)

@@ -17,7 +17,6 @@ LEGACY_WRITERS = frozenset(
         "api/routes/draws.py",
         "api/routes/enterprises.py",
         "api/routes/guidance.py",
-        "api/routes/inspections.py",
         "api/routes/inspectors.py",
         "api/routes/plans.py",
         "api/routes/tags.py",
@@ -102,3 +101,21 @@ def test_api_imports_neither_scheduler_nor_monitor_but_video() -> None:
     )
     moved = LEGACY_API_IMPORTS - offenders
     assert not moved, f"{sorted(moved)} are clean now: drop them from LEGACY_API_IMPORTS"
+
+
+def test_no_module_caches_policy_files() -> None:
+    """Policies are built once in safewatch.py and passed in, never cached per module."""
+    offenders = []
+    for path in _modules(*CODE_ROOMS):
+        if _rel(path) == "config/settings.py":  # caches the settings object, not a policy file
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = _imported(tree)
+        reads_policy = any(n.startswith("config.policy") and ".load" in n for n in names)
+        caches = any("lru_cache" in n or n.endswith(".cache") for n in names)
+        if (reads_policy and caches) or "cached_policy" in path.read_text(encoding="utf-8"):
+            offenders.append(_rel(path))
+    assert not offenders, (
+        f"{offenders} cache policy files: take the `Policies` passed in (app.state.policies / "
+        "PoliciesDep, JobContext.policies, the processor's policy) instead"
+    )
