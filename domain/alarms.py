@@ -43,6 +43,7 @@ class Rule(StrEnum):
     TELEMETRY_LIMIT = "telemetry_limit"
     TELEMETRY_STALE = "telemetry_stale"
     OFFLINE = "offline"
+    STORED_DATA_INVALID = "stored_data_invalid"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,37 +13,44 @@ from psycopg import AsyncConnection
 from config.policy_monitoring import MonitoringPolicy
 from domain import alarms as rules
 from domain import special_ops as so
-from domain.alarms import Rule
+from domain.alarms import Alarm, Rule, RuleSpec
 from domain.clock import utcnow
 from domain.commitment import missing_outcome
+from domain.errors import StorageUnavailable
 from domain.monitoring import NOTHING, EnterpriseId, RuleOutcome
 from domain.presence import offline_outcome
 from domain.status import check_trial_overrun
 from domain.telemetry import stale_outcome
 from scheduler.context import current
+from scheduler.isolation import Problems, apply_isolated, load_isolated
 from storage import alarms, commitments, live, monitoring, special_ops, telemetry_tags
 from storage import monitoring_ingest as ingest_store
 
 log = logging.getLogger(__name__)
 
-Check = Callable[[AsyncConnection[Any], MonitoringPolicy, datetime], Awaitable[RuleOutcome]]
+Check = Callable[
+    [AsyncConnection[Any], MonitoringPolicy, datetime, Problems], Awaitable[RuleOutcome]
+]
 
 
 async def _run(name: str, check: Check) -> int:
-    """Run one check in a transaction and apply its alarms; log and re-raise failures."""
+    """Run one check in a transaction and apply its alarms enterprise by enterprise; an
+    enterprise whose rows cannot be read or evaluated is skipped and alarmed as a data problem
+    (scheduler/isolation.py); anything else is logged and re-raised."""
     ctx = current()
     policy = ctx.policies.monitoring
     now = utcnow()
+    problems = Problems(name)
     try:
         async with ctx.pool.connection() as conn:
-            outcome = await check(conn, policy, now)
-            changed = await alarms.apply(conn, outcome, rules=policy.rules, now=now, repeat=False)
+            outcome = await check(conn, policy, now, problems)
+            changed = await apply_isolated(conn, outcome, problems, rules=policy.rules, now=now)
     except Exception:
         log.exception("monitoring job %s failed", name)
         raise
     if changed:
-        log.info("%s: %d alarms changed", name, len(changed))
-    return len(changed)
+        log.info("%s: %d alarms changed", name, changed)
+    return changed
 
 
 async def escalate_alarms() -> None:
@@ -51,32 +58,47 @@ async def escalate_alarms() -> None:
     ctx = current()
     policy = ctx.policies.monitoring
     now = utcnow()
+    problems = Problems("escalate_alarms")
     try:
         async with ctx.pool.connection() as conn:
             for alarm in await alarms.due_for_escalation(conn, now=now):
                 spec = policy.rules.get(alarm.rule)
                 if spec is None:
                     continue
-                if rules.escalation_due(alarm, spec, now):
-                    await alarms.save_escalation(
-                        conn, rules.escalate(alarm, spec, now), now=now, escalated=True
-                    )
-                else:  # at the escalation limit: keep reminding at the same pace
-                    reminder = replace(alarm, ack_due_at=now + spec.escalate_every)
-                    await alarms.save_escalation(conn, reminder, now=now, escalated=False)
+                try:
+                    async with conn.transaction():
+                        await _escalate(conn, alarm, spec, now)
+                except Exception as exc:
+                    if isinstance(exc, StorageUnavailable):
+                        raise
+                    problems.add(alarm.enterprise_id, exc)
+            if problems.found:
+                await apply_isolated(conn, NOTHING, problems, rules=policy.rules, now=now)
     except Exception:
         log.exception("alarm escalation failed")
         raise
 
 
+async def _escalate(
+    conn: AsyncConnection[Any], alarm: Alarm, spec: RuleSpec, now: datetime
+) -> None:
+    if rules.escalation_due(alarm, spec, now):
+        await alarms.save_escalation(
+            conn, rules.escalate(alarm, spec, now), now=now, escalated=True
+        )
+    else:  # at the escalation limit: keep reminding at the same pace
+        reminder = replace(alarm, ack_due_at=now + spec.escalate_every)
+        await alarms.save_escalation(conn, reminder, now=now, escalated=False)
+
+
 async def _presence(
-    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime
+    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime, problems: Problems
 ) -> RuleOutcome:
     timeout = timedelta(seconds=current().settings.presence_timeout_s)
     open_now = {str(e) for e, _ in await alarms.open_subjects(conn, Rule.OFFLINE)}
     outcome = NOTHING
     for ent, presence in (await monitoring.all_presence(conn)).items():
-        result = offline_outcome(ent, presence, now, timeout)
+        result = problems.evaluate(ent, offline_outcome, ent, presence, now, timeout)
         if result.raises and ent not in open_now:
             outcome += result
             await live.publish_change(
@@ -93,7 +115,7 @@ async def presence_watchdog() -> None:
 
 
 async def _commitments(
-    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime
+    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime, problems: Problems
 ) -> RuleOutcome:
     tz = current().settings.tz
     today = now.astimezone(tz).date()
@@ -117,7 +139,7 @@ async def commitment_check() -> None:
 
 
 async def _stale(
-    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime
+    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime, problems: Problems
 ) -> RuleOutcome:
     default = int(policy.default_stale_after.total_seconds())
     open_now = {(str(e), s) for e, s in await alarms.open_subjects(conn, Rule.TELEMETRY_STALE)}
@@ -126,8 +148,14 @@ async def _stale(
         conn, default_stale_s=default
     ):
         if (ent, f"tag:{tag}") not in open_now:
-            outcome += stale_outcome(
-                EnterpriseId(ent), tag, last_ts, timedelta(seconds=stale_s), now
+            outcome += problems.evaluate(
+                ent,
+                stale_outcome,
+                EnterpriseId(ent),
+                tag,
+                last_ts,
+                timedelta(seconds=stale_s),
+                now,
             )
     return outcome
 
@@ -137,12 +165,29 @@ async def stale_tags() -> None:
     await _run("stale_tags", _stale)
 
 
-async def _ops(conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime) -> RuleOutcome:
+async def _ops(
+    conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime, problems: Problems
+) -> RuleOutcome:
     outcome = NOTHING
-    for op in await special_ops.open_ops(conn):
-        outcome += so.periodic(op, now, policy.special_ops)
+    ops = await load_isolated(
+        conn,
+        problems,
+        lambda: special_ops.open_ops(conn),
+        lambda: special_ops.enterprises_with_open_ops(conn),
+        lambda ent: special_ops.open_ops(conn, ent=ent),
+    )
+    for op in ops:
+        if op.valid_to - op.valid_from > policy.max_permit:
+            # Stored before the ingest range-checked permits (or written by hand): never
+            # "expires", so flag it instead of silently checking nothing.
+            problems.add(
+                op.enterprise_id,
+                f"operation {op.op_id}: permit window {op.valid_from.isoformat()} .. "
+                f"{op.valid_to.isoformat()} is implausible",
+            )
+        outcome += problems.evaluate(op.enterprise_id, so.periodic, op, now, policy.special_ops)
     for status in await monitoring.overdue_trials(conn, now=now):
-        outcome += check_trial_overrun(status, now)
+        outcome += problems.evaluate(status.enterprise_id, check_trial_overrun, status, now)
     return outcome
 
 

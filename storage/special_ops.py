@@ -31,6 +31,9 @@ started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
  WHERE state <> 'ended' AND (%(ent)s::text IS NULL OR enterprise_id = %(ent)s)
  ORDER BY enterprise_id, started_at
 """
+ENTERPRISES_WITH_OPEN_OPS = """
+SELECT DISTINCT enterprise_id FROM special_operations WHERE state <> 'ended' ORDER BY 1
+"""
 UPSERT_OP = """
 INSERT INTO special_operations (enterprise_id, op_id, op_type, grade, permit_no, valid_from,
        valid_to, location, guardian, state, started_at, paused_at, ended_at, last_gas_test_at,
@@ -132,6 +135,13 @@ async def open_ops(conn: AsyncConnection[Any], *, ent: str | None = None) -> lis
     async with amapped_errors():
         rows = await (await conn.execute(OPEN_OPS, {"ent": ent})).fetchall()
     return [_op(r) for r in rows]
+
+
+async def enterprises_with_open_ops(conn: AsyncConnection[Any]) -> list[str]:
+    """Credit codes of enterprises with an operation not ended."""
+    async with amapped_errors():
+        rows = await (await conn.execute(ENTERPRISES_WITH_OPEN_OPS)).fetchall()
+    return [r[0] for r in rows]
 
 
 async def save_ops(conn: AsyncConnection[Any], ops: Sequence[SpecialOp]) -> None:
