@@ -14,6 +14,7 @@ from psycopg import AsyncConnection
 
 from domain.alarms import Rule, RuleSpec
 from domain.errors import SafewatchError, StorageUnavailable
+from domain.i18n import msg
 from domain.monitoring import NOTHING, AlarmAction, EnterpriseId, RuleOutcome, raise_one
 from storage import alarms
 
@@ -64,8 +65,7 @@ class Problems:
                 EnterpriseId(ent),
                 Rule.STORED_DATA_INVALID,
                 f"job:{self.job}",
-                f"周期检查 {self.job} 无法处理该企业的存储数据，已跳过该企业（其他企业照常检查）；"
-                f"请核实并修正。原因: {why}",
+                msg("alarm.stored_data_invalid", job=self.job, error=why),
                 at=now,
                 job=self.job,
                 error=why,

@@ -15,6 +15,10 @@ ALARMS: dict[str, str] = {
     "alarm.transition_not_allowed.trial_end": (
         "End of trial {trial_id} reported while no trial production is open"
     ),
+    "alarm.stored_data_invalid": (
+        "Periodic check {job} could not process this enterprise's stored data and skipped it"
+        " (every other enterprise was checked); verify and repair: {error}"
+    ),
     "alarm.maintenance_unknown": (
         "End of maintenance {maint_id} reported; its start was never reported"
     ),

@@ -11,6 +11,7 @@ ALARMS: dict[str, str] = {
     "alarm.transition_not_allowed.resume": "当前为{mode:term.mode}状态，企业未停产，不应上报复产",
     "alarm.transition_not_allowed.trial_end": "上报试生产{trial_id}结束，但当前没有进行中的试生产",
     "alarm.maintenance_unknown": "上报检维修{maint_id}结束，但此前未上报该检维修开始",
+    "alarm.stored_data_invalid": "周期检查{job}无法处理该企业的存储数据，已跳过该企业（其他企业照常检查），请核实并修正：{error}",
     "alarm.trial_period_invalid.no_end": "试生产未上报计划结束时间",
     "alarm.trial_period_invalid.days": "试生产计划{days:num}天，规定为{min_days:num}至{max_days:num}天",
     "alarm.trial_overrun.ended": "试生产于计划结束时间（{planned_end:dt}）之后才结束",
