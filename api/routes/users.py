@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,10 +12,10 @@ from api.common import IdPath, Page, PagingDep, client_ip
 from api.deps import AdminOnly, ConnDep, account_check
 from api.errors import ERROR_RESPONSES
 from api.security import hash_password
-from domain.credit_code import validate_credit_code
-from domain.errors import NotFound, RuleViolation, ValidationFailed
-from domain.users import Principal, Role
-from storage import accounts, audit, enterprises
+from domain.users import Role
+from services import users
+from services.changes import Actor
+from storage import accounts
 from storage.accounts import Account
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=ERROR_RESPONSES)
@@ -88,54 +88,6 @@ def _out(account: Account) -> UserOut:
     )
 
 
-def _snapshot(account: Account) -> dict[str, Any]:
-    return {
-        "username": account.username,
-        "display_name": account.display_name,
-        "role": account.role,
-        "enterprise_id": account.enterprise_id,
-        "active": account.active,
-    }
-
-
-async def _binding(conn: ConnDep, role: Role, enterprise_id: str | None) -> str | None:
-    """Check the role's enterprise binding; return the credit code to store (or None)."""
-    if role is not Role.ENTERPRISE:
-        if enterprise_id is not None:
-            raise ValidationFailed("only enterprise accounts are bound to an enterprise")
-        return None
-    if not enterprise_id:
-        raise ValidationFailed("an enterprise account needs enterprise_id (a credit code)")
-    code = validate_credit_code(enterprise_id)
-    if not await enterprises.exists(conn, credit_code=code):
-        raise ValidationFailed(f"enterprise {code} is not in the directory", details={"code": code})
-    return code
-
-
-async def _load(conn: ConnDep, user_id: int) -> Account:
-    account = await accounts.get(conn, user_id=user_id)
-    if account is None:
-        raise NotFound(f"user {user_id} does not exist")
-    return account
-
-
-async def _guard_last_admin(
-    conn: ConnDep, admin: Principal, before: Account, after_role: Role, after_active: bool
-) -> None:
-    """Refuse changes that would lock every administrator out."""
-    losing_admin = (
-        before.role == Role.ADMIN
-        and before.active
-        and (after_role is not Role.ADMIN or not after_active)
-    )
-    if not losing_admin:
-        return
-    if before.id == admin.user_id:
-        raise RuleViolation("administrators may not demote or deactivate themselves")
-    if await accounts.active_admins(conn, lock=True) <= 1:
-        raise RuleViolation("this is the last active administrator")
-
-
 @router.get("", response_model=Page[UserOut])
 async def list_users(
     _: AdminOnly,
@@ -166,22 +118,14 @@ async def create_user(
     body: UserCreate, admin: AdminOnly, conn: ConnDep, request: Request
 ) -> UserOut:
     """Create an account (409 when the username is taken)."""
-    code = await _binding(conn, body.role, body.enterprise_id)
-    account = await accounts.create(
+    account = await users.create(
         conn,
         username=body.username,
         display_name=body.display_name,
         password_hash=hash_password(body.password),
-        role=body.role.value,
-        enterprise_id=code,
-    )
-    await audit.record(
-        conn,
-        principal=admin,
-        action="user.create",
-        target=f"user:{account.id}",
-        after=_snapshot(account),
-        client_ip=client_ip(request),
+        role=body.role,
+        enterprise_id=body.enterprise_id,
+        actor=Actor(admin, client_ip(request)),
     )
     return _out(account)
 
@@ -189,7 +133,7 @@ async def create_user(
 @router.get("/{user_id}", response_model=UserOut)
 async def get_user(user_id: IdPath, _: AdminOnly, conn: ConnDep) -> UserOut:
     """One account."""
-    return _out(await _load(conn, user_id))
+    return _out(await users.load(conn, user_id=user_id))
 
 
 @router.patch("/{user_id}", response_model=UserOut)
@@ -197,36 +141,18 @@ async def update_user(
     user_id: IdPath, body: UserPatch, admin: AdminOnly, conn: ConnDep, request: Request
 ) -> UserOut:
     """Change display name, role (and its enterprise binding), password or active flag."""
-    before = await _load(conn, user_id)
-    sent = body.model_fields_set
-    role = body.role if body.role is not None else Role(before.role)
-    binding = body.enterprise_id if "enterprise_id" in sent else before.enterprise_id
-    if role is not Role.ENTERPRISE and "enterprise_id" not in sent:
-        binding = None  # leaving the enterprise role drops the binding
-    code = await _binding(conn, role, binding)
-    active = body.active if body.active is not None else before.active
-    await _guard_last_admin(conn, admin, before, role, active)
-    after = await accounts.update(
+    after = await users.update(
         conn,
         user_id=user_id,
-        display_name=body.display_name if body.display_name is not None else before.display_name,
-        role=role.value,
-        enterprise_id=code,
-        active=active,
+        display_name=body.display_name,
+        role=body.role,
+        enterprise_id=body.enterprise_id,
+        enterprise_id_sent="enterprise_id" in body.model_fields_set,
+        active=body.active,
         password_hash=hash_password(body.password) if body.password else None,
+        actor=Actor(admin, client_ip(request)),
     )
-    assert after is not None
     account_check(request).forget(user_id)
-    changed = _snapshot(after) | ({"password_changed": True} if body.password else {})
-    await audit.record(
-        conn,
-        principal=admin,
-        action="user.update",
-        target=f"user:{user_id}",
-        before=_snapshot(before),
-        after=changed,
-        client_ip=client_ip(request),
-    )
     return _out(after)
 
 
@@ -235,25 +161,6 @@ async def deactivate_user(
     user_id: IdPath, admin: AdminOnly, conn: ConnDep, request: Request
 ) -> UserOut:
     """Deactivate an account (accounts are never deleted: the audit log refers to them)."""
-    before = await _load(conn, user_id)
-    await _guard_last_admin(conn, admin, before, Role(before.role), False)
-    after = await accounts.update(
-        conn,
-        user_id=user_id,
-        display_name=before.display_name,
-        role=before.role,
-        enterprise_id=before.enterprise_id,
-        active=False,
-    )
-    assert after is not None
+    after = await users.deactivate(conn, user_id=user_id, actor=Actor(admin, client_ip(request)))
     account_check(request).forget(user_id)
-    await audit.record(
-        conn,
-        principal=admin,
-        action="user.deactivate",
-        target=f"user:{user_id}",
-        before=_snapshot(before),
-        after=_snapshot(after),
-        client_ip=client_ip(request),
-    )
     return _out(after)

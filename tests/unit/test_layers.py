@@ -20,7 +20,6 @@ LEGACY_WRITERS = frozenset(
         "api/routes/inspectors.py",
         "api/routes/plans.py",
         "api/routes/tags.py",
-        "api/routes/users.py",
         "api/routes/video.py",
         "monitor/processor.py",
         "services/draws.py",
