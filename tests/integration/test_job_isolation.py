@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from config.policy import load_policies
 from config.settings import Settings
 from scheduler import jobs_monitor
 from scheduler.context import JobContext, set_context
@@ -23,7 +24,7 @@ POISON = "10000-01-01 23:58:59+00"  # what 9999-12-31T23:59:59-23:59 is in UTC
 
 @pytest.fixture
 def context(settings: Settings, pool) -> Iterator[JobContext]:
-    ctx = JobContext(settings=settings, pool=pool)
+    ctx = JobContext(settings=settings, pool=pool, policies=load_policies(settings.policy_dir))
     set_context(ctx)
     yield ctx
     set_context(None)
