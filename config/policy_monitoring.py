@@ -11,17 +11,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.policy_files import load_yaml
+from config.policy_special_ops import SpecialOpsFile
 from domain.alarms import Rule, RuleSpec
 from domain.errors import ConfigurationError
 from domain.monitoring import Severity
-from domain.special_ops import (
-    ANY_GRADE,
-    GRADES,
-    GasLimits,
-    OpType,
-    SpecialOpsPolicy,
-    TypePolicy,
-)
+from domain.special_ops import SpecialOpsPolicy
 from domain.status import TrialPolicy
 from domain.telemetry import LevelSeverities
 
@@ -31,102 +25,6 @@ class _Strict(BaseModel):
 
 
 Source = Field(min_length=3)
-
-
-class OpTypeFile(_Strict):
-    """One operation type in special_operations.yaml."""
-
-    name: str
-    permit_max_hours: dict[str, float | None]
-    permit_source: str = Source
-    gas_test_before_min: float | None
-    gas_test_before_source: str = Source
-    retest_after_pause_min: dict[str, float] | None
-    retest_source: str = Source
-    max_test_age_min: dict[str, float | None]
-    max_test_age_source: str = Source
-
-
-class GasLimitsFile(_Strict):
-    """gas_limits in special_operations.yaml."""
-
-    o2_min_pct: float = Field(gt=0, lt=100)
-    o2_max_pct: float = Field(gt=0, lt=100)
-    o2_source: str = Source
-    lel_pct_max: float = Field(gt=0, le=100)
-    lel_source: str = Source
-    vol_pct_max_lel_ge_4: float = Field(gt=0)
-    vol_pct_max_lel_lt_4: float = Field(gt=0)
-    vol_source: str = Source
-    toxic_ppm_max: dict[str, float]
-    toxic_source: str = Source
-
-
-class SpecialOpsFile(_Strict):
-    """special_operations.yaml."""
-
-    version: Literal[1]
-    standard: str
-    types: dict[OpType, OpTypeFile]
-    gas_limits: GasLimitsFile
-
-    @model_validator(mode="after")
-    def _complete(self) -> SpecialOpsFile:
-        missing = sorted(set(OpType) - set(self.types))
-        if missing:
-            raise ValueError(f"every operation type needs an entry; missing {missing}")
-        for op_type, entry in self.types.items():
-            allowed = {ANY_GRADE, *GRADES.get(op_type, ())}
-            for table in (
-                entry.permit_max_hours,
-                entry.retest_after_pause_min or {},
-                entry.max_test_age_min,
-            ):
-                bad = sorted(set(table) - allowed)
-                if bad:
-                    raise ValueError(
-                        f"{op_type.value}: unknown grade key(s) {bad}; allowed {sorted(allowed)}"
-                    )
-        return self
-
-    def as_domain(self) -> SpecialOpsPolicy:
-        """The domain policy."""
-
-        def hours(table: dict[str, float | None]) -> dict[str, timedelta | None]:
-            return {k: None if v is None else timedelta(hours=v) for k, v in table.items()}
-
-        def minutes(table: dict[str, float | None] | None) -> dict[str, timedelta | None]:
-            return {
-                k: None if v is None else timedelta(minutes=v) for k, v in (table or {}).items()
-            }
-
-        types = {
-            op_type: TypePolicy(
-                op_type=op_type,
-                permit_max=hours(e.permit_max_hours),
-                gas_test_before=(
-                    None
-                    if e.gas_test_before_min is None
-                    else timedelta(minutes=e.gas_test_before_min)
-                ),
-                retest_after_pause={
-                    k: v for k, v in minutes(dict(e.retest_after_pause_min or {})).items() if v
-                }
-                or None,
-                max_test_age=minutes(e.max_test_age_min),
-            )
-            for op_type, e in self.types.items()
-        }
-        g = self.gas_limits
-        gas = GasLimits(
-            o2_min_pct=g.o2_min_pct,
-            o2_max_pct=g.o2_max_pct,
-            lel_pct_max=g.lel_pct_max,
-            vol_pct_max_lel_ge_4=g.vol_pct_max_lel_ge_4,
-            vol_pct_max_lel_lt_4=g.vol_pct_max_lel_lt_4,
-            toxic_ppm_max={k.upper(): v for k, v in g.toxic_ppm_max.items()},
-        )
-        return SpecialOpsPolicy(types=types, gas=gas)
 
 
 class RuleFile(_Strict):

@@ -161,6 +161,8 @@ class EnterpriseState:
     status: st.EnterpriseStatus
     ops: Mapping[str, so.SpecialOp] = field(default_factory=dict)
     prior_tests: Mapping[str, so.GasReading] = field(default_factory=dict)
+    #: A video session of the site is live (特级动火 needs video; the periodic check re-judges).
+    video_live: bool = False
 
     @staticmethod
     def empty(ent: EnterpriseId) -> EnterpriseState:
@@ -227,19 +229,26 @@ def _op_step(state: EnterpriseState, ev: OpEvent, policies: Policies, ent: Enter
     if isinstance(ev, OpStartEvent):
         start = ev.start
         key = str(start.op_id)
-        op, outcome = so.start(start, ent, state.prior_tests.get(key), policy)
+        op, outcome = so.start(
+            start,
+            ent,
+            state.prior_tests.get(key),
+            policy,
+            video_live=state.video_live,
+            others=state.ops.values(),
+        )
         test = None
         if start.gas_test is not None:
-            problems = [render(p) for p in so.gas_problems(start.gas_test, policy.gas)]
+            problems = [render(p) for p in so.reading_problems(start.gas_test, start, policy)]
             test = GasTestRow(op.op_id, start.gas_test, problems, start.event_id)
         return Step(_with_op(state, op), outcome, test=test, op_changed=key)
     key = str(ev.op_id)
     if isinstance(ev, OpGasTest):
-        problems = [render(p) for p in so.gas_problems(ev.reading, policy.gas)]
+        current = state.ops.get(key)
+        problems = [render(p) for p in so.reading_problems(ev.reading, current, policy)]
         row = GasTestRow(ev.op_id, ev.reading, problems, ev.event_id)
         prior = {**state.prior_tests, key: ev.reading}
         state = replace(state, prior_tests=prior)
-        current = state.ops.get(key)
         if current is None or current.state is so.OpState.ENDED:
             return Step(state, test=row)
         op, outcome = so.gas_test(current, ev.reading, policy)

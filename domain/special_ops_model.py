@@ -4,8 +4,8 @@ gas readings, the tracked operation and the reported start."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from domain.monitoring import EnterpriseId, OpId
@@ -41,6 +41,14 @@ GRADES: dict[OpType, tuple[str, ...]] = {
 ANY_GRADE = "*"
 
 
+def stricter_grade(op_type: OpType, grade: str | None) -> str | None:
+    """The grade one level more dangerous (the most dangerous stays as it is)."""
+    order = GRADES.get(op_type)
+    if not order or grade not in order:
+        return grade
+    return order[max(order.index(grade) - 1, 0)]
+
+
 @dataclass(frozen=True, slots=True)
 class TypePolicy:
     """Rules for one operation type; mappings are keyed by grade or ANY_GRADE."""
@@ -63,15 +71,48 @@ class TypePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Combustible:
+    """A combustible gas with its lower explosive limit (% vol)."""
+
+    key: str
+    name: str
+    lel_vol_pct: float
+
+
+@dataclass(frozen=True, slots=True)
+class ToxicLimit:
+    """The acceptance limit of one toxic gas, already converted to ppm."""
+
+    key: str
+    name: str
+    limit_ppm: float
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
 class GasLimits:
-    """Acceptance limits of a gas analysis."""
+    """Acceptance limits of a gas analysis; gas tables keyed by upper-case name or alias."""
 
     o2_min_pct: float
     o2_max_pct: float
-    lel_pct_max: float
-    vol_pct_max_lel_ge_4: float
-    vol_pct_max_lel_lt_4: float
-    toxic_ppm_max: Mapping[str, float]
+    o2_max_enriched_pct: float
+    lel_split_vol_pct: float
+    vol_pct_max_lel_ge: float
+    vol_pct_max_lel_lt: float
+    combustibles: Mapping[str, Combustible]
+    toxics: Mapping[str, ToxicLimit]
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeCalendar:
+    """升级管理: the days and hours when hot work is managed one grade higher."""
+
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    rest_weekdays: frozenset[int]
+    night_start: time
+    night_end: time
+    tz: tzinfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +121,10 @@ class SpecialOpsPolicy:
 
     types: Mapping[OpType, TypePolicy]
     gas: GasLimits
+    upgrade: UpgradeCalendar
+    daily_test_types: frozenset[OpType] = frozenset()
+    video_grades: Mapping[OpType, frozenset[str]] = field(default_factory=dict)
+    guardian_cert_required: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +138,7 @@ class GasReading:
     combustible_vol_pct: float | None = None
     lel_vol_pct: float | None = None
     analyst: str | None = None
+    gas: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +158,18 @@ class SpecialOp:
     started_at: datetime
     paused_at: datetime | None = None
     ended_at: datetime | None = None
+    #: Latest acceptable analysis (a reading out of limits does not count as a gas test).
     last_gas_test_at: datetime | None = None
     needs_retest: bool = False
     interruptions: int = 0
+    #: Latest reading of any result (continuous monitoring looks for gaps in the data).
+    last_reading_at: datetime | None = None
+    #: The grade as reported when 升级管理 raised it (grade then holds the managed grade).
+    reported_grade: str | None = None
+    oxygen_enriched: bool = False
+    guardian_cert: str | None = None
+    camera: str | None = None
+    serves_op: OpId | None = None
 
     @property
     def subject(self) -> str:
@@ -137,3 +192,7 @@ class OpStart:
     location: str
     guardian: str | None
     gas_test: GasReading | None
+    oxygen_enriched: bool = False
+    guardian_cert: str | None = None
+    camera: str | None = None
+    serves_op: OpId | None = None

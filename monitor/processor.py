@@ -261,12 +261,23 @@ class Processor:
             if isinstance(ev, SpecialOpStartEvent) and ev.gas_test is None
         ]
         prior: dict[tuple[str, str], GasReading] = await so_store.latest_tests(conn, needs_prior)
+        # A start is judged with the enterprise's other open operations (guardians, the work a
+        # temporary power serves) and whether a video session of the site is live.
+        start_ents = sorted(
+            {a.enterprise_id for a, ev, _ in events if isinstance(ev, SpecialOpStartEvent)}
+        )
+        others = await so_store.open_ops_of(conn, start_ents)
+        live = await so_store.live_video_enterprises(conn, start_ents) if start_ents else set()
         states: dict[str, rp.EnterpriseState] = {}
         for ent, status in statuses.items():
             states[ent] = rp.EnterpriseState(
                 status,
-                {op: o for (e, op), o in ops.items() if e == ent},
+                {
+                    **{str(o.op_id): o for o in others if o.enterprise_id == ent},
+                    **{op: o for (e, op), o in ops.items() if e == ent},
+                },
                 {op: r for (e, op), r in prior.items() if e == ent},
+                video_live=ent in live,
             )
         changed_status: set[EnterpriseId] = set()
         changed_ops: set[tuple[str, str]] = set()

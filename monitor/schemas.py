@@ -194,7 +194,8 @@ class MaintenanceEndEvent(EventBase):
 
 
 class GasTestFields(Model):
-    """Readings of a gas analysis (o2_pct in % vol, lel_pct in % LEL)."""
+    """Readings of a gas analysis (o2_pct in % vol, lel_pct in % LEL of `gas`, combustible_vol_pct
+    in % vol; lel_vol_pct is the LEL of the measured gas in % vol)."""
 
     o2_pct: Pct | None = None
     lel_pct: Pct | None = None
@@ -205,6 +206,7 @@ class GasTestFields(Model):
     combustible_vol_pct: Pct | None = None
     lel_vol_pct: Annotated[float, Field(gt=0, le=100)] | None = None
     analyst: Name | None = None
+    gas: Annotated[str, Field(min_length=1, max_length=32)] | None = None
 
     @model_validator(mode="after")
     def _some_reading(self) -> GasTestFields:
@@ -215,6 +217,12 @@ class GasTestFields(Model):
             and self.combustible_vol_pct is None
         ):
             raise ValueError("a gas analysis needs at least one reading")
+        if self.lel_pct is not None and self.gas is None and self.lel_vol_pct is None:
+            # GB 30871-2022 5.3.2 judges by volume: a % LEL figure means nothing without the gas.
+            raise ValueError(
+                "可燃气体读数 lel_pct（%LEL）须同时报送气体名称 gas 或其爆炸下限 lel_vol_pct，"
+                "否则无法按体积分数判定（GB 30871-2022 5.3.2）"
+            )
         return self
 
     def reading(self, ts: datetime) -> so.GasReading:
@@ -227,6 +235,7 @@ class GasTestFields(Model):
             combustible_vol_pct=self.combustible_vol_pct,
             lel_vol_pct=self.lel_vol_pct,
             analyst=self.analyst,
+            gas=self.gas,
         )
 
 
@@ -248,7 +257,11 @@ class SpecialOpStartEvent(EventBase):
     valid_to: Timestamp
     location: Text
     guardian: Annotated[str, Field(max_length=100)] | None = None
+    guardian_cert: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     gas_test: EmbeddedGasTest | None = None
+    oxygen_enriched: bool = False
+    camera: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    serves_op: Ident | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> SpecialOpStartEvent:
@@ -290,6 +303,10 @@ class SpecialOpStartEvent(EventBase):
             location=self.location,
             guardian=self.guardian.strip() if self.guardian else None,
             gas_test=test,
+            oxygen_enriched=self.oxygen_enriched,
+            guardian_cert=self.guardian_cert.strip() if self.guardian_cert else None,
+            camera=self.camera,
+            serves_op=OpId(self.serves_op) if self.serves_op else None,
         )
 
 

@@ -169,15 +169,18 @@ class SiteModel:
         return self._event(now, "special_op_end", op_id=op_id)
 
     def _gas(self, *, bad: bool) -> dict[str, Any]:
+        # % LEL readings name their gas: GB 30871-2022 5.3.2 judges them by volume.
         if bad:
             return {
                 "o2_pct": round(self.rng.uniform(17.5, 19.3), 1),
                 "lel_pct": round(self.rng.uniform(12, 30), 1),
+                "gas": "CH4",
                 "analyst": self.rng.choice(PEOPLE),
             }
         return {
             "o2_pct": round(self.rng.uniform(20.6, 20.95), 2),
             "lel_pct": round(self.rng.uniform(0, 3), 1),
+            "gas": "CH4",
             "analyst": self.rng.choice(PEOPLE),
         }
 
@@ -200,7 +203,11 @@ class SiteModel:
             "valid_to": (now + timedelta(hours=hours)).isoformat(),
             "location": self.rng.choice(LOCATIONS),
             "guardian": "" if self.rng.random() < 0.03 else self.rng.choice(PEOPLE),
+            "guardian_cert": f"JH-{self.rng.randrange(10**5):05d}",
         }
+        if op_type == "hot_work":
+            # Fixed explosion-proof cameras film hot work (needed once 升级管理 makes it 特级).
+            fields["camera"] = f"CAM-{self.rng.randrange(1, 40):02d}"
         if grade is not None:
             fields["grade"] = grade
         if op_type in GAS_TYPES:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -176,6 +177,8 @@ async def _ops(
         lambda: special_ops.enterprises_with_open_ops(conn),
         lambda ent: special_ops.open_ops(conn, ent=ent),
     )
+    by_key = {(str(o.enterprise_id), str(o.op_id)): o for o in ops}
+    video_live = await special_ops.live_video_enterprises(conn)
     for op in ops:
         if op.valid_to - op.valid_from > policy.max_permit:
             # Stored before the ingest range-checked permits (or written by hand): never
@@ -185,14 +188,18 @@ async def _ops(
                 f"operation {op.op_id}: permit window {op.valid_from.isoformat()} .. "
                 f"{op.valid_to.isoformat()} is implausible",
             )
-        outcome += problems.evaluate(op.enterprise_id, so.periodic, op, now, policy.special_ops)
+        check = partial(
+            so.periodic, video_live=str(op.enterprise_id) in video_live, open_ops=by_key
+        )
+        outcome += problems.evaluate(op.enterprise_id, check, op, now, policy.special_ops)
     for status in await monitoring.overdue_trials(conn, now=now):
         outcome += problems.evaluate(status.enterprise_id, check_trial_overrun, status, now)
     return outcome
 
 
 async def special_ops_checks() -> None:
-    """Permits expired while work is open, stale gas tests, trial production past its end."""
+    """Permits expired while work is open, stale gas tests, video of 特级动火, temporary power
+    outlasting its work, trial production past its end."""
     await _run("special_ops_checks", _ops)
 
 

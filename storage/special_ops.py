@@ -17,7 +17,8 @@ from storage.json_rows import rows_json
 LOCK_OPS = """
 SELECT
 enterprise_id, op_id, op_type, grade, permit_no, valid_from, valid_to, location, guardian, state,
-started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
+started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions, last_reading_at,
+reported_grade, oxygen_enriched, guardian_cert, camera, serves_op
  FROM special_operations o
   JOIN unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, op_id)
  USING (enterprise_id, op_id)
@@ -26,9 +27,10 @@ started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
 OPEN_OPS = """
 SELECT
 enterprise_id, op_id, op_type, grade, permit_no, valid_from, valid_to, location, guardian, state,
-started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions
+started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions, last_reading_at,
+reported_grade, oxygen_enriched, guardian_cert, camera, serves_op
  FROM special_operations
- WHERE state <> 'ended' AND (%(ent)s::text IS NULL OR enterprise_id = %(ent)s)
+ WHERE state <> 'ended' AND (%(ents)s::text[] IS NULL OR enterprise_id = ANY(%(ents)s))
  ORDER BY enterprise_id, started_at
 """
 ENTERPRISES_WITH_OPEN_OPS = """
@@ -37,24 +39,29 @@ SELECT DISTINCT enterprise_id FROM special_operations WHERE state <> 'ended' ORD
 UPSERT_OP = """
 INSERT INTO special_operations (enterprise_id, op_id, op_type, grade, permit_no, valid_from,
        valid_to, location, guardian, state, started_at, paused_at, ended_at, last_gas_test_at,
-       needs_retest, interruptions)
+       needs_retest, interruptions, last_reading_at, reported_grade, oxygen_enriched,
+       guardian_cert, camera, serves_op)
 SELECT * FROM unnest(%(enterprise_id)b::text[], %(op_id)b::text[], %(op_type)b::text[],
        %(grade)b::text[], %(permit_no)b::text[], %(valid_from)b::timestamptz[],
        %(valid_to)b::timestamptz[], %(location)b::text[], %(guardian)b::text[],
        %(state)b::text[], %(started_at)b::timestamptz[], %(paused_at)b::timestamptz[],
        %(ended_at)b::timestamptz[], %(last_gas_test_at)b::timestamptz[],
-       %(needs_retest)b::bool[], %(interruptions)b::int4[])
+       %(needs_retest)b::bool[], %(interruptions)b::int4[], %(last_reading_at)b::timestamptz[],
+       %(reported_grade)b::text[], %(oxygen_enriched)b::bool[], %(guardian_cert)b::text[],
+       %(camera)b::text[], %(serves_op)b::text[])
 ON CONFLICT (enterprise_id, op_id) DO UPDATE SET op_type = EXCLUDED.op_type,
        grade = EXCLUDED.grade, permit_no = EXCLUDED.permit_no, valid_from = EXCLUDED.valid_from,
        valid_to = EXCLUDED.valid_to, location = EXCLUDED.location, guardian = EXCLUDED.guardian,
        state = EXCLUDED.state, started_at = EXCLUDED.started_at, paused_at = EXCLUDED.paused_at,
        ended_at = EXCLUDED.ended_at, last_gas_test_at = EXCLUDED.last_gas_test_at,
        needs_retest = EXCLUDED.needs_retest, interruptions = EXCLUDED.interruptions,
-       updated_at = now()
+       last_reading_at = EXCLUDED.last_reading_at, reported_grade = EXCLUDED.reported_grade,
+       oxygen_enriched = EXCLUDED.oxygen_enriched, guardian_cert = EXCLUDED.guardian_cert,
+       camera = EXCLUDED.camera, serves_op = EXCLUDED.serves_op, updated_at = now()
 """
 LATEST_TESTS = """
 SELECT DISTINCT ON (t.enterprise_id, t.op_id) t.enterprise_id, t.op_id, t.ts, t.o2_pct,
-       t.lel_pct, t.toxic_ppm, t.combustible_vol_pct, t.lel_vol_pct, t.analyst
+       t.lel_pct, t.toxic_ppm, t.combustible_vol_pct, t.lel_vol_pct, t.analyst, t.gas
   FROM gas_tests t
   JOIN unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, op_id)
  USING (enterprise_id, op_id)
@@ -62,15 +69,20 @@ SELECT DISTINCT ON (t.enterprise_id, t.op_id) t.enterprise_id, t.op_id, t.ts, t.
 """
 INSERT_TEST = """
 INSERT INTO gas_tests (enterprise_id, op_id, ts, o2_pct, lel_pct, toxic_ppm, combustible_vol_pct,
-                       lel_vol_pct, analyst, ok, problems, event_id)
-SELECT ent, op_id, ts, o2, lel, toxic, vol, lel_vol, analyst, ok, problems, event_id
+                       lel_vol_pct, analyst, ok, problems, event_id, gas)
+SELECT ent, op_id, ts, o2, lel, toxic, vol, lel_vol, analyst, ok, problems, event_id, gas
   FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
        ent text, op_id text, ts timestamptz, o2 float8, lel float8, toxic jsonb, vol float8,
-       lel_vol float8, analyst text, ok boolean, problems text[], event_id text)
+       lel_vol float8, analyst text, ok boolean, problems text[], event_id text, gas text)
 """
 TESTS_OF = """
-SELECT ts, o2_pct, lel_pct, toxic_ppm, combustible_vol_pct, lel_vol_pct, analyst, ok, problems
+SELECT ts, o2_pct, lel_pct, toxic_ppm, combustible_vol_pct, lel_vol_pct, analyst, ok, problems,
+       gas
   FROM gas_tests WHERE enterprise_id = %(ent)s AND op_id = %(op_id)s ORDER BY ts DESC LIMIT 20
+"""
+LIVE_VIDEO_ENTERPRISES = """
+SELECT DISTINCT enterprise_id FROM video_sessions
+ WHERE state = 'live' AND (%(ents)s::text[] IS NULL OR enterprise_id = ANY(%(ents)s))
 """
 COUNT_OPEN_BY_TYPE = """
 SELECT op_type, coalesce(grade, ''), count(*) FROM special_operations
@@ -91,6 +103,7 @@ class StoredTest:
     analyst: str | None
     ok: bool
     problems: list[str]
+    gas: str | None = None
 
 
 def _op(r: Sequence[Any]) -> SpecialOp:
@@ -111,6 +124,12 @@ def _op(r: Sequence[Any]) -> SpecialOp:
         last_gas_test_at=r[13],
         needs_retest=bool(r[14]),
         interruptions=int(r[15]),
+        last_reading_at=r[16],
+        reported_grade=r[17],
+        oxygen_enriched=bool(r[18]),
+        guardian_cert=r[19],
+        camera=r[20],
+        serves_op=None if r[21] is None else OpId(r[21]),
     )
 
 
@@ -133,7 +152,9 @@ async def lock_ops(
 async def open_ops(conn: AsyncConnection[Any], *, ent: str | None = None) -> list[SpecialOp]:
     """Operations not ended (of one enterprise, or all)."""
     async with amapped_errors():
-        rows = await (await conn.execute(OPEN_OPS, {"ent": ent})).fetchall()
+        rows = await (
+            await conn.execute(OPEN_OPS, {"ents": None if ent is None else [ent]})
+        ).fetchall()
     return [_op(r) for r in rows]
 
 
@@ -144,28 +165,57 @@ async def enterprises_with_open_ops(conn: AsyncConnection[Any]) -> list[str]:
     return [r[0] for r in rows]
 
 
+async def open_ops_of(conn: AsyncConnection[Any], ents: Sequence[str]) -> list[SpecialOp]:
+    """Operations not ended of these enterprises."""
+    if not ents:
+        return []
+    async with amapped_errors():
+        rows = await (await conn.execute(OPEN_OPS, {"ents": sorted(set(ents))})).fetchall()
+    return [_op(r) for r in rows]
+
+
+async def live_video_enterprises(
+    conn: AsyncConnection[Any], ents: Sequence[str] | None = None
+) -> set[str]:
+    """Enterprises with a live video session (of these, or of all)."""
+    params = {"ents": None if ents is None else sorted(set(ents))}
+    async with amapped_errors():
+        rows = await (await conn.execute(LIVE_VIDEO_ENTERPRISES, params)).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+#: Columns stored as the dataclass holds them (op_type and state are stored by value).
+_PLAIN_COLUMNS = (
+    "enterprise_id",
+    "op_id",
+    "grade",
+    "permit_no",
+    "valid_from",
+    "valid_to",
+    "location",
+    "guardian",
+    "started_at",
+    "paused_at",
+    "ended_at",
+    "last_gas_test_at",
+    "needs_retest",
+    "interruptions",
+    "last_reading_at",
+    "reported_grade",
+    "oxygen_enriched",
+    "guardian_cert",
+    "camera",
+    "serves_op",
+)
+
+
 async def save_ops(conn: AsyncConnection[Any], ops: Sequence[SpecialOp]) -> None:
     """Insert or update operations (one statement, one binary array per column)."""
     if not ops:
         return
-    params: dict[str, list[Any]] = {
-        "enterprise_id": [o.enterprise_id for o in ops],
-        "op_id": [o.op_id for o in ops],
-        "op_type": [o.op_type.value for o in ops],
-        "grade": [o.grade for o in ops],
-        "permit_no": [o.permit_no for o in ops],
-        "valid_from": [o.valid_from for o in ops],
-        "valid_to": [o.valid_to for o in ops],
-        "location": [o.location for o in ops],
-        "guardian": [o.guardian for o in ops],
-        "state": [o.state.value for o in ops],
-        "started_at": [o.started_at for o in ops],
-        "paused_at": [o.paused_at for o in ops],
-        "ended_at": [o.ended_at for o in ops],
-        "last_gas_test_at": [o.last_gas_test_at for o in ops],
-        "needs_retest": [o.needs_retest for o in ops],
-        "interruptions": [o.interruptions for o in ops],
-    }
+    params: dict[str, list[Any]] = {c: [getattr(o, c) for o in ops] for c in _PLAIN_COLUMNS}
+    params["op_type"] = [o.op_type.value for o in ops]
+    params["state"] = [o.state.value for o in ops]
     async with amapped_errors():
         await conn.execute(UPSERT_OP, params)
 
@@ -192,6 +242,7 @@ async def latest_tests(
             combustible_vol_pct=r[6],
             lel_vol_pct=r[7],
             analyst=r[8],
+            gas=r[9],
         )
         for r in rows
     }
@@ -215,6 +266,7 @@ async def insert_tests(
             "vol": r.combustible_vol_pct,
             "lel_vol": r.lel_vol_pct,
             "analyst": r.analyst,
+            "gas": r.gas,
             "ok": not problems,
             "problems": problems,
             "event_id": event_id,

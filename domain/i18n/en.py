@@ -60,11 +60,12 @@ ALARMS: dict[str, str] = {
     ),
     "alarm.guardian_missing": "{op} {op_id} has no guardian",
     "alarm.gas_test_missing": (
-        "{op} {op_id} started without a gas analysis in the {minutes:num} min before"
+        "{op} {op_id} started without an acceptable gas analysis in the {minutes:num} min "
+        "before (same day)"
     ),
     "alarm.retest_missing": (
-        "{op} {op_id} resumed after {gap:num} min without a new gas analysis "
-        "(needed after {limit:num} min)"
+        "{op} {op_id} resumed after {gap:num} min without an acceptable analysis in the "
+        "{window:num} min before (needed after {limit:num} min)"
     ),
     "alarm.permit_expired.ended": (
         "Work permit {permit_no} expired at {valid_to:dt} while work went on"
@@ -79,6 +80,49 @@ ALARMS: dict[str, str] = {
     "gas.lel": "Combustibles {value:num}% LEL above {max:num}% LEL",
     "gas.vol": "Combustibles {value:num}% vol above {max:num}% vol (LEL {lel:num}% vol)",
     "gas.toxic": "{name} {value:num} ppm above {max:num} ppm",
+    "alarm.retest_missing.new_day": (
+        "{op} {op_id} resumed on a new day without an acceptable analysis of that day in the "
+        "{window:num} min before"
+    ),
+    "alarm.gas_test_stale.daily": "{op} {op_id}: no acceptable gas analysis on {day:date}",
+    "alarm.permit_too_long.upgraded": (
+        "Work permit {permit_no} valid for {hours:num} h; {op} (one grade up: "
+        "{reason:term.upgrade}) allows at most {limit:num} h"
+    ),
+    "alarm.guardian_missing.cert": "The guardian {guardian} of {op} {op_id} has no certificate number",
+    "alarm.guardian_conflict": (
+        "Guardian {guardian} (certificate {cert}) watches {op} {op_id} at {location} and work "
+        "elsewhere: {others}"
+    ),
+    "alarm.guardian_conflict.no_cert": (
+        "Guardian {guardian} watches {op} {op_id} at {location} and work elsewhere: {others}"
+    ),
+    "alarm.video_missing": (
+        "{op} {op_id} (permit {permit_no}) has no video of the whole work: no camera declared "
+        "and no live video session"
+    ),
+    "alarm.temp_power_outlasts.unknown": (
+        "Temporary power {op_id} serves {serves}, which was never reported or has ended"
+    ),
+    "alarm.temp_power_outlasts.ended": (
+        "Temporary power {op_id} is still open after the work it serves ({serves}) ended"
+    ),
+    "alarm.temp_power_outlasts.valid_to": (
+        "Temporary power {op_id} permit {permit_no} is valid to {valid_to:dt}, after the "
+        "{op} permit {parent_permit} it serves (valid to {parent_valid_to:dt})"
+    ),
+    "gas.o2.enriched": "O₂ {value:num}% outside {min:num}–{max:num}% (oxygen-enriched)",
+    "gas.combustible": "Combustibles",
+    "gas.lel.unknown": (
+        "{gas} {value:num}% LEL names no known gas or LEL; it cannot be judged by volume"
+    ),
+    "gas.lel.converted": (
+        "{gas} {value:num}% LEL (LEL {lel:num}%) is {vol:num}% vol, above {max:num}% vol"
+    ),
+    "gas.vol.named": "{gas} {value:num}% vol above {max:num}% vol (LEL {lel:num}% vol)",
+    "gas.vol.no_lel": "{gas} {value:num}% vol above {max:num}% vol (no LEL reported)",
+    "gas.toxic.limit": "{name} {value:num} ppm above the {basis} of {max:num} ppm",
+    "gas.toxic.unknown": "Toxic gas {name} has no configured limit; it cannot be judged",
     "op.label": "{op_type:term.op_type}",
     "op.graded": "{grade} {op_type:term.op_type}",
 }
@@ -150,6 +194,11 @@ TERMS: dict[str, str] = {
     "term.grade.lifting.1": "grade-1",
     "term.grade.lifting.2": "grade-2",
     "term.grade.lifting.3": "grade-3",
+    "term.upgrade.holiday": "holiday",
+    "term.upgrade.rest_day": "rest day",
+    "term.upgrade.night": "night",
+    "term.oel_basis.MAC": "MAC",
+    "term.oel_basis.PC-TWA": "PC-TWA",
     "term.mode.operating": "operating",
     "term.mode.shutdown": "shut down",
     "term.mode.restart_requested": "restart requested",

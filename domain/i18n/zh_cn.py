@@ -31,10 +31,35 @@ ALARMS: dict[str, str] = {
     "alarm.permit_too_long": "安全作业票{permit_no}有效期{hours:num}小时，{op}最长{limit:num}小时",
     "alarm.permit_not_yet_valid": "安全作业票{permit_no}生效时间（{valid_from:dt}）之前即开始作业",
     "alarm.guardian_missing": "{op}{op_id}未指定监护人",
-    "alarm.gas_test_missing": "{op}{op_id}开始作业前{minutes:num}分钟内没有气体分析",
+    "alarm.gas_test_missing": "{op}{op_id}开始作业前{minutes:num}分钟内（当日）没有合格的气体分析",
     "alarm.retest_missing": (
-        "{op}{op_id}中断{gap:num}分钟后恢复作业，未重新进行气体分析"
+        "{op}{op_id}中断{gap:num}分钟后恢复作业，恢复前{window:num}分钟内没有合格的气体分析"
         "（中断超过{limit:num}分钟须重新分析）"
+    ),
+    "alarm.retest_missing.new_day": (
+        "{op}{op_id}跨日恢复作业，恢复前{window:num}分钟内没有当日合格的气体分析"
+        "（每日动火前均应进行气体分析）"
+    ),
+    "alarm.gas_test_stale.daily": "{op}{op_id}在{day:date}没有合格的气体分析（每日动火前均应进行气体分析）",
+    "alarm.permit_too_long.upgraded": (
+        "安全作业票{permit_no}有效期{hours:num}小时，{op}（{reason:term.upgrade}升级管理）"
+        "最长{limit:num}小时"
+    ),
+    "alarm.guardian_missing.cert": "{op}{op_id}的监护人{guardian}未登记证书编号",
+    "alarm.guardian_conflict": (
+        "监护人{guardian}（证书{cert}）同时监护{location}的{op}{op_id}和其他地点的作业{others}"
+    ),
+    "alarm.guardian_conflict.no_cert": (
+        "监护人{guardian}同时监护{location}的{op}{op_id}和其他地点的作业{others}"
+    ),
+    "alarm.video_missing": (
+        "{op}{op_id}（安全作业票{permit_no}）无全过程视频监控：未登记摄像头，也没有进行中的视频会话"
+    ),
+    "alarm.temp_power_outlasts.unknown": "临时用电作业{op_id}所服务的作业{serves}未上报或已结束",
+    "alarm.temp_power_outlasts.ended": "临时用电作业{op_id}所服务的作业{serves}已结束，临时用电仍未结束",
+    "alarm.temp_power_outlasts.valid_to": (
+        "临时用电作业{op_id}的安全作业票{permit_no}有效至{valid_to:dt}，晚于所服务的{op}"
+        "安全作业票{parent_permit}（有效至{parent_valid_to:dt}）"
     ),
     "alarm.permit_expired.ended": "安全作业票{permit_no}已于{valid_to:dt}到期，作业仍在进行",
     "alarm.permit_expired.open": "{op}{op_id}的安全作业票{permit_no}已于{valid_to:dt}到期，作业尚未结束",
@@ -43,6 +68,14 @@ ALARMS: dict[str, str] = {
     "gas.lel": "可燃气体{value:num}%LEL，高于{max:num}%LEL",
     "gas.vol": "可燃气体{value:num}%（体积分数），高于{max:num}%（爆炸下限{lel:num}%）",
     "gas.toxic": "{name}{value:num}ppm，高于{max:num}ppm",
+    "gas.o2.enriched": "氧含量{value:num}%，超出{min:num}%至{max:num}%（富氧环境）",
+    "gas.combustible": "可燃气体",
+    "gas.lel.unknown": "{gas}读数{value:num}%LEL，未注明已知气体或其爆炸下限，无法按体积分数判定",
+    "gas.lel.converted": "{gas}{value:num}%LEL（爆炸下限{lel:num}%）折合{vol:num}%（体积分数），高于{max:num}%",
+    "gas.vol.named": "{gas}{value:num}%（体积分数），高于{max:num}%（爆炸下限{lel:num}%）",
+    "gas.vol.no_lel": "{gas}{value:num}%（体积分数），高于{max:num}%（未报爆炸下限，按小于4%判定）",
+    "gas.toxic.limit": "{name}{value:num}ppm，高于{basis}{max:num}ppm",
+    "gas.toxic.unknown": "有毒气体{name}未配置职业接触限值，无法判定",
     "op.label": "{op_type:term.op_type}",
     "op.graded": "{grade}{op_type:term.op_type}",
 }
@@ -115,6 +148,11 @@ TERMS: dict[str, str] = {
     "term.grade.lifting.1": "一级",
     "term.grade.lifting.2": "二级",
     "term.grade.lifting.3": "三级",
+    "term.upgrade.holiday": "节假日",
+    "term.upgrade.rest_day": "公休日",
+    "term.upgrade.night": "夜间",
+    "term.oel_basis.MAC": "最高容许浓度",
+    "term.oel_basis.PC-TWA": "时间加权平均容许浓度",
     "term.mode.operating": "正常生产",
     "term.mode.shutdown": "停产",
     "term.mode.restart_requested": "复产申请中",

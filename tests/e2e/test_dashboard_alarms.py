@@ -37,6 +37,7 @@ def _entry_without_gas_test(op_id: str) -> dict[str, object]:
         "valid_to": _ts(3600),
         "location": "反应釜 R-2",
         "guardian": "李四",
+        "guardian_cert": "JH-0001",
     }
 
 
@@ -153,7 +154,7 @@ def test_enterprise_page_shows_operations_countdown_gas_and_trend(
             "event_id": "start-HW-1",
             "op_type": "hot_work",
             "grade": "2",
-            "gas_test": {"o2_pct": 20.8, "lel_pct": 0.1},
+            "gas_test": {"o2_pct": 20.8, "lel_pct": 0.1, "gas": "CH4"},
         }
         dev.send("event", hot)
         sign_in(page, server)

@@ -42,6 +42,7 @@ def _start(op_id: str, **kw: object) -> dict[str, object]:
         "valid_to": ts(3600),
         "location": "反应釜 R-2",
         "guardian": "李四",
+        "guardian_cert": "JH-0001",
         **kw,
     }
 

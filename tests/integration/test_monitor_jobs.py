@@ -125,7 +125,7 @@ async def test_stale_tags_permits_gas_and_trials(context, pool) -> None:
         " valid_from, valid_to, location, guardian, state, started_at, last_gas_test_at) VALUES"
         " (%(e)s, 'X', 'hot_work', '1', 'P1', now() - interval '9 hours',"
         "  now() - interval '1 hour',"
-        "  'L', 'G', 'active', now() - interval '9 hours', now() - interval '2 hours'),"
+        "  'L', 'G', 'active', now() - interval '9 hours', now() - interval '1 minute'),"
         " (%(e)s, 'Y', 'hot_work', 'special', 'P2', now() - interval '1 hour',"
         "  now() + interval '1 hour', 'L', 'G', 'active', now() - interval '1 hour',"
         "  now() - interval '20 minutes')",
@@ -147,6 +147,7 @@ async def test_stale_tags_permits_gas_and_trials(context, pool) -> None:
         ("telemetry_stale", "tag:NEVER", "blue", 1),
         ("telemetry_stale", "tag:OLD", "blue", 1),
         ("trial_overrun", "trial:TR", "orange", 1),
+        ("video_missing", "op:Y", "red", 1),  # 特级动火 with no camera and no live session
     ]
 
 

@@ -32,6 +32,8 @@ def hot_work(op_id: str, at: float, **kw: object) -> dict[str, object]:
         "valid_to": ts(at + 4 * 3600),
         "location": "储罐区",
         "guardian": "李四",
+        "guardian_cert": "JH-0001",
+        "camera": "CAM-1",
     }
     return ev(f"start-{op_id}", "special_op_start", at, **{**base, **kw})
 
@@ -53,9 +55,13 @@ async def test_special_operation_alarms(settings: Settings, pool) -> None:
             # guardian missing, no grade, permit far too long, no gas test → four alarms
             dev.send("event", hot_work("A", -600, guardian="", grade=None, valid_to=ts(20 * 3600)))
             # gas test before start, in limits: clean start; then out of limits, then a long pause
-            dev.send("event", ev("gB", "gas_test", -3700, op_id="B", o2_pct=20.9, lel_pct=0))
+            dev.send(
+                "event", ev("gB", "gas_test", -3700, op_id="B", o2_pct=20.9, lel_pct=0, gas="CH4")
+            )
             dev.send("event", hot_work("B", -3650))
-            dev.send("event", ev("gB2", "gas_test", -3640, op_id="B", o2_pct=17.0, lel_pct=25))
+            dev.send(
+                "event", ev("gB2", "gas_test", -3640, op_id="B", o2_pct=17.0, lel_pct=25, gas="CH4")
+            )
             dev.send("event", ev("pB", "special_op_pause", -3630, op_id="B"))
             dev.send("event", ev("rB", "special_op_resume", -60, op_id="B"))
             dev.send("event", ev("eX", "special_op_end", -50, op_id="nope"))
@@ -78,7 +84,9 @@ async def test_special_operation_alarms(settings: Settings, pool) -> None:
             )
             assert len(evidence["problems"]) == 2
             # a good analysis after the pause clears both the retest and the limits alarm
-            dev.send("event", ev("gB3", "gas_test", -30, op_id="B", o2_pct=20.9, lel_pct=0))
+            dev.send(
+                "event", ev("gB3", "gas_test", -30, op_id="B", o2_pct=20.9, lel_pct=0, gas="CH4")
+            )
 
             async def cleared() -> bool:
                 got = await alarms_of(pool, ent)

@@ -23,7 +23,8 @@ from domain.monitoring import AlarmClear, AlarmKey, AlarmRaise, EnterpriseId, Op
 
 _POLICY = load_monitoring_policy(DEFAULT_POLICY_DIR)
 POLICIES = rp.Policies(_POLICY.trial, _POLICY.special_ops)
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+#: Tuesday 2026-03-03 10:00 Asia/Shanghai: a working day in daytime (no 升级管理).
+T0 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 ENT = EnterpriseId("91652300MA7800001X")
 
 
@@ -67,7 +68,8 @@ def op_start(m: float, op: str = "OP1") -> rp.Ordered:
         valid_to=at(m + 240),
         location="罐区",
         guardian="李四",
-        gas_test=so.GasReading(at(m - 10), o2_pct=20.9, lel_pct=0.0),
+        gas_test=so.GasReading(at(m - 10), o2_pct=20.9, lel_pct=0.0, gas="CH4"),
+        guardian_cert="JH-0001",
     )
     return rp.Ordered(rp.OpStartEvent(start))
 
@@ -85,7 +87,7 @@ def op_end(m: float, op: str = "OP1") -> rp.Ordered:
 
 
 def gas(m: float, op: str = "OP1") -> rp.Ordered:
-    reading = so.GasReading(at(m), o2_pct=20.9, lel_pct=0.0)
+    reading = so.GasReading(at(m), o2_pct=20.9, lel_pct=0.0, gas="CH4")
     return rp.Ordered(rp.OpGasTest(f"gt{m}", at(m), OpId(op), reading))
 
 
