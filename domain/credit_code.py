@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.errors import ValidationFailed
+from domain.i18n import EN, Message, msg, render
 
 #: The 31 characters GB 32100-2015 allows (no I, O, S, V, Z).
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -20,30 +21,38 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
-def credit_code_problem(code: str) -> str | None:
-    """Return why `code` is not a valid credit code, or None when it is."""
+def credit_code_issue(code: str) -> Message | None:
+    """Why `code` is not a valid credit code (a catalogue message), or None when it is."""
     if not isinstance(code, str):
-        return "credit code must be a string"
+        return msg("credit_code.not_text")
     if len(code) != LENGTH:
-        return f"credit code must be {LENGTH} characters, got {len(code)}"
+        return msg("credit_code.length", expected=LENGTH, actual=len(code))
     if code != code.upper():
-        return "credit code must be upper case"
+        return msg("credit_code.upper")
     for pos, ch in enumerate(code, start=1):
         if ch not in _VALUE:
-            return f"character {ch!r} at position {pos} is not allowed in a credit code"
+            return msg("credit_code.char", ch=ch, pos=pos)
     if not code[2:8].isdigit():
-        return "positions 3-8 (administrative division code) must be digits"
+        return msg("credit_code.division")
     expected = check_character(code[:17])
     if code[17] != expected:
-        return f"check character is {code[17]!r}, expected {expected!r} (GB 32100-2015)"
+        return msg("credit_code.check", got=code[17], expected=expected)
     return None
+
+
+def credit_code_problem(code: str) -> str | None:
+    """Why `code` is not a valid credit code in English (MQTT reject reasons), or None."""
+    issue = credit_code_issue(code)
+    return None if issue is None else render(issue, EN)
 
 
 def validate_credit_code(code: str) -> str:
     """Return `code` unchanged when valid, else raise `ValidationFailed` saying why."""
-    problem = credit_code_problem(code)
-    if problem is not None:
-        raise ValidationFailed(f"invalid credit code {code!r}: {problem}", details={"code": code})
+    issue = credit_code_issue(code)
+    if issue is not None:
+        raise ValidationFailed(
+            msg("credit_code.invalid", code=code, problem=issue), details={"code": code}
+        )
     return code
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from domain.errors import ValidationFailed
+from domain.i18n import ZH, Message, msg, render
 
 
 class Severity(StrEnum):
@@ -57,7 +58,11 @@ class Decision:
     """The outcome of a finding and why."""
 
     outcome: Outcome
-    reasons: tuple[str, ...]
+    reasons: tuple[Message, ...]
+
+    def texts(self, lang: str = ZH) -> list[str]:
+        """The reasons as a person reads them (stored in zh-CN for the record)."""
+        return [render(r, lang) for r in self.reasons]
 
 
 REQUIRED_TEXT = ("legal_basis", "cause", "measure")
@@ -67,20 +72,23 @@ def validate_finding(
     draft: FindingDraft, *, catalogue: dict[str, ChecklistItem], today: date
 ) -> None:
     """Refuse a finding without legal basis, cause, measure and a future deadline."""
-    problems: dict[str, str] = {}
+    problems: dict[str, Message] = {}
     if draft.item_code not in catalogue:
-        problems["item_code"] = f"{draft.item_code!r} is not in the checklist catalogue"
+        problems["item_code"] = msg("finding.item_unknown", item=draft.item_code)
     for name in REQUIRED_TEXT:
         value = getattr(draft, name)
         if not isinstance(value, str) or len(value.strip()) < 2:
-            problems[name] = "required: every rectification requirement states it (清单式执法)"
+            problems[name] = msg("finding.required", field=name)
     if draft.deadline is None and not draft.corrected_on_site:
-        problems["deadline"] = "required unless the hazard was corrected on site (当场整改)"
+        problems["deadline"] = msg("finding.deadline_required")
     elif draft.deadline is not None and draft.deadline < today:
-        problems["deadline"] = f"deadline {draft.deadline.isoformat()} is in the past"
+        problems["deadline"] = msg("finding.deadline_past", deadline=draft.deadline)
     if problems:
-        text = "; ".join(f"{name}: {why}" for name, why in sorted(problems.items()))
-        raise ValidationFailed(f"finding refused — {text}", details=problems)
+        items = [problems[name] for name in sorted(problems)]
+        raise ValidationFailed(
+            msg("finding.refused", problems=items),
+            details={name: render(why) for name, why in problems.items()},
+        )
 
 
 def decide(
@@ -92,31 +100,27 @@ def decide(
     lookback_days: int,
 ) -> Decision:
     """首违不罚: guidance for a first minor violation, except the excluded cases."""
-    reasons: list[str] = []
+    reasons: list[Message] = []
     if draft.accident:
-        reasons.append("an accident occurred (发生生产安全事故) — excluded from 首违不罚")
+        reasons.append(msg("finding.reason.accident"))
     if draft.severity is Severity.MAJOR_HAZARD:
-        reasons.append("major accident hazard (重大事故隐患) — excluded from 首违不罚")
+        reasons.append(msg("finding.reason.major_hazard"))
     if draft.illegal_production:
-        reasons.append("illegal production or operation (非法生产经营) — excluded from 首违不罚")
+        reasons.append(msg("finding.reason.illegal_production"))
     if reasons:
         return Decision(Outcome.PENALTY_PROCEDURE, tuple(reasons))
     recent = [t for t in prior_violations if (now - t).days <= lookback_days]
     if draft.severity is Severity.MINOR and item.first_violation_eligible and not recent:
         return Decision(
             Outcome.GUIDANCE,
-            (
-                f"first minor violation of {item.code} within {lookback_days} days; "
-                "guidance and rectification instead of a penalty (行政处罚法 第三十三条)",
-            ),
+            (msg("finding.reason.first_violation", item=item.code, days=lookback_days),),
         )
     if recent:
         reasons.append(
-            f"{len(recent)} earlier violation(s) of {item.code} within "
-            f"{lookback_days} days — not a first violation"
+            msg("finding.reason.repeat", count=len(recent), item=item.code, days=lookback_days)
         )
     if draft.severity is not Severity.MINOR:
-        reasons.append(f"severity {draft.severity.value} is not minor")
+        reasons.append(msg("finding.reason.not_minor", severity=draft.severity))
     if not item.first_violation_eligible:
-        reasons.append(f"{item.code} is not on the first-violation list")
+        reasons.append(msg("finding.reason.not_listed", item=item.code))
     return Decision(Outcome.RECTIFY, tuple(reasons))

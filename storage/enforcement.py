@@ -144,7 +144,7 @@ async def insert_finding(
         "corrected_on_site": draft.corrected_on_site,
         "severity": draft.severity.value,
         "outcome": decision.outcome.value,
-        "reasons": Jsonb(list(decision.reasons)),
+        "reasons": Jsonb(decision.texts()),
         "created_by": created_by,
     }
     async with amapped_errors():

@@ -253,6 +253,38 @@ ERRORS: dict[str, str] = {
     "error.unsupported_media_type": "Unsupported content type",
 }
 
+#: Inspections, findings and 首违不罚 (first-violation) decisions; credit-code checks.
+FINDINGS: dict[str, str] = {
+    "finding.refused": "Finding refused: {problems:list}",
+    "finding.item_unknown": "Item {item} is not in the checklist catalogue",
+    "finding.required": "{field:term.finding_field} is required: every rectification requirement states it",
+    "finding.deadline_required": "A deadline is required unless the hazard was corrected on site",
+    "finding.deadline_past": "Deadline {deadline:date} is in the past",
+    "finding.reason.accident": "An accident occurred: excluded from no-penalty-for-first-violation",
+    "finding.reason.major_hazard": "Major accident hazard: excluded from no-penalty-for-first-violation",
+    "finding.reason.illegal_production": "Illegal production or operation: excluded from no-penalty-for-first-violation",
+    "finding.reason.first_violation": "First minor violation of {item} within {days:num} days: guidance and rectification instead of a penalty (Administrative Penalty Law art. 33)",
+    "finding.reason.repeat": "{count:num} earlier violation(s) of {item} within {days:num} days: not a first violation",
+    "finding.reason.not_minor": "Severity {severity:term.finding_severity} is not minor",
+    "finding.reason.not_listed": "{item} is not on the first-violation list",
+    "term.finding_field.legal_basis": "Legal basis",
+    "term.finding_field.cause": "Cause",
+    "term.finding_field.measure": "Measure",
+    "term.finding_severity.minor": "minor",
+    "term.finding_severity.general": "general",
+    "term.finding_severity.major_hazard": "major accident hazard",
+    "term.finding_outcome.guidance": "guidance (first violation, no penalty)",
+    "term.finding_outcome.rectify": "rectification order",
+    "term.finding_outcome.penalty_procedure": "penalty case",
+    "credit_code.invalid": "invalid credit code '{code}': {problem}",
+    "credit_code.not_text": "credit code must be a string",
+    "credit_code.length": "credit code must be {expected} characters, got {actual}",
+    "credit_code.upper": "credit code must be upper case",
+    "credit_code.char": "character '{ch}' at position {pos} is not allowed in a credit code",
+    "credit_code.division": "positions 3-8 (administrative division code) must be digits",
+    "credit_code.check": "check character is '{got}', expected '{expected}' (GB 32100-2015)",
+}
+
 COMMON: dict[str, str] = {"common.yes": "yes", "common.no": "no", "common.none": "none"}
 
-MESSAGES: dict[str, str] = {**ALARMS, **TERMS, **ERRORS, **COMMON}
+MESSAGES: dict[str, str] = {**ALARMS, **TERMS, **ERRORS, **FINDINGS, **COMMON}

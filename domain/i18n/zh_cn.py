@@ -208,10 +208,42 @@ ERRORS: dict[str, str] = {
     "error.unsupported_media_type": "不支持的内容类型",
 }
 
+#: Inspections, findings and 首违不罚 (first-violation) decisions; credit-code checks.
+FINDINGS: dict[str, str] = {
+    "finding.refused": "检查发现未被接受：{problems:list}",
+    "finding.item_unknown": "检查项{item}不在检查清单目录中",
+    "finding.required": "必须填写{field:term.finding_field}（清单式执法要求每项整改要求写明）",
+    "finding.deadline_required": "必须填写整改期限（当场整改的除外）",
+    "finding.deadline_past": "整改期限{deadline:date}已过",
+    "finding.reason.accident": "发生生产安全事故，不适用首违不罚",
+    "finding.reason.major_hazard": "属于重大事故隐患，不适用首违不罚",
+    "finding.reason.illegal_production": "属于非法生产经营，不适用首违不罚",
+    "finding.reason.first_violation": "检查项{item}在{days:num}天内首次轻微违法，予以指导并责令改正，不予处罚（《行政处罚法》第三十三条）",
+    "finding.reason.repeat": "检查项{item}在{days:num}天内已有{count:num}次违法，不属于首次违法",
+    "finding.reason.not_minor": "违法情节为{severity:term.finding_severity}，不属于轻微",
+    "finding.reason.not_listed": "检查项{item}不在首违不罚清单内",
+    "term.finding_field.legal_basis": "法律依据",
+    "term.finding_field.cause": "原因",
+    "term.finding_field.measure": "整改措施",
+    "term.finding_severity.minor": "轻微",
+    "term.finding_severity.general": "一般",
+    "term.finding_severity.major_hazard": "重大事故隐患",
+    "term.finding_outcome.guidance": "首违不罚（指导整改）",
+    "term.finding_outcome.rectify": "责令整改",
+    "term.finding_outcome.penalty_procedure": "立案处罚",
+    "credit_code.invalid": "统一社会信用代码{code}无效：{problem}",
+    "credit_code.not_text": "统一社会信用代码必须是文本",
+    "credit_code.length": "统一社会信用代码应为{expected:num}位，实际{actual:num}位",
+    "credit_code.upper": "统一社会信用代码须为大写字母",
+    "credit_code.char": "第{pos:num}位的字符“{ch}”不允许出现在统一社会信用代码中",
+    "credit_code.division": "第3至8位（登记管理机关行政区划码）必须是数字",
+    "credit_code.check": "校验码为“{got}”，按GB 32100-2015应为“{expected}”",
+}
+
 COMMON: dict[str, str] = {
     "common.yes": "是",
     "common.no": "否",
     "common.none": "无",
 }
 
-MESSAGES: dict[str, str] = {**ALARMS, **TERMS, **ERRORS, **COMMON}
+MESSAGES: dict[str, str] = {**ALARMS, **TERMS, **ERRORS, **FINDINGS, **COMMON}

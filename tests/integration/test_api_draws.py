@@ -178,7 +178,7 @@ def test_findings_first_violation_results_and_enterprise_scope(
     assert first.json()["outcome"] == "guidance"  # 首违不罚
     second = client.post(url, json=finding, headers=h).json()
     assert second["outcome"] == "rectify"
-    assert any("not a first violation" in r for r in second["reasons"])
+    assert any("不属于首次违法" in r for r in second["reasons"])
     checklist = client.get("/api/v1/checklist", headers=h).json()
     assert any(
         i["code"] == "SP-TRAIN-01" and i["first_violation_eligible"] for i in checklist["items"]

@@ -64,8 +64,8 @@ def test_a_code_failing_its_check_is_refused_naming_the_check_character(
     ):
         assert res.status_code == 422
         assert error_code(res) == "validation_failed"
-        assert f"expected {CODE[17]!r}" in str(res.json()["error"])
-        assert "check character" in str(res.json()["error"])
+        assert f"应为“{CODE[17]}”" in str(res.json()["error"])
+        assert "校验码" in str(res.json()["error"])
 
 
 def test_filters_and_pagination(client: TestClient, db_url: str) -> None:

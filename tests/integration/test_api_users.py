@@ -74,7 +74,7 @@ def test_enterprise_account_is_bound_to_a_valid_known_credit_code(
     bad = code[:17] + ("0" if code[17] != "0" else "1")
     res = client.post("/api/v1/users", json=base | {"enterprise_id": bad}, headers=h)
     assert res.status_code == 422
-    assert "check character" in str(res.json()["error"])
+    assert "校验码" in res.json()["error"]["message"]
     unknown = "91330102MA00000000"
     res = client.post("/api/v1/users", json=base | {"enterprise_id": unknown}, headers=h)
     assert res.status_code == 422

@@ -32,28 +32,31 @@ def test_complete_finding_is_accepted() -> None:
     validate_finding(DRAFT, catalogue=CATALOGUE, today=TODAY)
 
 
-@pytest.mark.parametrize("field", ["legal_basis", "cause", "measure"])
-def test_finding_without_basis_cause_or_measure_is_refused(field: str) -> None:
-    with pytest.raises(ValidationFailed, match=field) as info:
+@pytest.mark.parametrize(
+    ("field", "zh"), [("legal_basis", "法律依据"), ("cause", "原因"), ("measure", "整改措施")]
+)
+def test_finding_without_basis_cause_or_measure_is_refused(field: str, zh: str) -> None:
+    with pytest.raises(ValidationFailed, match=f"必须填写{zh}") as info:
         validate_finding(replace(DRAFT, **{field: " "}), catalogue=CATALOGUE, today=TODAY)
     assert field in info.value.details
 
 
 def test_deadline_required_unless_corrected_on_site_and_never_past() -> None:
-    with pytest.raises(ValidationFailed, match="deadline"):
+    with pytest.raises(ValidationFailed, match="必须填写整改期限"):
         validate_finding(replace(DRAFT, deadline=None), catalogue=CATALOGUE, today=TODAY)
     validate_finding(
         replace(DRAFT, deadline=None, corrected_on_site=True), catalogue=CATALOGUE, today=TODAY
     )
-    with pytest.raises(ValidationFailed, match="in the past"):
+    with pytest.raises(ValidationFailed, match="整改期限2026年.*已过"):
         validate_finding(
             replace(DRAFT, deadline=TODAY - timedelta(days=1)), catalogue=CATALOGUE, today=TODAY
         )
 
 
 def test_unknown_item_is_refused() -> None:
-    with pytest.raises(ValidationFailed, match="item_code"):
+    with pytest.raises(ValidationFailed, match="检查项XX-NOPE-01不在检查清单目录中") as info:
         validate_finding(replace(DRAFT, item_code="XX-NOPE-01"), catalogue=CATALOGUE, today=TODAY)
+    assert "item_code" in info.value.details
 
 
 def _decide(draft: FindingDraft, prior: list[datetime] | None = None) -> Outcome:
