@@ -1,5 +1,6 @@
 // HTTP client (bearer token, one error shape) and the live WebSocket with resume by last id.
 
+import { getLang } from "./i18n.js";
 const KEY = "sw.session";
 
 export class ApiError extends Error {
@@ -37,7 +38,7 @@ async function parse(res, { signOutOn401 = true } = {}) {
 
 export async function api(path, { method = "GET", body, query, form, raw } = {}) {
   const s = session.get();
-  const headers = {};
+  const headers = { "Accept-Language": getLang() };
   if (s && s.token) headers.Authorization = `Bearer ${s.token}`;
   let url = path;
   if (query) {
@@ -58,7 +59,8 @@ export async function api(path, { method = "GET", body, query, form, raw } = {})
 
 export async function signIn(username, password) {
   const form = new URLSearchParams({ username, password });
-  const res = await fetch("/api/v1/auth/token", { method: "POST", body: form });
+  const res = await fetch("/api/v1/auth/token", { method: "POST", body: form,
+    headers: { "Accept-Language": getLang() } });
   const body = await parse(res, { signOutOn401: false });
   const me = { token: body.access_token, role: body.role, enterprise_id: body.enterprise_id,
     username, expires_at: Date.now() + body.expires_in * 1000 };

@@ -1,6 +1,6 @@
 // Dashboard shell: sign-in, hash routes, layout and language toggles, live indicator.
 import { api, esc, keepSessionAlive, live, session, setUnauthorizedHandler, signIn } from "./api.js";
-import { getLang, setLang, t, translateDom } from "./i18n.js";
+import { getLang, loadMessages, setLang, t, term, translateDom } from "./i18n.js";
 
 const PAGES = {
   board: () => import("./board.js"),
@@ -81,6 +81,8 @@ async function route() {
   box.innerHTML = `<p class="muted">${t("loading")}</p>`;
   view.replaceChildren(box);
   try {
+    await loadMessages();
+    document.getElementById("who").textContent = `${s.username} · ${term("role", s.role)}`;
     const mod = await PAGES[page]();
     const done = (await mod.render(box, { page, params: rest.map(decodeURIComponent), session: s, live })) || null;
     if (mine !== generation) { if (done) done(); return; }

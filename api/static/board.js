@@ -1,6 +1,6 @@
 // Status board: every enterprise with filters and counts; rows refresh live, no reload.
 import { api, esc } from "./api.js";
-import { OP_TYPES, fmtTime, t } from "./i18n.js";
+import { OP_TYPES, fmtTime, t, term } from "./i18n.js";
 
 const SHUT = new Set(["shutdown", "restart_requested", "restart_approved"]);
 const MAX_ROWS = 300;
@@ -100,7 +100,7 @@ export async function render(view, { live }) {
     const online = r.online === null || r.online === undefined ? "—" : (r.online ? t("online") : `<span class="error">${t("offline")}</span>`);
     return `<tr data-code="${esc(r.credit_code)}" class="${flashed.has(r.credit_code) ? "flash" : ""}">
       <td><a href="#/ent/${esc(r.credit_code)}">${esc(r.name)}</a></td><td>${esc(r.county)}</td>
-      <td>${esc(t(r.sector))}</td><td><span class="dot ${esc(r.risk_colour)}"></span> ${esc(t(r.risk_colour))}</td>
+      <td>${esc(term("sector", r.sector))}</td><td><span class="dot ${esc(r.risk_colour)}"></span> ${esc(t(r.risk_colour))}</td>
       <td><span class="state ${esc(r.state)}">${esc(t(r.state))}</span>${r.maintenance ? ` <span class="state maintenance_whole">${esc(t("maintenance"))}</span>` : ""}</td>
       <td>${esc(opsText(r.special_ops))}</td><td>${sev}</td><td>${online}</td><td class="muted">${esc(fmtTime(r.last_seen))}</td></tr>`;
   }

@@ -3,7 +3,7 @@
 import { api, esc, session } from "./api.js";
 import { alarmRow, wireAlarmActions } from "./alarms.js";
 import { drawTrend } from "./chart.js";
-import { fmtDuration, fmtTime, t } from "./i18n.js";
+import { fmtDuration, fmtTime, t, term } from "./i18n.js";
 
 async function maybe(path, options) {
   try { return await api(path, options); } catch (err) { if (err.status === 404 || err.status === 405) return null; throw err; }
@@ -22,7 +22,7 @@ function opsHtml(ops) {
     ${ops.map((op) => {
       const gas = op.last_gas_test || op.gas_test || null;
       const gasText = gas ? `${fmtTime(gas.ts)} O₂ ${gas.o2_pct ?? "—"}% LEL ${gas.lel_pct ?? "—"}%${gas.ok === false || (gas.problems && gas.problems.length) ? ` <b class="error">✗</b>` : " ✓"}` : `<span class="error">${esc(t("none"))}</span>`;
-      return `<tr data-op="${esc(op.op_id)}"><td>${esc(t(`op_${op.op_type}`))} ${esc(op.grade || "")}<div class="muted">${esc(op.location || "")} · ${esc(t(`op_state_${op.state}`))}${op.needs_retest ? ` · <b class="error">${esc(t("retest"))}</b>` : ""}</div></td>
+      return `<tr data-op="${esc(op.op_id)}"><td>${esc(op.grade ? `${term(`grade.${op.op_type}`, op.grade)}${term("op_type", op.op_type)}` : term("op_type", op.op_type))}<div class="muted">${esc(op.location || "")} · ${esc(t(`op_state_${op.state}`))}${op.needs_retest ? ` · <b class="error">${esc(t("retest"))}</b>` : ""}</div></td>
         <td class="mono">${esc(op.permit_no || "")}</td><td>${esc(fmtTime(op.valid_to))}</td>
         <td class="countdown" data-until="${esc(op.valid_to || "")}"></td><td>${gasText}</td><td>${esc(op.guardian || "")}</td></tr>`;
     }).join("")}</tbody></table>`;
@@ -124,7 +124,7 @@ export async function render(view, { params, live }) {
     const list = items(page);
     const box = view.querySelector("#restart-list");
     box.innerHTML = list.length ? `<table><tbody>${list.map((r) => `<tr data-restart="${esc(r.id)}"><td>${esc(fmtTime(r.ts || r.requested_at))}</td>
-      <td>${esc(fmtTime(r.planned_at))}</td><td>${esc(r.state || r.decision || "")}</td>
+      <td>${esc(fmtTime(r.planned_at))}</td><td>${esc(term("state.restart_requests", r.state || r.decision || ""))}</td>
       <td>${staff ? `<a href="#/restarts/${esc(r.id)}">审核</a>` : ""}</td></tr>`).join("")}</tbody></table>` : `<p class="muted">${esc(t("none"))}</p>`;
   }
 

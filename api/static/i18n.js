@@ -117,6 +117,33 @@ export function setLang(next) {
   document.documentElement.lang = lang;
 }
 
+// The server's message catalogue (domain/i18n): states, reasons, op types, grades, severities.
+const TERMS = {};
+
+/** Load the catalogue's vocabulary for the current language (once per language). */
+export async function loadMessages() {
+  if (TERMS[lang]) return;
+  try {
+    const res = await fetch(`/public/v1/messages?lang=${encodeURIComponent(lang)}`);
+    TERMS[lang] = res.ok ? (await res.json()).messages : {};
+  } catch (_) {
+    TERMS[lang] = {};
+  }
+}
+
+/** The display name of a code in a vocabulary, e.g. term("draw_reason", "yearly_cap_reached"). */
+export function term(group, value) {
+  if (value === null || value === undefined || value === "") return "";
+  const key = `term.${group}.${value}`;
+  return (TERMS[lang] && TERMS[lang][key]) || (TERMS["zh-CN"] && TERMS["zh-CN"][key]) || String(value);
+}
+
+/** A number for reading in the current language (thousands separators, ≤ 2 decimals). */
+export function fmtNum(n) {
+  if (typeof n !== "number") return String(n ?? "");
+  return n.toLocaleString(lang === "en" ? "en-GB" : "zh-CN", { maximumFractionDigits: 2 });
+}
+
 export function t(key) {
   return (DICT[lang] && DICT[lang][key]) || DICT["zh-CN"][key] || key;
 }

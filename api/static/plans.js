@@ -1,6 +1,6 @@
 // Plans and draws: create a plan, run or freeze a draw, teams and exclusions, download lists.
 import { api, download, esc } from "./api.js";
-import { fmtTime, t } from "./i18n.js";
+import { fmtNum, fmtTime, t, term } from "./i18n.js";
 
 const split = (text) => String(text || "").split(/[,，、\s]+/).map((s) => s.trim()).filter(Boolean);
 
@@ -52,7 +52,7 @@ async function renderPlans(view, { live }) {
 
 function drawRow(d) {
   return `<tr data-draw="${d.id}"><td><a href="#/draw/${d.id}">${d.id}</a></td><td>${esc(d.plan_id)}</td><td>${esc(d.period)}</td>
-    <td>${esc(d.state === "drawn" ? t("published") : d.state)} ${esc(d.status || "")}</td><td class="mono">${esc(d.commitment.slice(0, 16))}…</td>
+    <td>${esc(drawState(d))}</td><td class="mono">${esc(d.commitment.slice(0, 16))}…</td>
     <td>${esc(fmtTime(d.drawn_at || d.frozen_at))}</td></tr>`;
 }
 
@@ -60,7 +60,7 @@ async function renderPlan(view, id, { live }) {
   const plan = await api(`/api/v1/plans/${encodeURIComponent(id)}`);
   const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
   view.innerHTML = `<section class="panel"><h2>${esc(plan.plan_id)} ${esc(plan.title)}</h2>
-      <pre class="mono">${esc(JSON.stringify(plan.spec, null, 2))}</pre></section>
+      <div id="plan-spec">${specHtml(plan.spec)}</div></section>
     <form class="panel" id="draw-form"><h3>${esc(t("run_draw"))}</h3><div class="filters">
       <input name="label" required placeholder="${esc(t("period"))}" value="${esc(today.slice(0, 7))}">
       <input name="start" type="date" required value="${esc(today)}"><input name="end" type="date" required>
@@ -84,6 +84,42 @@ async function renderPlan(view, id, { live }) {
   });
 }
 
+/** A draw's state and completeness as a person reads them. */
+function drawState(d) {
+  const state = d.state === "drawn" ? t("published") : term("state.draws", d.state);
+  return d.status ? `${state} · ${term("state.draws", d.status)}` : state;
+}
+
+/** Why a selected enterprise has no full team: the pool, the reason and the counts behind it. */
+function unstaffedText(u) {
+  const name = !u.pool ? "" : u.pool.startsWith("dept:") ? u.pool.slice(5) : term("pool", u.pool);
+  const counts = u.needed !== undefined ? `（需${fmtNum(u.needed)}人，已派${fmtNum(u.assigned ?? 0)}人）` : "";
+  return `${name ? `${name}：` : ""}${term("draw_reason", u.reason)}${counts}`;
+}
+
+// How each plan field's values read: a vocabulary per field, yes/no, or as written.
+const VALUE_TERMS = { sectors: "sector", sector: "sector", mode: "draw_mode", shutdown_policy: "shutdown_policy",
+  shutdown_states: "directory_state", public_value: "public_value_source", risk_colour: "severity" };
+
+function specValue(key, v) {
+  if (v === null || v === undefined || v === "") return esc("—");
+  if (typeof v === "boolean") return esc(t(v ? "yes" : "no"));
+  if (typeof v === "number") return esc(fmtNum(v));
+  if (v === "*") return esc(t("all"));
+  if (Array.isArray(v)) {
+    if (!v.length) return esc(t("all"));
+    return v.map((x) => (typeof x === "object" ? specHtml(x) : specValue(key, x))).join("、");
+  }
+  if (typeof v === "object") return specHtml(v);
+  return esc(VALUE_TERMS[key] ? term(VALUE_TERMS[key], v) : String(v));
+}
+
+/** A plan's spec as a labelled list (never raw JSON): field names and codes from the catalogue. */
+export function specHtml(spec) {
+  return `<dl class="kv">${Object.entries(spec || {}).map(([k, v]) =>
+    `<dt>${esc(term("plan_field", k))}</dt><dd>${specValue(k, v)}</dd>`).join("")}</dl>`;
+}
+
 const person = (p) => (p ? `${esc(p.name)}<span class="muted">（${esc(p.certificate_no || p.department)}）</span>` : "—");
 
 export function drawDetailHtml(d, { staff }) {
@@ -94,9 +130,9 @@ export function drawDetailHtml(d, { staff }) {
     <dt>${esc(t("hash"))}</dt><dd class="mono">rules ${esc(d.hash_rules)}<br>enterprises ${esc(d.hash_enterprises)}<br>officers ${esc(d.hash_officers)}<br>eligibility ${esc(d.hash_eligibility)}</dd></dl>`;
   const teams = d.selected.map((s) => `<tr><td>${s.position + 1}</td><td>${esc(s.name || s.credit_code)}<div class="mono muted">${esc(s.credit_code)}</div></td>
     <td class="mono">${esc(s.stratum)}</td><td>${person(s.leader)}</td><td>${s.members.map(person).join("、") || "—"}</td>
-    <td>${s.experts.map(person).join("、") || "—"}</td><td>${s.staffed ? "" : `<span class="error">${esc(s.unstaffed.map((u) => u.reason || JSON.stringify(u)).join("；"))}</span>`}</td></tr>`).join("");
-  const excluded = d.excluded.map((e) => `<tr><td>${esc(e.kind === "officer" ? t("officers") : t("enterprises"))}</td><td>${esc(e.subject)}</td><td>${esc(e.reason)}</td><td class="muted">${esc(e.detail)}</td></tr>`).join("");
-  return `<section class="panel"><h2>#${d.id} ${esc(d.plan_id)} · ${esc(d.period)} · ${esc(d.state)} ${esc(d.status || "")}</h2>
+    <td>${s.experts.map(person).join("、") || "—"}</td><td>${s.staffed ? "" : `<span class="error">${esc(s.unstaffed.map(unstaffedText).join("；"))}</span>`}</td></tr>`).join("");
+  const excluded = d.excluded.map((e) => `<tr><td>${esc(e.kind === "officer" ? t("officers") : t("enterprises"))}</td><td>${esc(e.subject)}</td><td>${esc(term("draw_reason", e.reason))}</td><td class="muted">${esc(e.detail)}</td></tr>`).join("");
+  return `<section class="panel"><h2>#${d.id} ${esc(d.plan_id)} · ${esc(d.period)} · ${esc(drawState(d))}</h2>
       <p class="muted">${esc(d.period_start)} — ${esc(d.period_end)}</p>
       <div class="filters" id="downloads">${staff ? `<button type="button" data-dl="csv">${esc(t("download"))} CSV</button>
         <button type="button" data-dl="xlsx">XLSX</button><button type="button" data-dl="html">任务通知书</button>` : ""}

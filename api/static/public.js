@@ -1,7 +1,7 @@
 // Public pages (no sign-in): published draws with their verification material, and results.
 import { api, esc } from "./api.js";
 import { drawDetailHtml } from "./plans.js";
-import { fmtTime, getLang, setLang, t, translateDom } from "./i18n.js";
+import { fmtTime, getLang, loadMessages, setLang, t, term, translateDom } from "./i18n.js";
 
 const view = document.getElementById("view");
 
@@ -12,7 +12,7 @@ async function draws() {
     <table id="public-draws"><thead><tr><th>#</th><th>${esc(t("plan"))}</th><th>${esc(t("period"))}</th><th>${esc(t("state"))}</th>
     <th>${esc(t("commitment"))}</th><th>${esc(t("when"))}</th></tr></thead><tbody>
     ${page.items.map((d) => `<tr><td><a href="#/draws/${d.id}">${d.id}</a></td><td>${esc(d.plan_id)}</td><td>${esc(d.period)}</td>
-      <td>${esc(d.state === "drawn" ? t("published") : "已冻结")}</td><td class="mono">${esc(d.commitment.slice(0, 24))}…</td>
+      <td>${esc(d.state === "drawn" ? t("published") : term("state.draws", d.state))}</td><td class="mono">${esc(d.commitment.slice(0, 24))}…</td>
       <td>${esc(fmtTime(d.drawn_at || d.frozen_at))}</td></tr>`).join("") || `<tr><td colspan="6" class="muted">${esc(t("none"))}</td></tr>`}
     </tbody></table></section>`;
 }
@@ -42,6 +42,7 @@ async function route() {
   const [, name = "draws", id] = (location.hash || "#/draws").slice(1).split("/");
   document.querySelectorAll("#pub-nav a").forEach((a) => a.classList.toggle("on", a.dataset.route === name));
   try {
+    await loadMessages();
     if (name === "results") await results();
     else if (id) await draw(id);
     else await draws();

@@ -1,14 +1,14 @@
 // Restart verification (复产复验): pending requests, the site's self-check, video, decision.
 import { api, esc, session } from "./api.js";
-import { fmtTime, t } from "./i18n.js";
+import { fmtTime, t, term } from "./i18n.js";
 
 const STATES = ["pending", "approved", "rejected", "superseded"];
-const LABEL = { pending: "待审核", approved: "已批准", rejected: "已驳回", superseded: "已替代" };
+const label = (s) => term("state.restart_requests", s);
 
 async function renderList(view, { live }) {
   let state = "pending";
   view.innerHTML = `<section class="panel"><div class="filters"><select id="rr-state">
-      ${STATES.map((s) => `<option value="${s}">${esc(LABEL[s])}</option>`).join("")}</select></div>
+      ${STATES.map((s) => `<option value="${s}">${esc(label(s))}</option>`).join("")}</select></div>
     <table id="restart-table"><thead><tr><th>#</th><th>${esc(t("enterprises"))}</th><th>申请时间</th><th>计划复产</th>
     <th>自查不合格项</th><th>${esc(t("state"))}</th><th></th></tr></thead><tbody></tbody></table></section>`;
   async function load() {
@@ -16,7 +16,7 @@ async function renderList(view, { live }) {
     view.querySelector("#restart-table tbody").innerHTML = page.items.map((r) => `<tr data-restart="${r.id}">
       <td>${r.id}</td><td><a href="#/ent/${esc(r.enterprise_id)}">${esc(r.enterprise_name || r.enterprise_id)}</a></td>
       <td>${esc(fmtTime(r.requested_at))}</td><td>${esc(fmtTime(r.planned_at))}</td>
-      <td>${r.failed_items ? `<b class="error">${r.failed_items}</b>` : "0"}</td><td>${esc(LABEL[r.state] || r.state)}</td>
+      <td>${r.failed_items ? `<b class="error">${r.failed_items}</b>` : "0"}</td><td>${esc(label(r.state))}</td>
       <td><a href="#/restarts/${r.id}">审核</a></td></tr>`).join("") || `<tr><td colspan="7" class="muted">${esc(t("none"))}</td></tr>`;
   }
   view.querySelector("#rr-state").addEventListener("change", (ev) => { state = ev.target.value; load(); });
@@ -31,7 +31,7 @@ async function renderReview(view, id, { live }) {
   const canDecide = r.state === "pending" && session.get().role !== "inspector";
   view.innerHTML = `<section class="panel"><h2>复产复验 #${r.id} · <a href="#/ent/${esc(r.enterprise_id)}">${esc(r.enterprise_name || r.enterprise_id)}</a></h2>
       <dl class="kv"><dt>申请时间</dt><dd>${esc(fmtTime(r.requested_at))}</dd><dt>计划复产</dt><dd>${esc(fmtTime(r.planned_at))}</dd>
-      <dt>${esc(t("state"))}</dt><dd id="rr-state">${esc(LABEL[r.state] || r.state)}</dd>
+      <dt>${esc(t("state"))}</dt><dd id="rr-state">${esc(label(r.state))}</dd>
       ${r.decided_by ? `<dt>审核人</dt><dd>${esc(r.decided_by)} ${esc(fmtTime(r.decided_at))} ${esc(r.decision_reason || "")}</dd>` : ""}</dl></section>
     <div class="grid2"><section class="panel"><h3>企业自查</h3><table id="self-check"><tbody>
       ${(r.self_check || []).map((c) => `<tr><td>${c.ok ? "✓" : `<b class="error">✗</b>`}</td><td>${esc(c.item)}</td><td class="muted">${esc(c.note || "")}</td></tr>`).join("")}
@@ -65,7 +65,7 @@ async function renderReview(view, id, { live }) {
   });
   const off = live.on((msg) => {
     if (msg.kind === "restart_request" && msg.enterprise_id === r.enterprise_id && String(msg.payload.id) === String(r.id)) {
-      view.querySelector("#rr-state").textContent = LABEL[msg.payload.state] || msg.payload.state;
+      view.querySelector("#rr-state").textContent = label(msg.payload.state);
     }
   });
   return () => { off(); if (panel) panel.destroy(); };

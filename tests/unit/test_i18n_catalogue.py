@@ -14,15 +14,23 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+from pydantic import BaseModel
 
 from config.policy_monitoring import load_monitoring_policy
+from config.policy_sampling import PlanFile
 from domain import errors as domain_errors
 from domain.alarms import AlarmState, Rule
+from domain.directory import OPERATING_STATES
+from domain.draw.eligibility import EXPERT_POOL
+from domain.enforcement import Outcome
+from domain.enforcement import Severity as FindingSeverity
 from domain.i18n import CATALOGUES, EN, ZH, Message, msg, negotiate, render
 from domain.monitoring import Severity
+from domain.plan import DrawMode, PublicValueSource, ShutdownPolicy
 from domain.special_ops_model import GRADES, OpType
 from domain.status_model import Mode
 from domain.telemetry import Level
+from domain.users import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
@@ -33,7 +41,9 @@ SOURCES = [
 ZH_CAT = CATALOGUES[ZH]
 CJK = re.compile(r"[\u3400-\u9fff]")
 #: Latin tokens a zh-CN text may contain: units, gas and standard abbreviations.
-ALLOWED_LATIN = frozenset({"ppm", "LEL", "vol", "MQTT", "CSV", "XLSX", "JSON", "ID", "GB", "IP"})
+ALLOWED_LATIN = frozenset(
+    {"ppm", "LEL", "vol", "MQTT", "CSV", "XLSX", "JSON", "ID", "GB", "IP", "cron"}
+)
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -104,6 +114,19 @@ def _event_types() -> set[str]:
     return {f"term.event.{t}" for t in out}
 
 
+def _fields(model: type[BaseModel]) -> set[str]:
+    """Field names of a pydantic model and of the models nested in it."""
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.add(name)
+        args = [field.annotation, *get_args(field.annotation)]
+        args += [x for a in get_args(field.annotation) for x in get_args(a)]
+        for arg in args:
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                names |= _fields(arg)
+    return names
+
+
 def _used_codes() -> tuple[set[str], set[str]]:
     """Codes passed as literals to msg()/Message()/render() in the source, and f-string prefixes."""
     exact: set[str] = set()
@@ -138,6 +161,15 @@ def enumerated_codes() -> set[str]:
     codes |= {f"term.severity.{s.value}" for s in Severity}
     codes |= {f"term.alarm_state.{s.value}" for s in AlarmState}
     codes |= {f"error.{c.code}" for c in _subclasses(domain_errors.SafewatchError)}
+    codes |= {f"term.finding_severity.{s.value}" for s in FindingSeverity}
+    codes |= {f"term.finding_outcome.{o.value}" for o in Outcome}
+    codes |= {f"term.plan_field.{f}" for f in _fields(PlanFile)}
+    codes |= {f"term.draw_mode.{m.value}" for m in DrawMode}
+    codes |= {f"term.shutdown_policy.{p.value}" for p in ShutdownPolicy}
+    codes |= {f"term.public_value_source.{p.value}" for p in PublicValueSource}
+    codes |= {f"term.directory_state.{s}" for s in OPERATING_STATES}
+    codes |= {f"term.role.{r.value}" for r in Role}
+    codes |= {f"term.pool.{EXPERT_POOL}", "term.timezone.Asia/Shanghai"}
     codes |= _state_codes() | _draw_reasons() | _event_types()
     codes |= _used_codes()[0]
     return codes
