@@ -249,7 +249,8 @@ ERRORS: dict[str, str] = {
     "error.too_many_requests": "Too many requests; try again later",
     "error.http_error": "The request cannot be handled",
     "error.request_invalid": "The request is not valid",
-    "error.payload_too_large": "The request body is too large",
+    "error.too_large": "The request body is too large",
+    "error.bad_request": "Malformed request",
     "error.unsupported_media_type": "Unsupported content type",
 }
 

@@ -204,7 +204,8 @@ ERRORS: dict[str, str] = {
     "error.too_many_requests": "请求过于频繁，请稍后再试",
     "error.http_error": "请求无法处理",
     "error.request_invalid": "请求不合法，请检查填写的内容",
-    "error.payload_too_large": "提交的内容过大",
+    "error.too_large": "提交的内容过大",
+    "error.bad_request": "请求格式有误",
     "error.unsupported_media_type": "不支持的内容类型",
 }
 
