@@ -12,6 +12,7 @@ from domain.directory import Enterprise
 from domain.errors import ValidationFailed
 from domain.imports import Parsed, parse_enterprises
 from domain.tabular import read_table
+from services.imports import ParsedUpload
 
 HAZARD_LEVELS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 HEADER_NOTES = ("unknown column, ignored",)
@@ -61,9 +62,7 @@ def enterprise_values(ent: Enterprise) -> tuple[dict[str, Any] | None, str | Non
     return values, None
 
 
-def parse_enterprise_upload(
-    data: bytes, filename: str
-) -> tuple[list[dict[str, Any]], list[RowError], list[RowError], int]:
+def parse_enterprise_upload(data: bytes, filename: str) -> ParsedUpload[dict[str, Any], RowError]:
     """(valid rows, row errors, header warnings, rows read) of an uploaded CSV/XLSX table."""
     rows = read_table(data, filename)
     parsed = parse_enterprises(rows)
@@ -99,4 +98,4 @@ def parse_enterprise_upload(
             continue
         valid.append(values)
     errors.sort(key=lambda e: (e.row, e.column))
-    return valid, errors, warnings, len(rows)
+    return ParsedUpload(valid, errors, warnings, len(rows), rejected=len({e.row for e in errors}))

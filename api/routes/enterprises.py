@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
@@ -20,10 +19,13 @@ from api.enterprise_models import (
 )
 from api.errors import ERROR_RESPONSES
 from domain.credit_code import validate_credit_code
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import NotFound
 from domain.tabular import UPLOAD_LIMITS
 from domain.users import Principal, Role
-from storage import audit, enterprises, live
+from services import directory as services
+from services.changes import Actor
+from services.imports import run_import
+from storage import enterprises
 from storage.enterprises import EnterpriseRecord
 
 router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"], responses=ERROR_RESPONSES)
@@ -92,17 +94,12 @@ async def create_enterprise(
 ) -> EnterpriseOut:
     """Add an enterprise (422 naming the check character when the code fails it; 409 if known)."""
     code = validate_credit_code(body.credit_code)
-    record = await enterprises.insert(conn, body.model_dump(mode="json") | {"credit_code": code})
-    after = _jsonable(record)
-    await audit.record(
+    record = await services.create_enterprise(
         conn,
-        principal=editor,
-        action="enterprise.create",
-        target=f"enterprise:{code}",
-        after=after,
-        client_ip=client_ip(request),
+        values=body.model_dump(mode="json") | {"credit_code": code},
+        snapshot=_jsonable,
+        actor=Actor(editor, client_ip(request)),
     )
-    await live.publish_change(conn, kind="directory", enterprise_id=code, payload=after)
     return out(record)
 
 
@@ -115,35 +112,21 @@ async def import_enterprises(
     dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
 ) -> ImportReport:
     """Import CSV (UTF-8 or GB18030) or XLSX; valid rows are stored by code, bad rows listed."""
-    data = await file.read(UPLOAD_LIMITS.max_bytes + 1)
-    valid, errors, warnings, total = await asyncio.to_thread(
-        parse_enterprise_upload, data, file.filename or ""
-    )
-    created = updated = 0
-    if valid and not dry_run:
-        created, updated = await enterprises.upsert_many(conn, valid)
-    report = ImportReport(
-        rows=total,
-        created=created,
-        updated=updated,
-        rejected=len({e.row for e in errors}),
+    done = await run_import(
+        conn,
+        data=await file.read(UPLOAD_LIMITS.max_bytes + 1),
+        filename=file.filename or "",
+        parse=parse_enterprise_upload,
+        store=lambda c, rows: enterprises.upsert_many(c, rows),
         dry_run=dry_run,
-        errors=errors,
-        warnings=warnings,
+        actor=Actor(editor, client_ip(request)),
+        action="enterprise.import",
+        target="enterprise:*",
+        kind="directory",
     )
-    if not dry_run:
-        summary = report.model_dump(exclude={"errors"}) | {"file": (file.filename or "")[:200]}
-        await audit.record(
-            conn,
-            principal=editor,
-            action="enterprise.import",
-            target="enterprise:*",
-            after=summary,
-            client_ip=client_ip(request),
-        )
-        if valid:
-            await live.publish_change(conn, kind="directory", enterprise_id=None, payload=summary)
-    return report
+    return ImportReport(
+        **done.summary() | {"errors": done.parsed.errors, "warnings": done.parsed.warnings}
+    )
 
 
 @router.get("/{ent}", response_model=EnterpriseOut)
@@ -157,30 +140,11 @@ async def update_enterprise(
     ent: str, body: EnterprisePatch, editor: Editor, conn: ConnDep, request: Request
 ) -> EnterpriseOut:
     """Change an enterprise's attributes (the credit code itself never changes)."""
-    before = await load_visible(conn, editor, ent)
-    changes = body.model_dump(mode="json", exclude_unset=True)
-    nulls = [k for k, v in changes.items() if v is None and k not in NULLABLE]  # "unset" ≠ null
-    if nulls:
-        raise ValidationFailed(f"{', '.join(nulls)} cannot be null")
-    current = _jsonable(before)
-    record = await enterprises.update(conn, current | changes)
-    assert record is not None
-    after = _jsonable(record)
-    changed = {k for k in after if after[k] != current[k]}
-    await audit.record(
+    record = await services.update_enterprise(
         conn,
-        principal=editor,
-        action="enterprise.update",
-        target=f"enterprise:{before.credit_code}",
-        before={k: current[k] for k in changed},
-        after={k: after[k] for k in changed},
-        client_ip=client_ip(request),
+        before=await load_visible(conn, editor, ent),
+        changes=body.model_dump(mode="json", exclude_unset=True),
+        snapshot=_jsonable,
+        actor=Actor(editor, client_ip(request)),
     )
-    if changed:
-        await live.publish_change(
-            conn, kind="directory", enterprise_id=before.credit_code, payload=after
-        )
     return out(record)
-
-
-NULLABLE = frozenset({"standardisation_grade", "major_hazard_level"})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,7 +18,10 @@ from domain.errors import ValidationFailed
 from domain.imports import parse_officers
 from domain.tabular import UPLOAD_LIMITS, read_table
 from domain.users import Principal, Role
-from storage import audit, directory, inspection_results
+from services import directory as services
+from services.changes import Actor
+from services.imports import ParsedUpload, run_import
+from storage import directory, inspection_results
 
 router = APIRouter(prefix="/api/v1/inspectors", tags=["inspectors"], responses=ERROR_RESPONSES)
 
@@ -139,15 +141,11 @@ async def upsert_inspector(
 ) -> InspectorOut:
     """Create or replace an officer or expert by id (with its declared conflicts)."""
     officer = _domain(body)
-    created, _ = await directory.upsert_officers(conn, officers=[officer])
-    after = body.model_dump(mode="json")
-    await audit.record(
+    await services.upsert_officer(
         conn,
-        principal=editor,
-        action="inspector.create" if created else "inspector.update",
-        target=f"inspector:{officer.officer_id}",
-        after=after,
-        client_ip=client_ip(request),
+        officer=officer,
+        after=body.model_dump(mode="json"),
+        actor=Actor(editor, client_ip(request)),
     )
     return out(await directory.get_officer(conn, officer_id=officer.officer_id))
 
@@ -169,34 +167,24 @@ async def import_inspectors(
     dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
 ) -> ImportReport:
     """Import CSV/XLSX of officers and experts; good rows kept by id, bad rows listed."""
-    data = await file.read(UPLOAD_LIMITS.max_bytes + 1)
-    officers, errors, warnings, total = await asyncio.to_thread(_parse, data, file.filename or "")
-    created = updated = 0
-    if officers and not dry_run:
-        created, updated = await directory.upsert_officers(conn, officers=officers)
-    report = ImportReport(
-        rows=total,
-        created=created,
-        updated=updated,
-        rejected=len({e.row for e in errors}),
+    done = await run_import(
+        conn,
+        data=await file.read(UPLOAD_LIMITS.max_bytes + 1),
+        filename=file.filename or "",
+        parse=_parse,
+        store=lambda c, officers: directory.upsert_officers(c, officers=officers),
         dry_run=dry_run,
-        errors=errors,
-        warnings=warnings,
+        actor=Actor(editor, client_ip(request)),
+        action="inspector.import",
+        target="inspector:*",
+        kind="inspector",
     )
-    if not dry_run:
-        summary: dict[str, Any] = report.model_dump(exclude={"errors", "warnings"})
-        await audit.record(
-            conn,
-            principal=editor,
-            action="inspector.import",
-            target="inspector:*",
-            after=summary | {"file": (file.filename or "")[:200]},
-            client_ip=client_ip(request),
-        )
-    return report
+    return ImportReport(
+        **done.summary() | {"errors": done.parsed.errors, "warnings": done.parsed.warnings}
+    )
 
 
-def _parse(data: bytes, filename: str) -> tuple[list[Officer], list[RowError], list[RowError], int]:
+def _parse(data: bytes, filename: str) -> ParsedUpload[Officer, RowError]:
     rows = read_table(data, filename)
     parsed = parse_officers(rows)
     header = [e for e in parsed.errors if e.row == 1]
@@ -209,4 +197,6 @@ def _parse(data: bytes, filename: str) -> tuple[list[Officer], list[RowError], l
     as_api = [RowError(row=e.row, column=e.column, reason=e.reason) for e in parsed.errors]
     errors = [e for e in as_api if e.row != 1]
     warnings = [e for e in as_api if e.row == 1]
-    return list(parsed.records), errors, warnings, len(rows)
+    return ParsedUpload(
+        list(parsed.records), errors, warnings, len(rows), rejected=len({e.row for e in errors})
+    )

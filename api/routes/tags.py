@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import math
 import re
@@ -10,16 +9,20 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, UploadFile, status
+from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from api.common import client_ip
 from api.deps import ConnDep
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import Handler, VisibleEnt
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import NotFound
 from domain.tabular import UPLOAD_LIMITS, read_table
-from storage import audit, telemetry_tags
+from services import tags
+from services.changes import Actor
+from services.imports import ParsedUpload, run_import
 from storage import monitoring_queries as q
+from storage import telemetry_tags
 
 router = APIRouter(prefix="/api/v1/enterprises", tags=["telemetry tags"], responses=ERROR_RESPONSES)
 
@@ -129,6 +132,10 @@ async def list_tags(ent: VisibleEnt, conn: ConnDep) -> TagList:
     return TagList(items=[_out(t) for t in await telemetry_tags.list_tags(conn, ent)])
 
 
+def _snapshot(t: telemetry_tags.Tag) -> dict[str, Any]:
+    return _out(t).model_dump(mode="json")
+
+
 def _row(ent: str, tag: str, body: TagIn) -> dict[str, Any]:
     return {"enterprise_id": ent, "tag": tag, **body.model_dump()}
 
@@ -144,18 +151,13 @@ async def put_tag(
 ) -> TagOut:
     """Create or replace a tag's registry entry."""
     await _require(conn, ent)
-    before = await telemetry_tags.get_tag(conn, ent, tag)
-    await telemetry_tags.upsert_tags(conn, [_row(ent, tag, body)])
-    after = await telemetry_tags.get_tag(conn, ent, tag)
-    assert after is not None
-    await audit.record(
+    after = await tags.put(
         conn,
-        principal=principal,
-        action="tag.put",
-        target=f"tag:{ent}/{tag}",
-        before=_out(before).model_dump(mode="json") if before else None,
-        after=body.model_dump(mode="json"),
-        client_ip=client_ip(request),
+        ent=ent,
+        tag=tag,
+        fields=body.model_dump(mode="json"),
+        snapshot=_snapshot,
+        actor=Actor(principal, client_ip(request)),
     )
     return _out(after)
 
@@ -165,17 +167,8 @@ async def delete_tag(
     ent: VisibleEnt, tag: TagPath, principal: Handler, conn: ConnDep, request: Request
 ) -> None:
     """Remove a tag from the registry (its readings stay)."""
-    before = await telemetry_tags.get_tag(conn, ent, tag)
-    if before is None:
-        raise NotFound(f"tag {tag!r} is not registered for {ent}")
-    await telemetry_tags.delete_tag(conn, ent, tag)
-    await audit.record(
-        conn,
-        principal=principal,
-        action="tag.delete",
-        target=f"tag:{ent}/{tag}",
-        before=_out(before).model_dump(mode="json"),
-        client_ip=client_ip(request),
+    await tags.delete(
+        conn, ent=ent, tag=tag, snapshot=_snapshot, actor=Actor(principal, client_ip(request))
     )
 
 
@@ -216,7 +209,7 @@ _TRUE = {"1", "true", "yes", "y", "是", "启用"}
 _FALSE = {"0", "false", "no", "n", "否", "停用"}
 
 
-def parse_tags(data: bytes, filename: str) -> tuple[list[tuple[str, TagIn]], list[RowError], int]:
+def parse_tags(data: bytes, filename: str) -> ParsedUpload[tuple[str, TagIn], RowError]:
     """Rows of an uploaded registry → (valid (tag, entry) pairs, per-row errors, row count)."""
     table = read_table(data, filename)
     valid: list[tuple[str, TagIn]] = []
@@ -261,7 +254,7 @@ def parse_tags(data: bytes, filename: str) -> tuple[list[tuple[str, TagIn]], lis
             continue
         seen.add(tag)
         valid.append((tag, entry))
-    return valid, errors, len(table)
+    return ParsedUpload(valid, errors, [], len(table), rejected=len(errors))
 
 
 @router.post("/{ent}/tags/import", response_model=TagImportReport)
@@ -271,24 +264,28 @@ async def import_tags(
     """Import a registry from CSV (UTF-8 or GB18030) or XLSX with the columns
     tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s, enabled."""
     await _require(conn, ent)
-    data = await file.read(UPLOAD_LIMITS.max_bytes + 1)
-    if not data:
-        raise ValidationFailed("the file is empty")
-    valid, errors, total = await asyncio.to_thread(parse_tags, data, file.filename or "")
-    created = await telemetry_tags.upsert_tags(conn, [_row(ent, t, e) for t, e in valid])
-    report = TagImportReport(
-        rows=total,
-        created=created,
-        updated=len(valid) - created,
-        rejected=len(errors),
-        errors=errors,
-    )
-    await audit.record(
+
+    async def store(c: AsyncConnection[Any], valid: list[tuple[str, TagIn]]) -> tuple[int, int]:
+        created = await telemetry_tags.upsert_tags(c, [_row(ent, t, e) for t, e in valid])
+        return created, len(valid) - created
+
+    done = await run_import(
         conn,
-        principal=principal,
+        data=await file.read(UPLOAD_LIMITS.max_bytes + 1),
+        filename=file.filename or "",
+        parse=parse_tags,
+        store=store,
+        dry_run=False,
+        actor=Actor(principal, client_ip(request)),
         action="tag.import",
         target=f"enterprise:{ent}",
-        after=report.model_dump(exclude={"errors"}) | {"file": (file.filename or "")[:200]},
-        client_ip=client_ip(request),
+        kind="tag",
+        enterprise_id=ent,
     )
-    return report
+    return TagImportReport(
+        rows=done.parsed.rows,
+        created=done.created,
+        updated=done.updated,
+        rejected=done.parsed.rejected,
+        errors=done.parsed.errors,
+    )

@@ -15,11 +15,8 @@ LEGACY_WRITERS = frozenset(
     {
         "api/routes/alarms.py",
         "api/routes/draws.py",
-        "api/routes/enterprises.py",
         "api/routes/guidance.py",
-        "api/routes/inspectors.py",
         "api/routes/plans.py",
-        "api/routes/tags.py",
         "api/routes/video.py",
         "monitor/processor.py",
         "services/draws.py",

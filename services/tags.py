@@ -1,0 +1,60 @@
+"""The telemetry tag registry of an enterprise: put (create or replace) and delete one tag."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from domain.errors import NotFound
+from services.changes import Actor, Audit, record
+from storage import telemetry_tags
+from storage.telemetry_tags import Tag
+
+#: The JSON the audit log keeps of a stored tag (the API's shape).
+Snapshot = Callable[[Tag], dict[str, Any]]
+
+
+async def put(
+    conn: AsyncConnection[Any],
+    *,
+    ent: str,
+    tag: str,
+    fields: dict[str, Any],
+    snapshot: Snapshot,
+    actor: Actor,
+) -> Tag:
+    """Create or replace a tag's registry entry."""
+    before = await telemetry_tags.get_tag(conn, ent, tag)
+    await telemetry_tags.upsert_tags(conn, [{"enterprise_id": ent, "tag": tag, **fields}])
+    after = await telemetry_tags.get_tag(conn, ent, tag)
+    assert after is not None
+    await record(
+        conn,
+        actor=actor,
+        audit_entry=Audit(
+            "tag.put",
+            f"tag:{ent}/{tag}",
+            before=snapshot(before) if before else None,
+            after=fields,
+        ),
+        changes=[("tag", ent, {"tag": tag, "action": "put"})],
+    )
+    return after
+
+
+async def delete(
+    conn: AsyncConnection[Any], *, ent: str, tag: str, snapshot: Snapshot, actor: Actor
+) -> None:
+    """Remove a tag from the registry (its readings stay)."""
+    before = await telemetry_tags.get_tag(conn, ent, tag)
+    if before is None:
+        raise NotFound(f"tag {tag!r} is not registered for {ent}")
+    await telemetry_tags.delete_tag(conn, ent, tag)
+    await record(
+        conn,
+        actor=actor,
+        audit_entry=Audit("tag.delete", f"tag:{ent}/{tag}", before=snapshot(before)),
+        changes=[("tag", ent, {"tag": tag, "action": "delete"})],
+    )
