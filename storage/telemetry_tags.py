@@ -85,6 +85,7 @@ SELECT date_bin(%(width)s::interval, ts, '2000-01-01 00:00:00+00'::timestamptz) 
        avg(value), min(value), max(value), count(*), 'good'
   FROM telemetry
  WHERE enterprise_id = %(ent)s AND tag = %(tag)s AND ts >= %(lo)s AND ts < %(hi)s
+   AND (value IS NULL OR value BETWEEN -1e12 AND 1e12)  -- as the rollup (migration 0121)
  GROUP BY 1 ORDER BY 1 LIMIT %(limit)s
 """
 HOURLY_SERIES = """

@@ -65,3 +65,31 @@ async def test_partitions_ahead_and_retention(db_url: str) -> None:
             await conn.execute("CALL run_job(%(id)s)", {"id": job[0]})
         values = await (await conn.execute("SELECT value FROM telemetry ORDER BY ts")).fetchall()
     assert values == [(2.0,)]
+
+
+async def test_rollup_survives_absurd_stored_values(db_url: str) -> None:
+    """Two readings of 1.7e308 (stored before values were bounded) made the one rollup
+    statement overflow for every enterprise; now they are left out and the others roll up."""
+    base = NOW - timedelta(hours=2, minutes=30)
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        await conn.execute(
+            "INSERT INTO telemetry SELECT %(base)s + i * interval '1 min', e, 'T', i"
+            " FROM generate_series(0, 59) i, unnest(ARRAY['BAD', 'GOOD']) e",
+            {"base": base},
+        )
+        await conn.execute(
+            "INSERT INTO telemetry VALUES (%(ts)s, 'BAD', 'T', 1.7e308),"
+            " (%(ts)s, 'BAD', 'T', 1.7e308)",
+            {"ts": base + timedelta(minutes=5)},
+        )
+        await timeseries.refresh_rollup(conn, start=base, end=base + timedelta(hours=2))
+        rows = await (
+            await conn.execute(
+                "SELECT enterprise_id, n, min_value, max_value, avg_value FROM telemetry_hourly"
+                " ORDER BY enterprise_id, bucket"
+            )
+        ).fetchall()
+    assert [r[0] for r in rows].count("GOOD") >= 1
+    assert sum(r[1] for r in rows if r[0] == "GOOD") == 60
+    assert sum(r[1] for r in rows if r[0] == "BAD") == 60  # the absurd readings left out
+    assert max(r[3] for r in rows) == 59.0
