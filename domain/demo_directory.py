@@ -222,7 +222,7 @@ _ITEMS: tuple[tuple[str, str, str, tuple[str, ...], InspectionMethod], ...] = (
     ),
     (
         "特殊作业安全管理",
-        "动火、受限空间、盲板抽堵等特殊作业票证和气体分析",
+        "动火、受限空间、盲板抽堵等特殊作业的安全作业票和气体分析",
         "GB 30871-2022《危险化学品企业特殊作业安全规范》；《中华人民共和国安全生产法》第四十三条",
         ("hazchem_production", "hazchem_storage"),
         InspectionMethod.ONSITE,

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ConnDep, SettingsDep, Staff
+from api.deps import ConnDep, LangDep, SettingsDep, Staff
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import EXAMPLE_ENT, VisibleEnt, require_enterprise
 from domain.clock import utcnow
+from domain.i18n import op_label, render
 from domain.monitoring import EnterpriseId, Severity
 from domain.presence import Presence
 from domain.status import EnterpriseStatus
@@ -36,12 +37,26 @@ class SpecialOpOut(BaseModel):
 
     op_id: str
     op_type: str = Field(description="one of the eight GB 30871-2022 types")
-    grade: str | None
-    permit_no: str
+    grade: str | None = Field(
+        description="wire code of the grade managed (raised one level by 升级管理 at night or on "
+        "holidays); people read `label`"
+    )
+    reported_grade: str | None = Field(
+        default=None, description="the grade the site reported, when 升级管理 raised it"
+    )
+    label: str = Field(
+        description="type and grade as the standard names them, in the caller's language "
+        "(特级动火作业, Ⅳ级高处作业, 受限空间作业)"
+    )
+    permit_no: str = Field(description="安全作业票 number")
     valid_from: datetime
     valid_to: datetime
     location: str
     guardian: str | None
+    guardian_cert: str | None = None
+    oxygen_enriched: bool = Field(default=False, description="the permit records 富氧环境")
+    camera: str | None = None
+    serves_op: str | None = Field(default=None, description="temp_power: the operation it serves")
     state: str = Field(description="active | paused")
     started_at: datetime
     paused_at: datetime | None
@@ -126,7 +141,9 @@ _SEVERITY_BY_RANK = {s.rank: s.value for s in Severity}
 
 
 @router.get("/enterprises/{ent}/status", response_model=StatusOut)
-async def get_status(ent: VisibleEnt, conn: ConnDep, settings: SettingsDep) -> StatusOut:
+async def get_status(
+    ent: VisibleEnt, conn: ConnDep, settings: SettingsDep, lang: LangDep
+) -> StatusOut:
     """Operation state, open maintenance, special operations (with gas tests), presence."""
     name = await require_enterprise(conn, ent)
     found = await monitoring.lock_statuses(conn, [ent], lock=False)
@@ -146,11 +163,17 @@ async def get_status(ent: VisibleEnt, conn: ConnDep, settings: SettingsDep) -> S
                 op_id=op.op_id,
                 op_type=op.op_type.value,
                 grade=op.grade,
+                reported_grade=op.reported_grade,
+                label=render(op_label(op.op_type, op.grade), lang),
                 permit_no=op.permit_no,
                 valid_from=op.valid_from,
                 valid_to=op.valid_to,
                 location=op.location,
                 guardian=op.guardian,
+                guardian_cert=op.guardian_cert,
+                oxygen_enriched=op.oxygen_enriched,
+                camera=op.camera,
+                serves_op=op.serves_op,
                 state=op.state.value,
                 started_at=op.started_at,
                 paused_at=op.paused_at,

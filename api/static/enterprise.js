@@ -22,7 +22,7 @@ function opsHtml(ops) {
     ${ops.map((op) => {
       const gas = op.last_gas_test || op.gas_test || null;
       const gasText = gas ? `${fmtTime(gas.ts)} O₂ ${gas.o2_pct ?? "—"}% LEL ${gas.lel_pct ?? "—"}%${gas.ok === false || (gas.problems && gas.problems.length) ? ` <b class="error">✗</b>` : " ✓"}` : `<span class="error">${esc(t("none"))}</span>`;
-      return `<tr data-op="${esc(op.op_id)}"><td>${esc(op.grade ? `${term(`grade.${op.op_type}`, op.grade)}${term("op_type", op.op_type)}` : term("op_type", op.op_type))}<div class="muted">${esc(op.location || "")} · ${esc(t(`op_state_${op.state}`))}${op.needs_retest ? ` · <b class="error">${esc(t("retest"))}</b>` : ""}</div></td>
+      return `<tr data-op="${esc(op.op_id)}"><td>${esc(op.label || (op.grade ? `${term(`grade.${op.op_type}`, op.grade)}${term("op_type", op.op_type)}` : term("op_type", op.op_type)))}<div class="muted">${esc(op.location || "")} · ${esc(t(`op_state_${op.state}`))}${op.needs_retest ? ` · <b class="error">${esc(t("retest"))}</b>` : ""}</div></td>
         <td class="mono">${esc(op.permit_no || "")}</td><td>${esc(fmtTime(op.valid_to))}</td>
         <td class="countdown" data-until="${esc(op.valid_to || "")}"></td><td>${gasText}</td><td>${esc(op.guardian || "")}</td></tr>`;
     }).join("")}</tbody></table>`;

@@ -20,7 +20,7 @@ const DICT = {
     guidance_text: "指导内容", requires_ack: "需要企业确认", send: "发送",
     delivery: "送达状态", pending: "待送达", sent: "已发送", delivered: "已送达",
     acked: "已确认", expired: "已过期", restart_requests: "复产申请", approve: "批准",
-    reject: "驳回", reason: "理由", permit: "作业票", valid_to: "有效期至", gas_test: "气体分析",
+    reject: "驳回", reason: "理由", permit: "安全作业票", valid_to: "有效期至", gas_test: "气体分析",
     guardian: "监护人", remaining: "剩余", overdue: "已超期", none: "无", video: "视频",
     plan: "计划", create_plan: "新建计划", run_draw: "立即抽取", schedule: "定时",
     teams: "检查组", exclusions: "排除名单", download: "下载检查清单", period: "周期",

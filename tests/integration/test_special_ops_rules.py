@@ -131,5 +131,15 @@ async def test_oxygen_and_combustible_rules_reach_the_alarm_list_and_the_board(
         assert rows[ent]["alarms"] == 4
         assert rows[ent]["alarm_severity"] == "red"
         assert rows[ent]["special_ops"] == {"confined_space": 2, "hot_work": 2}
+
+        status = client.get(f"/api/v1/enterprises/{ent}/status", headers=admin(client)).json()
+        labels = {o["op_id"]: o for o in status["special_ops"]}
+        assert labels["CS-EN"]["label"] == "受限空间作业"
+        assert labels["CS-EN"]["oxygen_enriched"] is True
+        hot = labels["HW-CH4"]
+        # Grades are shown by name; 升级管理 (night, rest day, holiday) raises 二级 to 一级.
+        expected = "一级动火作业" if hot["reported_grade"] == "2" else "二级动火作业"
+        assert hot["label"] == expected
+        assert hot["guardian_cert"] == "JH-0003"
     finally:
         dev.close()
