@@ -214,3 +214,8 @@ def people_of(selections: list[Selection], exclusions: list[Exclusion]) -> list[
     ids = {x for s in selections for x in (*s.officers, *s.experts, s.leader or "") if x}
     ids |= {e.subject for e in exclusions if e.kind == "officer"}
     return sorted(ids)
+
+
+def audit_summary(d: DrawRecord) -> dict[str, Any]:
+    """What the audit log keeps of a draw: its summary without the secret."""
+    return summary(d).model_dump(mode="json", exclude={"secret"})

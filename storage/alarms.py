@@ -292,7 +292,7 @@ async def list_alarms(
 
 
 async def save_lifecycle(conn: AsyncConnection[Any], alarm: Alarm) -> None:
-    """Persist an acknowledgement or a close and push it live."""
+    """Persist an acknowledgement or a close (services.alarms announces it)."""
     async with amapped_errors():
         await conn.execute(
             SAVE_LIFECYCLE,
@@ -307,19 +307,6 @@ async def save_lifecycle(conn: AsyncConnection[Any], alarm: Alarm) -> None:
                 "action_taken": alarm.action_taken,
             },
         )
-    await live.publish_change(
-        conn,
-        kind="alarm",
-        enterprise_id=alarm.enterprise_id,
-        payload={
-            "id": alarm.id,
-            "change": alarm.state.value,
-            "rule": alarm.rule,
-            "subject": alarm.subject,
-            "severity": alarm.severity.value,
-            "state": alarm.state.value,
-        },
-    )
 
 
 async def due_for_escalation(

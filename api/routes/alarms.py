@@ -11,12 +11,12 @@ from api.common import IdPath, Page, PagingDep, client_ip
 from api.deps import ConnDep, LangDep, PrincipalDep
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import AlarmOut, Handler, PolicyDep, alarm_out, visible_filter
-from domain import alarms as rules
 from domain.alarms import Alarm
-from domain.clock import utcnow
 from domain.errors import NotFound
 from domain.users import Principal
-from storage import alarms, audit
+from services import alarms as services
+from services.changes import Actor
+from storage import alarms
 from storage import monitoring_queries as q
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"], responses=ERROR_RESPONSES)
@@ -137,17 +137,11 @@ async def acknowledge(
     body: AckIn | None = None,
 ) -> AlarmOut:
     """Acknowledge an active alarm (stops its escalation)."""
-    before = await _load(conn, principal, alarm_id, lock=True)
-    after = rules.acknowledge(before, by=principal.username, at=utcnow())
-    await alarms.save_lifecycle(conn, after)
-    await audit.record(
+    after = await services.acknowledge(
         conn,
-        principal=principal,
-        action="alarm.ack",
-        target=f"alarm:{alarm_id}",
-        before={"state": before.state.value},
-        after={"state": after.state.value, "note": body.note if body else None},
-        client_ip=client_ip(request),
+        before=await _load(conn, principal, alarm_id, lock=True),
+        note=body.note if body else None,
+        actor=Actor(principal, client_ip(request)),
     )
     return alarm_out(after, policy, await q.enterprise_name(conn, after.enterprise_id), lang)
 
@@ -181,27 +175,12 @@ async def close(
     lang: LangDep,
 ) -> AlarmOut:
     """Close an alarm with its cause category and the action taken."""
-    before = await _load(conn, principal, alarm_id, lock=True)
-    after = rules.close(
-        before,
-        by=principal.username,
-        at=utcnow(),
+    after = await services.close(
+        conn,
+        before=await _load(conn, principal, alarm_id, lock=True),
         cause_category=body.cause_category,
         action_taken=body.action_taken,
         causes=frozenset(policy.causes),
-    )
-    await alarms.save_lifecycle(conn, after)
-    await audit.record(
-        conn,
-        principal=principal,
-        action="alarm.close",
-        target=f"alarm:{alarm_id}",
-        before={"state": before.state.value},
-        after={
-            "state": after.state.value,
-            "cause_category": after.cause_category,
-            "action_taken": after.action_taken,
-        },
-        client_ip=client_ip(request),
+        actor=Actor(principal, client_ip(request)),
     )
     return alarm_out(after, policy, await q.enterprise_name(conn, after.enterprise_id), lang)

@@ -11,14 +11,23 @@ from fastapi.responses import HTMLResponse, Response
 from api.common import IdPath, Page, PagingDep, client_ip
 from api.deps import ConnDep, Staff, require_roles
 from api.draw_lists import notices_page
-from api.draw_models import DrawDetail, DrawSummary, PublicValueIn, detail, people_of, summary
+from api.draw_models import (
+    DrawDetail,
+    DrawSummary,
+    PublicValueIn,
+    audit_summary,
+    detail,
+    people_of,
+    summary,
+)
 from api.errors import ERROR_RESPONSES
-from domain.errors import Conflict
 from domain.inspection_list import list_rows
 from domain.tabular_export import csv_bytes, xlsx_bytes
 from domain.users import Principal, Role
 from services import draws as draw_service
-from storage import audit, draws, inspection_results
+from services import plans
+from services.changes import Actor
+from storage import draws, inspection_results
 
 router = APIRouter(prefix="/api/v1/draws", tags=["draws"], responses=ERROR_RESPONSES)
 
@@ -79,22 +88,14 @@ async def witnessed_draw(
     draw_id: IdPath, body: PublicValueIn, editor: Editor, conn: ConnDep, request: Request
 ) -> DrawSummary:
     """Draw a frozen record with the public value read out at a witnessed session."""
-    record = await draws.get_draw(conn, draw_id=draw_id)
-    if record.state != "frozen":
-        raise Conflict(f"draw {draw_id} has already been drawn")
-    record = await draw_service.perform_draw(
-        conn, draw_id=draw_id, public_value=body.public_value, actor=editor.username
-    )
-    result = summary(record)
-    await audit.record(
+    record = await plans.witnessed_draw(
         conn,
-        principal=editor,
-        action="draw.run",
-        target=f"draw:{draw_id}",
-        after=result.model_dump(mode="json", exclude={"secret"}),
-        client_ip=client_ip(request),
+        draw_id=draw_id,
+        public_value=body.public_value,
+        audit_after=audit_summary,
+        actor=Actor(editor, client_ip(request)),
     )
-    return result
+    return summary(record)
 
 
 @router.get("/{draw_id}/document", response_class=Response, responses=JSON_FILE)

@@ -9,16 +9,17 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from api.common import Page, PagingDep, client_ip
 from api.deps import ConnDep, PoliciesDep, SettingsDep, Staff, require_roles
-from api.draw_models import DrawRequest, DrawSummary, PlanOut, plan_out, summary
+from api.draw_models import DrawRequest, DrawSummary, PlanOut, audit_summary, plan_out, summary
 from api.errors import ERROR_RESPONSES
 from config.policy_sampling import PlanFile
 from config.settings import Settings
 from domain.clock import utcnow
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import ValidationFailed
 from domain.users import Principal, Role
-from services import draws as draw_service
+from services import plans
+from services.changes import Actor
 from services.draws import Period
-from storage import audit, draws
+from storage import draws
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"], responses=ERROR_RESPONSES)
 
@@ -61,20 +62,8 @@ async def save_plan(
     body: PlanFile, editor: Editor, conn: ConnDep, policies: PoliciesDep, request: Request
 ) -> PlanOut:
     """Create or replace a plan (422 naming every rule it breaks)."""
-    try:
-        before = (await draws.get_plan(conn, plan_id=body.plan_id)).spec
-    except NotFound:
-        before = None
-    await draw_service.save_plan(conn, spec=body, policy=policies.sampling)
-    stored = await draws.get_plan(conn, plan_id=body.plan_id)
-    await audit.record(
-        conn,
-        principal=editor,
-        action="plan.update" if before else "plan.create",
-        target=f"plan:{body.plan_id}",
-        before=before,
-        after=stored.spec,
-        client_ip=client_ip(request),
+    stored = await plans.save_plan(
+        conn, spec=body, policy=policies.sampling, actor=Actor(editor, client_ip(request))
     )
     return plan_out(stored)
 
@@ -108,20 +97,13 @@ async def draw_plan(
     )
     if period.end < period.start:
         raise ValidationFailed("period end is before its start")
-    actor = editor.username
-    if body.freeze_only:
-        record = await draw_service.freeze_period(conn, plan_id=plan_id, period=period, actor=actor)
-    else:
-        record = await draw_service.draw_now(
-            conn, plan_id=plan_id, period=period, public_value=body.public_value, actor=actor
-        )
-    result = summary(record)
-    await audit.record(
+    record = await plans.draw_plan(
         conn,
-        principal=editor,
-        action="draw.freeze" if body.freeze_only else "draw.run",
-        target=f"draw:{record.id}",
-        after=result.model_dump(mode="json", exclude={"secret"}),
-        client_ip=client_ip(request),
+        plan_id=plan_id,
+        period=period,
+        public_value=body.public_value,
+        freeze_only=body.freeze_only,
+        audit_after=audit_summary,
+        actor=Actor(editor, client_ip(request)),
     )
-    return result
+    return summary(record)
