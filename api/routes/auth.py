@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -77,6 +78,8 @@ async def token(
 ) -> TokenResponse | JSONResponse:
     """Exchange a username and password for a bearer token (429 after repeated failures)."""
     policy, ip, name = _policy(request), client_ip(request), form.username
+    # Check and claim under one lock: parallel guesses see each other's pending attempts.
+    await login_attempts.lock(conn, username=name, client_ip=ip)
     now, by_user, by_ip = await login_attempts.recent_failures(
         conn,
         username=name,
@@ -91,13 +94,18 @@ async def token(
     if lock is not None:
         await login_attempts.record(conn, username=name, client_ip=ip, outcome="throttled")
         return _throttled(lock)
+    attempt = await login_attempts.start(conn, username=name, client_ip=ip)
+    await conn.commit()  # releases the lock; the pending attempt now counts for the others
     user = await users.get_by_username(conn, username=name)
-    valid = verify_password(form.password, user.password_hash if user else None)
+    # argon2 takes tens of milliseconds of CPU: not on the event loop
+    valid = await asyncio.to_thread(
+        verify_password, form.password, user.password_hash if user else None
+    )
     if user is None or not valid or not user.active:
-        await login_attempts.record(conn, username=name, client_ip=ip, outcome="failed")
+        await login_attempts.finish(conn, attempt_id=attempt, outcome="failed")
         await conn.commit()  # the error below rolls the request's transaction back
         raise Unauthorized("wrong username or password")
-    await login_attempts.record(conn, username=name, client_ip=ip, outcome="ok")
+    await login_attempts.finish(conn, attempt_id=attempt, outcome="ok")
     principal = Principal(user.id, user.username, Role(user.role), user.enterprise_id)
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     return TokenResponse(
