@@ -32,6 +32,11 @@ class AccountCheck:
         self._ttl = ttl_s
         self._seen: dict[int, _State] = {}
 
+    @property
+    def ttl_s(self) -> float:
+        """How long a checked state is trusted (live sockets re-check at this interval too)."""
+        return self._ttl
+
     def forget(self, user_id: int) -> None:
         """Drop the cached state (after this process changed the account)."""
         self._seen.pop(user_id, None)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
+from starlette.requests import HTTPConnection
 
 from api.account_check import AccountCheck
 from api.security import read_token
@@ -66,8 +67,8 @@ PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection[Any], Depends(get_conn)]
 
 
-def account_check(request: Request) -> AccountCheck:
-    """The process's account-state cache (created on first use)."""
+def account_check(request: HTTPConnection) -> AccountCheck:
+    """The process's account-state cache (created on first use), for requests and sockets."""
     check: AccountCheck | None = getattr(request.app.state, "account_check", None)
     if check is None:
         check = request.app.state.account_check = AccountCheck()

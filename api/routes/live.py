@@ -13,6 +13,7 @@ import jwt
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from prometheus_client import Gauge
 
+from api.deps import account_check
 from api.live_cache import LiveCache
 from api.live_hub import LiveHub, Subscriber
 from api.security import read_token
@@ -21,7 +22,7 @@ from domain.clock import utcnow
 from domain.credit_code import credit_code_problem
 from domain.errors import Unauthorized
 from domain.users import Principal
-from storage import live, users
+from storage import live
 from storage.live import LiveChange
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await task
 
 
+def _reason(text: str) -> str:
+    """A close reason within WebSocket's 123-byte limit (zh-CN text is 3 bytes a character)."""
+    return text.encode()[:123].decode("utf-8", "ignore")
+
+
 def message(change: LiveChange) -> dict[str, Any]:
     """The JSON a client receives for one change."""
     return {
@@ -82,10 +88,7 @@ async def _principal(ws: WebSocket, token: str | None) -> tuple[Principal, float
         if not isinstance(token, str):
             raise Unauthorized("send {'type': 'auth', 'token': …} first")
     principal = read_token(token, secret=settings.secret_key)
-    async with ws.app.state.pool.connection() as conn:
-        user = await users.get_by_id(conn, user_id=principal.user_id)
-    if user is None or not user.active:
-        raise Unauthorized("this account is not active")
+    await account_check(ws).ensure_current(ws.app.state.pool, principal)
     return principal, _expiry(token)
 
 
@@ -102,7 +105,7 @@ async def live_socket(
     try:
         principal, expires = await _principal(ws, token)
     except Unauthorized as exc:
-        await ws.close(CLOSE_UNAUTHORIZED, exc.message[:120])
+        await ws.close(CLOSE_UNAUTHORIZED, _reason(exc.message))
         return
     except WebSocketDisconnect:
         return
@@ -153,8 +156,9 @@ async def _serve(
     state = {"expires": expires}
     sender = asyncio.create_task(_send_loop(ws, sub, replayed, after or 0))
     receiver = asyncio.create_task(_receive_loop(ws, sub.principal, state))
+    watcher = asyncio.create_task(_account_loop(ws, sub.principal))
     done, pending = await asyncio.wait(
-        {sender, receiver}, return_when=asyncio.FIRST_COMPLETED, timeout=None
+        {sender, receiver, watcher}, return_when=asyncio.FIRST_COMPLETED, timeout=None
     )
     for task in pending:
         task.cancel()
@@ -179,6 +183,20 @@ async def _send_loop(ws: WebSocket, sub: Subscriber, replayed: set[int], floor: 
         if change.id <= floor or change.id in replayed:
             continue  # the client had it before it connected, or got it while replaying
         await ws.send_json(message(change))
+
+
+async def _account_loop(ws: WebSocket, principal: Principal) -> None:
+    """Re-check the account as often as a bearer token is re-checked; close the socket when the
+    account is deactivated, deleted or its role or enterprise changed."""
+    check = account_check(ws)
+    while True:
+        await asyncio.sleep(check.ttl_s)  # a period, not a synchronisation
+        try:
+            await check.ensure_current(ws.app.state.pool, principal)
+        except Unauthorized as exc:
+            log.info("live: closing the socket of user %d: %s", principal.user_id, exc.message)
+            await ws.close(CLOSE_UNAUTHORIZED, _reason(exc.message))
+            return
 
 
 async def _receive_loop(ws: WebSocket, principal: Principal, state: dict[str, float]) -> None:

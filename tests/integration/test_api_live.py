@@ -177,3 +177,44 @@ async def test_refresh_gives_a_new_token_while_active(server: ServerThread) -> N
         assert res.status_code == 200
         assert res.json()["access_token"]
         assert (await c.post("/api/v1/auth/refresh")).status_code == 401
+
+
+async def _stream_until_closed(
+    ws: ClientConnection, pool: AsyncConnectionPool, wait: float
+) -> ConnectionClosed:
+    """Publish and receive changes until the server closes the socket."""
+    try:
+        while True:
+            await _publish(pool, A, n=2)
+            await _next(ws, wait=wait)
+    except ConnectionClosed as closed:
+        return closed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE users SET active = false WHERE username = 'watcher'",
+        "UPDATE users SET role = 'inspector' WHERE username = 'watcher'",
+        "DELETE FROM users WHERE username = 'watcher'",
+    ],
+    ids=["deactivated", "role-changed", "deleted"],
+)
+async def test_an_open_socket_closes_when_its_account_changes(
+    server: ServerThread, db_url: str, pool: AsyncConnectionPool, change: str
+) -> None:
+    add_user(db_url, "watcher", "duty")
+    token = await _token(server, "watcher", PASSWORD)
+    async with connect(_ws_url(server, f"?token={token}")) as ws:
+        await _next(ws, "synced")
+        before = await _publish(pool, A, n=1)
+        assert (await _next(ws))["id"] == before  # streaming while the account is as it was
+        with psycopg.connect(db_url) as conn:
+            conn.execute(change)  # behind the API's back: no cache is dropped
+        check = server.server.config.app.state.account_check  # type: ignore[attr-defined]
+        started = asyncio.get_running_loop().time()
+        closed = await _stream_until_closed(ws, pool, wait=check.ttl_s * 3 + 5)
+        waited = asyncio.get_running_loop().time() - started
+    assert closed.rcvd is not None
+    assert closed.rcvd.code == 4401
+    assert waited < check.ttl_s * 2 + 5
