@@ -122,6 +122,7 @@ async def decide(
             },
         ),
         changes=[
+            ("guidance", ent, downlinks.live_payload(notice, "created")),
             (
                 "restart_request",
                 ent,

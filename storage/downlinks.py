@@ -101,7 +101,8 @@ class Downlink:
         return body
 
 
-def _live(d: Downlink, change: str) -> dict[str, Any]:
+def live_payload(d: Downlink, change: str) -> dict[str, Any]:
+    """What the live change of a downlink says (no text: the site's own page fetches it)."""
     return {
         "id": d.id,
         "ref": d.ref,
@@ -126,7 +127,8 @@ async def create(
     extra: dict[str, Any] | None = None,
     requires_ack: bool = True,
 ) -> Downlink:
-    """Queue a guidance or notice; the monitor publishes it within a second."""
+    """Queue a guidance or notice; the monitor publishes it within a second (the use case
+    announces it: services.guidance / services.restarts)."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(Downlink)) as cur:
         await cur.execute(
             CREATE,
@@ -144,9 +146,6 @@ async def create(
         )
         row = await cur.fetchone()
     assert row is not None
-    await live.publish_change(
-        conn, kind="guidance", enterprise_id=ent, payload=_live(row, "created")
-    )
     return row
 
 
@@ -171,7 +170,7 @@ async def mark_sent(
             conn,
             kind="guidance",
             enterprise_id=d.enterprise_id,
-            payload={**_live(d, "sent"), "state": state, "attempts": d.attempts + 1},
+            payload={**live_payload(d, "sent"), "state": state, "attempts": d.attempts + 1},
         )
 
 
@@ -207,7 +206,7 @@ async def acknowledge(
     d = Downlink(*row[:-1])
     if row[-1]:
         await live.publish_change(
-            conn, kind="guidance", enterprise_id=ent, payload=_live(d, "acknowledged")
+            conn, kind="guidance", enterprise_id=ent, payload=live_payload(d, "acknowledged")
         )
     return d
 

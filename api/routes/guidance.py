@@ -20,9 +20,10 @@ from api.routes.monitoring_common import (
     downlink_out,
     require_enterprise,
 )
-from domain.clock import utcnow
 from domain.downlinks import ttl
-from storage import audit, downlinks
+from services import guidance
+from services.changes import Actor
+from storage import downlinks
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], responses=ERROR_RESPONSES)
 
@@ -57,25 +58,13 @@ async def send_guidance(
 ) -> DownlinkOut:
     """Queue guidance; the monitor publishes it with QoS 1 and retries until acknowledged."""
     await require_enterprise(conn, ent)
-    now = utcnow()
-    life = timedelta(hours=body.ttl_hours) if body.ttl_hours else ttl(policy, "guidance")
-    d = await downlinks.create(
+    d = await guidance.send(
         conn,
-        channel="guidance",
         ent=ent,
         text=body.text,
-        sender=principal.username,
         requires_ack=body.requires_ack,
-        expires_at=now + life,
-        now=now,
-    )
-    await audit.record(
-        conn,
-        principal=principal,
-        action="guidance.send",
-        target=f"enterprise:{ent}",
-        after={"ref": d.ref, "text": d.text, "requires_ack": d.requires_ack},
-        client_ip=client_ip(request),
+        life=timedelta(hours=body.ttl_hours) if body.ttl_hours else ttl(policy, "guidance"),
+        actor=Actor(principal, client_ip(request)),
     )
     return downlink_out(d)
 

@@ -13,7 +13,6 @@ CODE_ROOMS = ("api", "monitor", "scheduler", "services", "domain", "storage", "c
 #: Shrink this list; never grow it (new code calls services.changes.record/announce).
 LEGACY_WRITERS = frozenset(
     {
-        "api/routes/guidance.py",
         "api/routes/video.py",
         "monitor/processor.py",
         "services/draws.py",
