@@ -8,7 +8,6 @@ import importlib
 import logging
 import os
 import signal
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
@@ -31,12 +30,10 @@ COMMAND_MODULES = ("scheduler.cli", "monitor.cli", "monitor.video.cli", "api.cli
 Runner = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _setup_logging(level: str, fmt: str = "text") -> None:
+    from config.logs import setup_logging
+
+    setup_logging(level, fmt)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -45,7 +42,7 @@ def _settings(**overrides: object) -> Settings:
     except ConfigurationError as exc:
         typer.echo(f"configuration error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
-    _setup_logging(settings.log_level)
+    _setup_logging(settings.log_level, settings.log_format)
     return settings
 
 
@@ -84,6 +81,24 @@ def _runners(names: list[str], policies: Policies) -> list[Runner]:
     return [functools.partial(table[name], policies=policies) for name in names]
 
 
+def _ops_runner(settings: Settings, names: list[str]) -> Runner | None:
+    """/metrics and /healthz on SAFEWATCH_METRICS_PORT, checking what these processes need."""
+    if settings.metrics_port is None:
+        return None
+    from api.ops_server import Check, broker_check, database_check, gauge_check, run_ops_server
+
+    checks: dict[str, Check] = {"database": database_check(settings)}
+    if "api" in names or "monitor" in names:
+        checks["broker"] = broker_check(settings)
+    if "monitor" in names:
+        checks["ingest"] = gauge_check("safewatch_mqtt_connected", "ingest not connected")
+
+    async def run(settings: Settings, stop: asyncio.Event) -> None:
+        await run_ops_server(settings, stop, checks)
+
+    return run
+
+
 def _policies(settings: Settings) -> Policies:
     """Load every policy file once; refuse to start on one that does not validate."""
     from config.policy import load_policies
@@ -99,7 +114,11 @@ def _serve(settings: Settings, names: list[str]) -> None:
     policies = _policies(settings)
     try:
         _migrate(settings)
-        asyncio.run(_run_all(settings, _runners(names, policies)))
+        runners = _runners(names, policies)
+        ops = _ops_runner(settings, names)
+        if ops is not None:
+            runners.append(ops)
+        asyncio.run(_run_all(settings, runners))
     except SafewatchError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from exc

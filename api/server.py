@@ -16,7 +16,7 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class _Server(uvicorn.Server):
+class QuietServer(uvicorn.Server):
     """uvicorn without its own signal handlers: the process owner decides when to stop."""
 
     @contextlib.contextmanager
@@ -49,9 +49,17 @@ async def run_api(
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),
+        # The process's own logging (text or JSON lines) instead of uvicorn's dictConfig.
+        log_config=None,
         proxy_headers=True,
     )
-    server = _Server(config)
+    await serve_until(
+        QuietServer(config), stop, f"api on {settings.http_host}:{settings.http_port}"
+    )
+
+
+async def serve_until(server: uvicorn.Server, stop: asyncio.Event, what: str) -> None:
+    """Run a uvicorn server until `stop` is set, then shut it down gracefully."""
     task = asyncio.create_task(server.serve())
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -62,4 +70,4 @@ async def run_api(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     if not server.started and task.done() and not stop.is_set():
-        raise RuntimeError(f"api failed to start on {settings.http_host}:{settings.http_port}")
+        raise RuntimeError(f"{what} failed to start")

@@ -32,6 +32,10 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 MIN_SECRET_KEY_LENGTH = 32
 
+#: Variables that docker-compose.yml reads for other services (the database password, the
+#: proxy's site name); the documented deployment exports them next to the process settings.
+DEPLOYMENT_ONLY = frozenset({"SAFEWATCH_DB_PASSWORD", "SAFEWATCH_SITE_ADDRESS"})
+
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent
 
 
@@ -49,6 +53,8 @@ class Settings(BaseSettings):
     mqtt_password: str | None = None
     mqtt_client_id: str = "safewatch-monitor"
     mqtt_shared_group: str | None = None
+    #: CA bundle that signed the broker's certificate (mqtts://); the system store when unset.
+    mqtt_ca_file: Path | None = None
     timezone: str = "Asia/Shanghai"
     secret_key: str = ""
     admin_password: str = ""
@@ -58,6 +64,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     policy_dir: Path = DEFAULT_POLICY_DIR
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: "json": one JSON object per line (time, level, logger, message, enterprise, event_id,
+    #: request_id) for a log collector; "text" for a terminal.
+    log_format: Literal["text", "json"] = "text"
+    #: When set, every process also serves /metrics and /healthz on metrics_host:metrics_port
+    #: (one scrape target per process), and the API's public port stops serving /metrics.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    #: When set, /metrics answers only requests with `Authorization: Bearer <token>`.
+    metrics_token: str | None = None
     token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     presence_timeout_s: int = Field(default=120, ge=5)
     db_pool_min: int = Field(default=1, ge=1)
@@ -123,6 +138,13 @@ class Settings(BaseSettings):
             raise ValueError("SAFEWATCH_ADMIN_PASSWORD must be at least 12 characters")
         if self.mqtt_password is not None and self.mqtt_password.lower() in PLACEHOLDER_SECRETS:
             raise ValueError("SAFEWATCH_MQTT_PASSWORD is a placeholder; set a real password")
+        if self.metrics_token is not None and (
+            self.metrics_token.strip().lower() in PLACEHOLDER_SECRETS
+            or len(self.metrics_token) < 16
+        ):
+            raise ValueError(
+                "SAFEWATCH_METRICS_TOKEN must be a random value of at least 16 characters"
+            )
         return self
 
     @property
@@ -156,7 +178,7 @@ def load_settings(**overrides: object) -> Settings:
     try:
         env_keys = {k for k in os.environ if k.startswith("SAFEWATCH_")}
         known = {f"SAFEWATCH_{name.upper()}" for name in Settings.model_fields}
-        unknown = sorted(env_keys - known)
+        unknown = sorted(env_keys - known - DEPLOYMENT_ONLY)
         if unknown:
             raise ConfigurationError(
                 f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-import shutil
 import signal
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from config.logs import setup_logging
 from config.settings import Settings, load_settings
 from domain.errors import ConfigurationError, SafewatchError
 
@@ -29,18 +27,18 @@ def _settings() -> Settings:
     except ConfigurationError as exc:
         typer.echo(f"configuration error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(settings.log_level, settings.log_format)
     return settings
 
 
 def mqtt_credentials(
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out-dir", help="where to write passwd, acl, credentials.csv"),
+        typer.Option(
+            "--out-dir",
+            "--out",
+            help="where to write mosquitto.conf, passwd, acl and credentials.csv",
+        ),
     ] = None,
     rotate: Annotated[bool, typer.Option(help="new passwords for every account")] = False,
     service_user: Annotated[
@@ -49,20 +47,39 @@ def mqtt_credentials(
     ] = None,
     owner: Annotated[
         str | None,
-        typer.Option(help="chown the files to this user (e.g. mosquitto) so the broker reads them"),
+        typer.Option(
+            help="USER[:GROUP] (names or ids, e.g. 1883:1883 for the eclipse-mosquitto image): "
+            "chown the broker's files to it and make them 0640 instead of 0644"
+        ),
     ] = None,
+    service_only: Annotated[
+        bool,
+        typer.Option(
+            "--service-only",
+            help="only the service account, without reading the enterprise directory (first "
+            "start, before the database exists); re-run without it after importing enterprises",
+        ),
+    ] = False,
 ) -> None:
     """Generate Mosquitto's password file and ACL: one account per enterprise in the directory
     (user name = credit code), limited to its own `{prefix}/ent/{code}/#`, plus the service
-    account. Existing passwords are kept unless --rotate."""
+    account. Existing passwords are kept unless --rotate. Also writes the broker's
+    mosquitto.conf (TLS listener, persistence) with explicit file modes."""
+    from monitor.broker_deploy import finish_deploy_files
     from monitor.credentials import generate
     from storage import monitoring_queries
 
     settings = _settings()
+    codes: list[str] = []
     try:
-        codes = monitoring_queries.active_codes(settings.database_url)
+        if not service_only:
+            codes = monitoring_queries.active_codes(settings.database_url)
     except SafewatchError as exc:
-        typer.echo(f"error: cannot read the enterprise directory: {exc.message}", err=True)
+        typer.echo(
+            f"error: cannot read the enterprise directory: {exc.message} "
+            "(use --service-only before the database exists)",
+            err=True,
+        )
         raise typer.Exit(1) from exc
     target = out_dir or settings.data_dir / "mosquitto"
     user = service_user or settings.mqtt_username or "safewatch"
@@ -74,16 +91,19 @@ def mqtt_credentials(
         enterprises=codes,
         rotate=rotate,
     )
-    if owner:
-        for path in (
-            written.password_file,
-            written.acl_file,
-            written.service_password_file,
-            written.service_acl_file,
-        ):
-            shutil.chown(path, owner)
+    try:
+        files = finish_deploy_files(
+            target,
+            written=written,
+            service_user=user,
+            owner=owner,
+        )
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(
         f"{written.accounts} accounts ({len(codes)} enterprises + service account {user!r})\n"
+        f"config {files.config.resolve()} (broker files mode {files.mode:o})\n"
         f"sites' listener (client id = user name): password_file "
         f"{written.password_file.resolve()}, acl_file {written.acl_file.resolve()}\n"
         f"service listener: password_file {written.service_password_file.resolve()}, "

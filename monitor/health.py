@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
 import struct
 
 
@@ -39,6 +40,7 @@ async def probe_broker(
     *,
     username: str | None = None,
     password: str | None = None,
+    tls: ssl.SSLContext | None = None,
     timeout: float = 2.0,  # noqa: ASYNC109 - one bound for connect and read
 ) -> tuple[bool, str]:
     """Return (healthy, detail): healthy when the broker answers CONNACK and accepts us."""
@@ -46,7 +48,7 @@ async def probe_broker(
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(host, port, ssl=tls)
             writer.write(_connect_packet(client_id, username, password))
             await writer.drain()
             head = await reader.readexactly(4)
@@ -60,10 +62,17 @@ async def probe_broker(
             return False, f"broker refused the connection (CONNACK code {code})"
     except TimeoutError:
         return False, f"no answer from {host}:{port} within {timeout:g} s"
-    except (OSError, asyncio.IncompleteReadError) as exc:
+    except (OSError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
         return False, f"cannot reach {host}:{port}: {exc.__class__.__name__}"
     finally:
         if writer is not None:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+
+def broker_tls(*, enabled: bool, ca_file: str | None) -> ssl.SSLContext | None:
+    """The TLS context for an mqtts:// broker (verifying its certificate), None for mqtt://."""
+    if not enabled:
+        return None
+    return ssl.create_default_context(cafile=ca_file)

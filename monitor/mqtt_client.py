@@ -74,7 +74,8 @@ class IngestClient:
         if settings.mqtt_username is not None:
             client.username_pw_set(settings.mqtt_username, settings.mqtt_password)
         if settings.mqtt_tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            ca = str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None
+            client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED)
         client.reconnect_delay_set(min_delay=1, max_delay=15)
         client.max_inflight_messages_set(1000)
         client.on_connect = self._on_connect

@@ -10,8 +10,10 @@ import pkgutil
 from typing import Any
 
 import psycopg
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import Counter, Gauge
 from psycopg.conninfo import conninfo_to_dict
 
 import scheduler as scheduler_pkg
@@ -24,6 +26,20 @@ log = logging.getLogger(__name__)
 
 LEADER_LOCK_KEY = 0x5AFE_0002
 TRY_LOCK = "SELECT pg_try_advisory_lock(%(key)s)"
+
+LEADER = Gauge("safewatch_scheduler_leader", "1 while this process holds the scheduler lock")
+JOB_RUNS = Counter(
+    "safewatch_scheduler_job_runs_total", "Job runs by job and outcome", ["job", "outcome"]
+)
+
+
+def _count_run(event: JobEvent) -> None:
+    """APScheduler listener: one sample per run (its per-run INFO lines are off by default)."""
+    if event.code == EVENT_JOB_MISSED:
+        outcome = "missed"
+    else:
+        outcome = "error" if getattr(event, "exception", None) is not None else "ok"
+    JOB_RUNS.labels(job=event.job_id, outcome=outcome).inc()
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -62,6 +78,7 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
+    sched.add_listener(_count_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return sched
 
 
@@ -125,6 +142,7 @@ async def run_scheduler(
             sched = build_scheduler(settings)
             await asyncio.to_thread(register_jobs, sched)
             sched.start()
+            LEADER.set(1)
             try:
                 while not stop.is_set():
                     with contextlib.suppress(TimeoutError):
@@ -135,6 +153,7 @@ async def run_scheduler(
                         log.error("scheduler: lost the leader connection; stepping down")
                         break
             finally:
+                LEADER.set(0)
                 sched.shutdown(wait=False)
                 with contextlib.suppress(psycopg.Error):
                     await lock_conn.close()

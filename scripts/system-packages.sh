@@ -7,6 +7,10 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v mosquitto_passwd >/dev/null 2>&1 || need+=(mosquitto)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+command -v caddy >/dev/null 2>&1 || need+=(caddy)            # the compose file's HTTPS proxy
+command -v openssl >/dev/null 2>&1 || need+=(openssl)        # test CA for TLS
+command -v wget >/dev/null 2>&1 || need+=(wget)              # the proxy's healthcheck
+command -v curl >/dev/null 2>&1 || need+=(curl)              # the api's healthcheck
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)  # zh-CN in screenshots
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

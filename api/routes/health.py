@@ -7,11 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
+from api.ops_server import broker_check, metrics_response
 from config.settings import Settings
-from monitor.health import probe_broker
 
 router = APIRouter(tags=["health"])
 
@@ -32,7 +31,9 @@ HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"description": "database or broker is not reachable (same body shape)"},
 }
 METRICS_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "metrics"}
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "metrics"},
+    401: {"description": "SAFEWATCH_METRICS_TOKEN is set and the bearer token is missing"},
+    404: {"description": "metrics are served on SAFEWATCH_METRICS_PORT instead"},
 }
 
 
@@ -42,12 +43,7 @@ async def healthz(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     (db_ok, db_detail), (mq_ok, mq_detail) = await asyncio.gather(
         _database(getattr(request.app.state, "pool", None)),
-        probe_broker(
-            settings.mqtt_host,
-            settings.mqtt_port,
-            username=settings.mqtt_username,
-            password=settings.mqtt_password,
-        ),
+        broker_check(settings)(),
     )
     body: dict[str, Any] = {
         "status": "ok" if db_ok and mq_ok else "unhealthy",
@@ -58,6 +54,18 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response, responses=METRICS_RESPONSES)
-async def metrics() -> Response:
-    """Prometheus text exposition of this process's metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    """Prometheus text of this process's metrics (token-protected when SAFEWATCH_METRICS_TOKEN
+    is set; only on the metrics port when SAFEWATCH_METRICS_PORT is set)."""
+    settings: Settings = request.app.state.settings
+    if settings.metrics_port is not None:
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "not_found",
+                    "message": "指标在专用端口提供 (metrics are on the metrics port)",
+                }
+            },
+            status_code=404,
+        )
+    return metrics_response(settings, request.headers.get("authorization"))

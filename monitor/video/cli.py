@@ -50,6 +50,10 @@ def agent(
     mqtt_password: Annotated[
         str | None, typer.Option(envvar=f"{ENV}MQTT_PASSWORD", help="prefer the env variable")
     ] = None,
+    mqtt_ca_file: Annotated[
+        str | None,
+        typer.Option(envvar=f"{ENV}MQTT_CA_FILE", help="CA of the broker certificate (mqtts://)"),
+    ] = None,
     topic_prefix: Annotated[str, typer.Option(envvar=f"{ENV}TOPIC_PREFIX")] = "safewatch/v1",
     ice_server: Annotated[
         list[str] | None,
@@ -97,6 +101,7 @@ def agent(
             username=mqtt_username,
             password=mqtt_password,
             tls=url.scheme == "mqtts",
+            ca_file=mqtt_ca_file,
         )
         events = [_load_event(e) for e in event or []]
     except (SafewatchError, ValueError, OSError) as exc:

@@ -29,6 +29,7 @@ class MqttOptions:
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    ca_file: str | None = None
     keepalive: int = 30
     will: tuple[str, bytes, bool] | None = None
 
@@ -58,7 +59,7 @@ class MqttLink:
         if options.username is not None:
             client.username_pw_set(options.username, options.password)
         if options.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            client.tls_set(ca_certs=options.ca_file, cert_reqs=ssl.CERT_REQUIRED)
         if options.will is not None:
             topic, payload, retain = options.will
             client.will_set(topic, payload, qos=1, retain=retain)

@@ -55,6 +55,7 @@ async def video_service(
         username=settings.mqtt_username,
         password=settings.mqtt_password,
         tls=settings.mqtt_tls,
+        ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
     )
     link = MqttLink(options, server_subscriptions(settings.mqtt_topic_prefix), inbound)
     manager = VideoSessionManager(

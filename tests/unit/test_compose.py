@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from config.settings import Settings
+from config.settings import DEPLOYMENT_ONLY, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ def test_variable_names_are_real_settings() -> None:
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     used_keys = set(re.findall(r"^\s+(SAFEWATCH_[A-Z_]+):", text, flags=re.M))
     interpolated = set(re.findall(r"\$\{(SAFEWATCH_[A-Z_]+)", text))
-    deployment_only = {"SAFEWATCH_DB_PASSWORD"}
+    deployment_only = set(DEPLOYMENT_ONLY)
     assert used_keys - known == set()
     assert interpolated - known - deployment_only == set()
 
