@@ -85,7 +85,8 @@ def _ops_runner(settings: Settings, names: list[str]) -> Runner | None:
     """/metrics and /healthz on SAFEWATCH_METRICS_PORT, checking what these processes need."""
     if settings.metrics_port is None:
         return None
-    from api.ops_server import Check, broker_check, database_check, gauge_check, run_ops_server
+    from api.ops_server import Check, database_check, gauge_check, run_ops_server
+    from monitor.health import broker_check
 
     checks: dict[str, Check] = {"database": database_check(settings)}
     if "api" in names or "monitor" in names:

@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api import errors, routes
 from api.body_limit import UPLOAD_PATHS, BodyLimitMiddleware, BodyLimits
+from api.request_id import RequestIdMiddleware
 from api.security import hash_password, verify_password
 from config.policy import Policies, load_policies
 from config.settings import Settings
@@ -107,6 +108,7 @@ def create_app(
             settings.http_max_body_bytes, ((UPLOAD_PATHS, settings.http_max_upload_bytes),)
         ),
     )
+    app.add_middleware(RequestIdMiddleware)
     for _, router, _ in discovered:
         app.include_router(router)
     return app

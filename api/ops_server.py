@@ -22,7 +22,6 @@ from starlette.routing import Route
 
 from api.server import QuietServer, serve_until
 from config.settings import Settings
-from monitor.health import broker_tls, probe_broker
 
 log = logging.getLogger(__name__)
 
@@ -69,24 +68,6 @@ def database_check(settings: Settings) -> Check:
         except Exception as exc:  # health reports, never raises
             return False, exc.__class__.__name__
         return True, "ok"
-
-    return check
-
-
-def broker_check(settings: Settings) -> Check:
-    """The broker accepts this process's credentials (MQTT CONNECT → CONNACK)."""
-
-    async def check() -> tuple[bool, str]:
-        return await probe_broker(
-            settings.mqtt_host,
-            settings.mqtt_port,
-            username=settings.mqtt_username,
-            password=settings.mqtt_password,
-            tls=broker_tls(
-                enabled=settings.mqtt_tls,
-                ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
-            ),
-        )
 
     return check
 

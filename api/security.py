@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,8 +48,28 @@ def issue_token(principal: Principal, *, secret: str, now: datetime, ttl: timede
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+#: Tokens already verified, with their expiry: the same string signed with the same key
+#: always carries the same claims, so each is verified once rather than on every request.
+_VERIFIED: OrderedDict[tuple[str, str], tuple[Principal, float]] = OrderedDict()
+VERIFIED_MAX = 20_000
+
+
 def read_token(token: str, *, secret: str) -> Principal:
     """Verify a token and return its principal; raise Unauthorized when it is not valid."""
+    key = (secret, token)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        if known[1] > time.time():
+            return known[0]
+        del _VERIFIED[key]  # expired: verify again, which raises the precise error
+    principal, expires = _verify(token, secret)
+    _VERIFIED[key] = (principal, expires)
+    if len(_VERIFIED) > VERIFIED_MAX:
+        _VERIFIED.popitem(last=False)
+    return principal
+
+
+def _verify(token: str, secret: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token,
@@ -56,12 +78,13 @@ def read_token(token: str, *, secret: str) -> Principal:
             issuer=ISSUER,
             options={"require": ["exp", "sub", "role", "iss"]},
         )
-        return Principal(
+        principal = Principal(
             user_id=int(claims["sub"]),
             username=str(claims.get("name", "")),
             role=Role(claims["role"]),
             enterprise_id=claims.get("ent"),
         )
+        return principal, float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("access token has expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError) as exc:

@@ -49,6 +49,24 @@ def current(name: str) -> str | None:
     return _context[name].get()
 
 
+_base_factory = logging.getLogRecordFactory()
+
+
+def _stamped_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Copy the context in scope onto each record when it is created (a handler may format it
+    later, elsewhere); an `extra=` value given by the caller wins."""
+    record = _base_factory(*args, **kwargs)
+    for name, var in _context.items():
+        value = var.get()
+        if value is not None:
+            setattr(record, name, value)
+    return record
+
+
+if getattr(logging.getLogRecordFactory(), "__name__", "") != "_stamped_record":
+    logging.setLogRecordFactory(_stamped_record)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; never raises on odd arguments."""
 

@@ -7,6 +7,9 @@ import contextlib
 import os
 import ssl
 import struct
+from collections.abc import Awaitable, Callable
+
+from config.settings import Settings
 
 
 def _connect_packet(client_id: str, username: str | None, password: str | None) -> bytes:
@@ -76,3 +79,21 @@ def broker_tls(*, enabled: bool, ca_file: str | None) -> ssl.SSLContext | None:
     if not enabled:
         return None
     return ssl.create_default_context(cafile=ca_file)
+
+
+def broker_check(settings: Settings) -> Callable[[], Awaitable[tuple[bool, str]]]:
+    """The broker accepts this process's credentials (MQTT CONNECT → CONNACK)."""
+
+    async def check() -> tuple[bool, str]:
+        return await probe_broker(
+            settings.mqtt_host,
+            settings.mqtt_port,
+            username=settings.mqtt_username,
+            password=settings.mqtt_password,
+            tls=broker_tls(
+                enabled=settings.mqtt_tls,
+                ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
+            ),
+        )
+
+    return check

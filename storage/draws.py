@@ -84,6 +84,9 @@ GET_FROZEN_FOR_DRAW = """
 SELECT frozen_document, secret, state FROM draws WHERE id = %(id)s FOR UPDATE
 """
 GET_DOCUMENT = "SELECT coalesce(document, frozen_document) FROM draws WHERE id = %(id)s"
+GET_DOCUMENT_FINAL = """
+SELECT coalesce(document, frozen_document), document IS NOT NULL FROM draws WHERE id = %(id)s
+"""
 SELECTIONS = """
 SELECT s.position, s.credit_code, e.name, s.stratum, s.rank, s.staffed, s.leader, s.officers,
        s.experts, s.unstaffed
@@ -323,6 +326,16 @@ async def document(conn: AsyncConnection[Any], *, draw_id: int) -> bytes:
     if row is None:
         raise NotFound(f"draw {draw_id} does not exist")
     return bytes(row[0])
+
+
+async def published_document(conn: AsyncConnection[Any], *, draw_id: int) -> tuple[bytes, bool]:
+    """The record as published and whether it is final (drawn: it never changes again)."""
+    async with amapped_errors(), conn.cursor() as cur:
+        await cur.execute(GET_DOCUMENT_FINAL, {"id": draw_id})
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"draw {draw_id} does not exist")
+    return bytes(row[0]), bool(row[1])
 
 
 async def selections(conn: AsyncConnection[Any], *, draw_id: int) -> list[Selection]:

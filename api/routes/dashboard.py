@@ -8,12 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import ConnDep, PrincipalDep, SettingsDep
 from api.errors import ERROR_RESPONSES
+from api.http_cache import STATIC_FILES
 from domain.clock import utcnow
 from domain.credit_code import credit_code_problem
 from domain.errors import NotFound, ValidationFailed
@@ -44,10 +45,8 @@ class BoardSnapshot(BaseModel):
     rows: list[list[Any]]
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(
-        STATIC / name, media_type=CONTENT_TYPES[".html"], headers={"Cache-Control": "no-cache"}
-    )
+def _page(request: Request, name: str) -> Response:
+    return STATIC_FILES.response(request, STATIC / name, media_type=CONTENT_TYPES[".html"])
 
 
 @router.get("/", include_in_schema=False)
@@ -57,28 +56,27 @@ async def root() -> RedirectResponse:
 
 
 @router.get("/ui/", include_in_schema=False)
-async def dashboard_page() -> FileResponse:
+async def dashboard_page(request: Request) -> Response:
     """The duty-staff dashboard (a single page; hash routes)."""
-    return _page("index.html")
+    return _page(request, "index.html")
 
 
 @router.get("/public/", include_in_schema=False)
-async def public_page() -> FileResponse:
+async def public_page(request: Request) -> Response:
     """Published draws and results, for everyone."""
-    return _page("public.html")
+    return _page(request, "public.html")
 
 
 @router.get("/static/{name:path}", include_in_schema=False)
-async def asset(name: str) -> FileResponse:
+async def asset(name: str, request: Request) -> Response:
     """A dashboard asset shipped in the package (never a path taken as is from the request)."""
     if not ASSET.match(name):
         raise NotFound("no such asset")
     path = (STATIC / name).resolve()
     if not path.is_relative_to(STATIC) or not path.is_file():
         raise NotFound("no such asset")
-    return FileResponse(
-        path, media_type=CONTENT_TYPES[path.suffix], headers={"Cache-Control": "no-cache"}
-    )
+    # Unversioned names: revalidate every time, answered by a 304 (strong ETag) when unchanged.
+    return STATIC_FILES.response(request, path, media_type=CONTENT_TYPES[path.suffix])
 
 
 @router.get("/api/v1/dashboard/board", response_model=BoardSnapshot)

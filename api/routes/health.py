@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
-from api.ops_server import broker_check, metrics_response
+from api.ops_server import metrics_response
 from config.settings import Settings
+from monitor.health import broker_check
 
 router = APIRouter(tags=["health"])
 

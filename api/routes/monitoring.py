@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ConnDep, LangDep, SettingsDep, Staff
+from api.deps import ConnDep, LangDep, SettingsDep, Staff, pool_of
 from api.errors import ERROR_RESPONSES
+from api.live_cache import LiveCache
 from api.routes.monitoring_common import EXAMPLE_ENT, VisibleEnt, require_enterprise
+from config.settings import Settings
 from domain.clock import utcnow
 from domain.i18n import op_label, render
 from domain.monitoring import EnterpriseId, Severity
@@ -17,6 +21,7 @@ from domain.presence import Presence
 from domain.status import EnterpriseStatus
 from storage import alarms, monitoring, special_ops
 from storage import monitoring_queries as q
+from storage.errors import amapped_errors
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], responses=ERROR_RESPONSES)
 
@@ -141,10 +146,25 @@ _SEVERITY_BY_RANK = {s.rank: s.value for s in Severity}
 
 
 @router.get("/enterprises/{ent}/status", response_model=StatusOut)
-async def get_status(
-    ent: VisibleEnt, conn: ConnDep, settings: SettingsDep, lang: LangDep
-) -> StatusOut:
+async def get_status(ent: VisibleEnt, lang: LangDep, request: Request) -> Response:
     """Operation state, open maintenance, special operations (with gas tests), presence."""
+    settings: Settings = request.app.state.settings
+
+    async def body_of() -> bytes:
+        async with amapped_errors(), pool_of(request).connection() as conn:
+            status = await _status(conn, ent, settings, lang)
+        return status.model_dump_json().encode()
+
+    # The rendered body per enterprise and language, dropped by the change feed
+    # (api/live_cache.py): a repeated read costs no connection and no query until it changes.
+    cache: LiveCache | None = getattr(request.app.state, "live_cache", None)
+    key = f"status:{lang}"
+    body = await (cache.get(key, ent, body_of) if cache is not None else body_of())
+    return Response(body, media_type="application/json")
+
+
+async def _status(conn: AsyncConnection[Any], ent: str, settings: Settings, lang: str) -> StatusOut:
+    """The status document of one enterprise, read from storage."""
     name = await require_enterprise(conn, ent)
     found = await monitoring.lock_statuses(conn, [ent], lock=False)
     st = found.get(EnterpriseId(ent)) or EnterpriseStatus(EnterpriseId(ent))

@@ -6,25 +6,44 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.common import IdPath, Page, PagingDep
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, PoolDep, SettingsDep
 from api.draw_models import DrawDetail, DrawSummary, summary
 from api.errors import ERROR_RESPONSES
+from api.http_cache import (
+    IMMUTABLE,
+    REVALIDATE,
+    SHORT_PUBLIC,
+    STATIC_FILES,
+    ImmutableTags,
+    cached,
+    matches,
+    not_modified,
+    strong_etag,
+)
 from api.routes.draws import JSON_FILE, load_detail
 from domain.clock import utcnow
 from storage import draws, enforcement, inspection_results
+from storage.errors import amapped_errors
 from storage.inspection_results import PublicResult
 
 router = APIRouter(prefix="/public/v1", tags=["public"], responses=ERROR_RESPONSES)
 
 VERIFIER = Path(__file__).resolve().parent.parent / "static" / "verifier.py"
 PY_FILE: dict[int | str, dict[str, object]] = {
-    200: {"content": {"text/x-python": {"schema": {"type": "string"}}}, "description": "script"}
+    200: {"content": {"text/x-python": {"schema": {"type": "string"}}}, "description": "script"},
+    304: {"description": "unchanged (If-None-Match)"},
 }
+#: Conditional GETs: 304 when If-None-Match names the current strong ETag.
+NOT_MODIFIED: dict[int | str, dict[str, object]] = {
+    304: {"description": "unchanged (If-None-Match names the current ETag)"}
+}
+#: Final draw documents never change: their tags are remembered (a 304 without the database).
+_DOCUMENT_TAGS = ImmutableTags()
 
 
 class ResultOut(BaseModel):
@@ -73,37 +92,57 @@ async def public_draws(conn: ConnDep, paging: PagingDep) -> Page[DrawSummary]:
     )
 
 
-@router.get("/draws/{draw_id}", response_model=DrawDetail)
-async def public_draw(draw_id: IdPath, conn: ConnDep) -> DrawDetail:
+@router.get("/draws/{draw_id}", response_model=DrawDetail, responses=NOT_MODIFIED)
+async def public_draw(draw_id: IdPath, conn: ConnDep, request: Request) -> Response:
     """A published draw: selections, teams (officers by name and certificate number only),
-    exclusions with reasons, and the links to the document and the verifier script."""
-    return await load_detail(conn, draw_id, document_url=f"/public/v1/draws/{draw_id}/document")
+    exclusions with reasons, and the links to the document and the verifier script. Strong
+    ETag; cached 5 minutes by shared caches once drawn (names come from the directory)."""
+    found = await load_detail(conn, draw_id, document_url=f"/public/v1/draws/{draw_id}/document")
+    policy = "public, max-age=300" if found.state == "drawn" else REVALIDATE
+    body = found.model_dump_json().encode()
+    return cached(request, body, media_type="application/json", cache_control=policy)
 
 
-@router.get("/draws/{draw_id}/document", response_class=Response, responses=JSON_FILE)
-async def public_document(draw_id: IdPath, conn: ConnDep) -> Response:
-    """The canonical draw record: `python verifier.py draw-N.json` re-derives every byte."""
-    data = await draws.document(conn, draw_id=draw_id)
-    return Response(
+@router.get(
+    "/draws/{draw_id}/document", response_class=Response, responses=JSON_FILE | NOT_MODIFIED
+)
+async def public_document(draw_id: IdPath, pool: PoolDep, request: Request) -> Response:
+    """The canonical draw record: `python verifier.py draw-N.json` re-derives every byte.
+    Once drawn it never changes: immutable for caches, 304 on a matching If-None-Match."""
+    known = _DOCUMENT_TAGS.get(draw_id)
+    if known is not None and matches(request, known):
+        return not_modified(known, IMMUTABLE)
+    async with amapped_errors(), pool.connection() as conn:
+        data, final = await draws.published_document(conn, draw_id=draw_id)
+    tag = strong_etag(data)
+    if final:
+        _DOCUMENT_TAGS.put(draw_id, tag)
+    return cached(
+        request,
         data,
         media_type="application/json",
+        cache_control=IMMUTABLE if final else REVALIDATE,
+        etag=tag,
         headers={"Content-Disposition": f'attachment; filename="draw-{draw_id}.json"'},
     )
 
 
-@router.get("/results", response_model=Page[ResultOut])
+@router.get("/results", response_model=Page[ResultOut], responses=NOT_MODIFIED)
 async def public_results(
     conn: ConnDep,
     paging: PagingDep,
+    request: Request,
     draw_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-) -> Page[ResultOut]:
-    """Completed inspections and what they found, newest first."""
+) -> Response:
+    """Completed inspections and what they found, newest first (strong ETag, 60 s shared)."""
     rows, total = await inspection_results.public_results(
         conn, draw_id=draw_id, limit=paging.limit, offset=paging.offset
     )
-    return Page[ResultOut](
+    page = Page[ResultOut](
         items=[_result(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
     )
+    body = page.model_dump_json().encode()
+    return cached(request, body, media_type="application/json", cache_control=SHORT_PUBLIC)
 
 
 @router.get("/penalties", response_model=Page[PenaltyOut])
@@ -123,7 +162,12 @@ async def public_penalties(
     )
 
 
-@router.get("/verifier.py", response_class=FileResponse, responses=PY_FILE)
-async def verifier() -> FileResponse:
+@router.get("/verifier.py", response_class=Response, responses=PY_FILE)
+async def verifier(request: Request) -> Response:
     """The stdlib-only verifier: `python3 verifier.py draw.json` exits 0 when it all re-derives."""
-    return FileResponse(VERIFIER, media_type="text/x-python; charset=utf-8", filename="verifier.py")
+    return STATIC_FILES.response(
+        request,
+        VERIFIER,
+        media_type="text/x-python; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="verifier.py"'},
+    )

@@ -34,7 +34,7 @@ def test_every_service_that_depends_waits_for_health() -> None:
     for name in ("api", "monitor", "scheduler"):
         deps = services[name]["depends_on"]
         assert deps["timescale"]["condition"] == "service_healthy"
-    for name in ("timescale", "mosquitto", "api"):
+    for name in ("timescale", "mosquitto", "api", "monitor", "scheduler", "proxy"):
         assert "healthcheck" in services[name]
 
 
@@ -44,7 +44,7 @@ def test_variable_names_are_real_settings() -> None:
     used_keys = set(re.findall(r"^\s+(SAFEWATCH_[A-Z_]+):", text, flags=re.M))
     interpolated = set(re.findall(r"\$\{(SAFEWATCH_[A-Z_]+)", text))
     deployment_only = set(DEPLOYMENT_ONLY)
-    assert used_keys - known == set()
+    assert used_keys - known - deployment_only == set()
     assert interpolated - known - deployment_only == set()
 
 
@@ -60,11 +60,25 @@ def test_secrets_are_required_not_defaulted() -> None:
         assert not re.search(r"\$\{" + var + r":-", text), var
 
 
-def test_api_port_matches_the_settings_port() -> None:
-    api = _compose()["services"]["api"]
+def test_only_the_proxy_and_the_tls_broker_are_published() -> None:
+    services = _compose()["services"]
+    api = services["api"]
     port = api["environment"]["SAFEWATCH_HTTP_PORT"]
-    assert api["ports"] == [f"{port}:{port}"]
     assert Settings.model_fields["http_port"].default == int(port)
+    assert "ports" not in api  # reached through the HTTPS proxy only
+    assert port in api["expose"]
+    published = {n: s["ports"] for n, s in services.items() if "ports" in s}
+    assert published == {"mosquitto": ["8883:8883"], "proxy": ["443:443", "80:80"]}
+    assert "mqtts://mosquitto:8883" in (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+
+
+def test_json_logs_and_a_metrics_port_for_every_process() -> None:
+    services = _compose()["services"]
+    for name in ("api", "monitor", "scheduler"):
+        env = services[name]["environment"]
+        assert env["SAFEWATCH_LOG_FORMAT"].endswith(":-json}")
+        assert env["SAFEWATCH_METRICS_PORT"] == "9100"
+        assert "healthcheck" in services[name]
 
 
 def test_named_volumes_are_declared() -> None:
