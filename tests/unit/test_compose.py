@@ -69,7 +69,7 @@ def test_only_the_proxy_and_the_tls_broker_are_published() -> None:
     assert port in api["expose"]
     published = {n: s["ports"] for n, s in services.items() if "ports" in s}
     assert published == {"mosquitto": ["8883:8883"], "proxy": ["443:443", "80:80"]}
-    assert "mqtts://mosquitto:8883" in (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "mqtts://mosquitto:8884" in (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
 
 
 def test_json_logs_and_a_metrics_port_for_every_process() -> None:
