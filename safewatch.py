@@ -17,6 +17,7 @@ import typer
 from config.policy import Policies
 from config.settings import Settings, demo_settings, load_settings
 from domain.errors import ConfigurationError, SafewatchError
+from domain.region import Region
 
 log = logging.getLogger("safewatch")
 
@@ -193,7 +194,7 @@ def demo(
     policies = _policies(settings)
     try:
         _migrate(settings)
-        asyncio.run(_seed_demo(settings))
+        asyncio.run(_seed_demo(settings, policies.region))
         typer.echo(
             f"\nSafewatch demo: http://{settings.http_host}:{settings.http_port}/  "
             f"(login admin / {settings.admin_password}, duty / duty-demo)\n"
@@ -211,7 +212,7 @@ def demo(
             broker.stop()
 
 
-async def _seed_demo(settings: Settings) -> None:
+async def _seed_demo(settings: Settings, region: Region) -> None:
     """Load the demo directory, accounts and whatever each room seeds (seed_demo hooks)."""
     from api.security import hash_password
     from domain.demo_data import demo_enterprises
@@ -222,7 +223,7 @@ async def _seed_demo(settings: Settings) -> None:
     await pool.open(wait=True)
     try:
         async with pool.connection() as conn:
-            rows = demo_enterprises()
+            rows = demo_enterprises(region=region)
             await seed.seed_enterprises(conn, rows)
             for username, role, ent in (
                 ("duty", "duty", None),
@@ -239,12 +240,12 @@ async def _seed_demo(settings: Settings) -> None:
                 )
         for name in DEMO_SEEDERS:
             module = importlib.import_module(name)
-            await module.seed_demo(pool, settings)
+            await module.seed_demo(pool, settings, region)
     finally:
         await pool.close()
 
 
-#: Modules with `async def seed_demo(pool, settings)` that add their rooms' demo data.
+#: Modules with `async def seed_demo(pool, settings, region)` that add their rooms' demo data.
 DEMO_SEEDERS: tuple[str, ...] = ("scheduler.demo_seed", "monitor.demo_seed")
 
 

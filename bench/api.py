@@ -33,8 +33,9 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from config.policy_region import default_region  # noqa: E402
 from domain.credit_code import make_credit_code  # noqa: E402
-from domain.demo_data import COUNTIES, SECTORS  # noqa: E402
+from domain.demo_data import demo_counties  # noqa: E402
 from monitor.broker import free_port  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 
@@ -149,18 +150,20 @@ def load_database(count: int) -> tuple[str, list[str]]:
     url = psycopg.conninfo.make_conninfo(SERVER, dbname=DB)
     migrate(url)
     codes = []
+    counties = demo_counties()
+    sectors = [s.code for s in default_region().sectors]
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         with cur.copy(
             "COPY enterprises (credit_code, name, county, address, sector, risk_colour,"
             " credit_class, high_risk) FROM STDIN"
         ) as copy:
             for i in range(count):
-                division, county = COUNTIES[i % len(COUNTIES)]
+                division, county = counties[i % len(counties)]
                 code = make_credit_code(division, 200000000 + i * 7)
                 codes.append(code)
                 copy.write_row((
-                    code, f"杭州基准测试企业{i:05d}有限公司", county, f"杭州市{county}测试路{i}号",
-                    SECTORS[i % len(SECTORS)][0], ("red", "orange", "yellow", "blue")[i % 4],
+                    code, f"昌吉基准测试企业{i:05d}有限公司", county, f"昌吉州{county}测试路{i}号",
+                    sectors[i % len(sectors)], ("red", "orange", "yellow", "blue")[i % 4],
                     "ABCD"[i % 4], i % 5 == 0,
                 ))  # fmt: skip
         conn.execute(STATUS_ROWS)

@@ -15,7 +15,9 @@ from config.policy_enforcement import (
     load_reminders,
 )
 from config.policy_monitoring import MonitoringPolicy, load_monitoring_policy
+from config.policy_region import load_region
 from config.policy_sampling import DEFAULT_POLICY_PATH, SamplingPolicy, load_sampling_policy
+from domain.region import Region
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ POLICY_FILES = (
     "checklist_catalogue.yaml",
     "first_violation.yaml",
     "reminders.yaml",
+    "region.yaml",
 )
 
 
@@ -41,6 +44,7 @@ class Policies:
     catalogue: Catalogue
     first_violation: FirstViolation
     reminders: ReminderPolicy
+    region: Region
 
 
 def sampling_file(policy_dir: Path) -> Path:
@@ -57,6 +61,7 @@ def load_policies(policy_dir: Path) -> Policies:
         catalogue=load_catalogue(policy_dir),
         first_violation=load_first_violation(policy_dir),
         reminders=load_reminders(policy_dir),
+        region=load_region(policy_dir),
     )
     log.info("policy files in %s validated", policy_dir)
     return policies

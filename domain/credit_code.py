@@ -56,6 +56,30 @@ def validate_credit_code(code: str) -> str:
     return code
 
 
+#: GB 11714-1997 organisation code: weights of the 8 body characters.
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def org_check_character(body8: str) -> str:
+    """GB 11714 check character of an 8-character organisation-code body (digits, A–Z)."""
+    total = sum(
+        (int(ch) if ch.isdigit() else ord(ch) - 55) * w
+        for ch, w in zip(body8, ORG_WEIGHTS, strict=True)
+    )
+    value = 11 - total % 11
+    return "X" if value == 10 else "0" if value == 11 else str(value)
+
+
+def org_code(serial: int) -> str:
+    """A 9-character organisation code "MA…" (as issued since 2015) with its GB 11714 check."""
+    chars = []
+    for _ in range(6):
+        serial, rest = divmod(serial, len(ALPHABET))
+        chars.append(ALPHABET[rest])
+    body = "MA" + "".join(reversed(chars))
+    return body + org_check_character(body)
+
+
 def make_credit_code(division: str, serial: int, *, dept: str = "9", kind: str = "1") -> str:
     """Build a valid code for demo data and tests: dept, kind, 6-digit division, 9-char serial."""
     body = f"{dept}{kind}{division}{serial:09d}"

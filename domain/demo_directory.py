@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from domain.demo_data import COUNTIES, demo_enterprises
+from domain.demo_data import demo_counties, demo_enterprises
 from domain.directory import (
     Conflict,
     EnterpriseCode,
@@ -19,15 +19,15 @@ from domain.directory import (
 )
 
 #: The two departments of the joint plan, the lead one first (its officers lead the teams).
-SAFETY_DEPT = "应急管理局执法支队"
-FIRE_DEPT = "消防救援大队"
+SAFETY_DEPT = "昌吉州应急管理综合行政执法支队"
+FIRE_DEPT = "昌吉州消防救援支队"
 EXPERT_DEPT = "安全生产专家库"
 DEPARTMENTS = (SAFETY_DEPT, FIRE_DEPT)
 #: Officer counts per department and the number of experts.
 SAFETY_OFFICERS = 22
 FIRE_OFFICERS = 18
 EXPERTS = 6
-DEMO_PLAN_ID = "HZ-JOINT-MONTHLY"
+DEMO_PLAN_ID = "CJ-JOINT-MONTHLY"
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华建国志红玉兰文斌浩宇晨博阳鑫婷雪琳凯峰"
@@ -71,6 +71,7 @@ def demo_officers(
         if enterprise_codes is not None
         else [e.credit_code for e in demo_enterprises()]
     )
+    counties = demo_counties()
     people = [("YJ", SAFETY_DEPT, i) for i in range(1, SAFETY_OFFICERS + 1)]
     people += [("XF", FIRE_DEPT, i) for i in range(1, FIRE_OFFICERS + 1)]
     names = _names(rng, len(people) + EXPERTS)
@@ -85,7 +86,7 @@ def demo_officers(
     out: list[Officer] = []
     for (prefix, dept, n), name in zip(people, names, strict=False):
         oid = OfficerId(f"{prefix}{n:03d}")
-        division, county = COUNTIES[rng.randrange(len(COUNTIES))]
+        division, county = counties[rng.randrange(len(counties))]
         issued = year - rng.randint(1, 4)
         valid_from: date | None = date(issued, rng.randint(1, 12), 1)
         valid_to: date | None = date(issued + 6, 12, 31)
@@ -126,7 +127,7 @@ def demo_officers(
                 officer_id=oid,
                 name=names[len(people) + k],
                 department=EXPERT_DEPT,
-                county=COUNTIES[(k * 5 + 1) % len(COUNTIES)][1],
+                county=counties[(k * 5 + 1) % len(counties)][1],
                 active=k != EXPERTS - 1,  # one expert has left the pool
                 auxiliary=True,
             )
@@ -134,7 +135,7 @@ def demo_officers(
     return out
 
 
-HAZCHEM = ("hazchem_production", "hazchem_trade", "hazchem_storage")
+HAZCHEM = ("coal_chemical", "hazchem_production", "hazchem_trade", "hazchem_storage")
 _ITEMS: tuple[tuple[str, str, str, tuple[str, ...], InspectionMethod], ...] = (
     (
         "安全生产责任制落实",
@@ -217,14 +218,15 @@ _ITEMS: tuple[tuple[str, str, str, tuple[str, ...], InspectionMethod], ...] = (
         "重大危险源管理",
         "重大危险源辨识、登记建档、监测监控和备案",
         "《中华人民共和国安全生产法》第四十条；《危险化学品重大危险源监督管理暂行规定》",
-        HAZCHEM,
+        # Power plants keep liquid ammonia for denitrification: a major hazard source too.
+        (*HAZCHEM, "power"),
         InspectionMethod.ONLINE,
     ),
     (
         "特殊作业安全管理",
         "动火、受限空间、盲板抽堵等特殊作业的安全作业票和气体分析",
         "GB 30871-2022《危险化学品企业特殊作业安全规范》；《中华人民共和国安全生产法》第四十三条",
-        ("hazchem_production", "hazchem_storage"),
+        ("coal_chemical", "hazchem_production", "hazchem_storage"),
         InspectionMethod.ONSITE,
     ),
     (
@@ -235,10 +237,10 @@ _ITEMS: tuple[tuple[str, str, str, tuple[str, ...], InspectionMethod], ...] = (
         InspectionMethod.ONSITE,
     ),
     (
-        "烟花爆竹生产经营安全",
-        "生产经营许可、防爆防雷设施、药物总仓储量",
-        "《烟花爆竹安全管理条例》第八条、第十七条",
-        ("fireworks",),
+        "重大危险源安全包保",
+        "主要负责人、技术负责人、操作负责人包保责任落实，重大危险源监测监控与预警",
+        "《危险化学品企业重大危险源安全包保责任制办法（试行）》（应急厅〔2021〕12号）",
+        ("coal_chemical", "hazchem_production", "hazchem_storage"),
         InspectionMethod.ONSITE,
     ),
     (

@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from config.settings import Settings
 from domain.demo_data import demo_enterprises
+from domain.region import Region
 from storage import telemetry_tags
 
 
@@ -66,9 +67,11 @@ def tag_rows(code: str) -> list[dict[str, Any]]:
     ]
 
 
-async def seed_demo(pool: AsyncConnectionPool, settings: Settings) -> None:
+async def seed_demo(
+    pool: AsyncConnectionPool, settings: Settings, region: Region | None = None
+) -> None:
     """Register the demo tags of every demo enterprise (tags already there are left alone)."""
     del settings
-    rows = [row for ent in demo_enterprises() for row in tag_rows(ent.credit_code)]
+    rows = [row for ent in demo_enterprises(region=region) for row in tag_rows(ent.credit_code)]
     async with pool.connection() as conn:
         await telemetry_tags.insert_missing(conn, rows)

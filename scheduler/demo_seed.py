@@ -19,6 +19,7 @@ from domain.clock import utcnow
 from domain.demo_data import demo_enterprises
 from domain.demo_directory import DEMO_PLAN_ID, demo_items, demo_officers, demo_plan_spec
 from domain.errors import ConfigurationError
+from domain.region import Region
 from services import draws as draw_service
 from services.draws import CATCH_UP, Period
 from storage import directory, draws
@@ -42,9 +43,11 @@ def current_period(plan: StoredPlan, now: datetime) -> Period:
     return draw_service.period_of(plan, fire)
 
 
-async def seed_demo(pool: AsyncConnectionPool, settings: Settings) -> None:
+async def seed_demo(
+    pool: AsyncConnectionPool, settings: Settings, region: Region | None = None
+) -> None:
     """Upsert the demo officers, experts, items and plan; draw the current period once."""
-    codes = [e.credit_code for e in demo_enterprises()]
+    codes = [e.credit_code for e in demo_enterprises(region=region)]
     spec = PlanFile.model_validate(
         demo_plan_spec(timezone=settings.timezone, enterprise_codes=codes)
     )

@@ -148,6 +148,11 @@ setInterval(() => {
     getLang() === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
 }, 1000);
 
+// The bureau's name from its region file (config/region.yaml) beside the title.
+fetch("/public/v1/region").then((r) => (r.ok ? r.json() : null)).then((r) => {
+  if (r) document.getElementById("bureau").textContent = r.bureau;
+}).catch(() => {});
+
 setLang(getLang());
 if (localStorage.getItem("sw.big")) document.body.classList.add("big");
 translateDom();

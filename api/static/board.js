@@ -70,7 +70,7 @@ export async function render(view, { live }) {
     const sectors = Object.keys(facets.sector || {});
     el.innerHTML = `
       <select name="county" aria-label="${esc(t("county"))}">${option("", `${t("county")}: ${t("all")}`)}${counties.map((c) => option(c, c)).join("")}</select>
-      <select name="sector" aria-label="${esc(t("sector"))}">${option("", `${t("sector")}: ${t("all")}`)}${sectors.map((s) => option(s, t(s))).join("")}</select>
+      <select name="sector" aria-label="${esc(t("sector"))}">${option("", `${t("sector")}: ${t("all")}`)}${sectors.map((s) => option(s, term("sector", s))).join("")}</select>
       <select name="risk" aria-label="${esc(t("risk_colour"))}">${option("", `${t("risk_colour")}: ${t("all")}`)}${["red", "orange", "yellow", "blue"].map((c) => option(c, t(c))).join("")}</select>
       <select name="state" aria-label="${esc(t("state"))}">${option("", `${t("state")}: ${t("all")}`)}${["operating", "shutdown", "maintenance", "special_ops", "trial", "offline", "alarms"].map((s) => option(s, t(s === "alarms" ? "active_alarms" : s))).join("")}</select>
       <input name="q" type="search" data-i18n-ph="search" placeholder="${esc(t("search"))}">`;

@@ -57,5 +57,8 @@ document.getElementById("lang").addEventListener("click", () => {
   route();
 });
 window.addEventListener("hashchange", route);
+fetch("/public/v1/region").then((r) => (r.ok ? r.json() : null)).then((r) => {
+  if (r) document.getElementById("bureau").textContent = r.bureau;
+}).catch(() => {});
 setLang(getLang());
 route();

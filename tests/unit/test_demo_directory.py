@@ -6,9 +6,10 @@ from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from config.policy_region import default_region
 from config.policy_sampling import PlanFile, load_sampling_policy
 from domain.credit_code import validate_credit_code
-from domain.demo_data import COUNTIES, SECTORS, demo_enterprises
+from domain.demo_data import demo_counties, demo_enterprises
 from domain.demo_directory import (
     DEMO_PLAN_ID,
     DEPARTMENTS,
@@ -42,7 +43,7 @@ def test_officers_and_experts_are_valid() -> None:
     ids = [p.officer_id for p in people]
     assert len(set(ids)) == len(ids)
     assert len({p.name for p in people}) == len(people)
-    counties = {name for _, name in COUNTIES}
+    counties = {name for _, name in demo_counties()}
     assert all(p.county in counties for p in people)
     certs = [o.certificate_no for o in officers if o.certificate_no]
     assert len(set(certs)) == len(certs) == 39
@@ -64,7 +65,7 @@ def test_items_cover_every_demo_sector() -> None:
     items = demo_items()
     assert len(items) == 16
     assert len({i.item_id for i in items}) == len(items)
-    sectors = {code for code, _, _ in SECTORS}
+    sectors = {s.code for s in default_region().sectors}
     for item in items:
         assert set(item.sectors) <= sectors | {"*"}
         assert len(item.legal_basis) > 4

@@ -17,6 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from config.policy_monitoring import load_monitoring_policy
+from config.policy_region import default_region
 from config.policy_sampling import PlanFile
 from domain import errors as domain_errors
 from domain.alarms import AlarmState, Rule
@@ -170,6 +171,7 @@ def enumerated_codes() -> set[str]:
     codes |= {f"term.directory_state.{s}" for s in OPERATING_STATES}
     codes |= {f"term.role.{r.value}" for r in Role}
     codes |= {f"term.pool.{EXPERT_POOL}", "term.timezone.Asia/Shanghai"}
+    codes |= {f"term.sector.{s.code}" for s in default_region().sectors}
     codes |= _state_codes() | _draw_reasons() | _event_types()
     codes |= _used_codes()[0]
     return codes
