@@ -166,6 +166,9 @@ def demo(
     data_dir: Annotated[Path, typer.Option(help="Where demo state is kept.")] = Path("var/demo"),
     port: Annotated[int, typer.Option(help="HTTP port of the dashboard.")] = 8000,
     simulate: Annotated[int, typer.Option(help="Enterprises the simulator plays (0: none).")] = 30,
+    storm: Annotated[
+        bool, typer.Option("--storm", help="Simulate a storm of reports and faults (load).")
+    ] = False,
 ) -> None:
     """Run the whole service with demo data, starting PostgreSQL and Mosquitto if missing."""
     from monitor.broker import broker_answers, start_mosquitto
@@ -202,7 +205,7 @@ def demo(
         )
         runners = _runners(["api", "monitor", "scheduler"], policies)
         if simulate:
-            runners.append(_simulator(simulate))
+            runners.append(_simulator(simulate, policies.region, storm=storm))
         asyncio.run(_run_all(settings, runners))
     except SafewatchError as exc:
         typer.echo(f"error: {exc.message}", err=True)
@@ -249,11 +252,13 @@ async def _seed_demo(settings: Settings, region: Region) -> None:
 DEMO_SEEDERS: tuple[str, ...] = ("scheduler.demo_seed", "monitor.demo_seed")
 
 
-def _simulator(count: int) -> Runner:
+def _simulator(count: int, region: Region, *, storm: bool = False) -> Runner:
     async def run(settings: Settings, stop: asyncio.Event) -> None:
+        from monitor.sim_profile import NORMAL, STORM
         from monitor.simulator import run_simulator
 
-        await run_simulator(settings, stop, enterprises=count)
+        profile = STORM if storm else NORMAL
+        await run_simulator(settings, stop, enterprises=count, profile=profile, region=region)
 
     return run
 

@@ -30,6 +30,7 @@ from domain.demo_data import demo_enterprises  # noqa: E402
 from monitor.broker import BrokerProcess, start_mosquitto  # noqa: E402
 from monitor.demo_seed import tag_rows  # noqa: E402
 from monitor.sim_model import SiteModel  # noqa: E402
+from monitor.sim_profile import STORM  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 
 SERVER = os.environ.get(
@@ -82,7 +83,10 @@ def own_broker() -> BrokerProcess:
 def event_mix(codes: list[str], n: int, seed: int = 11) -> list[tuple[str, dict[str, Any]]]:
     """n valid operation events from simulated sites (ts is set when published)."""
     rng = random.Random(seed)
-    models = [SiteModel(c, random.Random(rng.random()), TZ, malformed_share=0.0) for c in codes]
+    models = [
+        SiteModel(c, random.Random(rng.random()), TZ, malformed_share=0.0, profile=STORM)
+        for c in codes
+    ]
     for m in models:
         m.committed_day = datetime.now(TZ).date().isoformat()
     out: list[tuple[str, dict[str, Any]]] = []

@@ -119,7 +119,16 @@ def mqtt_credentials(
 
 def simulate(
     enterprises: Annotated[int, typer.Option(min=1, max=5000, help="sites to play")] = 30,
-    rate: Annotated[float, typer.Option(min=0.1, help="messages per second in all")] = 10.0,
+    rate: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="messages per second in all (default: the profile's pace)"),
+    ] = None,
+    storm: Annotated[
+        bool,
+        typer.Option(
+            "--storm", help="load: constant reports and frequent faults instead of a duty day"
+        ),
+    ] = False,
     duration: Annotated[
         float | None, typer.Option(min=1, help="stop after this many seconds")
     ] = None,
@@ -130,6 +139,7 @@ def simulate(
     ] = None,
 ) -> None:
     """Run a realistic fleet of demo sites against the broker until Ctrl-C (or --duration)."""
+    from monitor.sim_profile import NORMAL, STORM
     from monitor.simulator import run_simulator
 
     settings = _settings()
@@ -142,7 +152,13 @@ def simulate(
         if duration:
             loop.call_later(duration, stop.set)
         await run_simulator(
-            settings, stop, enterprises=enterprises, rate=rate, seed=seed, credentials=credentials
+            settings,
+            stop,
+            enterprises=enterprises,
+            rate=rate,
+            seed=seed,
+            credentials=credentials,
+            profile=STORM if storm else NORMAL,
         )
 
     if credentials is not None and not credentials.exists():

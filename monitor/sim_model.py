@@ -5,6 +5,11 @@ telemetry with occasional excursions, special operations with gas tests (sometim
 missing or out of limits), maintenance, shutdowns with restart requests that wait for the
 decision notice, trial production, the daily commitment and a small share of malformed input.
 The simulator (MQTT) and the ingest benchmark both use it.
+
+With a paced profile (monitor/sim_profile.py, the demo's default) a site follows a calendar: it
+commits to the day's planned operations in the morning and then does them, tests gas while the
+work goes on, and gets something wrong only as often as the profile says. The `STORM` profile
+draws every message from the old fixed mix instead (load tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.demo_seed import DEMO_TAGS, DemoTag
+from monitor.sim_pace import PacedPlan
+from monitor.sim_profile import NORMAL, SimProfile
 
 Payload = dict[str, Any] | bytes
 
@@ -45,6 +52,7 @@ class _Op:
     op_type: str
     grade: str | None
     paused: bool = False
+    guardian: str = ""
 
 
 @dataclass
@@ -65,10 +73,16 @@ class SiteModel:
     committed_day: str | None = None
     serial: int = 0
     pending_acks: list[str] = field(default_factory=list)
+    profile: SimProfile = NORMAL
+    pace: PacedPlan | None = None
 
     def _id(self, prefix: str) -> str:
         self.serial += 1
         return f"{prefix}-{self.code[-6:]}-{self.serial}-{self.rng.randrange(10**6):06d}"
+
+    def new_id(self, prefix: str) -> str:
+        """A fresh id for an operation, maintenance job or trial."""
+        return self._id(prefix)
 
     def _event(self, now: datetime, type_: str, **fields: Any) -> tuple[str, Payload]:
         return "event", {
@@ -80,6 +94,10 @@ class SiteModel:
 
     def next(self, now: datetime) -> tuple[str, Payload]:
         """The next uplink message of this site."""
+        if self.profile.paced:
+            if self.pace is None:
+                self.pace = PacedPlan(self, now)
+            return self.pace.next(now)
         day = now.astimezone(self.tz).date().isoformat()
         if self.committed_day != day:
             self.committed_day = day
@@ -110,23 +128,32 @@ class SiteModel:
             if body.get("request_ref") == self.request:
                 self.decision = str(body.get("decision"))
 
-    def commitment(self, now: datetime, day: str) -> dict[str, Any]:
-        """Today's commitment; it usually matches what the site will do."""
-        planned = [
-            {"op_type": "hot_work", "grade": "2", "count": self.rng.randint(0, 3)},
-            {"op_type": "confined_space", "count": self.rng.randint(0, 2)},
-            {"op_type": "work_at_height", "count": self.rng.randint(0, 2)},
-        ]
+    def commitment(
+        self,
+        now: datetime,
+        day: str,
+        planned: list[dict[str, Any]] | None = None,
+        maintenance: int | None = None,
+    ) -> dict[str, Any]:
+        """Today's commitment: the planned operations and maintenance given, else random."""
+        if planned is None:
+            planned = [
+                {"op_type": "hot_work", "grade": "2", "count": self.rng.randint(0, 3)},
+                {"op_type": "confined_space", "count": self.rng.randint(0, 2)},
+                {"op_type": "work_at_height", "count": self.rng.randint(0, 2)},
+            ]
         total = self.rng.randint(2, 8)
         stopped = total if self.mode != "operating" else self.rng.randint(0, 1)
         return {
             "date": day,
             "units": {"total": total, "running": total - stopped, "stopped": stopped},
             "special_ops": planned,
-            "maintenance": self.rng.randint(0, 2),
+            "maintenance": self.rng.randint(0, 2) if maintenance is None else maintenance,
             "contractor_work": self.rng.randint(0, 1),
             "trial_production": self.trial is not None,
-            "startup_shutdown": self.rng.random() < 0.2,
+            "startup_shutdown": self.rng.random() < 0.2
+            if planned is None
+            else self.mode != "operating",
             "risk_level": self.rng.choice((2, 3, 3, 4)),
             "committed_by": self.rng.choice(PEOPLE),
             "committed_at": now.isoformat(),
@@ -140,9 +167,11 @@ class SiteModel:
             return round(self.rng.uniform(tag.h or tag.normal, high * 1.05), 3)
         return round(self.rng.gauss(tag.normal, tag.spread), 3)
 
-    def telemetry(self, now: datetime) -> dict[str, Any]:
-        """One reading of every tag; now and then an excursion starts."""
-        if self.excursion is None and self.rng.random() < 0.01:
+    def telemetry(self, now: datetime, *, excursion: bool | None = None) -> dict[str, Any]:
+        """One reading of every tag; an excursion starts now and then (or when asked to)."""
+        if excursion is None:
+            excursion = self.rng.random() < 0.01
+        if self.excursion is None and excursion:
             self.excursion = (self.rng.choice(DEMO_TAGS).tag, self.rng.randint(3, 12))
         return {
             "ts": now.isoformat(),
@@ -167,6 +196,10 @@ class SiteModel:
             )
         del self.ops[op_id]
         return self._event(now, "special_op_end", op_id=op_id)
+
+    def gas(self, *, bad: bool) -> dict[str, Any]:
+        """A gas analysis (out of limits when `bad`)."""
+        return self._gas(bad=bad)
 
     def _gas(self, *, bad: bool) -> dict[str, Any]:
         # % LEL readings name their gas: GB 30871-2022 5.3.2 judges them by volume.
@@ -193,23 +226,7 @@ class SiteModel:
             else self.rng.choice(grades[1:] if op_type == "hot_work" else grades)
         )
         hours = PERMIT_HOURS[op_type] * (3 if self.rng.random() < 0.03 else 1)
-        op_id = self._id("OP")
-        self.ops[op_id] = _Op(op_type, grade)
-        fields: dict[str, Any] = {
-            "op_id": op_id,
-            "op_type": op_type,
-            "permit_no": f"ZYP-{self.rng.randrange(10**6):06d}",
-            "valid_from": (now - timedelta(minutes=5)).isoformat(),
-            "valid_to": (now + timedelta(hours=hours)).isoformat(),
-            "location": self.rng.choice(LOCATIONS),
-            "guardian": "" if self.rng.random() < 0.03 else self.rng.choice(PEOPLE),
-            "guardian_cert": f"JH-{self.rng.randrange(10**5):05d}",
-        }
-        if op_type == "hot_work":
-            # Fixed explosion-proof cameras film hot work (needed once 升级管理 makes it 特级).
-            fields["camera"] = f"CAM-{self.rng.randrange(1, 40):02d}"
-        if grade is not None:
-            fields["grade"] = grade
+        _, fields = self.op_fields(now, op_type, grade, hours)
         if op_type in GAS_TYPES:
             roll = self.rng.random()
             if roll < 0.80:
@@ -229,11 +246,49 @@ class SiteModel:
                 }
         return self._event(now, "special_op_start", **fields)
 
+    def op_fields(
+        self,
+        now: datetime,
+        op_type: str,
+        grade: str | None,
+        hours: float,
+        guardian: str | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """A new operation's id and its start fields (no gas test; the caller adds one)."""
+        op_id = self._id("OP")
+        self.ops[op_id] = _Op(op_type, grade)
+        if guardian is None:
+            guardian = "" if self.rng.random() < 0.03 else self.rng.choice(PEOPLE)
+        fields: dict[str, Any] = {
+            "op_id": op_id,
+            "op_type": op_type,
+            "permit_no": f"ZYP-{self.rng.randrange(10**6):06d}",
+            "valid_from": (now - timedelta(minutes=5)).isoformat(),
+            "valid_to": (now + timedelta(hours=hours)).isoformat(),
+            "location": self.rng.choice(LOCATIONS),
+            "guardian": guardian,
+            "guardian_cert": f"JH-{self.rng.randrange(10**5):05d}",
+        }
+        if op_type == "hot_work":
+            # Fixed explosion-proof cameras film hot work (needed once 升级管理 makes it 特级).
+            fields["camera"] = f"CAM-{self.rng.randrange(1, 40):02d}"
+        if grade is not None:
+            fields["grade"] = grade
+        return op_id, fields
+
+    def event(self, now: datetime, type_: str, **fields: Any) -> tuple[str, Payload]:
+        """An operation event with a fresh id."""
+        return self._event(now, type_, **fields)
+
     def maintenance_step(self, now: datetime) -> tuple[str, Payload]:
         """Open or close a maintenance job."""
         if self.maintenance and self.rng.random() < 0.5:
             maint_id = self.maintenance.pop(0)
             return self._event(now, "maintenance_end", maint_id=maint_id)
+        return self.maintenance_step_start(now)
+
+    def maintenance_step_start(self, now: datetime) -> tuple[str, Payload]:
+        """Open a maintenance job."""
         maint_id = self._id("MT")
         self.maintenance.append(maint_id)
         scope = "plant" if self.rng.random() < 0.1 else "unit"

@@ -19,8 +19,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from config.settings import Settings
 from domain.clock import utcnow
 from domain.demo_data import demo_enterprises
+from domain.region import Region
 from monitor.credentials import read_accounts
 from monitor.sim_model import SiteModel, encode
+from monitor.sim_profile import NORMAL, SimProfile
 from monitor.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -110,21 +112,26 @@ async def run_simulator(
     rate: float | None = None,
     seed: int = 7,
     credentials: Path | None = None,
-    malformed_share: float = 0.01,
+    malformed_share: float | None = None,
+    profile: SimProfile = NORMAL,
+    region: Region | None = None,
 ) -> None:
-    """Play `enterprises` demo sites at `rate` messages per second in all until `stop`."""
-    codes = [e.credit_code for e in demo_enterprises(max(enterprises, 1))][:enterprises]
+    """Play `enterprises` demo sites until `stop`: `rate` messages per second in all (default:
+    the profile's pace), a realistic duty day (`NORMAL`) or a `STORM` for load."""
+    ents = demo_enterprises(max(enterprises, 1), region=region)
+    codes = [e.credit_code for e in ents][:enterprises]
     if not codes:
         await stop.wait()
         return
-    rate = rate or max(1.0, enterprises / 3)
+    rate = rate or enterprises / profile.message_every_s
+    share = profile.malformed_share if malformed_share is None else malformed_share
     rng = random.Random(seed)
     inbox: deque[tuple[str, str, dict[str, Any]]] = deque()
     passwords = _passwords(credentials)
     sites = {
         code: SimSite(
             settings,
-            SiteModel(code, random.Random(rng.random()), settings.tz, malformed_share),
+            SiteModel(code, random.Random(rng.random()), settings.tz, share, profile=profile),
             inbox,
             passwords.get(code),
         )
@@ -132,7 +139,7 @@ async def run_simulator(
     }
     for site in sites.values():
         site.start()
-    log.info("simulator: %d sites, %.1f messages/s", len(sites), rate)
+    log.info("simulator: %d sites, %.1f messages/s, profile %s", len(sites), rate, profile.name)
     mean_gap = len(sites) / rate
     now = time.monotonic()
     queue = [(now + rng.expovariate(1 / mean_gap), code) for code in codes]

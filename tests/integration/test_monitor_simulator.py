@@ -6,6 +6,7 @@ import asyncio
 
 from config.settings import Settings
 from monitor.demo_seed import DEMO_TAGS, seed_demo
+from monitor.sim_profile import STORM
 from monitor.simulator import run_simulator
 from tests.integration.monitor_support import rows, running_ingest, scalar, seed
 
@@ -18,7 +19,9 @@ async def test_simulated_fleet_is_ingested(settings: Settings, pool) -> None:
     async with running_ingest(settings, pool):
         stop = asyncio.Event()
         sim = asyncio.create_task(
-            run_simulator(settings, stop, enterprises=5, rate=150, malformed_share=0.05)
+            run_simulator(
+                settings, stop, enterprises=5, rate=150, malformed_share=0.05, profile=STORM
+            )
         )
         await asyncio.sleep(3)
         stop.set()
