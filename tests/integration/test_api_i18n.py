@@ -15,7 +15,7 @@ from config.policy_monitoring import load_monitoring_policy
 from config.settings import Settings
 from domain.alarms import Rule
 from domain.credit_code import make_credit_code
-from domain.i18n import msg, op_label
+from domain.i18n import EN, msg, op_label, render
 from domain.monitoring import EnterpriseId, raise_one
 from storage import alarms
 from tests.integration.apiclient import admin, seed
@@ -54,18 +54,10 @@ def test_alarm_text_stored_in_chinese_and_rendered_for_the_reader(
     ent = seed(settings.database_url, 1)[0]
     policy = load_monitoring_policy(settings.policy_dir)
     at = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
-    outcome = raise_one(
-        EnterpriseId(ent),
-        Rule.GAS_TEST_MISSING,
-        "op:OP-9",
-        msg(
-            "alarm.gas_test_missing",
-            op=op_label("hot_work", "special"),
-            op_id="OP-9",
-            minutes=30,
-        ),
-        at=at,
+    message = msg(
+        "alarm.gas_test_missing", op=op_label("hot_work", "special"), op_id="OP-9", minutes=30
     )
+    outcome = raise_one(EnterpriseId(ent), Rule.GAS_TEST_MISSING, "op:OP-9", message, at=at)
 
     async def store() -> None:
         async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
@@ -74,15 +66,15 @@ def test_alarm_text_stored_in_chinese_and_rendered_for_the_reader(
     asyncio.run(store())
     with psycopg.connect(settings.database_url) as conn:
         row = conn.execute("SELECT message, message_code FROM alarms").fetchone()
-    assert row == ("特级动火作业OP-9开始作业前30分钟内没有气体分析", "alarm.gas_test_missing")
+    assert row == (render(message), "alarm.gas_test_missing")
+    assert row[0].startswith("特级动火作业OP-9")
     h = admin(client)
     zh = client.get("/api/v1/alarms", headers=h).json()["items"][0]
     en = client.get("/api/v1/alarms", headers=h | {"Accept-Language": "en"}).json()["items"][0]
     assert zh["message"] == row[0]
     assert zh["title"] == policy.rules[Rule.GAS_TEST_MISSING].title
-    assert en["message"] == (
-        "special-grade hot work OP-9 started without a gas analysis in the 30 min before"
-    )
+    assert en["message"] == render(message, EN)
+    assert en["message"].startswith("special-grade hot work OP-9")
     assert zh["message_code"] == en["message_code"] == "alarm.gas_test_missing"
 
 
