@@ -87,7 +87,7 @@ def _ops_runner(settings: Settings, names: list[str]) -> Runner | None:
     if settings.metrics_port is None:
         return None
     from api.ops_server import Check, database_check, gauge_check, run_ops_server
-    from monitor.health import broker_check
+    from services.health import broker_check
 
     checks: dict[str, Check] = {"database": database_check(settings)}
     if "api" in names or "monitor" in names:

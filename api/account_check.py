@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
 from domain.errors import Unauthorized
 from domain.users import Principal
-
-ACCOUNT_STATE = "SELECT active, role, enterprise_id FROM users WHERE id = %(id)s"
+from storage import users
 
 #: How long a checked account state is trusted; deactivation reaches other replicas within it.
 TTL_S = 5.0
@@ -54,10 +52,10 @@ class AccountCheck:
 
     async def _load(self, pool: AsyncConnectionPool, user_id: int, now: float) -> _State | None:
         async with pool.connection() as conn:
-            row: Any = await (await conn.execute(ACCOUNT_STATE, {"id": user_id})).fetchone()
-        if row is None:
+            found = await users.account_state(conn, user_id=user_id)
+        if found is None:
             self._seen.pop(user_id, None)
             return None
-        state = _State(bool(row[0]), str(row[1]), row[2], now)
+        state = _State(found.active, found.role, found.enterprise_id, now)
         self._seen[user_id] = state
         return state

@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import logging
 import pkgutil
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -20,12 +21,12 @@ import scheduler as scheduler_pkg
 from config.policy import Policies, load_policies
 from config.settings import Settings
 from scheduler.context import JobContext, set_context
-from storage.pool import make_pool
+from storage import leader
+from storage.pool import make_pool, ping
 
 log = logging.getLogger(__name__)
 
 LEADER_LOCK_KEY = 0x5AFE_0002
-TRY_LOCK = "SELECT pg_try_advisory_lock(%(key)s)"
 
 LEADER = Gauge("safewatch_scheduler_leader", "1 while this process holds the scheduler lock")
 JOB_RUNS = Counter(
@@ -93,17 +94,28 @@ def register_jobs(sched: Any) -> list[str]:
     return names
 
 
+@dataclass
+class LeaderSignals:
+    """What a caller (a test, a probe) can wait on instead of sleeping: this process became
+    leader, found the lock held by another, or stepped down."""
+
+    leading: asyncio.Event = field(default_factory=asyncio.Event)
+    refused: asyncio.Event = field(default_factory=asyncio.Event)
+    stepped_down: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 async def hold_leadership(
-    url: str, stop: asyncio.Event, poll_s: float = 0.5
+    url: str, stop: asyncio.Event, poll_s: float = 0.5, signals: LeaderSignals | None = None
 ) -> psycopg.AsyncConnection[Any] | None:
     """Wait until this process holds the leader lock; return the connection that holds it."""
     while not stop.is_set():
         try:
-            conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            conn = await leader.connect(url)
             while not stop.is_set():
-                row = await (await conn.execute(TRY_LOCK, {"key": LEADER_LOCK_KEY})).fetchone()
-                if row and row[0]:
+                if await leader.try_lock(conn, key=LEADER_LOCK_KEY):
                     return conn
+                if signals is not None:
+                    signals.refused.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), poll_s)
             await conn.close()
@@ -120,6 +132,7 @@ async def run_scheduler(
     *,
     ctx: JobContext | None = None,
     policies: Policies | None = None,
+    signals: LeaderSignals | None = None,
 ) -> None:
     """Run until `stop`: become leader, run the jobs; step down if the lock is lost. The jobs
     see `policies` (from the composition root; read from settings.policy_dir when not given)."""
@@ -135,7 +148,7 @@ async def run_scheduler(
     set_context(ctx)
     try:
         while not stop.is_set():
-            lock_conn = await hold_leadership(settings.database_url, stop)
+            lock_conn = await hold_leadership(settings.database_url, stop, signals=signals)
             if lock_conn is None:
                 break
             log.info("scheduler: this process is the leader")
@@ -143,17 +156,23 @@ async def run_scheduler(
             await asyncio.to_thread(register_jobs, sched)
             sched.start()
             LEADER.set(1)
+            if signals is not None:
+                signals.stepped_down.clear()
+                signals.leading.set()
             try:
                 while not stop.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), 5)
                     try:
-                        await lock_conn.execute("SELECT 1")
+                        await ping(lock_conn)
                     except psycopg.Error:
                         log.error("scheduler: lost the leader connection; stepping down")
                         break
             finally:
                 LEADER.set(0)
+                if signals is not None:
+                    signals.leading.clear()
+                    signals.stepped_down.set()
                 sched.shutdown(wait=False)
                 with contextlib.suppress(psycopg.Error):
                     await lock_conn.close()

@@ -10,8 +10,9 @@ from domain.credit_code import validate_credit_code
 from domain.errors import NotFound, RuleViolation, ValidationFailed
 from domain.users import Principal, Role
 from services.changes import Actor, Audit, record
-from storage import accounts, enterprises
-from storage.accounts import Account
+from storage import enterprises
+from storage import users as accounts
+from storage.users import Account
 
 #: Account changes are staff-only news: no enterprise sees them on the live feed.
 KIND = "user"

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 CREATE_DB_LOCK = 0x5AFE_0000
 
+PING = "SELECT 1"
 HAS_TIMESCALE = """
 SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
    AND current_setting('shared_preload_libraries') LIKE '%%timescaledb%%'
@@ -81,3 +82,8 @@ def server_answers(url: str, *, timeout: float = 2.0) -> bool:
             return True
     except psycopg.OperationalError as exc:
         return "does not exist" in str(exc)
+
+
+async def ping(conn: psycopg.AsyncConnection[Any]) -> None:
+    """One round trip (health checks, keeping a held connection alive)."""
+    await conn.execute(PING)

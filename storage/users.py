@@ -1,7 +1,10 @@
-"""Repository of user accounts."""
+"""The `users` table: sign-in lookups, the account state a token is checked against, and user
+administration (list, create, change; accounts are never deleted)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -66,3 +69,169 @@ async def upsert(
         row = await cur.fetchone()
     assert row is not None
     return int(row[0])
+
+
+LIST = """
+SELECT id, username, display_name, role, enterprise_id, active, created_at, updated_at
+  FROM users
+ WHERE (%(role)s::text IS NULL OR role = %(role)s)
+   AND (%(active)s::boolean IS NULL OR active = %(active)s)
+   AND (%(enterprise_id)s::text IS NULL OR enterprise_id = %(enterprise_id)s)
+   AND (%(q)s::text IS NULL OR username ILIKE %(q)s OR display_name ILIKE %(q)s)
+ ORDER BY id LIMIT %(limit)s OFFSET %(offset)s
+"""
+COUNT = """
+SELECT count(*) FROM users
+ WHERE (%(role)s::text IS NULL OR role = %(role)s)
+   AND (%(active)s::boolean IS NULL OR active = %(active)s)
+   AND (%(enterprise_id)s::text IS NULL OR enterprise_id = %(enterprise_id)s)
+   AND (%(q)s::text IS NULL OR username ILIKE %(q)s OR display_name ILIKE %(q)s)
+"""
+GET = """
+SELECT id, username, display_name, role, enterprise_id, active, created_at, updated_at
+  FROM users WHERE id = %(id)s
+"""
+INSERT = """
+INSERT INTO users (username, display_name, password_hash, role, enterprise_id)
+VALUES (%(username)s, %(display_name)s, %(password_hash)s, %(role)s, %(enterprise_id)s)
+RETURNING id, username, display_name, role, enterprise_id, active, created_at, updated_at
+"""
+UPDATE = """
+UPDATE users
+   SET display_name = %(display_name)s, role = %(role)s, enterprise_id = %(enterprise_id)s,
+       active = %(active)s, password_hash = coalesce(%(password_hash)s, password_hash)
+ WHERE id = %(id)s
+RETURNING id, username, display_name, role, enterprise_id, active, created_at, updated_at
+"""
+ACTIVE_ADMINS = "SELECT count(*) FROM users WHERE role = 'admin' AND active"
+LOCK_USERS = "LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user account as administrators see it (never the password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    enterprise_id: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def _like(q: str | None) -> str | None:
+    if not q:
+        return None
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search(
+    conn: AsyncConnection[Any],
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    enterprise_id: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Account], int]:
+    """Accounts matching the filters (by id) and their total count."""
+    params = {
+        "role": role,
+        "active": active,
+        "enterprise_id": enterprise_id,
+        "q": _like(q),
+        "limit": limit,
+        "offset": offset,
+    }
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Account)) as cur:
+        await cur.execute(LIST, params)
+        rows = await cur.fetchall()
+        total = await (await conn.execute(COUNT, params)).fetchone()
+    return rows, int(total[0]) if total else 0
+
+
+async def get(conn: AsyncConnection[Any], *, user_id: int) -> Account | None:
+    """The account with that id, or None."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Account)) as cur:
+        await cur.execute(GET, {"id": user_id})
+        return await cur.fetchone()
+
+
+async def create(
+    conn: AsyncConnection[Any],
+    *,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    role: str,
+    enterprise_id: str | None,
+) -> Account:
+    """Insert an account; Conflict when the username is taken."""
+    params = {
+        "username": username,
+        "display_name": display_name,
+        "password_hash": password_hash,
+        "role": role,
+        "enterprise_id": enterprise_id,
+    }
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Account)) as cur:
+        await cur.execute(INSERT, params)
+        row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def update(
+    conn: AsyncConnection[Any],
+    *,
+    user_id: int,
+    display_name: str,
+    role: str,
+    enterprise_id: str | None,
+    active: bool,
+    password_hash: str | None = None,
+) -> Account | None:
+    """Replace the changeable fields (password only when a hash is given)."""
+    params = {
+        "id": user_id,
+        "display_name": display_name,
+        "role": role,
+        "enterprise_id": enterprise_id,
+        "active": active,
+        "password_hash": password_hash,
+    }
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Account)) as cur:
+        await cur.execute(UPDATE, params)
+        return await cur.fetchone()
+
+
+async def active_admins(conn: AsyncConnection[Any], *, lock: bool = False) -> int:
+    """How many active admin accounts exist (`lock` serialises concurrent role changes)."""
+    async with amapped_errors():
+        if lock:
+            await conn.execute(LOCK_USERS)
+        row = await (await conn.execute(ACTIVE_ADMINS)).fetchone()
+    return int(row[0]) if row else 0
+
+
+ACCOUNT_STATE = "SELECT active, role, enterprise_id FROM users WHERE id = %(id)s"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """What a token's principal is checked against."""
+
+    active: bool
+    role: str
+    enterprise_id: str | None
+
+
+async def account_state(conn: AsyncConnection[Any], *, user_id: int) -> AccountState | None:
+    """The account's current state; None when it does not exist."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(AccountState)) as cur:
+        await cur.execute(ACCOUNT_STATE, {"id": user_id})
+        return await cur.fetchone()

@@ -7,24 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from psycopg_pool import AsyncConnectionPool
 
 from api.ops_server import metrics_response
 from config.settings import Settings
-from monitor.health import broker_check
+from services.health import broker_check, database_check
 
 router = APIRouter(tags=["health"])
-
-
-async def _database(pool: AsyncConnectionPool | None) -> tuple[bool, str]:
-    if pool is None:
-        return False, "no pool"
-    try:
-        async with asyncio.timeout(2), pool.connection() as conn:
-            await conn.execute("SELECT 1")
-        return True, "ok"
-    except Exception as exc:  # health reports, never raises
-        return False, exc.__class__.__name__
 
 
 HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -43,7 +31,7 @@ async def healthz(request: Request) -> JSONResponse:
     """Database and broker state; 200 when both are healthy, 503 otherwise."""
     settings: Settings = request.app.state.settings
     (db_ok, db_detail), (mq_ok, mq_detail) = await asyncio.gather(
-        _database(getattr(request.app.state, "pool", None)),
+        database_check(getattr(request.app.state, "pool", None)),
         broker_check(settings)(),
     )
     body: dict[str, Any] = {

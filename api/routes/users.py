@@ -15,8 +15,8 @@ from api.security import hash_password
 from domain.users import Role
 from services import users
 from services.changes import Actor
-from storage import accounts
-from storage.accounts import Account
+from storage import users as accounts
+from storage.users import Account
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=ERROR_RESPONSES)
 

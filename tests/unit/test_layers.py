@@ -4,6 +4,7 @@ only services/changes.py writes audit records and live changes."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,7 @@ LEGACY_WRITERS = frozenset(
     }
 )
 #: api/ modules still importing scheduler/ or monitor/ (being moved into services/ and domain/).
-LEGACY_API_IMPORTS = frozenset({"api/routes/health.py"})
+LEGACY_API_IMPORTS: frozenset[str] = frozenset()
 WRITERS = {("audit", "record"), ("live", "publish_change"), ("live", "publish_changes")}
 
 
@@ -111,3 +112,52 @@ def test_no_module_caches_policy_files() -> None:
         f"{offenders} cache policy files: take the `Policies` passed in (app.state.policies / "
         "PoliciesDep, JobContext.policies, the processor's policy) instead"
     )
+
+
+SQL = re.compile(
+    r"^\s*(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|WITH\s+\w+\s+AS|CREATE\s+|"
+    r"ALTER\s+|DROP\s+|TRUNCATE\s|LOCK\s+TABLE|LISTEN\s|NOTIFY\s|COPY\s)",
+)
+
+
+def _sql_strings(tree: ast.AST) -> list[int]:
+    """Lines of string constants that read as SQL statements (docstrings excluded)."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and SQL.match(node.value)
+    ]
+
+
+def test_no_sql_outside_storage() -> None:
+    """storage/ is the only code that talks SQL (tests and benchmarks may seed with it)."""
+    found = {
+        _rel(path): lines
+        for path in _modules(*(r for r in CODE_ROOMS if r != "storage"))
+        if (lines := _sql_strings(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    found.update(
+        {"safewatch.py": lines}
+        if (lines := _sql_strings(ast.parse((ROOT / "safewatch.py").read_text(encoding="utf-8"))))
+        else {}
+    )
+    assert not found, (
+        f"SQL outside storage/ (file: lines): {found}. Put the statement in a storage/ module "
+        "(a module constant with named parameters) and call its function."
+    )
+
+
+def test_the_sql_check_sees_sql() -> None:
+    tree = ast.parse('Q = """\nSELECT 1 FROM t"""\nX = "Select a colour"\n')
+    assert _sql_strings(tree) == [1]

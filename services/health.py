@@ -1,4 +1,5 @@
-"""A broker liveness probe at the MQTT level (CONNECT → CONNACK), independent of paho."""
+"""Health of what a process depends on: the database (one round trip) and the broker (an MQTT
+CONNECT → CONNACK probe, independent of paho). Health reports, never raises."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import ssl
 import struct
 from collections.abc import Awaitable, Callable
 
+from psycopg_pool import AsyncConnectionPool
+
 from config.settings import Settings
+from storage.pool import ping
 
 
 def _connect_packet(client_id: str, username: str | None, password: str | None) -> bytes:
@@ -97,3 +101,15 @@ def broker_check(settings: Settings) -> Callable[[], Awaitable[tuple[bool, str]]
         )
 
     return check
+
+
+async def database_check(pool: AsyncConnectionPool | None) -> tuple[bool, str]:
+    """(healthy, detail) of the pool's database: one round trip within 2 s."""
+    if pool is None:
+        return False, "no pool"
+    try:
+        async with asyncio.timeout(2), pool.connection() as conn:
+            await ping(conn)
+        return True, "ok"
+    except Exception as exc:  # health reports, never raises
+        return False, exc.__class__.__name__

@@ -1,0 +1,21 @@
+"""The scheduler's leader lock: a session-level advisory lock held on a dedicated connection
+(released by PostgreSQL when that connection drops, so another process takes over)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+TRY_LOCK = "SELECT pg_try_advisory_lock(%(key)s) AS held"
+
+
+async def connect(url: str) -> psycopg.AsyncConnection[Any]:
+    """A dedicated autocommit connection to hold the lock on."""
+    return await psycopg.AsyncConnection.connect(url, autocommit=True)
+
+
+async def try_lock(conn: psycopg.AsyncConnection[Any], *, key: int) -> bool:
+    """Take the lock if it is free; True while this connection holds it."""
+    row = await (await conn.execute(TRY_LOCK, {"key": key})).fetchone()
+    return bool(row and row[0])
