@@ -51,6 +51,8 @@ EVENT_RULES = frozenset(
         Rule.GUARDIAN_MISSING,
         Rule.GRADE_MISSING,
         Rule.OPERATION_UNKNOWN,
+        Rule.GUARDIAN_CONFLICT,
+        Rule.TEMP_POWER_OUTLASTS,
     }
 )
 

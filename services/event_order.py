@@ -30,7 +30,13 @@ log = logging.getLogger(__name__)
 #: Rules whose open alarms a replay looks at: the event-only rules and the ones events can also
 #: clear or raise (only raised or cleared, see domain.replay.EVENT_RULES).
 _REPLAYED_RULES = sorted(
-    {*rp.EVENT_RULES, Rule.PERMIT_EXPIRED, Rule.GAS_TEST_STALE, Rule.TRIAL_OVERRUN}
+    {
+        *rp.EVENT_RULES,
+        Rule.PERMIT_EXPIRED,
+        Rule.GAS_TEST_STALE,
+        Rule.TRIAL_OVERRUN,
+        Rule.VIDEO_MISSING,
+    }
 )
 
 
