@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain.draw import parse_secret
+from domain.draw.public_value import PublicSource, period_label
+from domain.draw.verifier import REPEAT_REASONS
+from domain.errors import ValidationFailed
 from storage.draws import DrawRecord, Exclusion, Selection, StoredPlan
 from storage.inspection_results import OfficerName
 
@@ -28,12 +33,58 @@ class PlanOut(BaseModel):
 
 
 class PeriodIn(BaseModel):
-    """The period a draw is for: its label (unique per plan) and the inspection window."""
+    """The window a draw is for (one draw per plan and window); its label is derived."""
 
     model_config = ConfigDict(extra="forbid")
-    label: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    label: str | None = Field(default=None, max_length=21, description="derived; checked if given")
     start: date
     end: date
+
+    @model_validator(mode="after")
+    def _window(self) -> PeriodIn:
+        if self.end < self.start:
+            raise ValueError("期次结束日期早于开始日期 (the period ends before it starts)")
+        if self.label is not None and self.label != period_label(self.start, self.end):
+            raise ValueError(
+                f"期次标签应为 {period_label(self.start, self.end)} (the window's label)"
+            )
+        return self
+
+
+class PublicSourceIn(BaseModel):
+    """Where the draw's public value will come from, named before anyone can know it."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["lottery", "beacon"]
+    name: str = Field(min_length=1, max_length=200, description="e.g. 中国福利彩票双色球")
+    round: str = Field(default="", max_length=200, description="issue or round; '' = first after")
+    read_after: AwareDatetime
+
+    def to_domain(self) -> PublicSource:
+        """The frozen record's source."""
+        return PublicSource(self.kind, self.name, self.round, self.read_after)
+
+
+class WitnessIn(BaseModel):
+    """A witness's commitment at freeze: a label (no name) and hex SHA-256 of 32 secret bytes."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(pattern=r"^[a-z0-9_-]{1,32}$", examples=["notary"])
+    commitment: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class RepeatIn(BaseModel):
+    """A supervisor's reason to draw a window again (the code is published, the note is not)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(description=f"one of {', '.join(REPEAT_REASONS)}")
+    note: str = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _code(self) -> RepeatIn:
+        if self.reason not in REPEAT_REASONS:
+            raise ValueError(f"重抽理由代码须为 {', '.join(REPEAT_REASONS)} 之一")
+        return self
 
 
 class DrawRequest(BaseModel):
@@ -49,6 +100,9 @@ class DrawRequest(BaseModel):
     period: PeriodIn | None = Field(default=None, description="default: from today, per plan")
     public_value: str = Field(default="", max_length=200, description="e.g. lottery numbers")
     freeze_only: bool = False
+    public_source: PublicSourceIn | None = Field(default=None, description="default: the plan's")
+    witnesses: list[WitnessIn] = Field(default_factory=list, max_length=10)
+    repeat: RepeatIn | None = None
 
 
 class PublicValueIn(BaseModel):
@@ -56,6 +110,14 @@ class PublicValueIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     public_value: str = Field(min_length=1, max_length=200)
+    witness_secrets: list[str] = Field(default_factory=list, max_length=10)
+
+    def witness_bytes(self) -> list[bytes]:
+        """The witnesses' revealed secrets (64 hex digits each)."""
+        try:
+            return [parse_secret(w.strip().lower()) for w in self.witness_secrets]
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"见证人密钥须为64位十六进制数 ({exc.message})") from exc
 
 
 class DrawSummary(BaseModel):
@@ -79,11 +141,16 @@ class DrawSummary(BaseModel):
     seed: str | None = None
     secret: str | None = None
     status: str | None = None
+    attempt: int = 1
+    repeat_reason: str | None = None
+    read_after: datetime | None = None
 
 
 class Person(BaseModel):
-    """An officer or expert as published: name and certificate number (and department)."""
+    """An officer or expert: the draw's pseudonym; name and certificate number only for staff,
+    or publicly where the bureau's 行政执法公示 rules require it (a setting)."""
 
+    pseudonym: str
     name: str
     certificate_no: str
     department: str
@@ -161,27 +228,49 @@ def summary(d: DrawRecord) -> DrawSummary:
         seed=d.seed,
         secret=d.secret if d.state == "drawn" else None,
         status=d.status,
+        attempt=d.attempt,
+        repeat_reason=d.repeat_reason,
+        read_after=d.read_after,
     )
 
 
-def _person(officer_id: str, names: dict[str, OfficerName]) -> Person:
-    o = names.get(officer_id)
-    if o is None:
-        return Person(name="?", certificate_no="", department="", expert=False)
-    return Person(
-        name=o.name, certificate_no=o.certificate_no, department=o.department, expert=o.auxiliary
-    )
+@dataclass(frozen=True, slots=True)
+class People:
+    """Who a draw names: officer id → directory entry and → the draw's pseudonym."""
+
+    names: dict[str, OfficerName]
+    alias: dict[str, str]
+    #: Team members by name and certificate number (staff; or public 行政执法公示 setting).
+    disclose: bool
+    #: Staff only: also who is behind each excluded pseudonym.
+    staff: bool = False
+
+    def person(self, officer_id: str) -> Person:
+        """One officer as shown: always the pseudonym; name and certificate if disclosed."""
+        o = self.names.get(officer_id)
+        alias = self.alias.get(officer_id, "")
+        if o is None:
+            return Person(pseudonym=alias, name="", certificate_no="", department="", expert=False)
+        return Person(
+            pseudonym=alias,
+            name=o.name if self.disclose else "",
+            certificate_no=o.certificate_no if self.disclose else "",
+            department=o.department,
+            expert=o.auxiliary,
+        )
 
 
 def detail(
     d: DrawRecord,
     selections: list[Selection],
     exclusions: list[Exclusion],
-    names: dict[str, OfficerName],
+    people: People,
     *,
     document_url: str,
 ) -> DrawDetail:
-    """A draw with teams shown by name and certificate number; officer exclusions likewise."""
+    """A draw with its teams (pseudonyms; names where disclosed) and its exclusions."""
+    names = people.names
+    _person = people.person
     selected = [
         SelectedOut(
             position=s.position,
@@ -190,19 +279,22 @@ def detail(
             stratum=s.stratum,
             rank=s.rank,
             staffed=s.staffed,
-            leader=_person(s.leader, names) if s.leader else None,
-            members=[_person(o, names) for o in s.officers if o != s.leader],
-            experts=[_person(x, names) for x in s.experts],
+            leader=_person(s.leader) if s.leader else None,
+            members=[_person(o) for o in s.officers if o != s.leader],
+            experts=[_person(x) for x in s.experts],
             unstaffed=s.unstaffed,
         )
         for s in selections
     ]
     excluded = []
+    officer_of = {a: o for o, a in people.alias.items()}
     for e in exclusions:
         subject = e.subject
-        if e.kind == "officer":
-            p = _person(e.subject, names)
-            subject = f"{p.name}（{p.certificate_no or p.department}）"
+        if e.kind == "officer" and people.disclose and e.subject in officer_of:
+            o = names.get(officer_of[e.subject])  # staff view: who is behind the pseudonym
+            subject = (
+                f"{e.subject} {o.name}（{o.certificate_no or o.department}）" if o else subject
+            )
         excluded.append(ExcludedOut(kind=e.kind, subject=subject, reason=e.reason, detail=e.detail))
     return DrawDetail(
         **summary(d).model_dump(), selected=selected, excluded=excluded, document_url=document_url
@@ -210,7 +302,7 @@ def detail(
 
 
 def people_of(selections: list[Selection], exclusions: list[Exclusion]) -> list[str]:
-    """Every officer id a draw's detail mentions."""
+    """Every officer id a draw's detail mentions (version-1 exclusions name ids directly)."""
     ids = {x for s in selections for x in (*s.officers, *s.experts, s.leader or "") if x}
     ids |= {e.subject for e in exclusions if e.kind == "officer"}
     return sorted(ids)

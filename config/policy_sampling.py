@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
@@ -10,6 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.directory import CREDIT_CLASSES, RISK_COLOURS, EnterpriseCode
+from domain.draw.public_value import PublicSource, period_label, period_window
+from domain.draw.verifier import EXCLUSION_REASONS
 from domain.errors import ConfigurationError, ValidationFailed
 from domain.plan import (
     ANY,
@@ -61,6 +63,8 @@ class StratumSpec(_Strict):
     ratio: str
     min: int = Field(default=0, ge=0)
     max: int | None = Field(default=None, ge=0)
+    #: Staffing priority, 1 = staffed first; omitted: risk colour, then credit class.
+    priority: int | None = Field(default=None, ge=1, le=2**53)
     sources: list[str] = Field(default_factory=list)
 
     @field_validator("ratio", mode="before")
@@ -92,7 +96,13 @@ class StratumSpec(_Strict):
     def to_domain(self) -> Stratum:
         """The domain stratum."""
         return Stratum(
-            self.sector, self.risk_colour, self.credit_class, self.ratio, self.min, self.max
+            self.sector,
+            self.risk_colour,
+            self.credit_class,
+            self.ratio,
+            self.min,
+            self.max,
+            self.priority or 0,
         )
 
 
@@ -173,11 +183,48 @@ def load_sampling_policy(path: Path | None = None) -> SamplingPolicy:
 
 
 class PeriodSpec(_Strict):
-    """The period a plan file draws for."""
+    """The period a plan file draws for: a window; its label is derived (`2025-03`)."""
 
-    label: str = Field(min_length=1, max_length=64)
+    label: str | None = Field(default=None, min_length=1, max_length=64)
     start: date
     end: date
+
+    @model_validator(mode="after")
+    def _window(self) -> PeriodSpec:
+        if self.end < self.start:
+            raise ValueError("the period ends before it starts")
+        canonical = period_label(self.start, self.end)
+        if self.label is not None and self.label != canonical:
+            raise ValueError(f"the label of {self.start}…{self.end} is {canonical!r}")
+        return self
+
+    @property
+    def canonical(self) -> str:
+        """`YYYY-MM` for a calendar month, else `YYYY-MM-DD/YYYY-MM-DD`."""
+        return period_label(self.start, self.end)
+
+
+class PublicSourceSpec(_Strict):
+    """The public value a draw mixes in: a lottery issue or a beacon round, read after a time."""
+
+    kind: Literal["lottery", "beacon"]
+    name: str = Field(min_length=1, max_length=200)
+    round: str = Field(default="", max_length=200)
+    #: When the value may be read; omitted in a scheduled plan: the freeze + read_delay_hours.
+    read_after: datetime | None = None
+    read_delay_hours: int = Field(default=24, ge=1, le=24 * 31)
+
+    @field_validator("read_after")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give the time zone, e.g. 2025-03-01T21:30:00+08:00")
+        return value
+
+    def to_domain(self, frozen_at: datetime) -> PublicSource:
+        """The frozen record's source for a freeze at `frozen_at`."""
+        when = self.read_after or frozen_at + timedelta(hours=self.read_delay_hours)
+        return PublicSource(self.kind, self.name, self.round, when)
 
 
 class ScopeSpec(_Strict):
@@ -197,10 +244,21 @@ class TeamSpec(_Strict):
 
 
 class ExcludedSpec(_Strict):
-    """An enterprise the plan excludes by name, with the reason."""
+    """An enterprise the plan excludes, with a reason code (published) and a note (never)."""
 
     code: str
     reason: str = Field(min_length=1)
+    note: str = ""
+
+    @field_validator("reason")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if value not in EXCLUSION_REASONS:
+            raise ValueError(
+                f"reason must be one of the codes {', '.join(EXCLUSION_REASONS)}; "
+                "put any explanation in note (it is never published)"
+            )
+        return value
 
 
 class ExclusionsSpec(_Strict):
@@ -226,7 +284,8 @@ class PlanFile(_Strict):
 
     plan_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     title: str = ""
-    period: PeriodSpec | None = None
+    period: PeriodSpec | str | None = None
+    public_value: PublicSourceSpec | None = None
     scope: ScopeSpec = Field(default_factory=ScopeSpec)
     mode: DrawMode = DrawMode.RANDOM
     fixed_list: list[str] = Field(default_factory=list)
@@ -239,6 +298,29 @@ class PlanFile(_Strict):
     exclusions: ExclusionsSpec = Field(default_factory=ExclusionsSpec)
     schedule: ScheduleSpec | None = None
 
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: PeriodSpec | str | None) -> PeriodSpec | str | None:
+        if isinstance(value, str):
+            try:
+                period_window(value)
+            except ValidationFailed as exc:
+                raise ValueError(
+                    f"{exc.message}; write a month 2025-03 or a range 2025-03-01/2025-03-20"
+                ) from exc
+        return value
+
+    def window(self) -> tuple[date, date] | None:
+        """The period's first and last day, if the file names one."""
+        if isinstance(self.period, str):
+            return period_window(self.period)
+        return (self.period.start, self.period.end) if self.period else None
+
+    def period_label(self) -> str | None:
+        """The canonical period label (`2025-03`, or `2025-03-01/2025-03-20`)."""
+        window = self.window()
+        return period_label(*window) if window else None
+
     def to_plan(self, policy: SamplingPolicy) -> Plan:
         """The domain plan; its rules carry this file's period (or a placeholder set per period)."""
         d = policy.defaults
@@ -248,8 +330,8 @@ class PlanFile(_Strict):
             if self.team.quotas
             else even_quotas(size, len(self.team.departments))
         )
-        start = self.period.start if self.period else date(1970, 1, 1)
-        end = self.period.end if self.period else date(1970, 1, 1)
+        window = self.window()
+        start, end = window if window else (date(1970, 1, 1), date(1970, 1, 1))
         rules = DrawRules(
             period_start=start,
             period_end=end,
@@ -291,13 +373,17 @@ class PlanFile(_Strict):
         return Plan(PlanId(self.plan_id), self.title, check_rules(rules), schedule)
 
 
-def parse_plan_file(text: str, policy: SamplingPolicy) -> tuple[Plan, str | None]:
-    """Parse plan.yaml text into (plan, period label); ValidationFailed names every problem."""
+def parse_plan_spec(text: str) -> PlanFile:
+    """Parse plan.yaml text; ValidationFailed names every problem."""
     try:
-        raw = yaml.safe_load(text)
-        spec = PlanFile.model_validate(raw)
+        return PlanFile.model_validate(yaml.safe_load(text))
     except yaml.YAMLError as exc:
         raise ValidationFailed(f"plan file is not valid YAML: {exc}") from exc
     except ValidationError as exc:
         raise ValidationFailed(f"plan file: {_problems(exc)}") from exc
-    return spec.to_plan(policy), spec.period.label if spec.period else None
+
+
+def parse_plan_file(text: str, policy: SamplingPolicy) -> tuple[Plan, str | None]:
+    """Parse plan.yaml text into (plan, period label); ValidationFailed names every problem."""
+    spec = parse_plan_spec(text)
+    return spec.to_plan(policy), spec.period_label()

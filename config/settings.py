@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     # HTTP hardening (issue 11): bodies are refused with 413 before they are parsed
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     http_max_upload_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
+    #: Key of the officers' per-draw pseudonyms (64 hex digits); the auditors hold a copy.
+    draw_auditor_key: str = ""
+    #: Tests only: draws without a public value, frozen and drawn in one request.
+    draw_test_mode: bool = False
+    #: 行政执法公示: publish the names and certificate numbers of each team's members.
+    draw_disclose_officers: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -116,6 +122,32 @@ class Settings(BaseSettings):
                 "SAFEWATCH_MQTT_TOPIC_PREFIX must be a plain topic path like safewatch/v1"
             )
         return value
+
+    @field_validator("draw_auditor_key")
+    @classmethod
+    def _auditor_key(cls, value: str) -> str:
+        if value and (len(value) != 64 or any(c not in "0123456789abcdef" for c in value)):
+            raise ValueError("SAFEWATCH_DRAW_AUDITOR_KEY must be 64 lower-case hex digits")
+        if value and len(set(value)) < 4:
+            raise ValueError("SAFEWATCH_DRAW_AUDITOR_KEY is a placeholder: openssl rand -hex 32")
+        return value
+
+    def auditor_key(self) -> bytes:
+        """The pseudonym key; refused when unset outside demo mode (draws cannot freeze)."""
+        if self.draw_auditor_key:
+            return bytes.fromhex(self.draw_auditor_key)
+        if self.demo:
+            return DEMO_AUDITOR_KEY
+        raise ConfigurationError(
+            "未设置 SAFEWATCH_DRAW_AUDITOR_KEY（抽查人员化名密钥），不能冻结抽查；"
+            "SAFEWATCH_DRAW_AUDITOR_KEY is unset: set 64 hex digits (openssl rand -hex 32) "
+            "and give a copy to the auditors"
+        )
+
+    @property
+    def draw_allows_no_public_value(self) -> bool:
+        """Whether a draw may go without a public value (demo and test settings only)."""
+        return self.demo or self.draw_test_mode
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -170,6 +202,8 @@ class Settings(BaseSettings):
 
 
 DEMO_SECRET_KEY = "demo-secret-key-not-for-production"
+#: The demo's pseudonym key (demo mode only: anyone can map demo pseudonyms back).
+DEMO_AUDITOR_KEY = bytes(range(32))
 DEMO_ADMIN_PASSWORD = "demo-admin"
 
 

@@ -282,7 +282,13 @@ def demo_plan_spec(
         "team": {"size": 2, "departments": list(DEPARTMENTS), "quotas": [1, 1], "experts": 1},
         "own_county_rule": True,
         "exclusions": {
-            "enterprises": [{"code": codes[-1], "reason": "已立案调查，由执法支队另行检查"}]
+            "enterprises": [
+                {
+                    "code": codes[-1],
+                    "reason": "under_investigation",
+                    "note": "已立案调查，由执法支队另行检查",
+                }
+            ]
         },
         "schedule": {
             "cron": "0 9 1 * *",

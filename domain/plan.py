@@ -49,6 +49,13 @@ class Stratum:
     ratio: str
     minimum: int = 0
     maximum: int | None = None
+    #: Staffing priority (1 = staffed first); 0 means the default, `default_priority`.
+    priority: int = 0
+
+    @property
+    def staffing_priority(self) -> int:
+        """The priority this stratum's selected enterprises are staffed with (1 = first)."""
+        return self.priority or default_priority(self.risk_colour, self.credit_class)
 
     @property
     def stratum_id(self) -> str:
@@ -117,6 +124,16 @@ class Plan:
     notes: str = field(default="")
 
 
+def default_priority(risk_colour: str, credit_class: str) -> int:
+    """Risk colour first (red → blue, then "*"), then credit class (D → A, then "*"): 1 … 25.
+
+    Bureau interpretation of 国发〔2019〕5号 (分类分级: more attention to higher risk) and of
+    信用风险分类 (worse credit, more attention)."""
+    colours = (*RISK_COLOURS, ANY)
+    classes = (*reversed(CREDIT_CLASSES), ANY)
+    return 1 + 5 * colours.index(risk_colour) + classes.index(credit_class)
+
+
 def even_quotas(size: int, departments: int) -> tuple[int, ...]:
     """Split `size` officers over `departments` as evenly as possible, earlier ones first."""
     if departments < 1:
@@ -145,6 +162,10 @@ def canonical_ratio(text: str) -> str:
 
 def rules_problems(rules: DrawRules) -> list[str]:
     """Return every reason these rules are unusable (empty when they are fine)."""
+    # The verifier module is the one source of the published validity rules; imported here
+    # (not at the top) because domain.draw imports this module.
+    from domain.draw.verifier import CONTROL, EXCLUSION_REASONS
+
     problems: list[str] = []
     if rules.period_end < rules.period_start:
         problems.append("period ends before it starts")
@@ -182,6 +203,8 @@ def rules_problems(rules: DrawRules) -> list[str]:
             parse_ratio(stratum.ratio)
         except ValidationFailed as exc:
             problems.append(f"stratum {stratum.stratum_id}: {exc.message}")
+        if stratum.priority < 0 or stratum.priority > 2**53:
+            problems.append(f"stratum {stratum.stratum_id}: priority must be 1 or more")
         if stratum.minimum < 0 or (
             stratum.maximum is not None and stratum.maximum < stratum.minimum
         ):
@@ -191,8 +214,28 @@ def rules_problems(rules: DrawRules) -> list[str]:
     if rules.mode is DrawMode.FIXED and not rules.fixed_list:
         problems.append("a fixed-list plan needs its list of enterprises")
     for value in (*rules.counties, *rules.sectors, *team.departments):
-        if "\x00" in value or "|" in value:
-            problems.append(f"{value!r} contains a forbidden character")
+        if "|" in value:
+            problems.append(f"{value!r} contains a forbidden character ('|')")
+    texts = [*rules.counties, *rules.sectors, *team.departments, *rules.fixed_list]
+    texts += [*rules.shutdown_states, *(s.sector for s in rules.strata)]
+    texts += [c for c, _ in rules.excluded]
+    problems += [f"{v!r} contains a control character" for v in texts if CONTROL.search(v)]
+    codes = [c for c, _ in rules.excluded]
+    if len(set(codes)) != len(codes):
+        problems.append("an excluded enterprise is listed twice")
+    problems += [
+        f"exclusion reason {r!r} is not one of the codes {', '.join(EXCLUSION_REASONS)}"
+        for _, r in rules.excluded
+        if r not in EXCLUSION_REASONS
+    ]
+    for name, values in (
+        ("counties", rules.counties),
+        ("sectors", rules.sectors),
+        ("fixed_list", rules.fixed_list),
+        ("shutdown states", rules.shutdown_states),
+    ):
+        if len(set(values)) != len(values):
+            problems.append(f"{name}: an entry is listed twice")
     return problems
 
 

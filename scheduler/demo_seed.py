@@ -60,11 +60,20 @@ async def seed_demo(
         await directory.upsert_items(conn, items=demo_items())
     log.info("demo directory: %d officers and experts, %d items", len(officers), len(demo_items()))
     async with pool.connection() as conn:
-        existing = await draws.find_draw(conn, plan_id=DEMO_PLAN_ID, period=period.label)
-        if existing is not None and existing.state == "drawn":
-            log.info("demo draw %s %s exists (draw %d)", DEMO_PLAN_ID, period.label, existing.id)
+        existing = await draws.find_draws(
+            conn, plan_id=DEMO_PLAN_ID, start=period.start, end=period.end
+        )
+        if existing:
+            last = existing[-1]
+            log.info("demo draw %s %s exists (draw %d)", DEMO_PLAN_ID, period.label, last.id)
             return
+        # Demo mode is a test setting: no public value, frozen and drawn at once.
         record = await draw_service.draw_now(
-            conn, plan_id=DEMO_PLAN_ID, period=period, public_value="", actor=ACTOR
+            conn,
+            plan_id=DEMO_PLAN_ID,
+            period=period,
+            public_value="",
+            actor=ACTOR,
+            policy=draw_service.draw_policy(settings),
         )
     log.info("demo draw %s %s: draw %d, %s", DEMO_PLAN_ID, period.label, record.id, record.status)

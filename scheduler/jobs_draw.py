@@ -18,7 +18,8 @@ POLL_SECONDS = 60
 async def due_draws() -> None:
     """The scheduled job: draw every plan whose scheduled time has come and is not drawn yet."""
     ctx = current()
-    records = await draw_service.run_due_draws(ctx.pool, now=utcnow())
+    policy = draw_service.draw_policy(ctx.settings)
+    records = await draw_service.run_due_draws(ctx.pool, now=utcnow(), policy=policy)
     for record in records:
         log.info(
             "draws: %s %s is %s (draw %d)", record.plan_id, record.period, record.state, record.id
@@ -26,9 +27,9 @@ async def due_draws() -> None:
 
 
 def register(scheduler: Any) -> None:
-    """Poll every minute. Exactly once per (plan, period): the leader lock runs one scheduler,
-    the unique key (plan_id, period) and the frozen → drawn guard refuse a second draw, and a
-    plan's latest due period is caught up after downtime or a misfire."""
+    """Poll every minute. Exactly once per (plan, window): the leader lock runs one scheduler,
+    the unique key (plan_id, window, attempt) and the frozen → drawn guard refuse a second
+    draw, and a plan's latest due period is caught up after downtime or a misfire."""
     scheduler.add_job(
         "scheduler.jobs_draw:due_draws",
         "interval",

@@ -6,20 +6,23 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from config.policy_sampling import PlanFile, SamplingPolicy
-from domain.directory import Enterprise, Officer
-from domain.draw import Drawn, Frozen, commitment_of, draw, freeze, load_frozen
+from config.policy_sampling import PlanFile, PublicSourceSpec, SamplingPolicy
+from config.settings import Settings
+from domain.clock import utcnow
+from domain.draw import Drawn, Frozen, Record, commitment_of, draw, freeze, load_frozen
 from domain.draw.canonical import paused_gc
+from domain.draw.public_value import PublicSource, no_public_source, period_label, pseudonym
 from domain.draw.snapshot import Row, rules_from_json, rules_to_json
-from domain.errors import Conflict, NotFound, ValidationFailed
-from domain.inspection_list import InspectionList, TaskNotice, build_lists, notices
+from domain.draw.verifier import REPEAT_REASONS
+from domain.errors import Conflict, ValidationFailed
 from domain.plan import DrawRules, Plan, PublicValueSource
 from storage import directory, draws, inspections, live
 from storage.draws import DrawRecord, StoredPlan
@@ -32,11 +35,38 @@ CATCH_UP = timedelta(days=35)
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """A draw period: its label (part of the unique key) and the inspection window."""
+    """A draw period: its window, and the label the window has (`2025-03`, or a range)."""
 
-    label: str
     start: date
     end: date
+
+    @property
+    def label(self) -> str:
+        """`YYYY-MM` for a calendar month, else `YYYY-MM-DD/YYYY-MM-DD` (docs §3)."""
+        return period_label(self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class DrawPolicy:
+    """What the settings decide for draws (built once from the settings and passed in)."""
+
+    auditor_key: bytes
+    #: Demo and test settings only: a draw without a public value, frozen and drawn at once.
+    test_setting: bool = False
+
+
+def draw_policy(settings: Settings) -> DrawPolicy:
+    """The draw policy of these settings; ConfigurationError when the auditor key is unset
+    outside demo mode (no draw can freeze then)."""
+    return DrawPolicy(settings.auditor_key(), settings.draw_allows_no_public_value)
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """A supervisor's justification for drawing a window again: a published code, a note."""
+
+    reason: str
+    note: str
 
 
 async def save_plan(
@@ -93,21 +123,25 @@ def latest_fire_time(plan: StoredPlan, now: datetime) -> datetime | None:
 
 
 def period_of(plan: StoredPlan, fire_time: datetime) -> Period:
-    """The period a scheduled time opens: label by the plan's format, window from that day."""
-    local = fire_time.astimezone(ZoneInfo(plan.timezone))
-    start = local.date()
-    return Period(
-        local.strftime(plan.period_format), start, start + timedelta(days=plan.window_days - 1)
-    )
+    """The period a scheduled time opens: `window_days` days from that day."""
+    start = fire_time.astimezone(ZoneInfo(plan.timezone)).date()
+    return Period(start, start + timedelta(days=plan.window_days - 1))
 
 
 def rules_for(plan: StoredPlan, period: Period) -> DrawRules:
     """The plan's rules with the period's window."""
-    return replace(rules_from_json(plan.rules), period_start=period.start, period_end=period.end)
+    rules = rules_from_json(plan.rules, template=True)
+    return replace(rules, period_start=period.start, period_end=period.end)
 
 
 def _freeze(
-    plan_id: str, period: str, rules: DrawRules, ents: list[Row], offs: list[Row], secret: bytes
+    plan_id: str,
+    period: str,
+    rules: DrawRules,
+    ents: list[Row],
+    offs: list[Row],
+    secret: bytes,
+    record: Record,
 ) -> Frozen:
     with paused_gc():
         return freeze(
@@ -117,70 +151,165 @@ def _freeze(
             enterprise_rows=ents,
             officer_rows=offs,
             commitment=commitment_of(secret),
+            record=record,
         )
 
 
-def _draw(frozen_document: bytes, secret: bytes, public_value: str) -> Drawn:
+def _draw(
+    frozen_document: bytes, secret: bytes, public_value: str, witnesses: list[bytes]
+) -> Drawn:
     with paused_gc():
-        return draw(load_frozen(frozen_document), secret=secret, public_value=public_value)
+        fz = load_frozen(frozen_document)
+        return draw(fz, secret=secret, public_value=public_value, witness_secrets=witnesses)
+
+
+def _attempt(
+    same_window: list[DrawRecord], repeat: Repeat | None
+) -> tuple[int, dict[str, str] | None]:
+    """The attempt number and the published repeat member; refuses an unjustified repeat."""
+    if repeat is None:
+        return 1, None
+    if not same_window:
+        raise ValidationFailed("本期次尚未抽取，无需重抽 (nothing to repeat in this window)")
+    if repeat.reason not in REPEAT_REASONS:
+        raise ValidationFailed(
+            f"重抽理由代码须为 {', '.join(REPEAT_REASONS)} 之一 (unknown repeat reason code)"
+        )
+    if not repeat.note.strip() or len(repeat.note) > 500:
+        raise ValidationFailed("重抽须由主管填写理由说明（1–500 字）(a repeat needs a note)")
+    last = same_window[-1]
+    return last.attempt + 1, {"previous_commitment": last.commitment, "reason": repeat.reason}
 
 
 async def freeze_period(
-    conn: AsyncConnection[Any], *, plan_id: str, period: Period, actor: str
+    conn: AsyncConnection[Any],
+    *,
+    plan_id: str,
+    period: Period,
+    actor: str,
+    policy: DrawPolicy,
+    source: PublicSource | None = None,
+    witnesses: list[list[str]] | None = None,
+    repeat: Repeat | None = None,
+    now: datetime | None = None,
 ) -> DrawRecord:
-    """Freeze the population of (plan, period) and publish the commitment; idempotent."""
-    existing = await draws.find_draw(conn, plan_id=plan_id, period=period.label)
-    if existing is not None:
-        return existing
-    plan = await draws.get_plan(conn, plan_id=plan_id)
-    rules = rules_for(plan, period)
-    ents, offs = await directory.population(conn, period_start=period.start, period_end=period.end)
-    secret = secrets.token_bytes(32)
-    frozen = await asyncio.to_thread(_freeze, plan_id, period.label, rules, ents, offs, secret)
-    draw_id = await draws.insert_frozen(
-        conn,
-        frozen=frozen,
-        secret=secret,
-        period_start=period.start,
-        period_end=period.end,
-        frozen_by=actor,
-    )
-    if draw_id is None:  # another process froze it between our check and our insert
-        found = await draws.find_draw(conn, plan_id=plan_id, period=period.label)
-        assert found is not None
-        return found
+    """Freeze (plan, window) and publish the commitment. One draw per window: asking again
+    returns the record already frozen; another attempt needs a supervisor's `repeat`; a window
+    overlapping another of the plan is refused."""
+    moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
+    async with conn.transaction():
+        await draws.lock_plan(conn, plan_id=plan_id)
+        found = await draws.find_draws(conn, plan_id=plan_id, start=period.start, end=period.end)
+        same = [d for d in found if (d.period_start, d.period_end) == (period.start, period.end)]
+        other = [d for d in found if d not in same]
+        if other:
+            raise Conflict(
+                f"期次 {period.label} 与本计划已有期次 {other[0].period} 重叠 "
+                f"(the window overlaps period {other[0].period} of plan {plan_id})"
+            )
+        if same and repeat is None:
+            return same[-1]
+        attempt, repeated = _attempt(same, repeat)
+        if source is None:
+            if not policy.test_setting:
+                raise ValidationFailed(
+                    "抽查须指定公开随机数来源（彩票期号或公开随机信标轮次）；"
+                    "a draw without a public value is refused outside test settings"
+                )
+            source = no_public_source(moment)
+        # The record states times to the second; the database keeps exactly what it states.
+        source = replace(
+            source, read_after=source.read_after.astimezone(UTC).replace(microsecond=0)
+        )
+        record = Record(source, moment, attempt, repeated, witnesses or [])
+        plan = await draws.get_plan(conn, plan_id=plan_id)
+        rules = rules_for(plan, period)
+        ents, offs = await directory.population(
+            conn, period_start=period.start, period_end=period.end
+        )
+        alias = {
+            r[0]: pseudonym(policy.auditor_key, plan_id, period.label, attempt, r[0]) for r in offs
+        }
+        rows = sorted(([alias[r[0]], *r[1:]] for r in offs), key=itemgetter(0))
+        secret = secrets.token_bytes(32)
+        frozen = await asyncio.to_thread(
+            _freeze, plan_id, period.label, rules, ents, rows, secret, record
+        )
+        draw_id = await draws.insert_frozen(
+            conn,
+            frozen=frozen,
+            secret=secret,
+            period_start=period.start,
+            period_end=period.end,
+            frozen_by=actor,
+            pseudonyms={a: o for o, a in alias.items()},
+            repeat_note=repeat.note if repeat else None,
+        )
+        if draw_id is None:  # unreachable under the plan lock; kept as a guard
+            raise Conflict(f"{plan_id} {period.label} attempt {attempt} was frozen meanwhile")
+        await live.publish_change(
+            conn,
+            kind="draw.frozen",
+            enterprise_id=None,
+            payload={
+                "draw_id": draw_id,
+                "plan_id": plan_id,
+                "period": period.label,
+                "attempt": attempt,
+                "commitment": frozen.commitment,
+            },
+        )
     log.info(
-        "froze %s %s as draw %d (commitment %s)", plan_id, period.label, draw_id, frozen.commitment
-    )
-    await live.publish_change(
-        conn,
-        kind="draw.frozen",
-        enterprise_id=None,
-        payload={
-            "draw_id": draw_id,
-            "plan_id": plan_id,
-            "period": period.label,
-            "commitment": frozen.commitment,
-        },
+        "froze %s %s attempt %d as draw %d (commitment %s)",
+        plan_id,
+        period.label,
+        attempt,
+        draw_id,
+        frozen.commitment,
     )
     return await draws.get_draw(conn, draw_id=draw_id)
 
 
 async def perform_draw(
-    conn: AsyncConnection[Any], *, draw_id: int, public_value: str, actor: str
+    conn: AsyncConnection[Any],
+    *,
+    draw_id: int,
+    public_value: str,
+    actor: str,
+    witness_secrets: list[bytes] | None = None,
+    now: datetime | None = None,
 ) -> DrawRecord:
-    """Draw a frozen record once: reveal the secret, staff teams, create the inspections."""
+    """Draw a frozen record once, no earlier than its source's read-after time: reveal the
+    secret, staff teams, create the inspections (teams by officer id, pseudonyms mapped back)."""
     async with conn.transaction():
         frozen_document, secret = await draws.frozen_for_draw(conn, draw_id=draw_id)
-        drawn = await asyncio.to_thread(_draw, frozen_document, secret, public_value)
-        await draws.record_draw(conn, draw_id=draw_id, drawn=drawn, drawn_by=actor)
         record = await draws.get_draw(conn, draw_id=draw_id)
-        rules = drawn.frozen.rules
+        if record.read_after is not None and (now or utcnow()) < record.read_after:
+            raise Conflict(
+                f"公开随机数须在 {record.read_after.isoformat()} 之后读取，现在不能抽取 "
+                "(the public value may not be read before the time named at freeze)"
+            )
+        drawn = await asyncio.to_thread(
+            _draw, frozen_document, secret, public_value, witness_secrets or []
+        )
+        officer_of = await draws.pseudonyms(conn, draw_id=draw_id)
+        await draws.record_draw(
+            conn, draw_id=draw_id, drawn=drawn, drawn_by=actor, officer_of=officer_of
+        )
+        record = await draws.get_draw(conn, draw_id=draw_id)
+        teams = [
+            replace(
+                t,
+                officers=tuple(officer_of[o] for o in t.officers),
+                experts=tuple(officer_of[o] for o in t.experts),
+            )
+            for t in drawn.teams
+        ]
         await inspections.create_for_draw(
             conn,
             draw_id=draw_id,
-            teams=drawn.teams,
-            departments=rules.team.departments,
+            teams=teams,
+            departments=drawn.frozen.rules.team.departments,
             planned_from=record.period_start,
             planned_to=record.period_end,
         )
@@ -210,34 +339,85 @@ async def perform_draw(
 
 
 async def draw_now(
-    conn: AsyncConnection[Any], *, plan_id: str, period: Period, public_value: str, actor: str
+    conn: AsyncConnection[Any],
+    *,
+    plan_id: str,
+    period: Period,
+    public_value: str,
+    actor: str,
+    policy: DrawPolicy,
+    source: PublicSource | None = None,
+    repeat: Repeat | None = None,
 ) -> DrawRecord:
-    """On-demand draw (authorised staff): freeze the period if needed, then draw it."""
-    record = await freeze_period(conn, plan_id=plan_id, period=period, actor=actor)
-    if record.state == "drawn":
-        return record
+    """On-demand draw (authorised staff). Outside test settings the freeze and the draw are two
+    requests: the first freezes and publishes the commitment, a later one draws."""
+    existing = await draws.find_draws(conn, plan_id=plan_id, start=period.start, end=period.end)
+    if existing and existing[-1].state == "drawn" and repeat is None:
+        raise Conflict(
+            f"{plan_id} {period.label} 已抽取；重抽须由主管填写理由 "
+            "(drawn already: a repeat needs a supervisor's reason)"
+        )
+    record = await freeze_period(
+        conn,
+        plan_id=plan_id,
+        period=period,
+        actor=actor,
+        policy=policy,
+        source=source,
+        repeat=repeat,
+    )
+    published_before = record.id in {d.id for d in existing}
+    if record.state == "drawn" or not (policy.test_setting or published_before):
+        return record  # frozen now: the commitment is published before anyone draws
     return await perform_draw(conn, draw_id=record.id, public_value=public_value, actor=actor)
 
 
+def plan_source(plan: StoredPlan, frozen_at: datetime) -> PublicSource | None:
+    """The public value source a plan names for a scheduled freeze (read after a delay)."""
+    spec = plan.spec.get("public_value")
+    if not spec:
+        return None
+    return PublicSourceSpec.model_validate(spec).to_domain(frozen_at)
+
+
 async def draw_due_plan(
-    conn: AsyncConnection[Any], *, plan: StoredPlan, now: datetime
+    conn: AsyncConnection[Any], *, plan: StoredPlan, now: datetime, policy: DrawPolicy
 ) -> DrawRecord | None:
-    """If the plan's scheduled time has come: freeze its period, and draw unless witnessed."""
+    """If the plan's scheduled time has come: freeze its period (the draw follows when staff
+    enter the public value); in test settings a plan without a source draws at once."""
     fire = latest_fire_time(plan, now)
     if fire is None:
         return None
     period = period_of(plan, fire)
-    record = await draws.find_draw(conn, plan_id=plan.plan_id, period=period.label)
-    witnessed = plan.public_value_source != PublicValueSource.NONE.value
-    if record is not None and (record.state == "drawn" or witnessed):
+    found = await draws.find_draws(conn, plan_id=plan.plan_id, start=period.start, end=period.end)
+    if found:
         return None
-    record = await freeze_period(conn, plan_id=plan.plan_id, period=period, actor="scheduler")
-    if not witnessed and record.state == "frozen":
-        record = await perform_draw(conn, draw_id=record.id, public_value="", actor="scheduler")
+    source = plan_source(plan, now)
+    if source is None and not policy.test_setting:
+        log.warning(
+            "plan %s names no public value source: its scheduled draw is refused", plan.plan_id
+        )
+        return None
+    record = await freeze_period(
+        conn,
+        plan_id=plan.plan_id,
+        period=period,
+        actor="scheduler",
+        policy=policy,
+        source=source,
+        now=now,
+    )
+    if source is None and record.state == "frozen":
+        try:
+            record = await perform_draw(conn, draw_id=record.id, public_value="", actor="scheduler")
+        except Conflict:  # another scheduler drew it between our freeze and our draw
+            return None
     return record
 
 
-async def run_due_draws(pool: AsyncConnectionPool, *, now: datetime) -> list[DrawRecord]:
+async def run_due_draws(
+    pool: AsyncConnectionPool, *, now: datetime, policy: DrawPolicy
+) -> list[DrawRecord]:
     """Every active scheduled plan, each in its own transaction; failures logged, then raised."""
     async with pool.connection() as conn:
         plans = await draws.list_plans(conn, active=True)
@@ -246,7 +426,7 @@ async def run_due_draws(pool: AsyncConnectionPool, *, now: datetime) -> list[Dra
     for plan in plans:
         try:
             async with pool.connection() as conn:
-                record = await draw_due_plan(conn, plan=plan, now=now)
+                record = await draw_due_plan(conn, plan=plan, now=now, policy=policy)
         except Exception:
             log.exception("scheduled draw of plan %s failed", plan.plan_id)
             failed.append(plan.plan_id)
@@ -256,41 +436,3 @@ async def run_due_draws(pool: AsyncConnectionPool, *, now: datetime) -> list[Dra
     if failed:
         raise RuntimeError(f"scheduled draws failed for plan(s) {', '.join(failed)}")
     return done
-
-
-async def inspection_lists(conn: AsyncConnection[Any], *, draw_id: int) -> list[InspectionList]:
-    """The inspection list of every staffed enterprise of a drawn record, in team order."""
-    record = await draws.get_draw(conn, draw_id=draw_id)
-    if record.state != "drawn":
-        raise Conflict(f"draw {draw_id} has not been drawn yet")
-    picked = [s for s in await draws.selections(conn, draw_id=draw_id) if s.staffed]
-    codes = [s.credit_code for s in picked]
-    people = {x for s in picked for x in (*s.officers, *s.experts)}
-    ents: dict[str, Enterprise] = {
-        e.credit_code: e for e in await directory.enterprises_by_code(conn, codes=codes)
-    }
-    offs: dict[str, Officer] = {
-        o.officer_id: o for o in await directory.officers_by_id(conn, ids=sorted(people))
-    }
-    missing = sorted(set(codes) - set(ents)) + sorted(people - set(offs))
-    if missing:
-        raise NotFound(f"no longer in the directory: {', '.join(missing[:5])}")
-    return build_lists(
-        plan_id=record.plan_id,
-        period=record.period,
-        window_from=record.period_start,
-        window_to=record.period_end,
-        teams=[(s.credit_code, s.officers, s.experts) for s in picked],
-        enterprises=ents,
-        officers=offs,
-        items=await directory.list_items(conn),
-    )
-
-
-async def task_notices(
-    conn: AsyncConnection[Any], *, draw_id: int, authority: str, prefix: str
-) -> list[TaskNotice]:
-    """A task notice per team of a drawn record (authority and number prefix as printed)."""
-    return notices(
-        await inspection_lists(conn, draw_id=draw_id), authority=authority, prefix=prefix
-    )

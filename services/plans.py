@@ -12,7 +12,8 @@ from config.policy_sampling import PlanFile, SamplingPolicy
 from domain.errors import Conflict, NotFound
 from services import draws as draw_service
 from services.changes import Actor, Audit, record
-from services.draws import Period
+from domain.draw.public_value import PublicSource
+from services.draws import DrawPolicy, Period, Repeat
 from storage import draws
 from storage.draws import DrawRecord, StoredPlan
 
@@ -61,21 +62,42 @@ async def draw_plan(
     period: Period,
     public_value: str,
     freeze_only: bool,
+    policy: DrawPolicy,
+    source: PublicSource | None,
+    witnesses: list[list[str]],
+    repeat: Repeat | None,
     audit_after: Callable[[DrawRecord], dict[str, Any]],
     actor: Actor,
 ) -> DrawRecord:
-    """Freeze the period (and draw it now unless `freeze_only`); a (plan, period) is drawn
-    once, so asking again returns the existing record. `audit_after(record)` is what the
-    audit keeps of the result."""
+    """Freeze the window (publishing the commitment) or draw one frozen earlier (see
+    services.draws.draw_now); a window is drawn once unless a supervisor's `repeat` says why.
+    `audit_after(record)` is what the audit keeps of the result (plus the repeat note)."""
     by = _by(actor)
     if freeze_only:
-        drawn = await draw_service.freeze_period(conn, plan_id=plan_id, period=period, actor=by)
+        drawn = await draw_service.freeze_period(
+            conn,
+            plan_id=plan_id,
+            period=period,
+            actor=by,
+            policy=policy,
+            source=source,
+            witnesses=witnesses,
+            repeat=repeat,
+        )
     else:
         drawn = await draw_service.draw_now(
-            conn, plan_id=plan_id, period=period, public_value=public_value, actor=by
+            conn,
+            plan_id=plan_id,
+            period=period,
+            public_value=public_value,
+            actor=by,
+            policy=policy,
+            source=source,
+            repeat=repeat,
         )
-    action = "draw.freeze" if freeze_only else "draw.run"
-    await _record_draw(conn, actor, action, drawn, audit_after(drawn))
+    action = "draw.freeze" if drawn.state == "frozen" else "draw.run"
+    after = {**audit_after(drawn), "repeat_note": repeat.note if repeat else None}
+    await _record_draw(conn, actor, action, drawn, after)
     return drawn
 
 
@@ -86,14 +108,16 @@ async def witnessed_draw(
     public_value: str,
     audit_after: Callable[[DrawRecord], dict[str, Any]],
     actor: Actor,
+    witness_secrets: list[bytes] | None = None,
 ) -> DrawRecord:
-    """Draw a frozen record with the public value read out at a witnessed session."""
+    """Draw a frozen record with the public value read out at a witnessed session (and the
+    witnesses' revealed secrets)."""
     by = _by(actor)
     frozen = await draws.get_draw(conn, draw_id=draw_id)
     if frozen.state != "frozen":
         raise Conflict(f"draw {draw_id} has already been drawn")
     drawn = await draw_service.perform_draw(
-        conn, draw_id=draw_id, public_value=public_value, actor=by
+        conn, draw_id=draw_id, public_value=public_value, actor=by, witness_secrets=witness_secrets
     )
     await _record_draw(conn, actor, "draw.run", drawn, audit_after(drawn))
     return drawn

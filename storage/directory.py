@@ -96,7 +96,7 @@ SELECT e.credit_code, e.name, e.county, e.sector, e.risk_colour, e.credit_class,
 """
 #: The officer snapshot: directory rows with tasks already assigned in an overlapping window.
 POPULATION_OFFICERS = """
-SELECT o.officer_id, o.name, o.certificate_no, to_char(o.certificate_valid_from, 'YYYY-MM-DD'),
+SELECT o.officer_id, o.certificate_no <> '', to_char(o.certificate_valid_from, 'YYYY-MM-DD'),
        to_char(o.certificate_valid_to, 'YYYY-MM-DD'), o.department, o.county, o.active,
        o.auxiliary, coalesce(l.load, 0)::integer,
        coalesce((SELECT array_agg(c.credit_code ORDER BY c.credit_code COLLATE "C")
@@ -277,7 +277,8 @@ async def list_items(conn: AsyncConnection[Any]) -> list[InspectionItem]:
 async def population(
     conn: AsyncConnection[Any], *, period_start: date, period_end: date
 ) -> tuple[list[Row], list[Row]]:
-    """Snapshot rows (enterprises, officers) for a draw of this period, as the draw expects."""
+    """Snapshot rows (enterprises, officers) for a draw of this period, as the draw expects;
+    officers by their directory id (the caller publishes pseudonyms), never by name."""
     params = {
         "period_end": period_end,
         "period_start": period_start,

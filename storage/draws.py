@@ -10,7 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from domain.draw import Drawn, Frozen
+from domain.draw import ALGORITHM, Drawn, Frozen
 from domain.errors import Conflict, NotFound
 from storage.errors import amapped_errors
 
@@ -36,13 +36,15 @@ SELECT plan_id, title, spec, rules, cron, timezone, window_days, period_format,
   FROM plans WHERE (%(active)s::boolean IS NULL OR active = %(active)s) ORDER BY plan_id
 """
 INSERT_FROZEN = """
-INSERT INTO draws (plan_id, period, period_start, period_end, algorithm, state, frozen_by,
-                   commitment, hash_rules, hash_enterprises, hash_officers, hash_eligibility,
-                   frozen_document, secret)
+INSERT INTO draws (plan_id, period, period_start, period_end, algorithm, state, frozen_at,
+                   frozen_by, commitment, hash_rules, hash_enterprises, hash_officers,
+                   hash_eligibility, frozen_document, secret, attempt, repeat_reason,
+                   repeat_note, repeat_by, read_after)
 VALUES (%(plan_id)s, %(period)s, %(period_start)s, %(period_end)s, %(algorithm)s, 'frozen',
-        %(frozen_by)s, %(commitment)s, %(hash_rules)s, %(hash_enterprises)s,
-        %(hash_officers)s, %(hash_eligibility)s, %(frozen_document)s, %(secret)s)
-ON CONFLICT (plan_id, period) DO NOTHING
+        %(frozen_at)s, %(frozen_by)s, %(commitment)s, %(hash_rules)s, %(hash_enterprises)s,
+        %(hash_officers)s, %(hash_eligibility)s, %(frozen_document)s, %(secret)s, %(attempt)s,
+        %(repeat_reason)s, %(repeat_note)s, %(repeat_by)s, %(read_after)s)
+ON CONFLICT (plan_id, period_start, period_end, attempt) DO NOTHING
 RETURNING id
 """
 COPY_EXCLUSIONS = "COPY draw_exclusions (draw_id, kind, subject, reason, detail) FROM STDIN"
@@ -60,21 +62,28 @@ COPY draw_selections (draw_id, position, credit_code, stratum, rank, staffed, le
 GET_DRAW = """
 SELECT id, plan_id, period, period_start, period_end, algorithm, state, frozen_at, frozen_by,
        commitment, hash_rules, hash_enterprises, hash_officers, hash_eligibility, drawn_at,
-       drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret
+       drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret,
+       attempt, repeat_reason, repeat_note, repeat_by, read_after
   FROM draws
  WHERE id = %(id)s
 """
-FIND_DRAW = """
+FIND_DRAWS = """
 SELECT id, plan_id, period, period_start, period_end, algorithm, state, frozen_at, frozen_by,
        commitment, hash_rules, hash_enterprises, hash_officers, hash_eligibility, drawn_at,
-       drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret
+       drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret,
+       attempt, repeat_reason, repeat_note, repeat_by, read_after
   FROM draws
- WHERE plan_id = %(plan_id)s AND period = %(period)s
+ WHERE plan_id = %(plan_id)s AND period_start <= %(end)s AND period_end >= %(start)s
+ ORDER BY period_start, attempt
 """
+LOCK_PLAN = "SELECT pg_advisory_xact_lock(hashtext('draws:' || %(plan_id)s))"
+COPY_PSEUDONYMS = "COPY draw_pseudonyms (draw_id, pseudonym, officer_id) FROM STDIN"
+PSEUDONYMS = "SELECT pseudonym, officer_id FROM draw_pseudonyms WHERE draw_id = %(id)s"
 LIST_DRAWS = """
 SELECT id, plan_id, period, period_start, period_end, algorithm, state, frozen_at, frozen_by,
        commitment, hash_rules, hash_enterprises, hash_officers, hash_eligibility, drawn_at,
-       drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret
+       drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret,
+       attempt, repeat_reason, repeat_note, repeat_by, read_after
   FROM draws
  WHERE (%(state)s::text IS NULL OR state = %(state)s)
    AND (%(plan_id)s::text IS NULL OR plan_id = %(plan_id)s)
@@ -142,6 +151,12 @@ class DrawRecord:
     seed: str | None
     status: str | None
     secret: str | None
+    attempt: int = 1
+    repeat_reason: str | None = None
+    #: The supervisor's own words for a repeat: staff only, never published.
+    repeat_note: str | None = None
+    repeat_by: str | None = None
+    read_after: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +209,12 @@ async def list_plans(conn: AsyncConnection[Any], *, active: bool | None = None) 
         return await cur.fetchall()
 
 
+async def lock_plan(conn: AsyncConnection[Any], *, plan_id: str) -> None:
+    """Serialise freezes of one plan until the transaction ends (windows must not overlap)."""
+    async with amapped_errors():
+        await conn.execute(LOCK_PLAN, {"plan_id": plan_id})
+
+
 async def insert_frozen(
     conn: AsyncConnection[Any],
     *,
@@ -202,15 +223,25 @@ async def insert_frozen(
     period_start: date,
     period_end: date,
     frozen_by: str,
+    pseudonyms: dict[str, str],
+    repeat_note: str | None = None,
 ) -> int | None:
-    """Store a frozen record and its exclusions; None if (plan, period) was frozen already."""
+    """Store a frozen record, its exclusions and its officers' pseudonyms (pseudonym → id);
+    None if this attempt of (plan, window) was frozen already."""
+    record = frozen.record
     params = {
         "plan_id": frozen.plan_id,
         "period": frozen.period,
         "period_start": period_start,
         "period_end": period_end,
-        "algorithm": "safewatch-draw/1",
+        "algorithm": ALGORITHM,
+        "frozen_at": record.frozen_at,
         "frozen_by": frozen_by,
+        "attempt": record.attempt,
+        "repeat_reason": record.repeat["reason"] if record.repeat else None,
+        "repeat_note": repeat_note if record.repeat else None,
+        "repeat_by": frozen_by if record.repeat else None,
+        "read_after": record.public_source.read_after,
         "commitment": frozen.commitment,
         "hash_rules": frozen.hashes["rules"],
         "hash_enterprises": frozen.hashes["enterprises"],
@@ -231,7 +262,17 @@ async def insert_frozen(
                 await copy.write_row((draw_id, "enterprise", code, reason, detail))
             for oid, reason, detail in elig.excluded_officers:
                 await copy.write_row((draw_id, "officer", oid, reason, detail))
+        async with cur.copy(COPY_PSEUDONYMS) as copy:
+            for alias, officer_id in sorted(pseudonyms.items()):
+                await copy.write_row((draw_id, alias, officer_id))
     return draw_id
+
+
+async def pseudonyms(conn: AsyncConnection[Any], *, draw_id: int) -> dict[str, str]:
+    """Pseudonym → officer id for one draw (staff only; never published)."""
+    async with amapped_errors(), conn.cursor() as cur:
+        await cur.execute(PSEUDONYMS, {"id": draw_id})
+        return {str(a): str(o) for a, o in await cur.fetchall()}
 
 
 async def frozen_for_draw(conn: AsyncConnection[Any], *, draw_id: int) -> tuple[bytes, bytes]:
@@ -247,9 +288,15 @@ async def frozen_for_draw(conn: AsyncConnection[Any], *, draw_id: int) -> tuple[
 
 
 async def record_draw(
-    conn: AsyncConnection[Any], *, draw_id: int, drawn: Drawn, drawn_by: str
+    conn: AsyncConnection[Any],
+    *,
+    draw_id: int,
+    drawn: Drawn,
+    drawn_by: str,
+    officer_of: dict[str, str],
 ) -> None:
-    """Record the draw on its frozen record, with one selection row per selected enterprise."""
+    """Record the draw on its frozen record, with one selection row per selected enterprise
+    (teams by officer id, `officer_of` mapping the document's pseudonyms back)."""
     teams = {t.enterprise: t for t in drawn.teams}
     reasons: dict[str, list[dict[str, Any]]] = {}
     for item in drawn.unstaffed:
@@ -277,9 +324,9 @@ async def record_draw(
                         stratum,
                         rank,
                         team is not None,
-                        team.leader if team else None,
-                        list(team.officers) if team else [],
-                        list(team.experts) if team else [],
+                        officer_of[team.leader] if team else None,
+                        [officer_of[o] for o in team.officers] if team else [],
+                        [officer_of[o] for o in team.experts] if team else [],
                         Jsonb(reasons.get(code, [])),
                     )
                 )
@@ -295,11 +342,13 @@ async def get_draw(conn: AsyncConnection[Any], *, draw_id: int) -> DrawRecord:
     return record
 
 
-async def find_draw(conn: AsyncConnection[Any], *, plan_id: str, period: str) -> DrawRecord | None:
-    """The draw of (plan, period), if any."""
+async def find_draws(
+    conn: AsyncConnection[Any], *, plan_id: str, start: date, end: date
+) -> list[DrawRecord]:
+    """Every draw (attempt) of the plan whose window overlaps start…end, oldest first."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(DrawRecord)) as cur:
-        await cur.execute(FIND_DRAW, {"plan_id": plan_id, "period": period})
-        return await cur.fetchone()
+        await cur.execute(FIND_DRAWS, {"plan_id": plan_id, "start": start, "end": end})
+        return await cur.fetchall()
 
 
 async def list_draws(

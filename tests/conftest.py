@@ -25,6 +25,8 @@ TEST_SERVER = os.environ.get(
 TEST_BROKER = ("127.0.0.1", 1883)
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 TEST_ADMIN_PASSWORD = "test-admin-password-1234"
+#: The draws' pseudonym key in tests (the auditors' copy would be this).
+TEST_AUDITOR_KEY = "5e" * 16 + "a1b2c3d4" * 4
 
 _counter = itertools.count()
 
@@ -129,4 +131,6 @@ def settings(
         secret_key=TEST_SECRET,
         admin_password=TEST_ADMIN_PASSWORD,
         data_dir=tmp_path / "data",
+        draw_auditor_key=TEST_AUDITOR_KEY,
+        draw_test_mode=True,  # a test setting: draws without a public value are allowed
     )

@@ -14,6 +14,7 @@ from api.draw_lists import notices_page
 from api.draw_models import (
     DrawDetail,
     DrawSummary,
+    People,
     PublicValueIn,
     audit_summary,
     detail,
@@ -24,7 +25,7 @@ from api.errors import ERROR_RESPONSES
 from domain.inspection_list import list_rows
 from domain.tabular_export import csv_bytes, xlsx_bytes
 from domain.users import Principal, Role
-from services import draws as draw_service
+from services import draw_lists
 from services import plans
 from services.changes import Actor
 from storage import draws, inspection_results
@@ -50,13 +51,19 @@ JSON_FILE: dict[int | str, dict[str, object]] = {
 }
 
 
-async def load_detail(conn: ConnDep, draw_id: int, *, document_url: str) -> DrawDetail:
-    """A draw with selections, teams by name and certificate number, and exclusions."""
+async def load_detail(
+    conn: ConnDep, draw_id: int, *, document_url: str, disclose: bool, staff: bool = False
+) -> DrawDetail:
+    """A draw with selections, teams (pseudonyms; names and certificate numbers when
+    `disclose`), and exclusions."""
     record = await draws.get_draw(conn, draw_id=draw_id)
     selections = await draws.selections(conn, draw_id=draw_id)
     exclusions = await draws.exclusions(conn, draw_id=draw_id)
-    names = await inspection_results.officer_names(conn, ids=people_of(selections, exclusions))
-    return detail(record, selections, exclusions, names, document_url=document_url)
+    alias = {o: a for a, o in (await draws.pseudonyms(conn, draw_id=draw_id)).items()}
+    ids = sorted({*people_of(selections, exclusions), *alias})
+    names = await inspection_results.officer_names(conn, ids=ids)
+    people = People(names, alias, disclose, staff)
+    return detail(record, selections, exclusions, people, document_url=document_url)
 
 
 @router.get("", response_model=Page[DrawSummary])
@@ -80,7 +87,13 @@ async def list_draws(
 @router.get("/{draw_id}", response_model=DrawDetail)
 async def get_draw(draw_id: IdPath, _: Staff, conn: ConnDep) -> DrawDetail:
     """A draw: selected enterprises, teams, excluded candidates with reasons."""
-    return await load_detail(conn, draw_id, document_url=f"/api/v1/draws/{draw_id}/document")
+    return await load_detail(
+        conn,
+        draw_id,
+        document_url=f"/api/v1/draws/{draw_id}/document",
+        disclose=True,
+        staff=True,
+    )
 
 
 @router.post("/{draw_id}/draw", response_model=DrawSummary)
@@ -92,6 +105,7 @@ async def witnessed_draw(
         conn,
         draw_id=draw_id,
         public_value=body.public_value,
+        witness_secrets=body.witness_bytes(),
         audit_after=audit_summary,
         actor=Actor(editor, client_ip(request)),
     )
@@ -119,10 +133,10 @@ async def inspection_lists(
     prefix: Annotated[str, Query(max_length=50, description="notice number prefix")] = "抽查",
 ) -> Response:
     """Inspection lists of every staffed enterprise: CSV, XLSX or printable task notices."""
-    lists = await draw_service.inspection_lists(conn, draw_id=draw_id)
+    lists = await draw_lists.inspection_lists(conn, draw_id=draw_id)
     name = f"draw-{draw_id}-lists"
     if format == "html":
-        notices = await draw_service.task_notices(
+        notices = await draw_lists.task_notices(
             conn, draw_id=draw_id, authority=authority, prefix=prefix
         )
         return HTMLResponse(notices_page(notices, title=name))

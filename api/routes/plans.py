@@ -16,6 +16,7 @@ from config.settings import Settings
 from domain.clock import utcnow
 from domain.errors import ValidationFailed
 from domain.users import Principal, Role
+from services import draws as draw_service
 from services import plans
 from services.changes import Actor
 from services.draws import Period
@@ -35,11 +36,9 @@ class PlanDetail(PlanOut):
 
 
 def default_period(plan: draws.StoredPlan, settings: Settings) -> Period:
-    """A period starting today in the plan's zone, labelled by the plan's format."""
+    """A window of the plan's length starting today in the bureau's zone."""
     start = utcnow().astimezone(settings.tz).date()
-    return Period(
-        start.strftime(plan.period_format), start, start + timedelta(days=plan.window_days - 1)
-    )
+    return Period(start, start + timedelta(days=plan.window_days - 1))
 
 
 @router.get("", response_model=Page[PlanOut])
@@ -85,24 +84,30 @@ async def draw_plan(
     settings: SettingsDep,
     request: Request,
 ) -> DrawSummary:
-    """Draw now (freeze the period if needed, then draw), or only freeze it for a witnessed draw.
-
-    A (plan, period) is drawn once: asking again returns the existing record.
-    """
+    """Freeze a window (publishing the commitment), or draw a window frozen earlier with the
+    public value named at freeze. One draw per plan and window: asking again returns the record;
+    drawing a drawn window again needs a supervisor's `repeat` reason (both stay published).
+    Only the test setting freezes and draws in one request, without a public value."""
     plan = await draws.get_plan(conn, plan_id=plan_id)
-    period = (
-        Period(body.period.label, body.period.start, body.period.end)
-        if body.period
-        else default_period(plan, settings)
+    if body.period:
+        period = Period(body.period.start, body.period.end)
+    else:
+        period = default_period(plan, settings)
+    source = (
+        body.public_source.to_domain()
+        if body.public_source
+        else draw_service.plan_source(plan, utcnow())
     )
-    if period.end < period.start:
-        raise ValidationFailed("period end is before its start")
     record = await plans.draw_plan(
         conn,
         plan_id=plan_id,
         period=period,
         public_value=body.public_value,
         freeze_only=body.freeze_only,
+        policy=draw_service.draw_policy(settings),
+        source=source,
+        witnesses=[[w.label, w.commitment] for w in body.witnesses],
+        repeat=draw_service.Repeat(body.repeat.reason, body.repeat.note) if body.repeat else None,
         audit_after=audit_summary,
         actor=Actor(editor, client_ip(request)),
     )

@@ -33,7 +33,7 @@ from storage.inspection_results import PublicResult
 
 router = APIRouter(prefix="/public/v1", tags=["public"], responses=ERROR_RESPONSES)
 
-VERIFIER = Path(__file__).resolve().parent.parent / "static" / "verifier.py"
+VERIFIER = Path(__file__).resolve().parents[2] / "domain" / "draw" / "verifier.py"
 PY_FILE: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/x-python": {"schema": {"type": "string"}}}, "description": "script"},
     304: {"description": "unchanged (If-None-Match)"},
@@ -93,11 +93,19 @@ async def public_draws(conn: ConnDep, paging: PagingDep) -> Page[DrawSummary]:
 
 
 @router.get("/draws/{draw_id}", response_model=DrawDetail, responses=NOT_MODIFIED)
-async def public_draw(draw_id: IdPath, conn: ConnDep, request: Request) -> Response:
-    """A published draw: selections, teams (officers by name and certificate number only),
-    exclusions with reasons, and the links to the document and the verifier script. Strong
-    ETag; cached 5 minutes by shared caches once drawn (names come from the directory)."""
-    found = await load_detail(conn, draw_id, document_url=f"/public/v1/draws/{draw_id}/document")
+async def public_draw(
+    draw_id: IdPath, conn: ConnDep, request: Request, settings: SettingsDep
+) -> Response:
+    """A published draw: selections, teams by the draw's pseudonyms (names and certificate
+    numbers only where the bureau's 行政执法公示 setting publishes them), exclusions with reason
+    codes, and the links to the document and the verifier script. Strong ETag; cached 5 minutes
+    by shared caches once drawn."""
+    found = await load_detail(
+        conn,
+        draw_id,
+        document_url=f"/public/v1/draws/{draw_id}/document",
+        disclose=settings.draw_disclose_officers,
+    )
     policy = "public, max-age=300" if found.state == "drawn" else REVALIDATE
     body = found.model_dump_json().encode()
     return cached(request, body, media_type="application/json", cache_control=policy)

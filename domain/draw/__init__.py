@@ -6,6 +6,7 @@ from domain.draw.engine import (
     ALGORITHM,
     Drawn,
     Frozen,
+    Record,
     Team,
     commitment_of,
     derive_seed,
@@ -13,20 +14,19 @@ from domain.draw.engine import (
     freeze,
     parse_secret,
 )
-from domain.draw.verify import first_difference, load_frozen, rederive, verify_bytes
+from domain.draw.verify import load_frozen, verify_bytes
 
 __all__ = [
     "ALGORITHM",
     "Drawn",
     "Frozen",
+    "Record",
     "Team",
     "commitment_of",
     "derive_seed",
     "draw",
-    "first_difference",
     "freeze",
     "load_frozen",
     "parse_secret",
-    "rederive",
     "verify_bytes",
 ]

@@ -128,9 +128,9 @@ def enterprise_eligibility(
 
 def officer_eligibility(rules: DrawRules, rows: list[Row]) -> tuple[list[Pool], list[list[str]]]:
     """Sort officers into department pools and the expert pool; list the others with reason."""
-    _check_dates([r[3] for r in rows] + [r[4] for r in rows], "officers.certificate dates")
+    _check_dates([r[2] for r in rows] + [r[3] for r in rows], "officers.certificate dates")
     for row in rows:
-        conflicts = row[10]
+        conflicts = row[9]
         if not all(type(c) is str for c in conflicts) or any(
             a >= b for a, b in itertools.pairwise(conflicts)
         ):
@@ -146,7 +146,7 @@ def officer_eligibility(rules: DrawRules, rows: list[Row]) -> tuple[list[Pool], 
         pools.append(Pool(EXPERT_POOL, team.experts, [], []))
     excluded: list[list[str]] = []
     for i, row in enumerate(rows):
-        oid, _name, cert, valid_from, valid_to, dept, _county, active, aux, prior, _c = row
+        oid, cert, valid_from, valid_to, dept, _county, active, aux, prior, _c = row
         capacity = rules.workload_cap - prior
         reason, detail = "", ""
         if not active:

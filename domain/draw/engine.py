@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from domain.draw.assign import PoolProblem, PoolResult, assign_pool, shortfalls
+from domain.draw import verifier
 from domain.draw.canonical import (
     KeyedHash,
     canonical_json,
@@ -22,12 +23,36 @@ from domain.draw.eligibility import (
     enterprise_eligibility,
     officer_eligibility,
 )
+from domain.draw.public_value import PublicSource, check_source, normalise, period_window, stamp
 from domain.draw.snapshot import ENTERPRISE_FIELDS, OFFICER_FIELDS, Row, rules_to_json
 from domain.errors import ValidationFailed
 from domain.plan import DrawMode, DrawRules, parse_ratio
 
-ALGORITHM = "safewatch-draw/1"
+ALGORITHM = verifier.V2
 SECRET_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What a v2 frozen record names besides the population: attempt, source, time, witnesses."""
+
+    public_source: PublicSource
+    frozen_at: datetime
+    attempt: int = 1
+    #: For attempt > 1: {"previous_commitment": hex, "reason": one of verifier.REPEAT_REASONS}.
+    repeat: dict[str, str] | None = None
+    #: [label, hex SHA-256 of the witness's 32 secret bytes], in the order they are mixed in.
+    witnesses: list[list[str]] = field(default_factory=list)
+
+    def pieces(self) -> list[tuple[str, bytes]]:
+        """The record's members as canonical bytes."""
+        return [
+            ("attempt", canonical_json(self.attempt)),
+            ("repeat", canonical_json(self.repeat)),
+            ("frozen_at", canonical_json(stamp(self.frozen_at))),
+            ("public_source", canonical_json(self.public_source.to_json())),
+            ("witnesses", canonical_json(self.witnesses)),
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +68,7 @@ class Frozen:
     encoded: dict[str, bytes]
     hashes: dict[str, str]
     commitment: str
+    record: Record
 
     def document_bytes(self) -> bytes:
         """Canonical bytes of the frozen record (what is published before the draw)."""
@@ -56,6 +82,7 @@ class Frozen:
             ("commitment", canonical_json(self.commitment)),
             ("hashes", canonical_json(self.hashes)),
             *self.encoded.items(),
+            *self.record.pieces(),
         ]
 
 
@@ -80,6 +107,7 @@ class Drawn:
 
     frozen: Frozen
     secret: str
+    witness_secrets: list[str]
     public_value: str
     seed: str
     selected: list[tuple[str, str, str]]
@@ -99,6 +127,7 @@ class Drawn:
             [
                 *self.frozen._pieces(),
                 ("secret", canonical_json(self.secret)),
+                ("witness_secrets", canonical_json(self.witness_secrets)),
                 ("public_value", canonical_json(self.public_value)),
                 ("seed", canonical_json(self.seed)),
                 ("result", canonical_json(self.result)),
@@ -111,13 +140,14 @@ def commitment_of(secret: bytes) -> str:
     return sha256_hex(secret)
 
 
-def derive_seed(secret: bytes, public_value: str, plan_id: str, period: str) -> bytes:
-    """seed = SHA-256(secret ‖ public value ‖ 0x00 ‖ plan id ‖ 0x00 ‖ period), texts in UTF-8."""
-    for name, text in (("public value", public_value), ("plan id", plan_id), ("period", period)):
-        if "\x00" in text:
-            raise ValidationFailed(f"the {name} may not contain U+0000")
-    data = b"\x00".join(t.encode("utf-8") for t in (public_value, plan_id, period))
-    return hashlib.sha256(secret + data).digest()
+def derive_seed(
+    secret: bytes, witness_secrets: list[bytes], frozen_record: bytes, public_value: str
+) -> bytes:
+    """seed = SHA-256("safewatch-draw/2" ‖ 0x00 ‖ secret ‖ witness secrets ‖ SHA-256(frozen
+    record) ‖ UTF-8(public value)): raw bytes throughout, the record as its canonical JSON."""
+    record = hashlib.sha256(frozen_record).digest()
+    parts = [ALGORITHM.encode(), b"\x00", secret, *witness_secrets, record, public_value.encode()]
+    return hashlib.sha256(b"".join(parts)).digest()
 
 
 def parse_secret(text: str) -> bytes:
@@ -135,12 +165,35 @@ def freeze(
     enterprise_rows: list[Row],
     officer_rows: list[Row],
     commitment: str,
+    record: Record,
 ) -> Frozen:
-    """Freeze a population: canonical snapshots, eligibility, their SHA-256, and the commitment."""
-    if "\x00" in plan_id or "\x00" in period:
-        raise ValidationFailed("plan id and period may not contain U+0000")
+    """Freeze a population: canonical snapshots, eligibility, their SHA-256, and the commitment.
+
+    Everything the verifier would refuse is refused here, with the verifier's own rules."""
+    if (period_window(period)) != (rules.period_start, rules.period_end):
+        raise ValidationFailed(
+            f"period {period!r} is not the rules' window {rules.period_start}…{rules.period_end}"
+        )
+    check_source(record.public_source, record.frozen_at)
     with paused_gc():
-        return _freeze(plan_id, period, rules, enterprise_rows, officer_rows, commitment)
+        fz = _freeze(plan_id, period, rules, enterprise_rows, officer_rows, commitment, record)
+        doc = {
+            "algorithm": ALGORITHM,
+            "plan_id": plan_id,
+            "period": period,
+            "commitment": commitment,
+            "hashes": fz.hashes,
+            "rules": rules_to_json(rules),
+            "enterprises": {"fields": list(ENTERPRISE_FIELDS), "rows": enterprise_rows},
+            "officers": {"fields": list(OFFICER_FIELDS), "rows": officer_rows},
+            "eligibility": {},
+            **{key: verifier.parse(value) for key, value in record.pieces()},
+        }
+        try:
+            verifier.check(doc, frozen_only=True)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc)) from exc
+        return fz
 
 
 def _freeze(
@@ -150,6 +203,7 @@ def _freeze(
     enterprise_rows: list[Row],
     officer_rows: list[Row],
     commitment: str,
+    record: Record,
 ) -> Frozen:
     strata, excluded_e = enterprise_eligibility(rules, enterprise_rows)
     pools, excluded_o = officer_eligibility(rules, officer_rows)
@@ -171,6 +225,7 @@ def _freeze(
         encoded,
         hashes,
         commitment,
+        record,
     )
 
 
@@ -200,30 +255,54 @@ def _select(
         order = sorted(range(len(members)), key=ranks.__getitem__)[:k]
         chosen.extend((ranks[j], members[j], sid) for j in order)
         sizes.append((sid, len(members), k))
-    chosen.sort(key=lambda t: (t[0], rows[t[1]][0]))
     return chosen, sizes
 
 
-def draw(fz: Frozen, *, secret: bytes, public_value: str) -> Drawn:
-    """Run the draw on a frozen population with the revealed secret and the public value."""
+def draw(
+    fz: Frozen, *, secret: bytes, public_value: str, witness_secrets: list[bytes] | None = None
+) -> Drawn:
+    """Run the draw: the revealed secret, the witnesses' secrets, the public value (normalised
+    to its canonical form, so every spelling of one value gives one draw)."""
+    witnesses = witness_secrets or []
     if len(secret) != SECRET_BYTES:
         raise ValidationFailed("the secret must be 32 bytes")
     if commitment_of(secret) != fz.commitment:
         raise ValidationFailed("the secret does not match the published commitment")
-    seed = derive_seed(secret, public_value, fz.plan_id, fz.period)
+    if len(witnesses) != len(fz.record.witnesses):
+        raise ValidationFailed(f"{len(fz.record.witnesses)} witness secret(s) are needed")
+    for given, (label, committed) in zip(witnesses, fz.record.witnesses, strict=True):
+        if len(given) != SECRET_BYTES or commitment_of(given) != committed:
+            raise ValidationFailed(f"witness {label}: the secret does not match its commitment")
+    value = normalise(public_value, fz.record.public_source.format)
+    seed = derive_seed(secret, witnesses, fz.document_bytes(), value)
     with paused_gc():
-        return _draw(fz, secret, public_value, seed)
+        return _draw(fz, secret, witnesses, value, seed)
 
 
-def _draw(fz: Frozen, secret: bytes, public_value: str, seed: bytes) -> Drawn:
+def _team_order(
+    fz: Frozen, keyed: KeyedHash, chosen: list[tuple[bytes, int, str]]
+) -> list[tuple[bytes, int, str]]:
+    """Priority first (the plan's, 1 = first), then MAC("team", code): never the selection rank,
+    so a stratum's share of the order does not depend on its ratio."""
+    codes = [fz.enterprise_rows[i][0] for _, i, _ in chosen]
+    prio = {s.stratum_id: s.staffing_priority for s in fz.rules.strata}
+    keys = keyed.many(b"team\x00", codes)
+    order = sorted(range(len(chosen)), key=lambda t: (prio.get(chosen[t][2], 1), keys[t], codes[t]))
+    return [chosen[t] for t in order]
+
+
+def _draw(
+    fz: Frozen, secret: bytes, witnesses: list[bytes], public_value: str, seed: bytes
+) -> Drawn:
     keyed = KeyedHash(seed)
     chosen, sizes = _select(fz, keyed)
+    chosen = _team_order(fz, keyed, chosen)
     erows, orows = fz.enterprise_rows, fz.officer_rows
     codes = [erows[i][0] for _, i, _ in chosen]
     ecounty = [erows[i][2] for _, i, _ in chosen]
     pos_of = {c: t for t, c in enumerate(codes)}
     pool_members: list[list[str]] = []
-    results: list[tuple[PoolProblem, PoolResult]] = []
+    pools: list[verifier.Pool] = []
     for pool in fz.eligibility.pools:
         ids = [orows[i][0] for i in pool.members]
         ranks = keyed.many(b"officer\x00", ids)
@@ -231,7 +310,7 @@ def _draw(fz: Frozen, secret: bytes, public_value: str, seed: bytes) -> Drawn:
         members = [pool.members[j] for j in order]
         conflicts: list[set[int]] = [set() for _ in codes]
         for rank_pos, i in enumerate(members):
-            for code in orows[i][10]:
+            for code in orows[i][9]:
                 t = pos_of.get(code)
                 if t is not None:
                     conflicts[t].add(rank_pos)
@@ -240,35 +319,34 @@ def _draw(fz: Frozen, secret: bytes, public_value: str, seed: bytes) -> Drawn:
             int.from_bytes(h[:8], "big") % n if n else 0
             for h in keyed.many(b"start\x00" + pool.pool_id.encode("utf-8") + b"\x00", codes)
         ]
-        problem = PoolProblem(
-            demand=pool.demand,
-            caps=[pool.capacities[j] for j in order],
-            officer_county=[orows[i][6] for i in members],
-            enterprise_county=ecounty,
-            conflicts=[frozenset(c) for c in conflicts],
-            start=starts,
-            own_county_rule=fz.rules.own_county_rule,
-        )
-        results.append((problem, assign_pool(problem)))
+        caps = [pool.capacities[j] for j in order]
+        ocounty = [orows[i][5] for i in members]
+        own = fz.rules.own_county_rule
+        pools.append(verifier.Pool(pool.demand, caps, ocounty, ecounty, conflicts, starts, own))
         pool_members.append([orows[i][0] for i in members])
-    short = sorted({e for _, r in results for e in r.short})
-    reasons = [shortfalls(problem, res) for problem, res in results]
+    short = verifier.assign_v2(pools, len(codes))
+    prio = {s.stratum_id: s.staffing_priority for s in fz.rules.strata}
     unstaffed = [
-        {"enterprise": codes[e], "pool": pool.pool_id, **why[e]}
-        for e in short
-        for pool, why in zip(fz.eligibility.pools, reasons, strict=True)
-        if e in why
+        {
+            "enterprise": codes[e],
+            "pool": pool.pool_id,
+            "stratum": chosen[e][2],
+            "priority": prio.get(chosen[e][2], 1),
+            **verifier.shortfall(pools[p], e, short[e][p]),
+        }
+        for e in sorted(short)
+        for p, pool in enumerate(fz.eligibility.pools)
+        if p in short[e]
     ]
-    short_set = set(short)
     teams: list[Team] = []
     for t, (_, _, sid) in enumerate(chosen):
-        if t in short_set:
+        if t in short:
             continue
         officers: list[str] = []
         experts: list[str] = []
-        for pool, ids, (_, res) in zip(fz.eligibility.pools, pool_members, results, strict=True):
+        for pool, ids, solved in zip(fz.eligibility.pools, pool_members, pools, strict=True):
             target = experts if pool.pool_id == EXPERT_POOL else officers
-            target.extend(ids[j] for j in sorted(res.teams[t]))
+            target.extend(ids[j] for j in sorted(solved.teams[t]))
         teams.append(Team(codes[t], sid, tuple(officers), tuple(experts)))
     selected = [(codes[t], sid, rank.hex()) for t, (rank, _, sid) in enumerate(chosen)]
     result = {
@@ -287,5 +365,14 @@ def _draw(fz: Frozen, secret: bytes, public_value: str, seed: bytes) -> Drawn:
         "status": "incomplete" if unstaffed else "complete",
     }
     return Drawn(
-        fz, secret.hex(), public_value, seed.hex(), selected, sizes, teams, unstaffed, result
+        fz,
+        secret.hex(),
+        [w.hex() for w in witnesses],
+        public_value,
+        seed.hex(),
+        selected,
+        sizes,
+        teams,
+        unstaffed,
+        result,
     )

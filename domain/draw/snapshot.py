@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from operator import itemgetter
 from typing import Any
@@ -33,10 +33,10 @@ ENTERPRISE_FIELDS = (
     "inspections_this_year",
     "last_inspected_on",
 )
+#: v2: no name, no certificate number (only whether there is one); `id` is a per-draw pseudonym.
 OFFICER_FIELDS = (
     "id",
-    "name",
-    "certificate_no",
+    "certified",
     "certificate_valid_from",
     "certificate_valid_to",
     "department",
@@ -61,8 +61,7 @@ ENTERPRISE_TYPES: tuple[tuple[type, ...], ...] = (
 )
 OFFICER_TYPES: tuple[tuple[type, ...], ...] = (
     (str,),
-    (str,),
-    (str,),
+    (bool,),
     (str, type(None)),
     (str, type(None)),
     (str,),
@@ -102,17 +101,22 @@ def enterprise_rows(
 
 
 def officer_rows(
-    officers: Iterable[Officer], prior_load: Mapping[str, int] | None = None
+    officers: Iterable[Officer],
+    prior_load: Mapping[str, int] | None = None,
+    pseudonym: Callable[[str], str] | None = None,
 ) -> list[Row]:
-    """Snapshot rows of the officer directory (experts included), sorted by id."""
+    """Snapshot rows of the officer directory (experts included), sorted by (pseudonymous) id.
+
+    Names, certificate numbers, phone and ID numbers are never part of a row; `pseudonym` maps
+    an officer id to the id published (the service and the CLI always pass one)."""
     prior_load = prior_load or {}
+    rename = pseudonym or str
     rows: list[Row] = []
     for off in officers:
         rows.append(
             [
-                off.officer_id,
-                off.name,
-                off.certificate_no,
+                rename(off.officer_id),
+                bool(off.certificate_no),
                 _iso(off.certificate_valid_from),
                 _iso(off.certificate_valid_to),
                 off.department,
@@ -178,6 +182,7 @@ def rules_to_json(rules: DrawRules) -> dict[str, Any]:
                 "ratio": canonical_ratio(s.ratio),
                 "min": s.minimum,
                 "max": s.maximum,
+                "priority": s.staffing_priority,
             }
             for s in rules.strata
         ],
@@ -217,8 +222,11 @@ def _date(value: Any, where: str) -> date:
         raise ValidationFailed(f"rules.{where}: not a date") from exc
 
 
-def rules_from_json(data: Any) -> DrawRules:
-    """Parse and check a rules snapshot (the inverse of `rules_to_json`)."""
+def rules_from_json(data: Any, *, template: bool = False) -> DrawRules:
+    """Parse and check a rules snapshot (the inverse of `rules_to_json`).
+
+    A stored plan template written before version 2 has no stratum priority (`template=True`
+    accepts that: the default priority applies)."""
     expected = {
         "period_start",
         "period_end",
@@ -240,7 +248,9 @@ def rules_from_json(data: Any) -> DrawRules:
         raise ValidationFailed(f"rules: expected exactly the keys {sorted(expected)}")
     strata = []
     for i, s in enumerate(_want(data["strata"], list, "strata")):
-        keys = {"id", "sector", "risk_colour", "credit_class", "ratio", "min", "max"}
+        keys = {"id", "sector", "risk_colour", "credit_class", "ratio", "min", "max", "priority"}
+        if template and isinstance(s, dict) and "priority" not in s:
+            s = {**s, "priority": 0}
         if not isinstance(s, dict) or set(s) != keys:
             raise ValidationFailed(f"rules.strata[{i}]: expected keys {sorted(keys)}")
         strata.append(
@@ -251,6 +261,7 @@ def rules_from_json(data: Any) -> DrawRules:
                 ratio=_want(s["ratio"], str, f"strata[{i}].ratio"),
                 minimum=_want(s["min"], int, f"strata[{i}].min"),
                 maximum=None if s["max"] is None else _want(s["max"], int, f"strata[{i}].max"),
+                priority=_want(s["priority"], int, f"strata[{i}].priority"),
             )
         )
     team = _want(data["team"], dict, "team")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from config.settings import Settings
+from domain.clock import utcnow
 from domain.draw import verify_bytes
 from tests.integration.apiclient import admin, role_headers, seed
 
 PERIOD = {"label": "2026-12", "start": "2026-12-01", "end": "2026-12-31"}
+REPEAT = {"reason": "staffing_failure", "note": "两名执法人员病假，经局务会同意重抽"}
 OFFICERS_CSV = (
     "人员编号,姓名,部门,区县,执法证号,证件有效期起,证件有效期止,专家\n"
     + "".join(
@@ -67,14 +71,16 @@ def test_plan_draw_detail_lists_and_public_verification(
     h, drawn, _ = _drawn(client, db_url)
     assert drawn["state"] == "drawn"
     assert len(drawn["secret"]) == 64
-    again = client.post("/api/v1/plans/HZ-2026/draw", json={"period": PERIOD}, headers=h).json()
-    assert again["id"] == drawn["id"]  # drawn once
+    again = client.post("/api/v1/plans/HZ-2026/draw", json={"period": PERIOD}, headers=h)
+    assert again.status_code == 409  # one draw per plan and window
+    assert "主管" in again.json()["error"]["message"]
     detail = client.get(f"/api/v1/draws/{drawn['id']}", headers=h).json()
     assert detail["selected"]
     team = next(s for s in detail["selected"] if s["staffed"])
-    assert team["leader"]["name"].startswith("执法员")
+    assert team["leader"]["name"].startswith("执法员")  # staff see who is behind a pseudonym
     assert team["leader"]["certificate_no"].startswith("浙A-")
-    assert "ZF-" not in str(team)  # officers by name and certificate number only
+    assert team["leader"]["pseudonym"].startswith("P")
+    assert "ZF-" not in str(team)
     assert {e["kind"] for e in detail["excluded"]} <= {"enterprise", "officer"}
 
     csv = client.get(f"/api/v1/draws/{drawn['id']}/lists?format=csv", headers=h)
@@ -89,6 +95,9 @@ def test_plan_draw_detail_lists_and_public_verification(
     public = client.get("/public/v1/draws").json()
     assert [d["id"] for d in public["items"]] == [drawn["id"]]
     one = client.get(f"/public/v1/draws/{drawn['id']}").json()
+    assert "执法员" not in str(one)  # the public sees pseudonyms by default
+    assert "浙A-" not in str(one)
+    assert next(s for s in one["selected"] if s["staffed"])["leader"]["pseudonym"].startswith("P")
     assert one["document_url"] == f"/public/v1/draws/{drawn['id']}/document"
     doc = client.get(one["document_url"]).content
     assert verify_bytes(doc) is None
@@ -103,7 +112,15 @@ def test_plan_draw_detail_lists_and_public_verification(
     )
     assert run.returncode == 0, run.stdout + run.stderr
     trail = client.get("/api/v1/audit", params={"target": f"draw:{drawn['id']}"}, headers=h)
-    assert trail.json()["total"] == 2
+    assert trail.json()["total"] == 1
+
+    body = {"period": PERIOD, "repeat": REPEAT}
+    repeat = client.post("/api/v1/plans/HZ-2026/draw", json=body, headers=h)
+    assert repeat.status_code == 200, repeat.text
+    assert (repeat.json()["attempt"], repeat.json()["repeat_reason"]) == (2, "staffing_failure")
+    both = client.get("/public/v1/draws").json()["items"]
+    assert {d["id"] for d in both} == {drawn["id"], repeat.json()["id"]}  # both published
+    assert "病假" not in str(both)
 
 
 def test_freeze_then_witnessed_draw(client: TestClient, db_url: str) -> None:
@@ -115,21 +132,58 @@ def test_freeze_then_witnessed_draw(client: TestClient, db_url: str) -> None:
         headers=h,
     )
     _plan(client, h)
+    read_after = (utcnow() + timedelta(seconds=2)).isoformat()
+    source = {"kind": "lottery", "name": "双色球", "round": "", "read_after": read_after}
     frozen = client.post(
-        "/api/v1/plans/HZ-2026/draw", json={"period": PERIOD, "freeze_only": True}, headers=h
+        "/api/v1/plans/HZ-2026/draw",
+        json={"period": PERIOD, "freeze_only": True, "public_source": source},
+        headers=h,
     ).json()
     assert frozen["state"] == "frozen"
     assert frozen["secret"] is None
     assert len(frozen["commitment"]) == 64
     listed = client.get("/public/v1/draws").json()["items"][0]
     assert listed["secret"] is None
-    res = client.post(
-        f"/api/v1/draws/{frozen['id']}/draw", json={"public_value": "03 17 22"}, headers=h
-    )
+    url = f"/api/v1/draws/{frozen['id']}/draw"
+    early = client.post(url, json={"public_value": "03 17 22"}, headers=h)
+    assert early.status_code == 409  # not before the time named at freeze
+    assert "之后读取" in early.json()["error"]["message"]
+    deadline = time.monotonic() + 30
+    while True:  # wait for the named time to pass (a condition, with a generous bound)
+        res = client.post(url, json={"public_value": "03 17 22"}, headers=h)
+        if res.status_code != 409 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert res.status_code == 200, res.text
-    assert res.json()["public_value"] == "03 17 22"
-    again = client.post(f"/api/v1/draws/{frozen['id']}/draw", json={"public_value": "x"}, headers=h)
+    assert res.json()["public_value"] == "3 17 22"  # the canonical spelling
+    again = client.post(url, json={"public_value": "1"}, headers=h)
     assert again.status_code == 409
+
+
+def test_production_freezes_and_draws_in_two_requests(settings: Settings, db_url: str) -> None:
+    production = settings.model_copy(update={"draw_test_mode": False})
+    with TestClient(create_app(production)) as client:
+        h = admin(client)
+        seed(db_url, 10)
+        client.post(
+            "/api/v1/inspectors/import",
+            files={"file": ("o.csv", OFFICERS_CSV.encode(), "text/csv")},
+            headers=h,
+        )
+        _plan(client, h)
+        refused = client.post("/api/v1/plans/HZ-2026/draw", json={"period": PERIOD}, headers=h)
+        assert refused.status_code == 422  # no public value named: refused outside tests
+        assert "公开随机数来源" in refused.json()["error"]["message"]
+        source = {
+            "kind": "beacon",
+            "name": "drand quicknet",
+            "round": "",
+            "read_after": (utcnow() + timedelta(days=1)).isoformat(),
+        }
+        body = {"period": PERIOD, "public_source": source}
+        first = client.post("/api/v1/plans/HZ-2026/draw", json=body, headers=h)
+        assert first.status_code == 200, first.text
+        assert first.json()["state"] == "frozen"  # the commitment is published first
 
 
 def test_plan_errors_are_specific(client: TestClient) -> None:

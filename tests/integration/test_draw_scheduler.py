@@ -17,7 +17,7 @@ from scheduler.context import JobContext
 from services import draws as draw_service
 from storage import draws, inspections
 from storage.pool import make_pool
-from tests.integration.test_draw_storage import load_directory
+from tests.integration.test_draw_storage import PROD, TEST, load_directory
 
 POLICY = load_sampling_policy()
 BACKDATE = "UPDATE plans SET created_at = now() - interval '3 days'"
@@ -36,8 +36,12 @@ async def _scheduled_plan(pool: AsyncConnectionPool, *, witnessed: bool = False)
                 "timezone": "Asia/Shanghai",
                 "window_days": 7,
                 "period_format": "%Y-%m-%d",
-                "public_value": "witnessed" if witnessed else "none",
             },
+            **(
+                {"public_value": {"kind": "lottery", "name": "中国福利彩票双色球"}}
+                if witnessed
+                else {}
+            ),
         }
     )
     async with pool.connection() as conn:
@@ -59,9 +63,9 @@ async def test_concurrent_runs_without_a_leader_still_draw_once(
     await other.open(wait=True)
     try:
         results = await asyncio.gather(
-            draw_service.run_due_draws(pool, now=now),
-            draw_service.run_due_draws(other, now=now),
-            draw_service.run_due_draws(pool, now=now),
+            draw_service.run_due_draws(pool, now=now, policy=TEST),
+            draw_service.run_due_draws(other, now=now, policy=TEST),
+            draw_service.run_due_draws(pool, now=now, policy=TEST),
         )
     finally:
         await other.close()
@@ -72,13 +76,15 @@ async def test_concurrent_runs_without_a_leader_still_draw_once(
     assert record.state == "drawn"
     fire = draw_service.latest_fire_time(await _plan(pool), now)
     assert fire is not None
-    assert record.period == fire.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")
+    first = fire.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert record.period == f"{first}/{first + timedelta(days=6)}"
     async with pool.connection() as conn:
         assert verify_bytes(await draws.document(conn, draw_id=record.id)) is None
         made = await inspections.for_draw(conn, draw_id=record.id)
         picked = await draws.selections(conn, draw_id=record.id)
     assert len(made) == sum(p.staffed for p in picked)
-    assert await draw_service.run_due_draws(pool, now=now + timedelta(minutes=5)) == []
+    later = now + timedelta(minutes=5)
+    assert await draw_service.run_due_draws(pool, now=later, policy=TEST) == []
 
 
 async def _plan(pool: AsyncConnectionPool) -> draws.StoredPlan:
@@ -91,15 +97,29 @@ async def test_witnessed_plans_are_frozen_and_wait_for_the_public_value(
 ) -> None:
     await _scheduled_plan(pool, witnessed=True)
     now = datetime.now(UTC)
-    await draw_service.run_due_draws(pool, now=now)
-    await draw_service.run_due_draws(pool, now=now)
+    await draw_service.run_due_draws(pool, now=now, policy=PROD)
+    await draw_service.run_due_draws(pool, now=now, policy=PROD)
     (record,) = await _draw_rows(pool)
     assert record.state == "frozen"
+    assert record.read_after is not None
+    assert record.read_after == record.frozen_at + timedelta(hours=24)
     async with pool.connection() as conn:
         drawn = await draw_service.perform_draw(
-            conn, draw_id=record.id, public_value="双色球 03 07 12 19 25 31 + 09", actor="witness"
+            conn,
+            draw_id=record.id,
+            public_value="03 07 12 19 25 31 + 09",
+            actor="witness",
+            now=record.read_after,
         )
-    assert drawn.public_value == "双色球 03 07 12 19 25 31 + 09"
+    assert drawn.public_value == "3 7 12 19 25 31 9"  # the one canonical spelling
+
+
+async def test_production_refuses_a_scheduled_plan_without_a_public_value(
+    pool: AsyncConnectionPool,
+) -> None:
+    await _scheduled_plan(pool)
+    assert await draw_service.run_due_draws(pool, now=datetime.now(UTC), policy=PROD) == []
+    assert await _draw_rows(pool) == []
 
 
 async def test_two_schedulers_started_together_produce_one_draw(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
@@ -11,15 +11,26 @@ from psycopg_pool import AsyncConnectionPool
 from config.policy_sampling import PlanFile, load_sampling_policy
 from domain.directory import InspectionHistory, InspectionItem, InspectionMethod, ItemId
 from domain.draw import verify_bytes
+from domain.draw.public_value import PublicSource
 from domain.draw.synthetic import make_enterprises, make_officers
 from domain.errors import Conflict, Immutable
+from services import draw_lists
 from services import draws as draw_service
-from services.draws import Period
+from services.draws import DrawPolicy, Period
 from storage import directory, draws, inspections
 from storage.errors import amapped_errors
 
 POLICY = load_sampling_policy()
-PERIOD = Period("2025-03", date(2025, 3, 1), date(2025, 3, 31))
+PERIOD = Period(date(2025, 3, 1), date(2025, 3, 31))
+KEY = bytes(range(100, 132))
+#: Production: two steps, a public value named at freeze. Test setting: one step, none needed.
+PROD = DrawPolicy(KEY)
+TEST = DrawPolicy(KEY, test_setting=True)
+FROZEN_AT = datetime(2025, 2, 28, 8, 0, tzinfo=UTC)
+LOTTERY = PublicSource(
+    "lottery", "中国福利彩票双色球", "2025024", datetime(2025, 3, 2, 13, 30, tzinfo=UTC)
+)
+AFTER = datetime(2025, 3, 2, 14, 0, tzinfo=UTC)
 COPY_ENTERPRISES = """
 COPY enterprises (credit_code, name, county, sector, risk_colour, credit_class, operating_state,
                   deregistered) FROM STDIN
@@ -68,21 +79,32 @@ async def test_freeze_then_draw_once_and_verify(pool: AsyncConnectionPool) -> No
     await load_directory(pool)
     async with pool.connection() as conn:
         frozen = await draw_service.freeze_period(
-            conn, plan_id="HZ-JOINT", period=PERIOD, actor="tester"
+            conn,
+            plan_id="HZ-JOINT",
+            period=PERIOD,
+            actor="tester",
+            policy=PROD,
+            source=LOTTERY,
+            now=FROZEN_AT,
         )
         assert frozen.state == "frozen"
         assert frozen.secret is None  # never shown before the draw
         doc = await draws.document(conn, draw_id=frozen.id)
         assert verify_bytes(doc) is None
         again = await draw_service.freeze_period(
-            conn, plan_id="HZ-JOINT", period=PERIOD, actor="tester"
+            conn, plan_id="HZ-JOINT", period=PERIOD, actor="tester", policy=PROD, source=LOTTERY
         )
         assert again.id == frozen.id
         excluded = await draws.exclusions(conn, draw_id=frozen.id)
         assert {x.reason for x in excluded} >= {"deregistered", "shutdown"}
     async with pool.connection() as conn:
+        with pytest.raises(Conflict, match="之后读取"):
+            await draw_service.perform_draw(
+                conn, draw_id=frozen.id, public_value="12 21 33", actor="tester", now=FROZEN_AT
+            )
+    async with pool.connection() as conn:
         drawn = await draw_service.perform_draw(
-            conn, draw_id=frozen.id, public_value="12 21 33", actor="tester"
+            conn, draw_id=frozen.id, public_value="12 21 33", actor="tester", now=AFTER
         )
     assert drawn.state == "drawn"
     assert drawn.secret is not None
@@ -98,7 +120,7 @@ async def test_freeze_then_draw_once_and_verify(pool: AsyncConnectionPool) -> No
         assert all(i.leader == i.staff[0] for i in created)
         with pytest.raises(Conflict):
             await draw_service.perform_draw(
-                conn, draw_id=frozen.id, public_value="x", actor="tester"
+                conn, draw_id=frozen.id, public_value="1", actor="tester", now=AFTER
             )
         listed = await draws.list_draws(conn, state="drawn")
         assert [d.id for d in listed] == [frozen.id]
@@ -108,13 +130,15 @@ async def test_published_records_are_immutable_in_the_database(pool: AsyncConnec
     await load_directory(pool)
     async with pool.connection() as conn:
         record = await draw_service.draw_now(
-            conn, plan_id="HZ-JOINT", period=PERIOD, public_value="", actor="tester"
+            conn, plan_id="HZ-JOINT", period=PERIOD, public_value="", actor="tester", policy=TEST
         )
     statements = [
         "UPDATE draws SET public_value = 'changed' WHERE id = %(id)s",
         "UPDATE draws SET state = 'frozen', drawn_at = NULL WHERE id = %(id)s",
         "DELETE FROM draws WHERE id = %(id)s",
         "UPDATE draw_selections SET leader = 'O00001' WHERE draw_id = %(id)s",
+        "UPDATE draw_pseudonyms SET officer_id = 'O00001' WHERE draw_id = %(id)s",
+        "UPDATE draws SET attempt = 2 WHERE id = %(id)s",
         "DELETE FROM draw_exclusions WHERE draw_id = %(id)s",
         "TRUNCATE draws CASCADE",
     ]
@@ -127,8 +151,9 @@ async def test_published_records_are_immutable_in_the_database(pool: AsyncConnec
         frozen = await draw_service.freeze_period(
             conn,
             plan_id="HZ-JOINT",
-            period=Period("2025-04", date(2025, 4, 1), date(2025, 4, 30)),
+            period=Period(date(2025, 4, 1), date(2025, 4, 30)),
             actor="t",
+            policy=TEST,
         )
     async with pool.connection() as conn:
         with pytest.raises(Immutable):
@@ -172,11 +197,11 @@ async def test_yearly_cap_counts_every_inspection_and_workload_carries_over(
         )
         row = next(r for r in ent_rows if r[0] == target)
         assert row[8:] == [2, "2025-01-20"]
-        loads = {r[0]: r[9] for r in off_rows}
+        loads = {r[0]: r[8] for r in off_rows}
         assert loads["O00002"] == 1
         assert loads["O00001"] == 0  # January is outside March's window
         record = await draw_service.freeze_period(
-            conn, plan_id="HZ-JOINT", period=PERIOD, actor="t"
+            conn, plan_id="HZ-JOINT", period=PERIOD, actor="t", policy=TEST
         )
         excluded = {x.subject: x for x in await draws.exclusions(conn, draw_id=record.id)}
     assert excluded[target].reason == "yearly_cap_reached"
@@ -214,10 +239,10 @@ async def test_inspection_lists_and_notices_for_a_draw(pool: AsyncConnectionPool
     async with pool.connection() as conn:
         await directory.upsert_items(conn, items=[item])
         record = await draw_service.draw_now(
-            conn, plan_id="HZ-JOINT", period=PERIOD, public_value="", actor="t"
+            conn, plan_id="HZ-JOINT", period=PERIOD, public_value="", actor="t", policy=TEST
         )
-        lists = await draw_service.inspection_lists(conn, draw_id=record.id)
-        notes = await draw_service.task_notices(
+        lists = await draw_lists.inspection_lists(conn, draw_id=record.id)
+        notes = await draw_lists.task_notices(
             conn, draw_id=record.id, authority="某区应急管理局", prefix="抽〔2025〕"
         )
         picked = [s for s in await draws.selections(conn, draw_id=record.id) if s.staffed]

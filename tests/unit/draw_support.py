@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from domain.credit_code import make_credit_code
@@ -17,14 +17,20 @@ from domain.directory import (
     Officer,
     OfficerId,
 )
-from domain.draw import Drawn, commitment_of, draw, freeze
+from domain.draw import Drawn, Record, commitment_of, draw, freeze
+from domain.draw.public_value import PublicSource
 from domain.draw.snapshot import enterprise_rows, officer_rows
 from domain.plan import DrawMode, DrawRules, ShutdownPolicy, Stratum, TeamRule
 
 COUNTIES = ("330102", "330103", "330104")
 START = date(2025, 3, 1)
-VERIFIER = Path(__file__).resolve().parents[2] / "api" / "static" / "verifier.py"
+VERIFIER = Path(__file__).resolve().parents[2] / "domain" / "draw" / "verifier.py"
 DEPTS = ("应急管理局", "市场监管局")
+FROZEN_AT = datetime(2025, 2, 28, 8, 0, tzinfo=UTC)
+LOTTERY = PublicSource(
+    "lottery", "中国福利彩票双色球", "2025023", datetime(2025, 3, 1, 13, 30, tzinfo=UTC)
+)
+RECORD = Record(public_source=LOTTERY, frozen_at=FROZEN_AT)
 
 
 def secret_for(i: int) -> bytes:
@@ -113,8 +119,9 @@ def run(
     public_value: str = "07 12 19 23 31 + 05",
     plan_id: str = "TEST-1",
     period: str = "2025-03",
+    record: Record = RECORD,
 ) -> Drawn:
-    """Freeze and draw in one go."""
+    """Freeze and draw in one go (tests only: the service freezes and draws in two steps)."""
     secret = secret or secret_for(0)
     fz = freeze(
         plan_id=plan_id,
@@ -123,6 +130,7 @@ def run(
         enterprise_rows=enterprise_rows(ents if ents is not None else enterprises(), history),
         officer_rows=officer_rows(offs if offs is not None else officers()),
         commitment=commitment_of(secret),
+        record=record,
     )
     return draw(fz, secret=secret, public_value=public_value)
 

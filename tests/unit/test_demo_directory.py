@@ -19,8 +19,10 @@ from domain.demo_directory import (
 )
 from domain.directory import Enterprise, EnterpriseCode
 from domain.draw import commitment_of, draw, freeze, verify_bytes
+from domain.draw.public_value import period_label
 from domain.draw.snapshot import enterprise_rows, officer_rows
 from services.draws import cron_trigger
+from tests.unit.draw_support import RECORD
 
 AS_OF = date(2026, 3, 1)
 POLICY = load_sampling_policy()
@@ -105,13 +107,14 @@ def test_a_draw_of_the_demo_directory_is_complete_and_shows_every_exclusion() ->
     secret = bytes(range(32))
     frozen = freeze(
         plan_id=plan.plan_id,
-        period="2026-03",
+        period=period_label(rules.period_start, rules.period_end),
         rules=rules,
         enterprise_rows=enterprise_rows(ents),
         officer_rows=officer_rows(demo_officers(as_of=AS_OF)),
         commitment=commitment_of(secret),
+        record=RECORD,
     )
-    drawn = draw(frozen, secret=secret, public_value="")
+    drawn = draw(frozen, secret=secret, public_value="1")
     assert drawn.complete
     assert len(drawn.teams) == len(drawn.selected) >= 16
     assert all(len(t.officers) == 2 and len(t.experts) == 1 for t in drawn.teams)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,8 @@ PLAN = """
 plan_id: HZ-2025-03
 title: 2025年3月双随机抽查
 period: {label: "2025-03", start: 2025-03-01, end: 2025-03-31}
+public_value:
+  {kind: lottery, name: 中国福利彩票双色球, round: "2025024", read_after: 2025-03-02T21:30:00+08:00}
 team: {departments: [应急管理局, 市场监管局], experts: 1}
 workload_cap: 6
 own_county_rule: true
@@ -58,6 +61,11 @@ def _draw(files: dict[str, Path], out: Path, *extra: str) -> tuple[int, str]:
         str(files["o"]),
         "--out",
         str(out),
+        "--auditor-key-file",
+        str(out.parent / "auditor.key"),
+        "--frozen-at",
+        "2025-03-01T09:00:00+08:00",
+        *([] if "--public-value" in extra else ["--public-value", "01 02 03"]),
         *extra,
     )
 
@@ -80,6 +88,7 @@ def test_offline_draw_is_reproducible_and_verifies(files: dict[str, Path], tmp_p
     )
     assert script.returncode == 0
     assert script.stdout == output
+    assert "3 11 27" in first.read_text(encoding="utf-8")  # the canonical spelling
     code, output = _cli("verify-draw", str(first), "--commitment", "00" * 32)
     assert code == 1
     assert "commitment" in output
@@ -133,3 +142,29 @@ def test_clear_errors_for_bad_plan_and_secret(files: dict[str, Path], tmp_path: 
     assert "workload_cap" in output
     code, output = _cli("verify-draw", str(tmp_path / "missing.json"))
     assert code == 2
+
+
+def test_the_readme_commands_draw_and_verify_the_examples(tmp_path: Path) -> None:
+    """Runs exactly the README's lines (repository paths linked into a scratch directory)."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- draw-example -->")[1].split("<!-- /draw-example -->")[0]
+    lines = [ln for ln in block.splitlines() if ln and not ln.startswith("```")]
+    assert [ln.split()[1] for ln in lines] == ["draw", "verify-draw", "-I", "draw-reveal"]
+    for name in ("examples", "domain"):
+        (tmp_path / name).symlink_to(root / name)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    outputs = []
+    for line in lines:
+        done = subprocess.run(
+            ["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, (line, done.stdout, done.stderr)
+        outputs.append(done.stdout)
+    assert outputs[1].startswith("OK: CJ-2025-03 2025-03 re-derives (safewatch-draw/2)")
+    assert outputs[1] == outputs[2]
+    assert "执法人员02" in outputs[3]  # the notary sees who is behind each pseudonym
+    published = (tmp_path / "draw.json").read_text(encoding="utf-8")
+    assert "执法人员" not in published
+    assert "新0000002" not in published
+    assert "正在立案调查" not in published

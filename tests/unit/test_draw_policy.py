@@ -17,7 +17,7 @@ period: {label: "2025-03", start: 2025-03-01, end: 2025-03-31}
 scope: {counties: ["330102"], sectors: [危化品经营]}
 team: {departments: [应急管理局, 市场监管局]}
 exclusions:
-  enterprises: [{code: "91330102000000001X", reason: 正在立案调查}]
+  enterprises: [{code: "91330102000000001X", reason: under_investigation, note: 正在立案调查}]
 schedule: {cron: "0 9 1 * *"}
 """
 
@@ -59,7 +59,7 @@ def test_plan_file_takes_defaults_from_the_policy() -> None:
     assert r.mode is DrawMode.RANDOM
     assert r.shutdown_policy is ShutdownPolicy.EXCLUDE
     assert r.strata == policy.default_strata()
-    assert r.excluded == (("91330102000000001X", "正在立案调查"),)
+    assert r.excluded == (("91330102000000001X", "under_investigation"),)
     assert plan.schedule is not None
     assert plan.schedule.timezone == "Asia/Shanghai"
 

@@ -15,7 +15,7 @@ from domain.draw import Drawn, commitment_of, draw, freeze
 from domain.draw.engine import stratum_size
 from domain.draw.snapshot import enterprise_rows, officer_rows
 from domain.plan import ShutdownPolicy, Stratum, TeamRule
-from tests.unit.draw_support import DEPTS, random_world, rules, secret_for
+from tests.unit.draw_support import DEPTS, RECORD, random_world, rules, secret_for
 
 START, END = date(2025, 3, 1), date(2025, 3, 31)
 
@@ -104,6 +104,7 @@ def test_every_hard_rule_holds(
         enterprise_rows=enterprise_rows(ents, history),
         officer_rows=officer_rows(offs, prior),
         commitment=commitment_of(s),
+        record=RECORD,
     )
     drawn = draw(fz, secret=s, public_value=str(seed))
     _check(drawn, ents, history, offs, prior)
@@ -140,8 +141,9 @@ def test_random_worlds_exercise_both_staffed_and_unstaffed_outcomes() -> None:
             enterprise_rows=enterprise_rows(ents, history),
             officer_rows=officer_rows(offs, prior),
             commitment=commitment_of(s),
+            record=RECORD,
         )
-        drawn = draw(fz, secret=s, public_value="")
+        drawn = draw(fz, secret=s, public_value="1")
         _check(drawn, ents, history, offs, prior)
         teams += len(drawn.teams)
         unstaffed += len(drawn.unstaffed)

@@ -10,7 +10,7 @@ from scipy.stats import chisquare
 from domain.draw import commitment_of, draw, freeze
 from domain.draw.snapshot import enterprise_rows, officer_rows
 from domain.plan import Stratum
-from tests.unit.draw_support import enterprises, officers, rules, secret_for
+from tests.unit.draw_support import RECORD, enterprises, officers, rules, secret_for
 
 DRAWS = 10_000
 
@@ -35,8 +35,9 @@ def test_selection_frequencies_are_uniform_within_each_stratum() -> None:
             enterprise_rows=e_rows,
             officer_rows=o_rows,
             commitment=commitment_of(secret),
+            record=RECORD,
         )
-        drawn = draw(fz, secret=secret, public_value="")
+        drawn = draw(fz, secret=secret, public_value="1")
         for code, stratum, _rank in drawn.selected:
             counts[code] += 1
             ks[stratum] += 1

@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import date
 from types import ModuleType
 from typing import Any
 
@@ -20,6 +21,7 @@ from domain.draw.snapshot import enterprise_rows, officer_rows
 from domain.plan import DrawMode, Stratum, TeamRule
 from tests.unit.draw_support import (
     DEPTS,
+    RECORD,
     VERIFIER,
     code,
     document,
@@ -66,12 +68,18 @@ def test_document_is_canonical_json_with_all_sections() -> None:
         "enterprises",
         "officers",
         "eligibility",
+        "attempt",
+        "repeat",
+        "frozen_at",
+        "public_source",
+        "witnesses",
         "secret",
+        "witness_secrets",
         "public_value",
         "seed",
         "result",
     }
-    assert doc["algorithm"] == "safewatch-draw/1"
+    assert doc["algorithm"] == "safewatch-draw/2"
     assert doc["result"]["status"] == "complete"
 
 
@@ -81,7 +89,7 @@ def test_document_is_canonical_json_with_all_sections() -> None:
         {"secret": secret_for(1)},
         {"public_value": "07 12 19 23 31 + 06"},
         {"plan_id": "TEST-2"},
-        {"period": "2025-04"},
+        {"period": "2025-03-01/2025-03-30", "rules_": rules(period_end=date(2025, 3, 30))},
         {"rules_": rules(cooldown_days=30)},
         {"rules_": rules(workload_cap=4)},
         {"ents": enterprises(13)},
@@ -199,7 +207,7 @@ def test_stdlib_verifier_script_exit_codes(tmp_path: Any) -> None:
     )
     assert fail.returncode == 1
     assert "result.status" in fail.stdout
-    assert len(VERIFIER.read_text(encoding="utf-8").splitlines()) <= 300
+    assert len(VERIFIER.read_text(encoding="utf-8").splitlines()) <= 620  # v1 and v2
 
 
 def test_stdlib_verifier_agrees_on_many_random_draws() -> None:
@@ -226,11 +234,12 @@ def test_stdlib_verifier_agrees_on_many_random_draws() -> None:
         secret = secret_for(seed)
         fz = freeze(
             plan_id="RANDOM",
-            period=f"P{seed}",
+            period="2025-03",
             rules=r,
             enterprise_rows=enterprise_rows(ents, history),
             officer_rows=officer_rows(offs, prior),
             commitment=commitment_of(secret),
+            record=RECORD,
         )
         data = draw(fz, secret=secret, public_value=str(seed)).document_bytes() + b"\n"
         assert verify_bytes(data) is None
