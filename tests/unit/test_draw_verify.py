@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -244,3 +245,26 @@ def test_stdlib_verifier_agrees_on_many_random_draws() -> None:
         data = draw(fz, secret=secret, public_value=str(seed)).document_bytes() + b"\n"
         assert verify_bytes(data) is None
         assert STDLIB.verify(data) is None, seed
+
+
+def test_published_version_1_documents_keep_verifying_under_version_1(tmp_path: Any) -> None:
+    """Documents written by the version-1 engine (kept as fixtures) still verify, with both
+    packagings; a version-1 document altered in any rule fails."""
+    fixtures = sorted((Path(__file__).parents[1] / "fixtures" / "draw_v1").glob("*.json"))
+    assert len(fixtures) >= 4
+    for path in fixtures:
+        data = path.read_bytes()
+        assert json.loads(data)["algorithm"] == "safewatch-draw/1"
+        assert verify_bytes(data) is None, path.name
+        script = subprocess.run(
+            [sys.executable, "-I", str(VERIFIER), str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert script.returncode == 0, script.stdout
+    frozen = (fixtures[0].parent / "frozen.json").read_bytes()
+    drawn = (fixtures[0].parent / "world17.json").read_bytes()
+    assert verify_bytes(drawn, frozen) is None
+    other = (fixtures[0].parent / "world5.json").read_bytes()
+    assert "differs from the frozen record" in (verify_bytes(other, frozen) or "")
