@@ -109,7 +109,7 @@ class PublicValueIn(BaseModel):
     """The public value read out at a witnessed session."""
 
     model_config = ConfigDict(extra="forbid")
-    public_value: str = Field(min_length=1, max_length=200)
+    public_value: str = Field(max_length=200, description="'' only for a record without source")
     witness_secrets: list[str] = Field(default_factory=list, max_length=10)
 
     def witness_bytes(self) -> list[bytes]:
@@ -144,6 +144,7 @@ class DrawSummary(BaseModel):
     attempt: int = 1
     repeat_reason: str | None = None
     read_after: datetime | None = None
+    public_source: dict[str, str] | None = None
 
 
 class Person(BaseModel):
@@ -231,6 +232,7 @@ def summary(d: DrawRecord) -> DrawSummary:
         attempt=d.attempt,
         repeat_reason=d.repeat_reason,
         read_after=d.read_after,
+        public_source=d.public_source,
     )
 
 

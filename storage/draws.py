@@ -39,11 +39,11 @@ INSERT_FROZEN = """
 INSERT INTO draws (plan_id, period, period_start, period_end, algorithm, state, frozen_at,
                    frozen_by, commitment, hash_rules, hash_enterprises, hash_officers,
                    hash_eligibility, frozen_document, secret, attempt, repeat_reason,
-                   repeat_note, repeat_by, read_after)
+                   repeat_note, repeat_by, read_after, public_source)
 VALUES (%(plan_id)s, %(period)s, %(period_start)s, %(period_end)s, %(algorithm)s, 'frozen',
         %(frozen_at)s, %(frozen_by)s, %(commitment)s, %(hash_rules)s, %(hash_enterprises)s,
         %(hash_officers)s, %(hash_eligibility)s, %(frozen_document)s, %(secret)s, %(attempt)s,
-        %(repeat_reason)s, %(repeat_note)s, %(repeat_by)s, %(read_after)s)
+        %(repeat_reason)s, %(repeat_note)s, %(repeat_by)s, %(read_after)s, %(public_source)s)
 ON CONFLICT (plan_id, period_start, period_end, attempt) DO NOTHING
 RETURNING id
 """
@@ -63,7 +63,7 @@ GET_DRAW = """
 SELECT id, plan_id, period, period_start, period_end, algorithm, state, frozen_at, frozen_by,
        commitment, hash_rules, hash_enterprises, hash_officers, hash_eligibility, drawn_at,
        drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret,
-       attempt, repeat_reason, repeat_note, repeat_by, read_after
+       attempt, repeat_reason, repeat_note, repeat_by, read_after, public_source
   FROM draws
  WHERE id = %(id)s
 """
@@ -71,7 +71,7 @@ FIND_DRAWS = """
 SELECT id, plan_id, period, period_start, period_end, algorithm, state, frozen_at, frozen_by,
        commitment, hash_rules, hash_enterprises, hash_officers, hash_eligibility, drawn_at,
        drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret,
-       attempt, repeat_reason, repeat_note, repeat_by, read_after
+       attempt, repeat_reason, repeat_note, repeat_by, read_after, public_source
   FROM draws
  WHERE plan_id = %(plan_id)s AND period_start <= %(end)s AND period_end >= %(start)s
  ORDER BY period_start, attempt
@@ -83,7 +83,7 @@ LIST_DRAWS = """
 SELECT id, plan_id, period, period_start, period_end, algorithm, state, frozen_at, frozen_by,
        commitment, hash_rules, hash_enterprises, hash_officers, hash_eligibility, drawn_at,
        drawn_by, public_value, seed, status, CASE WHEN state = 'drawn' THEN secret END AS secret,
-       attempt, repeat_reason, repeat_note, repeat_by, read_after
+       attempt, repeat_reason, repeat_note, repeat_by, read_after, public_source
   FROM draws
  WHERE (%(state)s::text IS NULL OR state = %(state)s)
    AND (%(plan_id)s::text IS NULL OR plan_id = %(plan_id)s)
@@ -157,6 +157,8 @@ class DrawRecord:
     repeat_note: str | None = None
     repeat_by: str | None = None
     read_after: datetime | None = None
+    #: v2: the record's public value source (kind, name, round, format, read_after).
+    public_source: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +244,7 @@ async def insert_frozen(
         "repeat_note": repeat_note if record.repeat else None,
         "repeat_by": frozen_by if record.repeat else None,
         "read_after": record.public_source.read_after,
+        "public_source": Jsonb(record.public_source.to_json()),
         "commitment": frozen.commitment,
         "hash_rules": frozen.hashes["rules"],
         "hash_enterprises": frozen.hashes["enterprises"],

@@ -9,7 +9,8 @@ ALTER TABLE draws
     ADD COLUMN repeat_reason text,
     ADD COLUMN repeat_note text,
     ADD COLUMN repeat_by text,
-    ADD COLUMN read_after timestamptz;
+    ADD COLUMN read_after timestamptz,
+    ADD COLUMN public_source jsonb;  -- v2: the frozen record's public_source (a copy for pages)
 -- Version-1 draws sharing a window under different labels become numbered attempts.
 UPDATE draws d SET attempt = n.attempt, repeat_reason = 'other',
        repeat_note = '版本1的重复期次标签: ' || d.period, repeat_by = d.frozen_by
@@ -31,12 +32,14 @@ BEGIN
        AND (NEW.id, NEW.plan_id, NEW.period, NEW.period_start, NEW.period_end, NEW.algorithm,
             NEW.frozen_at, NEW.frozen_by, NEW.commitment, NEW.hash_rules, NEW.hash_enterprises,
             NEW.hash_officers, NEW.hash_eligibility, NEW.frozen_document, NEW.secret,
-            NEW.attempt, NEW.repeat_reason, NEW.repeat_note, NEW.repeat_by, NEW.read_after)
+            NEW.attempt, NEW.repeat_reason, NEW.repeat_note, NEW.repeat_by, NEW.read_after,
+            NEW.public_source)
            IS NOT DISTINCT FROM
            (OLD.id, OLD.plan_id, OLD.period, OLD.period_start, OLD.period_end, OLD.algorithm,
             OLD.frozen_at, OLD.frozen_by, OLD.commitment, OLD.hash_rules, OLD.hash_enterprises,
             OLD.hash_officers, OLD.hash_eligibility, OLD.frozen_document, OLD.secret,
-            OLD.attempt, OLD.repeat_reason, OLD.repeat_note, OLD.repeat_by, OLD.read_after)
+            OLD.attempt, OLD.repeat_reason, OLD.repeat_note, OLD.repeat_by, OLD.read_after,
+            OLD.public_source)
     THEN
         RETURN NEW;  -- the one change allowed: recording the draw on a frozen record
     END IF;

@@ -44,21 +44,22 @@ def test_plan_draw_and_public_pages(page: Page, server: ServerThread, db_url: st
     form.locator("button[type=submit]").click()
     expect(page.locator("#draw-form")).to_be_visible()
     draw_form = page.locator("#draw-form")
-    draw_form.locator("input[name=label]").fill("2026-12")
     draw_form.locator("input[name=start]").fill("2026-12-01")
     draw_form.locator("input[name=end]").fill("2026-12-31")
-    draw_form.locator("input[name=public_value]").fill("07 11 23")
-    draw_form.locator("button[type=submit]").click()
+    draw_form.locator("button[type=submit]").click()  # the test setting: no public value
     expect(page.locator("#teams tbody tr").first).to_be_visible()
     assert page.locator("#teams tbody tr").count() >= 5
-    expect(page.locator("#teams")).to_contain_text("执法员")
+    expect(page.locator("#teams")).to_contain_text("执法员")  # staff see names
+    expect(page.locator("#public-source")).to_contain_text("无（仅测试）")
     shot(page, "draw")
 
     page.goto(server.url + "/public/")
     expect(page.locator("#public-draws tbody tr")).to_have_count(1)
     page.click("#public-draws a")
     expect(page.locator("#teams tbody tr").first).to_be_visible()
-    expect(page.locator("body")).to_contain_text("07 11 23")
+    expect(page.locator("#teams")).to_contain_text("P")  # the public sees pseudonyms
+    expect(page.locator("#teams")).not_to_contain_text("执法员")
+    expect(page.locator("body")).to_contain_text("化名")
     expect(page.locator("a[href='/public/v1/verifier.py']")).to_be_visible()
     shot(page, "public-draw")
     page.click("#pub-nav a[data-route=results]")
