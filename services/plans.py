@@ -9,10 +9,10 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from config.policy_sampling import PlanFile, SamplingPolicy
+from domain.draw.public_value import PublicSource
 from domain.errors import Conflict, NotFound
 from services import draws as draw_service
 from services.changes import Actor, Audit, record
-from domain.draw.public_value import PublicSource
 from services.draws import DrawPolicy, Period, Repeat
 from storage import draws
 from storage.draws import DrawRecord, StoredPlan

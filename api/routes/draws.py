@@ -25,8 +25,7 @@ from api.errors import ERROR_RESPONSES
 from domain.inspection_list import list_rows
 from domain.tabular_export import csv_bytes, xlsx_bytes
 from domain.users import Principal, Role
-from services import draw_lists
-from services import plans
+from services import draw_lists, plans
 from services.changes import Actor
 from storage import draws, inspection_results
 

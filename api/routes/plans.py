@@ -14,7 +14,6 @@ from api.errors import ERROR_RESPONSES
 from config.policy_sampling import PlanFile
 from config.settings import Settings
 from domain.clock import utcnow
-from domain.errors import ValidationFailed
 from domain.users import Principal, Role
 from services import draws as draw_service
 from services import plans
