@@ -13,6 +13,7 @@ from domain.monitoring import EnterpriseId, OpId
 from domain.special_ops import GasReading, OpState, OpType, SpecialOp
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
+from storage.locking import lock_pairs
 
 LOCK_OPS = """
 SELECT
@@ -20,7 +21,7 @@ enterprise_id, op_id, op_type, grade, permit_no, valid_from, valid_to, location,
 started_at, paused_at, ended_at, last_gas_test_at, needs_retest, interruptions, last_reading_at,
 reported_grade, oxygen_enriched, guardian_cert, camera, serves_op
  FROM special_operations o
-  JOIN unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, op_id)
+  JOIN unnest(%(ents)b::text[], %(keys)b::text[]) AS u(enterprise_id, op_id)
  USING (enterprise_id, op_id)
  ORDER BY enterprise_id, op_id FOR UPDATE OF o
 """
@@ -137,16 +138,7 @@ async def lock_ops(
     conn: AsyncConnection[Any], keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], SpecialOp]:
     """The operations with these (enterprise, op id) keys, locked."""
-    if not keys:
-        return {}
-    uniq = sorted(set(keys))
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(
-                LOCK_OPS, {"ents": [k[0] for k in uniq], "ids": [k[1] for k in uniq]}
-            )
-        ).fetchall()
-    return {(r[0], r[1]): _op(r) for r in rows}
+    return {(r[0], r[1]): _op(r) for r in await lock_pairs(conn, LOCK_OPS, keys)}
 
 
 async def open_ops(conn: AsyncConnection[Any], *, ent: str | None = None) -> list[SpecialOp]:

@@ -12,6 +12,7 @@ from psycopg.rows import class_row
 
 from domain.telemetry import Level, TagLimits, TagState
 from storage.errors import amapped_errors
+from storage.locking import lock_pairs
 
 REGISTRY = """
 SELECT enterprise_id, tag, hh, h, l, ll, deadband, delay_s, stale_after_s
@@ -21,7 +22,7 @@ REGISTRY_VERSION = "SELECT count(*), max(updated_at) FROM telemetry_tags"
 LOCK_STATES = """
 SELECT t.enterprise_id, t.tag, t.level, t.pending_level, t.pending_since
   FROM telemetry_tags t
-  JOIN unnest(%(ents)b::text[], %(tags)b::text[]) AS u(enterprise_id, tag)
+  JOIN unnest(%(ents)b::text[], %(keys)b::text[]) AS u(enterprise_id, tag)
  USING (enterprise_id, tag)
  ORDER BY t.enterprise_id, t.tag FOR UPDATE OF t
 """
@@ -152,15 +153,7 @@ async def lock_states(
     conn: AsyncConnection[Any], keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], TagState]:
     """Alarm states of these tags, locked."""
-    if not keys:
-        return {}
-    uniq = sorted(set(keys))
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(
-                LOCK_STATES, {"ents": [k[0] for k in uniq], "tags": [k[1] for k in uniq]}
-            )
-        ).fetchall()
+    rows = await lock_pairs(conn, LOCK_STATES, keys)
     return {(r[0], r[1]): TagState(Level(r[2]), Level(r[3]) if r[3] else None, r[4]) for r in rows}
 
 

@@ -1,0 +1,24 @@
+"""Locking rows by (enterprise, key) pairs in one statement, in one global order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, LiteralString
+
+from psycopg import AsyncConnection
+
+from storage.errors import amapped_errors
+
+
+async def lock_pairs(
+    conn: AsyncConnection[Any], statement: LiteralString, keys: Sequence[tuple[str, str]]
+) -> list[tuple[Any, ...]]:
+    """The rows `statement` locks for these (enterprise, key) pairs (its parameters: %(ents)b
+    and %(keys)b). Pairs are de-duplicated and sorted, so two transactions locking overlapping
+    sets take the locks in the same order and never deadlock."""
+    if not keys:
+        return []
+    uniq = sorted(set(keys))
+    params = {"ents": [k[0] for k in uniq], "keys": [k[1] for k in uniq]}
+    async with amapped_errors():
+        return await (await conn.execute(statement, params)).fetchall()
