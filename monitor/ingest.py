@@ -28,7 +28,16 @@ from monitor import metrics
 from monitor.batch import BatchResult, Caches
 from monitor.guidance import DownlinkPublisher
 from monitor.mqtt_client import IngestClient
-from monitor.parse import Accepted, Checked, Ignored, Inbound, Limits, Refused, check
+from monitor.parse import (
+    Accepted,
+    Checked,
+    Ignored,
+    Inbound,
+    Limits,
+    Refused,
+    check,
+    event_ref,
+)
 from monitor.processor import Processor
 from monitor.topics import Downlink, RejectCode, Topics
 from storage import alarms, telemetry_tags
@@ -318,7 +327,7 @@ class Ingest:
             RejectCode.STORAGE_REFUSED,
             f"the message could not be stored ({why})",
             ent,
-            None,
+            event_ref(m),
         )
         try:
             conn = await self._connection()

@@ -107,14 +107,18 @@ def check(msg: Inbound, topics: Topics, limits: Limits, now: datetime) -> Checke
         )
     if b"\\u0000" in msg.payload:
         return Refused(
-            msg, RejectCode.JSON_INVALID, "JSON strings may not contain \\u0000", ent, _ref(msg)
+            msg,
+            RejectCode.JSON_INVALID,
+            "JSON strings may not contain \\u0000",
+            ent,
+            event_ref(msg),
         )
     try:
         body = _ADAPTERS[where.kind].validate_json(msg.payload)
     except ValidationError as exc:
         code, reason = _explain(exc)
         return Refused(
-            msg, code, reason, ent, _ref(msg) if code != RejectCode.JSON_INVALID else None
+            msg, code, reason, ent, event_ref(msg) if code != RejectCode.JSON_INVALID else None
         )
     latest = now + limits.max_future_skew
     for ts in body.timestamps():
@@ -187,8 +191,8 @@ def _explain(exc: ValidationError) -> tuple[RejectCode, str]:
     return RejectCode.SCHEMA_INVALID, "; ".join(parts) + more
 
 
-def _ref(msg: Inbound) -> str | None:
-    """The event id of a refused event, when one can be read from it."""
+def event_ref(msg: Inbound) -> str | None:
+    """The event id of a refused event, when one can be read from it (best effort)."""
     try:
         data = json.loads(msg.payload)
     except (ValueError, UnicodeDecodeError, RecursionError):

@@ -192,6 +192,11 @@ async def copy_telemetry(
             await copy.write_row(row)
 
 
+def _text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold U+0000 (a refused topic or reason may): make it visible."""
+    return value.replace("\x00", "\ufffd") if value is not None and "\x00" in value else value
+
+
 async def insert_rejected(conn: AsyncConnection[Any], rows: Sequence[RejectedRow]) -> None:
     """Store refused messages."""
     if not rows:
@@ -202,11 +207,11 @@ async def insert_rejected(conn: AsyncConnection[Any], rows: Sequence[RejectedRow
             [
                 {
                     "received_at": r.received_at,
-                    "topic": r.topic,
-                    "ent": r.enterprise_id,
+                    "topic": _text(r.topic),
+                    "ent": _text(r.enterprise_id),
                     "code": r.code,
-                    "reason": r.reason,
-                    "ref": r.ref,
+                    "reason": _text(r.reason),
+                    "ref": _text(r.ref),
                     "payload": r.payload,
                     "size": r.payload_size,
                 }

@@ -30,10 +30,12 @@ def _inbound(topic: str, body: dict[str, object], mid: int) -> Inbound:
     return Inbound(topic, json.dumps(body).encode(), 1, mid, False, 0, time.time())
 
 
-def _events(topics: Topics, ents: list[str], tag: str, *, poison: str | None) -> list[Inbound]:
+def _events(
+    topics: Topics, ents: list[str], tag: str, *, poison: str | None, n: int = N
+) -> list[Inbound]:
     now = datetime.now(UTC)
     out = []
-    for i in range(N):
+    for i in range(n):
         bad = poison is not None and i % POISON_EVERY == POISON_EVERY - 1
         ent = ents[0] if bad else ents[i % len(ents)]
         stamp = (now - timedelta(seconds=i / 1000)).isoformat()
@@ -89,6 +91,7 @@ async def test_bad_offsets_from_one_site_keep_the_clean_rate(settings: Settings,
     assert poisoned >= 0.8 * clean
 
 
+@pytest.mark.timeout(300)
 async def test_database_refusals_are_bisected_and_logged_once(
     settings: Settings, pool, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -114,18 +117,21 @@ async def test_database_refusals_are_bisected_and_logged_once(
 
     ingest._store = counting  # type: ignore[method-assign]
     caplog.set_level(logging.WARNING, logger="monitor.ingest")
-    rate = await _drain(ingest, _events(ingest.topics, ents, "db", poison="db"))
+    total = 400
+    rate = await _drain(ingest, _events(ingest.topics, ents, "db", poison="db", n=total))
     await ingest._drop_connection()
-    bad = N // POISON_EVERY
+    bad = total // POISON_EVERY
     stored = await _count(pool, "SELECT count(*) FROM events WHERE event_id LIKE 'db-ok-%'")
     refused = await _count(
         pool, "SELECT count(*) FROM rejected_messages WHERE code = 'storage_refused'"
     )
-    log.warning("2 %% refused by the database: %.0f/s in %d transactions for %d", rate, calls, N)
-    assert stored == N - bad
+    log.warning(
+        "2 %% refused by the database: %.0f/s in %d transactions for %d", rate, calls, total
+    )
+    assert stored == total - bad
     assert refused == bad
-    # One by one would be N transactions; bisection costs about 2·k·log2(n/k) per batch.
-    assert calls < N // 3
+    # One by one would be n transactions; bisection costs about 2·k·log2(n/k).
+    assert calls < total // 3
     lines = [r for r in caplog.records if "could not be stored" in r.getMessage()]
     assert len(lines) == bad
     assert all(r.exc_info is None for r in caplog.records if r.name == "monitor.ingest")

@@ -1,5 +1,6 @@
 """Faults: the monitor killed with SIGKILL mid-stream, PostgreSQL refusing connections during
-ingest, the broker restarting — every QoS 1 event the broker accepted is stored exactly once."""
+ingest, the broker restarting — every QoS 1 event the broker accepted is stored exactly once.
+The whole suite with a table (bench/faults.py) runs in tests/integration/test_fault_suite.py."""
 
 from __future__ import annotations
 
@@ -9,22 +10,19 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import psycopg
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from bench.fault_support import Publisher
 from config.settings import Settings
 from monitor import metrics
 from monitor.broker import BrokerProcess, start_mosquitto
-from monitor.topics import Topics
 from tests.conftest import TEST_ADMIN_PASSWORD, TEST_SECRET
 from tests.integration.monitor_support import (
     broker_dir,
@@ -36,63 +34,6 @@ from tests.integration.monitor_support import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Publisher:
-    """Publishes numbered QoS 1 events from a thread; `accepted` are those the broker acked."""
-
-    def __init__(
-        self, broker: BrokerProcess, prefix: str, ent: str, total: int, per_tick: int
-    ) -> None:
-        self.topic = Topics(prefix).uplink(ent, "event")
-        self.total = total
-        self.per_tick = per_tick
-        self.sent: list[tuple[str, mqtt.MQTTMessageInfo]] = []
-        self.c = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"pub-{time.monotonic_ns()}",
-            protocol=mqtt.MQTTv5,
-        )
-        self.c.reconnect_delay_set(1, 2)
-        self.c.max_inflight_messages_set(500)
-        self.c.connect(broker.host, broker.port)
-        self.c.loop_start()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    @property
-    def accepted(self) -> set[str]:
-        """Event ids the broker acknowledged (PUBACK)."""
-        return {event_id for event_id, info in self.sent if info.is_published()}
-
-    def _run(self) -> None:
-        n = 0
-        while n < self.total:
-            if not self.c.is_connected():
-                time.sleep(0.05)
-                continue
-            for _ in range(min(self.per_tick, self.total - n)):
-                event_id = f"f-{n:06d}"
-                body = (
-                    f'{{"event_id": "{event_id}", "ts": "{ts()}", "type": "maintenance_start",'
-                    f' "maint_id": "M{n}", "scope": "unit", "units": ["U1"]}}'
-                )
-                self.sent.append((event_id, self.c.publish(self.topic, body.encode(), qos=1)))
-                n += 1
-            time.sleep(0.05)
-
-    def start(self) -> Publisher:
-        self.thread.start()
-        return self
-
-    def wait(self, timeout: float = 60) -> None:
-        self.thread.join(timeout)
-        deadline = time.monotonic() + timeout
-        while len(self.accepted) < len(self.sent) and time.monotonic() < deadline:
-            time.sleep(0.1)
-
-    def close(self) -> None:
-        self.c.disconnect()
-        self.c.loop_stop()
 
 
 def stored(db_url: str) -> tuple[int, int]:
