@@ -218,7 +218,7 @@ def demo(
 async def _seed_demo(settings: Settings, region: Region) -> None:
     """Load the demo directory, accounts and whatever each room seeds (seed_demo hooks)."""
     from api.security import hash_password
-    from domain.demo_data import demo_enterprises
+    from demo.data import demo_enterprises
     from storage import seed, users
     from storage.pool import make_pool
 

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from config.policy_region import default_region  # noqa: E402
+from demo.data import demo_counties  # noqa: E402
 from domain.credit_code import make_credit_code  # noqa: E402
-from domain.demo_data import demo_counties  # noqa: E402
 from monitor.broker import free_port  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 
@@ -221,7 +221,7 @@ def seed_published_draw(url: str) -> int:
     import asyncio
 
     from config.settings import demo_settings
-    from domain.demo_data import demo_enterprises
+    from demo.data import demo_enterprises
     from scheduler import demo_seed
     from storage import seed
     from storage.pool import make_pool

@@ -26,7 +26,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from domain.demo_data import demo_enterprises  # noqa: E402
+from demo.data import demo_enterprises  # noqa: E402
 from monitor.broker import BrokerProcess, start_mosquitto  # noqa: E402
 from monitor.demo_seed import tag_rows  # noqa: E402
 from monitor.sim_model import SiteModel  # noqa: E402

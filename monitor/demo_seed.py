@@ -13,7 +13,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from config.settings import Settings
-from domain.demo_data import demo_enterprises
+from demo.data import demo_enterprises
 from domain.region import Region
 from storage import telemetry_tags
 

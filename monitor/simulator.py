@@ -17,8 +17,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from config.settings import Settings
+from demo.data import demo_enterprises
 from domain.clock import utcnow
-from domain.demo_data import demo_enterprises
 from domain.region import Region
 from monitor.credentials import read_accounts
 from monitor.sim_model import SiteModel, encode

@@ -15,9 +15,9 @@ from config.policy_sampling import (
     load_sampling_policy,
 )
 from config.settings import Settings
+from demo.data import demo_enterprises
+from demo.directory import DEMO_PLAN_ID, demo_items, demo_officers, demo_plan_spec
 from domain.clock import utcnow
-from domain.demo_data import demo_enterprises
-from domain.demo_directory import DEMO_PLAN_ID, demo_items, demo_officers, demo_plan_spec
 from domain.errors import ConfigurationError
 from domain.region import Region
 from services import draws as draw_service

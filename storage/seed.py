@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from domain.demo_data import DemoEnterprise
+from demo.data import DemoEnterprise
 from storage.errors import amapped_errors
 
 UPSERT_ENTERPRISE = """

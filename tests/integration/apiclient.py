@@ -8,7 +8,7 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from api.security import hash_password
-from domain.demo_data import demo_enterprises
+from demo.data import demo_enterprises
 from tests.conftest import TEST_ADMIN_PASSWORD
 
 Headers = dict[str, str]

@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from psycopg_pool import AsyncConnectionPool
 
 from config.settings import Settings
-from domain.demo_data import demo_enterprises
+from demo.data import demo_enterprises
 from monitor.broker import BrokerProcess
 from monitor.ingest import Ingest
 from monitor.topics import Topics

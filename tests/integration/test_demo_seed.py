@@ -7,9 +7,9 @@ from collections import Counter
 from psycopg_pool import AsyncConnectionPool
 
 from config.settings import Settings
+from demo.data import demo_enterprises
+from demo.directory import DEMO_PLAN_ID
 from domain.clock import utcnow
-from domain.demo_data import demo_enterprises
-from domain.demo_directory import DEMO_PLAN_ID
 from domain.draw import verify_bytes
 from scheduler.demo_seed import current_period, seed_demo
 from storage import directory, draws, inspections, seed

@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from api.app import create_app
 from api.http_cache import IMMUTABLE
 from config.settings import Settings
-from domain.demo_data import demo_enterprises
+from demo.data import demo_enterprises
 from scheduler.demo_seed import seed_demo
 from storage import draws, seed
 

@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 from config.policy_region import default_region
 from config.policy_sampling import PlanFile, load_sampling_policy
-from domain.credit_code import validate_credit_code
-from domain.demo_data import demo_counties, demo_enterprises
-from domain.demo_directory import (
+from demo.data import demo_counties, demo_enterprises
+from demo.directory import (
     DEMO_PLAN_ID,
     DEPARTMENTS,
     demo_items,
     demo_officers,
     demo_plan_spec,
 )
+from domain.credit_code import validate_credit_code
 from domain.directory import Enterprise, EnterpriseCode
 from domain.draw import commitment_of, draw, freeze, verify_bytes
 from domain.draw.public_value import period_label

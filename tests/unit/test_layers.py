@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE_ROOMS = ("api", "monitor", "scheduler", "services", "domain", "storage", "config")
+CODE_ROOMS = ("api", "monitor", "scheduler", "services", "domain", "storage", "config", "demo")
 
 #: Modules still writing audit/live themselves, until their use cases move into services/.
 #: Shrink this list; never grow it (new code calls services.changes.record/announce).

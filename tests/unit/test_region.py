@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from config.policy_region import DEFAULT_REGION_PATH, load_region
+from demo.data import demo_enterprises
 from domain.credit_code import org_check_character, org_code, validate_credit_code
-from domain.demo_data import demo_enterprises
 from domain.errors import ConfigurationError
 
 OTHER = """

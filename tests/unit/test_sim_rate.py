@@ -13,7 +13,7 @@ import pytest
 
 from config.policy_monitoring import MonitoringPolicy, load_monitoring_policy
 from config.settings import DEFAULT_POLICY_DIR
-from domain.demo_data import demo_enterprises
+from demo.data import demo_enterprises
 from monitor.sim_profile import NORMAL, STORM
 from monitor.sim_rate import measure
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from domain.demo_data import demo_counties, demo_enterprises
+from demo.data import demo_counties, demo_enterprises
 from domain.directory import (
     Conflict,
     EnterpriseCode,

@@ -1,0 +1,1 @@
+"""Demo data generators (enterprises, officers, plans): seeded, deterministic, never production."""
