@@ -42,7 +42,7 @@ from bench.fault_support import (  # noqa: E402
     wait_until,
 )
 from config.settings import load_settings  # noqa: E402
-from domain.demo_data import demo_enterprises  # noqa: E402
+from demo.data import demo_enterprises  # noqa: E402
 from monitor.broker import BrokerProcess, start_mosquitto  # noqa: E402
 from monitor.credentials import generate, read_accounts  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
