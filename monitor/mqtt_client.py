@@ -62,6 +62,7 @@ class IngestClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = asyncio.Event()
         self._connected_once = asyncio.Event()
+        self._subscribed_once = asyncio.Event()
         self._wake_pending = False
         self._lock = threading.Lock()
         self._settings = settings
@@ -81,6 +82,7 @@ class IngestClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._receive_maximum = receive_maximum
         self.client = client
 
@@ -103,6 +105,14 @@ class IngestClient:
         """Wait for the first successful connection."""
         try:
             await asyncio.wait_for(self._connected_once.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def wait_subscribed(self, timeout: float) -> bool:  # noqa: ASYNC109 - simple bound
+        """Wait until the broker granted the subscription (SUBACK) at least once."""
+        try:
+            await asyncio.wait_for(self._subscribed_once.wait(), timeout)
         except TimeoutError:
             return False
         return True
@@ -203,6 +213,16 @@ class IngestClient:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._connected_once.set)
         self._wake()
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _ud: Any, _mid: int, reasons: Any, _props: Any
+    ) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("broker refused the subscription to %s: %s", self.subscription, reasons)
+            return
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._subscribed_once.set)
 
     def _on_disconnect(
         self, _client: mqtt.Client, _ud: Any, _flags: Any, reason: Any, _props: Any

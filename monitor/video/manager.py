@@ -98,6 +98,11 @@ class VideoSessionManager:
         """The configured ICE servers (also handed to browsers)."""
         return list(self._ice)
 
+    @property
+    def signalling_connected(self) -> bool:
+        """Whether the signalling link to the broker is up now."""
+        return self._signaller.connected
+
     def live(self, session_id: str) -> LiveSession | None:
         """The in-memory state of an open session."""
         return self._sessions.get(VideoSessionId(session_id))

@@ -193,6 +193,11 @@ class MqttSignaller:
         """Publish through `link`."""
         self._link = link
 
+    @property
+    def connected(self) -> bool:
+        """Whether the link is connected to the broker now."""
+        return self._link.is_connected
+
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         """Publish `payload` as JSON at QoS 1."""
         await self._link.publish(topic, payload)

@@ -31,6 +31,11 @@ class Signaller(Protocol):
         """Publish `payload` as JSON on `topic` (QoS 1)."""
         ...
 
+    @property
+    def connected(self) -> bool:
+        """Whether messages published now reach the broker at once."""
+        ...
+
 
 def video_topic(prefix: str, enterprise: str, kind: VideoKind) -> str:
     """`{prefix}/ent/{enterprise}/video/{kind}`."""
@@ -127,6 +132,11 @@ class MemorySignaller:
     def __init__(self) -> None:
         """Start with nothing published."""
         self.published: list[tuple[str, dict[str, Any]]] = []
+
+    @property
+    def connected(self) -> bool:
+        """Always: there is no broker to lose."""
+        return True
 
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         """Record the message."""

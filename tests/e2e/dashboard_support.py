@@ -109,9 +109,10 @@ class MonitorThread:
         try:
             ingest = Ingest(self.settings, pool, client_id=f"e2e-{time.monotonic_ns()}")
             task = asyncio.create_task(ingest.run(self.stop_event))
-            if not await ingest.client.wait_connected(10):
+            if not await ingest.client.wait_connected(30):
                 raise RuntimeError("ingest did not connect to the broker")
-            await asyncio.sleep(0.3)  # let the SUBACK arrive
+            if not await ingest.client.wait_subscribed(30):
+                raise RuntimeError("the broker did not grant the ingest's subscription")
             self.ready.set()
             await task
         finally:

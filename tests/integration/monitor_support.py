@@ -44,8 +44,8 @@ async def running_ingest(
     stop = asyncio.Event()
     task = asyncio.create_task(ingest.run(stop))
     try:
-        assert await ingest.client.wait_connected(10), "ingest did not connect"
-        await asyncio.sleep(0.2)  # let the SUBACK arrive
+        assert await ingest.client.wait_connected(30), "ingest did not connect"
+        assert await ingest.client.wait_subscribed(30), "the broker did not grant the subscription"
         yield ingest
     finally:
         stop.set()

@@ -103,7 +103,11 @@ async def test_watch_snapshot_hangup_and_recording_over_http(
     with av.open(io.BytesIO(res.content)) as container:
         assert next(container.decode(video=0)).width == 640
 
-    await until(lambda: app.state.video.live(sid).talkback.frames_forwarded > 10, within=5)
+    await until(
+        lambda: app.state.video.live(sid).talkback.frames_forwarded > 10,
+        within=30,
+        what="talkback frames forwarded to the site",
+    )
     body = (await client.get(f"/api/v1/video/sessions/{sid}", headers=duty)).json()
     assert body["state"] == "live"
     assert body["live"]["viewers"] == 1

@@ -128,7 +128,7 @@ async def test_enterprise_credentials_serve_video_and_report_events(
         async with video_service(server_settings, PgVideoStore(pool), require_broker=True) as mgr:
             _, halt, task = await start_agent(options(broker, creds["password"]), prefix)
             sid = await watch(mgr)
-            assert (await mgr._store.get(sid)).state is SessionState.ENDED
+            assert (await PgVideoStore(pool).get(sid)).state is SessionState.ENDED
             halt.set()
             await task
         event = {"type": "maintenance_start", "maint_id": "M-1", "scope": "unit"}
@@ -178,11 +178,11 @@ async def test_agent_and_server_reconnect_after_a_broker_restart(
             service_port=broker.service_port,
         )
         try:
-            await until(lambda: mgr._signaller._link.is_connected, within=10)
+            await until(lambda: mgr.signalling_connected, within=30, what="signalling reconnected")
             # the agent's link: reconnected and resubscribed by paho
             await asyncio.sleep(1.5)
             sid = await watch(mgr)
-            assert (await mgr._store.get(sid)).state is SessionState.ENDED
+            assert (await PgVideoStore(pool).get(sid)).state is SessionState.ENDED
         finally:
             halt.set()
             await task

@@ -16,12 +16,13 @@ ENT = make_credit_code("330100", 600001)
 OTHER = make_credit_code("330100", 600002)
 
 
-async def until(predicate: Callable[[], bool], *, within: float) -> None:
-    """Poll `predicate` until it holds or `within` seconds pass."""
+async def until(predicate: Callable[[], bool], *, within: float, what: str = "") -> None:
+    """Poll `predicate` until it holds; AssertionError when `within` seconds pass first
+    (like monitor_support.wait_for)."""
     deadline = time.monotonic() + within
-    for _ in range(int(within / 0.05) + 1):
-        if predicate() or time.monotonic() > deadline:
-            return
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what or predicate}")
         await asyncio.sleep(0.05)
 
 
