@@ -19,7 +19,7 @@ export function alarmRow(a, { withEnterprise = true } = {}) {
   const ent = withEnterprise ? `<td><a href="#/ent/${esc(a.enterprise_id)}">${esc(a.enterprise_name || a.enterprise_id)}</a></td>` : "";
   return `<tr data-alarm="${esc(a.id)}" data-state="${esc(a.state)}">
     <td><span class="sev ${esc(a.severity)}">${esc(t(a.severity))}</span></td>${ent}
-    <td>${esc(a.title || a.rule)}<div class="muted">${esc(a.subject || "")}</div></td>
+    <td>${esc(a.title || a.rule)}<div class="muted mono">${esc(a.subject || "")}</div></td>
     <td>${esc(a.message || "")}</td><td class="muted">${esc(fmtTime(a.raised_at))}</td>
     <td class="alarm-state">${esc(state)}${a.acked_by ? `<div class="muted">${esc(a.acked_by)}</div>` : ""}</td>
     <td>${a.state === "active" ? `<button data-ack="${esc(a.id)}" type="button">${esc(t("ack"))}</button>` : ""}

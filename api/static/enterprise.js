@@ -80,7 +80,7 @@ export async function render(view, { params, live }) {
   const ent = await api(`/api/v1/enterprises/${encodeURIComponent(code)}`);
   view.querySelector("#ent-head").innerHTML = `<h2>${esc(ent.name)} <span class="dot ${esc(ent.risk_colour)}"></span></h2>
     <dl class="kv"><dt>${esc(t("credit_code"))}</dt><dd class="mono">${esc(ent.credit_code)}</dd>
-    <dt>${esc(t("county"))}</dt><dd>${esc(ent.county)}</dd><dt>${esc(t("sector"))}</dt><dd>${esc(t(ent.sector))}</dd>
+    <dt>${esc(t("county"))}</dt><dd>${esc(ent.county)}</dd><dt>${esc(t("sector"))}</dt><dd>${esc(term("sector", ent.sector))}</dd>
     <dt>${esc(t("risk_colour"))}</dt><dd>${esc(t(ent.risk_colour))}</dd><dt>${esc(t("credit_class"))}</dt><dd>${esc(ent.credit_class)}</dd>
     <dt>${esc(t("address"))}</dt><dd>${esc(ent.address)}</dd></dl>`;
 

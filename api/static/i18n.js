@@ -46,7 +46,8 @@ const DICT = {
     ev_maintenance_end: "检维修结束", ev_special_op_start: "特殊作业开始", ev_gas_test: "气体分析",
     ev_special_op_pause: "作业中断", ev_special_op_resume: "作业恢复", ev_special_op_end: "作业结束",
     ev_trial_start: "试生产开始", ev_trial_end: "试生产结束", op_state_active: "进行中",
-    op_state_paused: "已中断", retest: "需重新分析",
+    op_state_paused: "已中断", retest: "需重新分析", seed: "随机种子", hash_rules: "抽查规则",
+    hash_enterprises: "企业名录", hash_officers: "执法人员名录", hash_eligibility: "资格判定",
   },
   en: {
     app_title: "Work-safety remote supervision — duty room", login: "Sign in", logout: "Sign out",
@@ -101,6 +102,8 @@ const DICT = {
     ev_special_op_pause: "Op interrupted", ev_special_op_resume: "Op resumed",
     ev_special_op_end: "Op ended", ev_trial_start: "Trial started", ev_trial_end: "Trial ended",
     op_state_active: "in progress", op_state_paused: "interrupted", retest: "re-test needed",
+    seed: "Seed", hash_rules: "rules", hash_enterprises: "enterprises", hash_officers: "officers",
+    hash_eligibility: "eligibility",
   },
 };
 

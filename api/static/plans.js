@@ -6,10 +6,10 @@ const split = (text) => String(text || "").split(/[,，、\s]+/).map((s) => s.tr
 
 function planForm() {
   return `<form id="plan-form" class="panel"><h3>${esc(t("create_plan"))}</h3><div class="filters">
-    <input name="plan_id" required pattern="[A-Za-z0-9_.:-]{1,64}" placeholder="plan_id (HZ-2026-12)">
+    <input name="plan_id" required pattern="[A-Za-z0-9_.:-]{1,64}" placeholder="计划编号（如 CJ-2026-12）">
     <input name="title" placeholder="${esc(t("plan"))}" size="24">
     <input name="departments" required placeholder="部门（逗号分隔）" value="应急管理局">
-    <input name="team_size" type="number" min="2" value="2" title="team size" style="width:5em">
+    <input name="team_size" type="number" min="2" value="2" title="每组人数" style="width:5em">
     <input name="ratio" placeholder="${esc(t("ratio"))}（空=默认分层）" size="12">
     <input name="counties" placeholder="${esc(t("county"))}（空=全部）">
     <input name="sectors" placeholder="${esc(t("sector"))}（空=全部）">
@@ -30,12 +30,12 @@ function planBody(form) {
 
 async function renderPlans(view, { live }) {
   view.innerHTML = `${planForm()}<section class="panel"><h3>${esc(t("plans"))}</h3>
-    <table id="plans"><thead><tr><th>ID</th><th>${esc(t("plan"))}</th><th>${esc(t("schedule"))}</th><th>${esc(t("created"))}</th></tr></thead><tbody></tbody></table></section>
+    <table id="plans"><thead><tr><th>编号</th><th>${esc(t("plan"))}</th><th>${esc(t("schedule"))}</th><th>${esc(t("created"))}</th></tr></thead><tbody></tbody></table></section>
     <section class="panel"><h3>${esc(t("draws"))}</h3><table id="draws"><thead><tr><th>#</th><th>${esc(t("plan"))}</th><th>${esc(t("period"))}</th>
     <th>${esc(t("state"))}</th><th>${esc(t("commitment"))}</th><th></th></tr></thead><tbody></tbody></table></section>`;
   async function load() {
     const [plans, draws] = await Promise.all([api("/api/v1/plans", { query: { limit: 200 } }), api("/api/v1/draws", { query: { limit: 50 } })]);
-    view.querySelector("#plans tbody").innerHTML = plans.items.map((p) => `<tr><td><a href="#/plans/${encodeURIComponent(p.plan_id)}">${esc(p.plan_id)}</a></td>
+    view.querySelector("#plans tbody").innerHTML = plans.items.map((p) => `<tr><td><a href="#/plans/${encodeURIComponent(p.plan_id)}" class="mono">${esc(p.plan_id)}</a></td>
       <td>${esc(p.title)}</td><td class="mono">${esc(p.cron || "—")}</td><td>${esc(fmtTime(p.created_at))}</td></tr>`).join("") || `<tr><td class="muted" colspan="4">${esc(t("none"))}</td></tr>`;
     view.querySelector("#draws tbody").innerHTML = draws.items.map(drawRow).join("") || `<tr><td class="muted" colspan="6">${esc(t("none"))}</td></tr>`;
   }
@@ -51,7 +51,7 @@ async function renderPlans(view, { live }) {
 }
 
 function drawRow(d) {
-  return `<tr data-draw="${d.id}"><td><a href="#/draw/${d.id}">${d.id}</a></td><td>${esc(d.plan_id)}</td><td>${esc(d.period)}</td>
+  return `<tr data-draw="${d.id}"><td><a href="#/draw/${d.id}">${d.id}</a></td><td class="mono">${esc(d.plan_id)}</td><td class="mono">${esc(d.period)}</td>
     <td>${esc(drawState(d))}</td><td class="mono">${esc(d.commitment.slice(0, 16))}…</td>
     <td>${esc(fmtTime(d.drawn_at || d.frozen_at))}</td></tr>`;
 }
@@ -59,7 +59,7 @@ function drawRow(d) {
 async function renderPlan(view, id, { live }) {
   const plan = await api(`/api/v1/plans/${encodeURIComponent(id)}`);
   const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
-  view.innerHTML = `<section class="panel"><h2>${esc(plan.plan_id)} ${esc(plan.title)}</h2>
+  view.innerHTML = `<section class="panel"><h2><span class="mono">${esc(plan.plan_id)}</span> ${esc(plan.title)}</h2>
       <div id="plan-spec">${specHtml(plan.spec)}</div></section>
     <form class="panel" id="draw-form"><h3>${esc(t("run_draw"))}</h3>
       <p class="muted">每个计划每个检查期只抽取一次：先冻结并公布承诺值，到公开随机数读取时间后再抽取；重抽须由主管说明理由，两次抽取均公开。</p>
@@ -124,7 +124,10 @@ function unstaffedText(u) {
 
 // How each plan field's values read: a vocabulary per field, yes/no, or as written.
 const VALUE_TERMS = { sectors: "sector", sector: "sector", mode: "draw_mode", shutdown_policy: "shutdown_policy",
-  shutdown_states: "directory_state", public_value: "public_value_source", risk_colour: "severity" };
+  shutdown_states: "directory_state", public_value: "public_value_source", risk_colour: "severity",
+  timezone: "timezone" };
+// Identifiers and codes stay as written (in the monospace face of codes).
+const CODE_FIELDS = new Set(["plan_id", "fixed_list", "code", "cron", "period_format", "label", "sources"]);
 
 function specValue(key, v) {
   if (v === null || v === undefined || v === "") return esc("—");
@@ -136,6 +139,7 @@ function specValue(key, v) {
     return v.map((x) => (typeof x === "object" ? specHtml(x) : specValue(key, x))).join("、");
   }
   if (typeof v === "object") return specHtml(v);
+  if (CODE_FIELDS.has(key)) return `<span class="mono">${esc(String(v))}</span>`;
   return esc(VALUE_TERMS[key] ? term(VALUE_TERMS[key], v) : String(v));
 }
 
@@ -156,14 +160,15 @@ export function drawDetailHtml(d, { staff }) {
     <dt>${esc(t("secret"))}</dt><dd class="mono">${esc(d.secret || "（抽取后公布）")}</dd>
     <dt>${esc(term("plan_field", "kind"))}</dt><dd id="public-source">${esc(sourceText(d))}</dd>
     <dt>冻结时间</dt><dd>${esc(fmtTime(d.frozen_at))}</dd>
-    <dt>${esc(t("public_value"))}</dt><dd class="mono">${esc(d.public_value ?? "—")}</dd><dt>seed</dt><dd class="mono">${esc(d.seed || "—")}</dd>
-    <dt>${esc(t("hash"))}</dt><dd class="mono">rules ${esc(d.hash_rules)}<br>enterprises ${esc(d.hash_enterprises)}<br>officers ${esc(d.hash_officers)}<br>eligibility ${esc(d.hash_eligibility)}</dd></dl>`;
+    <dt>${esc(t("public_value"))}</dt><dd class="mono">${esc(d.public_value ?? "—")}</dd><dt>${esc(t("seed"))}</dt><dd class="mono">${esc(d.seed || "—")}</dd>
+    <dt>${esc(t("hash"))}</dt><dd>${esc(t("hash_rules"))} <span class="mono">${esc(d.hash_rules)}</span><br>${esc(t("hash_enterprises"))} <span class="mono">${esc(d.hash_enterprises)}</span><br>${esc(t("hash_officers"))} <span class="mono">${esc(d.hash_officers)}</span><br>${esc(t("hash_eligibility"))} <span class="mono">${esc(d.hash_eligibility)}</span></dd></dl>`;
   const teams = d.selected.map((s) => `<tr><td>${s.position + 1}</td><td>${esc(s.name || s.credit_code)}<div class="mono muted">${esc(s.credit_code)}</div></td>
     <td class="mono">${esc(s.stratum)}</td><td>${person(s.leader)}</td><td>${s.members.map(person).join("、") || "—"}</td>
     <td>${s.experts.map(person).join("、") || "—"}</td><td>${s.staffed ? "" : `<span class="error">${esc(s.unstaffed.map(unstaffedText).join("；"))}</span>`}</td></tr>`).join("");
-  const detail = (e) => (e.reason === "excluded_by_plan" ? term("exclusion_reason", e.detail) : e.detail);
-  const excluded = d.excluded.map((e) => `<tr><td>${esc(e.kind === "officer" ? t("officers") : t("enterprises"))}</td><td>${esc(e.subject)}</td><td>${esc(term("draw_reason", e.reason))}</td><td class="muted">${esc(detail(e))}</td></tr>`).join("");
-  return `<section class="panel"><h2>#${d.id} ${esc(d.plan_id)} · ${esc(d.period)} · ${esc(drawState(d))}</h2>
+  // A plan's own exclusion reason reads as a term; other details are codes (dates, strata, counts).
+  const detail = (e) => (e.reason === "excluded_by_plan" ? esc(term("exclusion_reason", e.detail)) : `<span class="mono">${esc(e.detail)}</span>`);
+  const excluded = d.excluded.map((e) => `<tr><td>${esc(e.kind === "officer" ? t("officers") : t("enterprises"))}</td><td>${esc(e.subject)}</td><td>${esc(term("draw_reason", e.reason))}</td><td class="muted">${detail(e)}</td></tr>`).join("");
+  return `<section class="panel"><h2>#${d.id} <span class="mono">${esc(d.plan_id)} · ${esc(d.period)}</span> · ${esc(drawState(d))}</h2>
       <p class="muted">${esc(d.period_start)} — ${esc(d.period_end)}</p>
       <div class="filters" id="downloads">${staff ? `<button type="button" data-dl="csv">${esc(t("download"))} CSV</button>
         <button type="button" data-dl="xlsx">XLSX</button><button type="button" data-dl="html">任务通知书</button>` : ""}

@@ -11,7 +11,7 @@ async function draws() {
     <p class="muted">每次抽取前公布承诺值（密钥的 SHA-256），抽取后公布密钥、公开随机数与完整记录；任何人可用验证脚本逐字节复核。</p>
     <table id="public-draws"><thead><tr><th>#</th><th>${esc(t("plan"))}</th><th>${esc(t("period"))}</th><th>${esc(t("state"))}</th>
     <th>${esc(t("commitment"))}</th><th>${esc(t("when"))}</th></tr></thead><tbody>
-    ${page.items.map((d) => `<tr><td><a href="#/draws/${d.id}">${d.id}</a></td><td>${esc(d.plan_id)}</td><td>${esc(d.period)}</td>
+    ${page.items.map((d) => `<tr><td><a href="#/draws/${d.id}">${d.id}</a></td><td class="mono">${esc(d.plan_id)}</td><td class="mono">${esc(d.period)}</td>
       <td>${esc(d.state === "drawn" ? t("published") : term("state.draws", d.state))}</td><td class="mono">${esc(d.commitment.slice(0, 24))}…</td>
       <td>${esc(fmtTime(d.drawn_at || d.frozen_at))}</td></tr>`).join("") || `<tr><td colspan="6" class="muted">${esc(t("none"))}</td></tr>`}
     </tbody></table></section>`;
@@ -29,7 +29,7 @@ async function results() {
       <th>${esc(t("enterprises"))}</th><th>${esc(t("county"))}</th><th>${esc(t("plan"))}</th><th>${esc(t("when"))}</th>
       <th>${esc(t("findings"))}</th><th>首违不罚</th><th>责令整改</th><th>立案</th><th>已整改</th></tr></thead><tbody>
       ${page.items.map((r) => `<tr><td>${esc(r.enterprise_name)}<div class="mono muted">${esc(r.credit_code)}</div></td><td>${esc(r.county)}</td>
-        <td>${esc(r.plan_id || r.source)} ${esc(r.period || "")}</td><td>${esc(r.inspected_on || "")}</td><td>${r.findings}</td>
+        <td class="mono">${esc(r.plan_id || r.source)} ${esc(r.period || "")}</td><td>${esc(r.inspected_on || "")}</td><td>${r.findings}</td>
         <td>${r.guidance}</td><td>${r.rectify}</td><td>${r.penalty_procedure}</td><td>${r.rectified}</td></tr>`).join("") || `<tr><td colspan="9" class="muted">${esc(t("none"))}</td></tr>`}
       </tbody></table></section>
     <section class="panel"><h3>行政处罚信息公示</h3><table><tbody>
