@@ -125,7 +125,7 @@ function unstaffedText(u) {
 // How each plan field's values read: a vocabulary per field, yes/no, or as written.
 const VALUE_TERMS = { sectors: "sector", sector: "sector", mode: "draw_mode", shutdown_policy: "shutdown_policy",
   shutdown_states: "directory_state", public_value: "public_value_source", risk_colour: "severity",
-  timezone: "timezone" };
+  timezone: "timezone", reason: "exclusion_reason", kind: "public_source_kind" };
 // Identifiers and codes stay as written (in the monospace face of codes).
 const CODE_FIELDS = new Set(["plan_id", "fixed_list", "code", "cron", "period_format", "label", "sources"]);
 
