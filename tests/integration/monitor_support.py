@@ -121,6 +121,31 @@ class Device:
         self.client.loop_stop()
 
 
+def request_restart(dev: Device) -> None:
+    """The site reports a whole-plant shutdown (s-1), then asks to restart (r-1, self-check
+    passed): the enterprise ends up with one pending restart request."""
+    dev.send(
+        "event",
+        {
+            "event_id": "s-1",
+            "ts": ts(-20),
+            "type": "shutdown",
+            "scope": "plant",
+            "reason": "停产检修",
+        },
+    )
+    dev.send(
+        "event",
+        {
+            "event_id": "r-1",
+            "ts": ts(-10),
+            "type": "resume_request",
+            "planned_at": ts(86400),
+            "self_check": [{"item": "设备完好", "ok": True}],
+        },
+    )
+
+
 def ts(delta_s: float = 0.0) -> str:
     """An RFC 3339 timestamp `delta_s` seconds from now."""
     return (datetime.now(UTC) + timedelta(seconds=delta_s)).isoformat()

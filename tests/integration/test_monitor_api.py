@@ -15,6 +15,7 @@ from tests.integration.apiclient import PASSWORD as ROLE_PASSWORD
 from tests.integration.apiclient import add_user, admin, login
 from tests.integration.monitor_support import (
     Device,
+    request_restart,
     rows,
     running_ingest,
     scalar,
@@ -57,26 +58,7 @@ async def test_status_alarm_handling_and_restart_decision(
         async with running_ingest(settings, pool):
             dev.send("presence", {"online": True})
             dev.send("event", _start("CS-1"))  # no gas test before entry → red alarm
-            dev.send(
-                "event",
-                {
-                    "event_id": "s-1",
-                    "ts": ts(-20),
-                    "type": "shutdown",
-                    "scope": "plant",
-                    "reason": "停产检修",
-                },
-            )
-            dev.send(
-                "event",
-                {
-                    "event_id": "r-1",
-                    "ts": ts(-10),
-                    "type": "resume_request",
-                    "planned_at": ts(86400),
-                    "self_check": [{"item": "设备完好", "ok": True}],
-                },
-            )
+            request_restart(dev)
 
             async def ready() -> bool:
                 return await scalar(pool, "SELECT count(*) FROM restart_requests") == 1

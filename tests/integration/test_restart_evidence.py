@@ -10,7 +10,13 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from config.settings import Settings
 from tests.integration.apiclient import admin
-from tests.integration.monitor_support import Device, running_ingest, seed, ts, wait_for
+from tests.integration.monitor_support import (
+    Device,
+    request_restart,
+    running_ingest,
+    seed,
+    wait_for,
+)
 
 SHA = "ab" * 32
 
@@ -46,26 +52,7 @@ async def test_decision_keeps_video_evidence(settings: Settings, pool, client: T
     dev = Device(settings, ent)
     try:
         async with running_ingest(settings, pool):
-            dev.send(
-                "event",
-                {
-                    "event_id": "s-1",
-                    "ts": ts(-20),
-                    "type": "shutdown",
-                    "scope": "plant",
-                    "reason": "停产检修",
-                },
-            )
-            dev.send(
-                "event",
-                {
-                    "event_id": "r-1",
-                    "ts": ts(-10),
-                    "type": "resume_request",
-                    "planned_at": ts(86400),
-                    "self_check": [{"item": "设备完好", "ok": True}],
-                },
-            )
+            request_restart(dev)
 
             async def pending() -> bool:
                 res = client.get("/api/v1/restart-requests", params={"ent": ent}, headers=h)
