@@ -114,6 +114,7 @@ class Ingest:
         self._cache_at = 0.0
         self._registry_version: tuple[int, Any] | None = None
         self.stored_batches = 0
+        self.stored_events = 0
         self._conn: psycopg.AsyncConnection[Any] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -126,7 +127,11 @@ class Ingest:
         finally:
             await self.client.stop()
             await self._drop_connection()
-            log.info("ingest stopped")
+            log.info(
+                "ingest stopped after storing %d events in %d batches",
+                self.stored_events,
+                self.stored_batches,
+            )
 
     async def _consume(self, stop: asyncio.Event) -> None:
         stopping = asyncio.create_task(stop.wait())
@@ -179,6 +184,7 @@ class Ingest:
                 delay = min(delay * 2, RETRY_MAX_S)
         self.client.ack(batch)
         self.stored_batches += 1
+        self.stored_events += result.events
         self._answer(result.refused)
 
     async def _store(self, batch: list[Inbound]) -> BatchResult:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -32,11 +31,9 @@ from tests.integration.monitor_support import (
 from tests.integration.order_support import (
     Script,
     StreamPublisher,
-    arrival,
-    differences,
-    expected,
-    make_script,
-    stored,
+    check_final_state,
+    drive,
+    scripts_for,
 )
 
 ENTERPRISES = 200
@@ -63,53 +60,15 @@ async def _count(pool: AsyncConnectionPool) -> int:
 async def _drive(
     pool: AsyncConnectionPool, broker: BrokerProcess, settings: Settings, scripts: list[Script]
 ) -> None:
-    """Publish the first wave, wait until it is stored, then the late events."""
-    first, late = arrival(scripts, random.Random(7))
-    assert late, "the stream must hold late events back"
     pub = StreamPublisher(broker.host, broker.port, settings.mqtt_topic_prefix)
     try:
-        await asyncio.to_thread(pub.publish, first)
-
-        async def first_stored() -> bool:
-            return await _count(pool) >= len(first)
-
-        await wait_for(first_stored, timeout=180, what="the first wave stored")
-        await asyncio.to_thread(pub.publish, late)
-        total = len(first) + len(late)
-
-        async def all_stored() -> bool:
-            return await _count(pool) >= total
-
-        await wait_for(all_stored, timeout=180, what="every event stored")
+        await drive(pool, pub.publish, scripts)
     finally:
         pub.close()
 
 
 async def _check(pool: AsyncConnectionPool, settings: Settings, scripts: list[Script]) -> None:
-    policy = load_monitoring_policy(settings.policy_dir)
-    total = sum(len(s.events) for s in scripts)
-    n, distinct = (
-        await rows(pool, "SELECT count(*), count(DISTINCT (enterprise_id, event_id)) FROM events")
-    )[0]
-    assert (n, distinct) == (total, total), "events lost or stored twice"
-    wrong = {}
-    for s in scripts:
-        diff = differences(expected(s, policy), await stored(pool, s))
-        if diff:
-            wrong[s.ent] = diff
-    assert not wrong, (
-        f"{len(wrong)} enterprises differ from event-time order: {next(iter(wrong.items()))}"
-    )
-    late = await scalar(pool, "SELECT count(*) FROM events WHERE order_flag = 'late'")
-    assert late > 0, "no event arrived late: the test did not exercise the replay"
-    # Nothing the replay superseded is left open, and each was closed with the reason.
-    superseded = await rows(
-        pool,
-        "SELECT state, cause_category, action_taken FROM alarms"
-        " WHERE closed_by = 'system:event-order'",
-    )
-    assert all(r[0] == "closed" and r[1] == rp.SUPERSEDED_CAUSE for r in superseded)
-    assert all("被迟到事件取代" in r[2] for r in superseded)
+    await check_final_state(pool, load_monitoring_policy(settings.policy_dir), scripts)
 
 
 @contextlib.asynccontextmanager
@@ -122,18 +81,12 @@ async def _monitors(
         yield
 
 
-def _scripts(ents: list[str]) -> list[Script]:
-    rng = random.Random(13)
-    start = datetime.now(UTC) - timedelta(hours=3)
-    return [make_script(e, rng, start + timedelta(seconds=rng.randrange(600))) for e in ents]
-
-
 @pytest.mark.slow
 async def test_late_events_on_one_monitor(
     settings: Settings, pool: AsyncConnectionPool, own_broker: BrokerProcess
 ) -> None:
     ents = await seed(pool, ENTERPRISES)
-    scripts = _scripts(ents)
+    scripts = scripts_for(ents)
     local = _local(settings, own_broker, None)
     async with _monitors(local, pool, 1):
         await _drive(pool, own_broker, local, scripts)
@@ -145,7 +98,7 @@ async def test_two_monitors_on_one_shared_subscription(
     settings: Settings, pool: AsyncConnectionPool, own_broker: BrokerProcess
 ) -> None:
     ents = await seed(pool, ENTERPRISES)
-    scripts = _scripts(ents)
+    scripts = scripts_for(ents)
     local = _local(settings, own_broker, "monitor")
     async with _monitors(local, pool, 2):
         await _drive(pool, own_broker, local, scripts)

@@ -135,7 +135,11 @@ class Site:
         done = rp.replay(rp.EnterpriseState.empty(ENT), self.log, POLICIES)
         self.state, self.last = done.state, done.last_key
         open_now = self.open()
-        seen = {(a.key, a.observed_at) for a in self.alarms if a.closed_reason is not None}
+        seen = {
+            (a.key, a.observed_at)
+            for a in self.alarms
+            if a.closed_reason not in (None, rp.SUPERSEDED_CAUSE)
+        }
         plan = rp.reconcile(done.outcome, set(open_now), seen)
         for key in plan.superseded:
             open_now[key].closed_reason = rp.SUPERSEDED_CAUSE
@@ -263,3 +267,21 @@ def test_reconcile_does_not_reraise_what_a_person_closed() -> None:
     assert plan.raise_clear.actions == ()
     plan = rp.reconcile(outcome, set(), set())
     assert len(plan.raise_clear.actions) == 1
+
+
+def test_a_later_replay_raises_again_what_an_earlier_one_superseded() -> None:
+    """resume(3), resume_request(4) → alarm for the request; late shutdown(3.5) → the request
+    is valid, alarm superseded; late resume(3.7) → it is invalid again: a new open alarm."""
+    site = Site()
+    request_alarm = AlarmKey(ENT, Rule.TRANSITION_NOT_ALLOWED, "event:rr4")
+    for o in (resume(3), resume_request(4)):
+        site.arrive(o)
+    assert request_alarm in site.live_alarms()
+    site.arrive(shutdown(3.5))
+    assert request_alarm not in site.live_alarms()
+    site.arrive(resume(3.7))
+    assert request_alarm in site.live_alarms()
+    assert (
+        site.live_alarms()
+        == in_order([resume(3), resume_request(4), shutdown(3.5), resume(3.7)]).live_alarms()
+    )
