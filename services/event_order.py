@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -78,8 +78,11 @@ async def replay_enterprise(
         for d in await store.decisions_of(conn, ent)
     ]
     every = [*logged, *batch]
+    # Like the in-order path, a start is judged knowing whether a video session is live now.
+    live = await so_store.live_video_enterprises(conn, [ent])
+    initial = replace(rp.EnterpriseState.empty(EnterpriseId(ent)), video_live=ent in live)
     done = rp.replay(
-        rp.EnterpriseState.empty(EnterpriseId(ent)),
+        initial,
         [x.ordered for x in every] + decisions,
         policies,
     )
