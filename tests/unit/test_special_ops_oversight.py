@@ -167,3 +167,41 @@ def test_grades_are_shown_by_their_chinese_names(
     op_type: OpType, grade: str | None, label: str
 ) -> None:
     assert render(op_label(op_type, grade)) == label
+
+
+def test_ingest_step_sees_the_enterprises_other_operations() -> None:
+    """The ingest applies starts through domain.replay: the second start of the same guardian
+    at another location and a temporary power outlasting its hot work are both caught, in any
+    arrival order (event-time order decides)."""
+    from domain import replay as rp
+
+    policy = load_monitoring_policy(DEFAULT_POLICY_DIR)
+    policies = rp.Policies(policy.trial, policy.special_ops)
+    t = sh(2026, 3, 3, 9)
+    events = [
+        rp.Ordered(rp.OpStartEvent(start(t, "2", op_id="a", location="罐区", hours=4))),
+        rp.Ordered(
+            rp.OpStartEvent(start(t + timedelta(minutes=1), "2", op_id="b", location="装置区"))
+        ),
+        rp.Ordered(
+            rp.OpStartEvent(
+                start(
+                    t + timedelta(minutes=2),
+                    None,
+                    OpType.TEMP_POWER,
+                    op_id="tp",
+                    hours=5,
+                    location="罐区",
+                    cert="JH-9",
+                    guardian="王五",
+                    serves="a",
+                )
+            )
+        ),
+    ]
+    for order in (events, events[::-1]):
+        done = rp.replay(rp.EnterpriseState.empty(ENT), order, policies)
+        raised = sorted((r.key.rule, r.key.subject) for r in done.outcome.raises)
+        assert ("guardian_conflict", "op:b") in raised
+        assert ("temp_power_outlasts", "op:tp") in raised
+        assert ("guardian_conflict", "op:a") not in raised
