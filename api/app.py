@@ -16,6 +16,7 @@ from api import errors, routes
 from api.body_limit import UPLOAD_PATHS, BodyLimitMiddleware, BodyLimits
 from api.request_id import RequestIdMiddleware
 from api.security import hash_password, verify_password
+from api.status_fast_path import StatusFastPath
 from config.policy import Policies, load_policies
 from config.settings import Settings
 from domain.users import Role
@@ -102,6 +103,8 @@ def create_app(
     app.state.policies = policies or load_policies(settings.policy_dir)
     app.state.pool = pool
     errors.install(app)
+    # Innermost (added first): every middleware added below also wraps its answers.
+    app.add_middleware(StatusFastPath, fastapi_app=app)
     app.add_middleware(
         BodyLimitMiddleware,
         limits=BodyLimits(

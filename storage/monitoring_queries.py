@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
+from psycopg_pool import AsyncConnectionPool
 
 from storage.errors import amapped_errors, mapped_errors
 
@@ -59,6 +60,18 @@ async def presence(conn: AsyncConnection[Any], ent: str) -> PresenceRow | None:
     async with amapped_errors(), conn.cursor(row_factory=class_row(PresenceRow)) as cur:
         await cur.execute(PRESENCE, {"ent": ent})
         return await cur.fetchone()
+
+
+async def presence_now(pool: AsyncConnectionPool, ent: str) -> PresenceRow | None:
+    """Presence of one enterprise in one round trip: a single-row read needs no transaction,
+    so the pooled connection runs it in autocommit (no BEGIN/COMMIT) and is handed back as
+    it came."""
+    async with pool.connection() as conn:
+        await conn.set_autocommit(True)
+        try:
+            return await presence(conn, ent)
+        finally:
+            await conn.set_autocommit(False)
 
 
 async def enterprise_name(conn: AsyncConnection[Any], code: str) -> str | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, LangDep, SettingsDep, Staff, pool_of
@@ -156,11 +158,53 @@ async def get_status(ent: VisibleEnt, lang: LangDep, request: Request) -> Respon
         return status.model_dump_json().encode()
 
     # The rendered body per enterprise and language, dropped by the change feed
-    # (api/live_cache.py): a repeated read costs no connection and no query until it changes.
+    # (api/live_cache.py): a repeated read within 2 s costs no connection and no query; after
+    # that only the presence row is re-read (one query), and everything at least every 5 min
+    # (a safety net: every write that changes a status announces itself on the feed).
+    # api/status_fast_path.py answers the same cached reads before routing.
     cache: LiveCache | None = getattr(request.app.state, "live_cache", None)
-    key = f"status:{lang}"
-    body = await (cache.get(key, ent, body_of) if cache is not None else body_of())
+    if cache is None:
+        body = await body_of()
+    else:
+        refresh = status_refresher(pool_of(request), ent, settings)
+        body = await cache.get(status_cache_name(lang), ent, body_of, refresh)
     return Response(body, media_type="application/json")
+
+
+def status_cache_name(lang: str) -> str:
+    """The live-cache name of the status documents in one language."""
+    return f"status:{lang}"
+
+
+def status_refresher(
+    pool: AsyncConnectionPool, ent: str, settings: Settings
+) -> Callable[[bytes], Awaitable[bytes]]:
+    """Bring a cached status body up to date by re-reading only the presence row."""
+
+    async def refreshed(old: bytes) -> bytes:
+        async with amapped_errors():
+            pres = await q.presence_now(pool, ent)
+        doc = StatusOut.model_validate_json(old)
+        now = doc.model_copy(update=_presence_fields(pres, settings))
+        return old if now == doc else now.model_dump_json().encode()
+
+    return refreshed
+
+
+def _presence_fields(pres: q.PresenceRow | None, settings: Settings) -> dict[str, Any]:
+    """The presence part of a status: reported state, last activity, and `online`, which is
+    derived from the clock (so a cached status re-reads only this part when it ages)."""
+    presence = Presence(
+        pres.presence_online if pres else False,
+        pres.presence_at if pres else None,
+        pres.last_activity_at if pres else None,
+    )
+    return {
+        "online": presence.is_online(utcnow(), timedelta(seconds=settings.presence_timeout_s)),
+        "reported_online": presence.reported_online,
+        "presence_at": presence.reported_at,
+        "last_seen": presence.last_activity_at,
+    }
 
 
 async def _status(conn: AsyncConnection[Any], ent: str, settings: Settings, lang: str) -> StatusOut:
@@ -169,11 +213,6 @@ async def _status(conn: AsyncConnection[Any], ent: str, settings: Settings, lang
     found = await monitoring.lock_statuses(conn, [ent], lock=False)
     st = found.get(EnterpriseId(ent)) or EnterpriseStatus(EnterpriseId(ent))
     pres = await q.presence(conn, ent)
-    presence = Presence(
-        pres.presence_online if pres else False,
-        pres.presence_at if pres else None,
-        pres.last_activity_at if pres else None,
-    )
     ops_out = []
     for op in await special_ops.open_ops(conn, ent=ent):
         tests = await special_ops.tests_of(conn, ent, op.op_id)
@@ -238,10 +277,7 @@ async def _status(conn: AsyncConnection[Any], ent: str, settings: Settings, lang
             for m in st.maintenance
         ],
         special_ops=ops_out,
-        online=presence.is_online(utcnow(), timedelta(seconds=settings.presence_timeout_s)),
-        reported_online=presence.reported_online,
-        presence_at=presence.reported_at,
-        last_seen=presence.last_activity_at,
+        **_presence_fields(pres, settings),
         last_event_at=st.last_event_at,
         open_alarms=count,
         worst_open_severity=_SEVERITY_BY_RANK.get(worst) if worst else None,

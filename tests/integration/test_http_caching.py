@@ -71,3 +71,45 @@ def test_results_and_static_assets_revalidate(settings: Settings) -> None:
             hit = c.get(path, headers={"If-None-Match": first.headers["etag"]})
             assert hit.status_code == 304, path
         assert "attachment" in c.get("/public/v1/verifier.py").headers["content-disposition"]
+
+
+def test_cached_status_fast_path_keeps_every_check(settings: Settings, db_url: str) -> None:
+    import time
+
+    from tests.integration.apiclient import role_headers, seed
+
+    a, b = seed(db_url, 2)[:2]
+    with TestClient(create_app(settings)) as c:
+        hub = c.app.state.live_hub  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while not hub.connected.is_set():  # the cache is used only while the feed listens
+            assert time.monotonic() < deadline, "live hub never connected"
+            time.sleep(0.05)
+        heads = role_headers(c, db_url, a)
+        cache = c.app.state.live_cache  # type: ignore[attr-defined]
+        first = c.get(f"/api/v1/enterprises/{a}/status", headers=heads["duty"])
+        assert first.status_code == 200
+        hits = cache.hits
+        again = c.get(f"/api/v1/enterprises/{a}/status", headers=heads["duty"])
+        assert cache.hits == hits + 1  # answered from the cache
+        assert again.content == first.content
+        assert again.headers["content-type"] == first.headers["content-type"]
+        assert again.headers["x-request-id"]  # outer middleware still applies
+        # Every refusal is the route's own answer, cached body or not.
+        own = c.get(f"/api/v1/enterprises/{a}/status", headers=heads["enterprise"])
+        assert own.status_code == 200
+        assert (
+            c.get(f"/api/v1/enterprises/{b}/status", headers=heads["enterprise"]).status_code == 403
+        )
+        assert c.get(f"/api/v1/enterprises/{a}/status").status_code == 401
+        bad = {"Authorization": "Bearer not-a-token"}
+        assert c.get(f"/api/v1/enterprises/{a}/status", headers=bad).status_code == 401
+        broken = a[:-1] + ("0" if a[-1] != "0" else "1")
+        assert (
+            c.get(f"/api/v1/enterprises/{broken}/status", headers=heads["duty"]).status_code == 422
+        )
+        english = c.get(
+            f"/api/v1/enterprises/{a}/status",
+            headers=heads["duty"] | {"Accept-Language": "en"},
+        )
+        assert english.status_code == 200

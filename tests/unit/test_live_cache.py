@@ -101,3 +101,31 @@ async def test_entries_expire() -> None:
     assert await cache.get("s", "A", render) == b"0"
     clock.now = 2.1
     assert await cache.get("s", "A", render) == b"1"
+
+
+async def test_refresh_past_ttl_render_past_max_age_or_change() -> None:
+    hub, clock = FakeHub(), Clock()
+    cache = LiveCache(hub, ttl_s=2.0, max_age_s=30.0, clock=clock)  # type: ignore[arg-type]
+    renders: list[int] = []
+    refreshed: list[bytes] = []
+
+    async def render() -> bytes:
+        renders.append(1)
+        return f"v{len(renders)}".encode()
+
+    async def refresh(old: bytes) -> bytes:
+        refreshed.append(old)
+        return old + b"+"
+
+    assert await cache.get("status", "A", render, refresh) == b"v1"
+    clock.now = 1.0
+    assert await cache.get("status", "A", render, refresh) == b"v1"  # within the TTL
+    clock.now = 3.0
+    assert await cache.get("status", "A", render, refresh) == b"v1+"  # aged: refreshed only
+    assert refreshed == [b"v1"]
+    assert await cache.get("status", "A", render, refresh) == b"v1+"  # fresh again
+    clock.now = 31.0
+    assert await cache.get("status", "A", render, refresh) == b"v2"  # past max age: rendered
+    hub.change("A")
+    assert await cache.get("status", "A", render, refresh) == b"v3"  # changed: rendered
+    assert (cache.hits, cache.refreshes, cache.misses) == (2, 1, 3)
