@@ -36,12 +36,12 @@ from monitor.site_messages import cross_check_days, store_ack, store_commitment,
 from monitor.telemetry_batch import store_telemetry
 from monitor.topics import RejectCode, Uplink
 from services import event_order
+from services.changes import announce
 from services.event_order import Logged
 from storage import alarms, monitoring
 from storage import event_order as order_store
 from storage import monitoring_ingest as store
 from storage import special_ops as so_store
-from storage.live import publish_changes
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class Processor:
             now=now,
             live_out=work.live,
         )
-        await publish_changes(conn, work.live)
+        await announce(conn, changes=work.live)
         await store.insert_rejected(conn, [self.rejected_row(r, now) for r in work.refused])
         return BatchResult(
             refused=work.refused,

@@ -16,7 +16,7 @@ from domain.alarms import Rule, RuleSpec
 from domain.errors import SafewatchError, StorageUnavailable
 from domain.i18n import msg
 from domain.monitoring import NOTHING, AlarmAction, EnterpriseId, RuleOutcome, raise_one
-from storage import alarms
+from services import alarms as services
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ async def apply_isolated(
         try:
             async with conn.transaction():
                 changed += len(
-                    await alarms.apply(
+                    await services.apply_outcome(
                         conn, RuleOutcome(tuple(actions)), rules=rules, now=now, repeat=False
                     )
                 )
@@ -130,6 +130,8 @@ async def apply_isolated(
     if problems.found:
         async with conn.transaction():
             changed += len(
-                await alarms.apply(conn, problems.outcome(now), rules=rules, now=now, repeat=False)
+                await services.apply_outcome(
+                    conn, problems.outcome(now), rules=rules, now=now, repeat=False
+                )
             )
     return changed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -12,9 +11,8 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from config.policy_monitoring import MonitoringPolicy
-from domain import alarms as rules
 from domain import special_ops as so
-from domain.alarms import Alarm, Rule, RuleSpec
+from domain.alarms import Rule
 from domain.clock import utcnow
 from domain.commitment import missing_outcome
 from domain.errors import StorageUnavailable
@@ -24,7 +22,9 @@ from domain.status import check_trial_overrun
 from domain.telemetry import stale_outcome
 from scheduler.context import current
 from scheduler.isolation import Problems, apply_isolated, load_isolated
-from storage import alarms, commitments, live, monitoring, special_ops, telemetry_tags
+from services import alarms as services
+from services.changes import announce
+from storage import alarms, commitments, monitoring, special_ops, telemetry_tags
 from storage import monitoring_ingest as ingest_store
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ async def escalate_alarms() -> None:
                     continue
                 try:
                     async with conn.transaction():
-                        await _escalate(conn, alarm, spec, now)
+                        await services.escalate(conn, alarm, spec, now)
                 except Exception as exc:
                     if isinstance(exc, StorageUnavailable):
                         raise
@@ -78,18 +78,6 @@ async def escalate_alarms() -> None:
     except Exception:
         log.exception("alarm escalation failed")
         raise
-
-
-async def _escalate(
-    conn: AsyncConnection[Any], alarm: Alarm, spec: RuleSpec, now: datetime
-) -> None:
-    if rules.escalation_due(alarm, spec, now):
-        await alarms.save_escalation(
-            conn, rules.escalate(alarm, spec, now), now=now, escalated=True
-        )
-    else:  # at the escalation limit: keep reminding at the same pace
-        reminder = replace(alarm, ack_due_at=now + spec.escalate_every)
-        await alarms.save_escalation(conn, reminder, now=now, escalated=False)
 
 
 async def _presence(
@@ -102,9 +90,7 @@ async def _presence(
         result = problems.evaluate(ent, offline_outcome, ent, presence, now, timeout)
         if result.raises and ent not in open_now:
             outcome += result
-            await live.publish_change(
-                conn, kind="presence", enterprise_id=ent, payload={"online": False, "derived": True}
-            )
+            await announce(conn, changes=[("presence", ent, {"online": False, "derived": True})])
         elif result.clears and ent in open_now:
             outcome += result
     return outcome

@@ -13,7 +13,8 @@ from config.policy_enforcement import ReminderPolicy
 from domain import reminders as rules
 from domain.clock import utcnow
 from scheduler.context import current
-from storage import audit, enforcement, live
+from services.changes import SYSTEM, Audit, announce, record
+from storage import enforcement
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +42,27 @@ async def send_due_reminders(
         if reminder_id is None:
             continue
         sent.append(reminder)
-        await live.publish_change(
+        await announce(
             conn,
-            kind="reminder",
-            enterprise_id=reminder.enterprise_id,
-            payload={"id": reminder_id, **asdict(reminder), "due": reminder.due.isoformat()},
+            changes=[
+                (
+                    "reminder",
+                    reminder.enterprise_id,
+                    {"id": reminder_id, **asdict(reminder), "due": reminder.due.isoformat()},
+                )
+            ],
         )
     withdrawn = rules.expired(penalties, today=today)
     if await enforcement.withdraw_penalties(conn, ids=withdrawn, at=now):
-        await audit.record(
+        await record(
             conn,
-            principal=None,
-            action="penalty.withdraw",
-            target=f"penalties:{','.join(map(str, withdrawn))}",
-            after={"reason": "publication period ended"},
+            actor=SYSTEM,
+            audit_entry=Audit(
+                "penalty.withdraw",
+                f"penalties:{','.join(map(str, withdrawn))}",
+                after={"reason": "publication period ended"},
+            ),
+            changes=[("penalty", None, {"ids": withdrawn, "state": "withdrawn"})],
         )
     return sent
 

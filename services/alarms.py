@@ -1,15 +1,20 @@
-"""Alarm handling by duty staff: acknowledge (stops escalation) and close (cause and action)."""
+"""Alarms: raised and cleared by the rules (ingest, periodic checks), escalated when nobody
+acknowledges them, acknowledged and closed by duty staff."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
 
 from domain import alarms as rules
-from domain.alarms import Alarm
+from domain.alarms import Alarm, RuleSpec
 from domain.clock import utcnow
-from services.changes import Actor, Audit, Change, record
+from domain.monitoring import RuleOutcome
+from services.changes import Actor, Audit, Change, announce, record
 from storage import alarms
 
 
@@ -85,3 +90,45 @@ async def close(
         changes=[_change(after)],
     )
     return after
+
+
+async def apply_outcome(
+    conn: AsyncConnection[Any],
+    outcome: RuleOutcome,
+    *,
+    rules: Mapping[str, RuleSpec],
+    now: datetime,
+    repeat: bool = True,
+) -> list[int]:
+    """Raise and clear the outcome's alarms and announce what changed, in the caller's
+    transaction (or savepoint); the ids of the alarms that changed."""
+    changes: list[Change] = []
+    changed = await alarms.apply(
+        conn, outcome, rules=rules, now=now, repeat=repeat, live_out=changes
+    )
+    await announce(conn, changes=changes)
+    return changed
+
+
+async def escalate(conn: AsyncConnection[Any], alarm: Alarm, spec: RuleSpec, now: datetime) -> None:
+    """An unacknowledged alarm past its deadline: one colour up (or, at the limit, the same
+    colour again later), and duty staff are notified again."""
+    escalated = rules.escalation_due(alarm, spec, now)
+    if escalated:
+        alarm = rules.escalate(alarm, spec, now)
+    else:  # at the escalation limit: keep reminding at the same pace
+        alarm = replace(alarm, ack_due_at=now + spec.escalate_every)
+    await alarms.save_escalation(conn, alarm, now=now)
+    payload = {
+        "id": alarm.id,
+        "change": "escalated" if escalated else "reminder",
+        "rule": alarm.rule,
+        "subject": alarm.subject,
+        "severity": alarm.severity.value,
+        "state": alarm.state.value,
+        "escalation_level": alarm.escalation_level,
+        "message": alarm.message,
+        "message_code": alarm.message_code,
+        "message_params": alarm.message_params,
+    }
+    await announce(conn, changes=[("alarm", alarm.enterprise_id, payload)])

@@ -21,10 +21,9 @@ from domain.monitoring import (
     RuleOutcome,
     Severity,
 )
-from storage import live
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
-from storage.live import Change, publish_changes
+from storage.live import Change
 
 OPEN_OF = """
 SELECT a.enterprise_id, a.rule, a.subject, a.severity, a.cleared
@@ -154,10 +153,11 @@ async def apply(
     rules: Mapping[str, RuleSpec],
     now: datetime,
     repeat: bool = True,
-    live_out: list[Change] | None = None,
+    live_out: list[Change],
 ) -> list[int]:
-    """Raise and clear alarms; record live changes for new, re-raised, more severe or cleared
-    ones (appended to `live_out` when given, so the caller writes them in one statement).
+    """Raise and clear alarms; the live changes for new, re-raised, more severe or cleared ones
+    are appended to `live_out` (the caller announces them: services.alarms.apply_outcome, or
+    the ingest's batch in one statement).
 
     `repeat=False` (periodic checks) keeps an open alarm's occurrence count unchanged.
     Returns the ids of the alarms that changed.
@@ -237,10 +237,7 @@ async def apply(
                 "state": state,
             }
             changes.append(("alarm", ent, payload))
-    if live_out is not None:
-        live_out.extend(changes)
-    else:
-        await publish_changes(conn, changes)
+    live_out.extend(changes)
     return changed
 
 
@@ -318,10 +315,8 @@ async def due_for_escalation(
         return await cur.fetchall()
 
 
-async def save_escalation(
-    conn: AsyncConnection[Any], alarm: Alarm, *, now: datetime, escalated: bool
-) -> None:
-    """Persist an escalation (or just the next deadline) and notify duty staff again."""
+async def save_escalation(conn: AsyncConnection[Any], alarm: Alarm, *, now: datetime) -> None:
+    """Persist an escalation (or just the next deadline); services.alarms announces it."""
     async with amapped_errors():
         await conn.execute(
             SAVE_ESCALATION,
@@ -333,23 +328,6 @@ async def save_escalation(
                 "now": now,
             },
         )
-    await live.publish_change(
-        conn,
-        kind="alarm",
-        enterprise_id=alarm.enterprise_id,
-        payload={
-            "id": alarm.id,
-            "change": "escalated" if escalated else "reminder",
-            "rule": alarm.rule,
-            "subject": alarm.subject,
-            "severity": alarm.severity.value,
-            "state": alarm.state.value,
-            "escalation_level": alarm.escalation_level,
-            "message": alarm.message,
-            "message_code": alarm.message_code,
-            "message_params": alarm.message_params,
-        },
-    )
 
 
 async def open_subjects(conn: AsyncConnection[Any], rule: str) -> set[tuple[EnterpriseId, str]]:

@@ -17,7 +17,7 @@ from domain.alarms import Rule
 from domain.credit_code import make_credit_code
 from domain.i18n import EN, msg, op_label, render
 from domain.monitoring import EnterpriseId, raise_one
-from storage import alarms
+from services import alarms as alarm_service
 from tests.integration.apiclient import admin, seed
 
 CODE = make_credit_code("652301", 777)
@@ -61,7 +61,7 @@ def test_alarm_text_stored_in_chinese_and_rendered_for_the_reader(
 
     async def store() -> None:
         async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
-            await alarms.apply(conn, outcome, rules=policy.rules, now=at)
+            await alarm_service.apply_outcome(conn, outcome, rules=policy.rules, now=at)
 
     asyncio.run(store())
     with psycopg.connect(settings.database_url) as conn:

@@ -81,7 +81,8 @@ async def test_reminders_are_sent_once_and_expired_penalties_withdrawn(
         assert again == []
         assert await enforcement.public_penalties(conn, today=TODAY - timedelta(days=5)) == []
         changes = await live.changes_since(conn, after=0)
-    assert [c.kind for c in changes] == ["reminder"] * 3
+    # three reminders, and the audited withdrawal of the expired penalty announced once
+    assert [c.kind for c in changes] == ["reminder"] * 3 + ["penalty"]
     async with pool.connection() as conn:  # a later day reaches the next stage
         later = await send_due_reminders(
             conn, today=TODAY + timedelta(days=2), now=NOW, policy=POLICY

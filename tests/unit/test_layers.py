@@ -15,11 +15,7 @@ CODE_ROOMS = ("api", "monitor", "scheduler", "services", "domain", "storage", "c
 LEGACY_WRITERS = frozenset(
     {
         "api/routes/video.py",
-        "monitor/processor.py",
         "services/draws.py",
-        "scheduler/jobs_monitor.py",
-        "scheduler/jobs_reminders.py",
-        "storage/alarms.py",
         "storage/downlinks.py",
         "storage/video.py",
     }
