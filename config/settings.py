@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     admin_password: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    #: How the other API replicas reach this one (video sessions are forwarded to their owner);
+    #: default http://{http_host}:{http_port}.
+    replica_url: str | None = Field(default=None, pattern=r"^https?://[^/?#]+$")
     demo: bool = False
     data_dir: Path = Path("var")
     policy_dir: Path = DEFAULT_POLICY_DIR
@@ -143,6 +146,11 @@ class Settings(BaseSettings):
             "SAFEWATCH_DRAW_AUDITOR_KEY is unset: set 64 hex digits (openssl rand -hex 32) "
             "and give a copy to the auditors"
         )
+
+    @property
+    def own_replica_url(self) -> str:
+        """The address other API replicas use to reach this process."""
+        return self.replica_url or f"http://{self.http_host}:{self.http_port}"
 
     @property
     def draw_allows_no_public_value(self) -> bool:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.common import client_ip
 from api.deps import ConnDep, require_roles
 from api.errors import ERROR_RESPONSES
+from api.video_replicas import forward_if_elsewhere, record_owner
 from domain.errors import NotFound, RuleViolation
 from domain.users import Principal, Role
 from domain.video import Purpose, SessionLinks, SessionState, VideoSession
@@ -197,6 +198,7 @@ async def request_session(
         note=body.note,
         links=SessionLinks(body.alarm_id, body.restart_request_id, body.inspection_id),
     )
+    await record_owner(request, conn, session.id)
     await audit.record(
         conn,
         principal=principal,
@@ -245,9 +247,17 @@ async def get_session(
 
 @router.post("/sessions/{session_id}/viewer", response_model=SdpOut)
 async def add_viewer(
-    session_id: SessionIdPath, body: SdpIn, _: Watcher, manager: ManagerDep
-) -> SdpOut:
-    """A browser's SDP offer in, the answer out; its microphone track becomes talkback."""
+    session_id: SessionIdPath,
+    body: SdpIn,
+    _: Watcher,
+    manager: ManagerDep,
+    conn: ConnDep,
+    request: Request,
+) -> SdpOut | Response:
+    """A browser's SDP offer in, the answer out; its microphone track becomes talkback (the
+    replica that owns the session answers)."""
+    if (elsewhere := await forward_if_elsewhere(request, conn, manager, session_id)) is not None:
+        return elsewhere
     answer = await manager.add_viewer(session_id, body.sdp)
     return SdpOut(sdp=answer.sdp, viewer_id=answer.viewer_id)
 
@@ -258,8 +268,12 @@ async def leave(
     viewer_id: Annotated[str, Path(max_length=32)],
     _: Watcher,
     manager: ManagerDep,
+    conn: ConnDep,
+    request: Request,
 ) -> Response:
     """A viewer leaves; the session stays up for the others."""
+    if (elsewhere := await forward_if_elsewhere(request, conn, manager, session_id)) is not None:
+        return elsewhere
     await manager.drop_viewer(session_id, viewer_id)
     return Response(status_code=204)
 
@@ -269,8 +283,12 @@ async def leave(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}},
 )
-async def snapshot(session_id: SessionIdPath, _: Watcher, manager: ManagerDep) -> Response:
+async def snapshot(
+    session_id: SessionIdPath, _: Watcher, manager: ManagerDep, conn: ConnDep, request: Request
+) -> Response:
     """A JPEG of the newest frame of an open session."""
+    if (elsewhere := await forward_if_elsewhere(request, conn, manager, session_id)) is not None:
+        return elsewhere
     data = await manager.snapshot(session_id)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
@@ -283,8 +301,10 @@ async def hangup(
     manager: ManagerDep,
     conn: ConnDep,
     request: Request,
-) -> SessionOut:
+) -> SessionOut | Response:
     """End the session for everyone; the site is told and the recording is kept."""
+    if (elsewhere := await forward_if_elsewhere(request, conn, manager, session_id)) is not None:
+        return elsewhere
     reason = body.reason.strip() or f"hung up by {principal.username}"
     session = await manager.hangup(session_id, reason=reason)
     await audit.record(

@@ -234,6 +234,7 @@ TERMS: dict[str, str] = {
 }
 
 ERRORS: dict[str, str] = {
+    "video.owner_unreachable": "Video session {session_id} is owned by another API replica ({owner}) that cannot be reached; try again later",
     "error.error": "The operation failed",
     "error.validation_failed": "The data submitted is not valid",
     "error.not_found": "Not found",

@@ -189,6 +189,7 @@ TERMS: dict[str, str] = {
 
 #: API and MQTT error messages: `error.<code>` is the generic text of each stable code.
 ERRORS: dict[str, str] = {
+    "video.owner_unreachable": "视频会话 {session_id} 由另一接口服务实例（{owner}）管理，暂时无法连接，请稍后重试",
     "error.error": "操作失败",
     "error.validation_failed": "提交的数据不符合要求",
     "error.not_found": "未找到请求的记录",

@@ -63,10 +63,19 @@ def secured_broker(db_url: str, prefix: str) -> SecuredBroker:
 
 
 class Proc:
-    """One `python -m safewatch …` process with its log in a file."""
+    """One `python -m safewatch …` process (or a wrapper module) with its log in a file."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        logs: Path,
+        *,
+        module: str = "safewatch",
+    ) -> None:
         self.name = name
+        self.module = module
         self.args = args
         self.env = env
         self.log = logs / f"{name}.log"
@@ -75,7 +84,7 @@ class Proc:
     def _spawn(self) -> subprocess.Popen[bytes]:
         with self.log.open("ab") as fh:
             return subprocess.Popen(
-                [sys.executable, "-m", "safewatch", *self.args],
+                [sys.executable, "-m", self.module, *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=fh,

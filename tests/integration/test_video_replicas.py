@@ -1,0 +1,139 @@
+"""Video across two API processes: the session is requested on replica A (its owner, recorded in
+the session row); a viewer offer, a snapshot and the hang-up sent to replica B are forwarded to A
+and answered there — real aiortc peers, the site agent on the broker, one database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from api.video_replicas import FORWARDED_BY, OWNER
+from config.settings import Settings
+from monitor.broker import free_port
+from monitor.video.agent import SiteAgent
+from monitor.video.probe import ProbeViewer
+from tests.conftest import TEST_ADMIN_PASSWORD, TEST_SECRET
+from tests.integration.monitor_support import scalar, wait_for
+from tests.integration.topology_support import Proc
+from tests.integration.video_helpers import ENT
+
+pytest_plugins = ["tests.integration.video_support"]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(150),
+    pytest.mark.usefixtures("video_loopback_candidates"),
+]
+
+
+async def _healthy(url: str) -> None:
+    async def up() -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=2) as c:
+                return (await c.get(url + "/healthz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await wait_for(up, timeout=90, what=f"API replica {url} healthy")
+
+
+@pytest.fixture
+async def replicas(
+    video_settings: Settings, db_url: str, video_sites: list[str], tmp_path: Path
+) -> AsyncIterator[list[str]]:
+    """Two `safewatch api` processes (aioice on loopback) on one database and broker."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SAFEWATCH_")},
+        "SAFEWATCH_DATABASE_URL": db_url,
+        "SAFEWATCH_MQTT_URL": video_settings.mqtt_url,
+        "SAFEWATCH_MQTT_TOPIC_PREFIX": video_settings.mqtt_topic_prefix,
+        "SAFEWATCH_SECRET_KEY": TEST_SECRET,
+        "SAFEWATCH_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,
+        "SAFEWATCH_VIDEO_ANSWER_TIMEOUT_S": "10",
+    }
+    ports = [free_port(), free_port()]
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    procs = [
+        Proc(
+            f"api-{i}",
+            ["api"],
+            {**env, "SAFEWATCH_HTTP_PORT": str(p), "SAFEWATCH_DATA_DIR": str(tmp_path / f"d{i}")},
+            logs,
+            module="tests.integration.loopback_api",
+        )
+        for i, p in enumerate(ports)
+    ]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    try:
+        for url in urls:
+            await _healthy(url)
+        yield urls
+    finally:
+        for p in procs:
+            await asyncio.to_thread(p.stop)
+
+
+async def test_offer_snapshot_and_hangup_reach_the_owning_replica(
+    replicas: list[str], pool: AsyncConnectionPool, video_agent: SiteAgent
+) -> None:
+    a, b = replicas
+    async with httpx.AsyncClient(timeout=60) as c:
+        res = await c.post(
+            a + "/api/v1/auth/token", data={"username": "admin", "password": TEST_ADMIN_PASSWORD}
+        )
+        assert res.status_code == 200, res.text
+        auth = {"Authorization": f"Bearer {res.json()['access_token']}"}
+        res = await c.post(
+            a + "/api/v1/video/sessions",
+            headers=auth,
+            json={"enterprise": ENT, "purpose": "guidance", "note": "跨实例"},
+        )
+        assert res.status_code == 201, res.text
+        sid = res.json()["id"]
+        owner = await scalar(
+            pool, "SELECT owner_url FROM video_sessions WHERE id = %(i)s", {"i": sid}
+        )
+        assert owner == a
+
+        viewer = ProbeViewer()
+        res = await c.post(
+            f"{b}/api/v1/video/sessions/{sid}/viewer",
+            headers=auth,
+            json={"type": "offer", "sdp": await viewer.offer()},
+        )
+        assert res.status_code == 200, res.text
+        assert res.headers[OWNER] == a
+        await viewer.accept(res.json()["sdp"])
+        await viewer.wait_frames(10, within=30)
+
+        res = await c.get(f"{b}/api/v1/video/sessions/{sid}/snapshot.jpg", headers=auth)
+        assert res.status_code == 200
+        assert res.headers["content-type"] == "image/jpeg"
+        assert res.headers[OWNER] == a
+
+        # A request already forwarded once is answered where it lands (no forwarding loops).
+        res = await c.get(
+            f"{b}/api/v1/video/sessions/{sid}/snapshot.jpg", headers={**auth, FORWARDED_BY: a}
+        )
+        assert res.status_code == 404
+
+        res = await c.post(
+            f"{b}/api/v1/video/sessions/{sid}/hangup", headers=auth, json={"reason": "结束"}
+        )
+        assert res.status_code == 200, res.text
+        assert res.json()["state"] == "ended"
+        await viewer.close()
+        res = await c.get(f"{b}/api/v1/video/sessions/{sid}", headers=auth)
+        assert res.json()["state"] == "ended"
+    audit = await scalar(
+        pool,
+        "SELECT count(*) FROM audit_log WHERE target = %(t)s AND action = 'video.hangup'",
+        {"t": f"video_session:{sid}"},
+    )
+    assert audit == 1
