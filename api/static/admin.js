@@ -1,6 +1,6 @@
 // Administration: user accounts (create, role, deactivate) and the audit log.
 import { api, esc } from "./api.js";
-import { fmtTime, t } from "./i18n.js";
+import { fmtTime, t, term } from "./i18n.js";
 
 const ROLES = ["admin", "supervisor", "duty", "inspector", "enterprise"];
 
@@ -10,18 +10,18 @@ async function renderUsers(view) {
         <input name="username" required pattern="[A-Za-z0-9_.@-]{2,64}" data-i18n-ph="username">
         <input name="display_name" data-i18n-ph="display_name">
         <input name="password" type="password" required minlength="10" data-i18n-ph="password">
-        <select name="role">${ROLES.map((r) => `<option value="${r}">${r}</option>`).join("")}</select>
+        <select name="role">${ROLES.map((r) => `<option value="${r}">${esc(term("role", r))}</option>`).join("")}</select>
         <input name="enterprise_id" maxlength="18" data-i18n-ph="credit_code">
         <button class="primary" type="submit" data-i18n="submit"></button><span class="error" id="user-error"></span>
       </form></section>
-    <section class="panel"><table id="users"><thead><tr><th>ID</th><th data-i18n="username"></th>
+    <section class="panel"><table id="users"><thead><tr><th>编号</th><th data-i18n="username"></th>
       <th data-i18n="display_name"></th><th data-i18n="role"></th><th data-i18n="credit_code"></th>
       <th data-i18n="status"></th><th></th></tr></thead><tbody></tbody></table></section>`;
   async function load() {
     const page = await api("/api/v1/users", { query: { limit: 500 } });
     view.querySelector("#users tbody").innerHTML = page.items.map((u) => `<tr data-user="${u.id}">
       <td>${u.id}</td><td>${esc(u.username)}</td><td>${esc(u.display_name)}</td>
-      <td><select data-role="${u.id}">${ROLES.map((r) => `<option${r === u.role ? " selected" : ""}>${r}</option>`).join("")}</select></td>
+      <td><select data-role="${u.id}">${ROLES.map((r) => `<option value="${r}"${r === u.role ? " selected" : ""}>${esc(term("role", r))}</option>`).join("")}</select></td>
       <td class="mono">${esc(u.enterprise_id || "")}</td><td>${u.active ? "✓" : "✗"}</td>
       <td>${u.active ? `<button type="button" data-deactivate="${u.id}">${esc(t("deactivate"))}</button>` : ""}</td></tr>`).join("");
   }
@@ -64,7 +64,7 @@ async function renderAudit(view) {
   async function load() {
     const page = await api("/api/v1/audit", { query: q });
     view.querySelector("#audit tbody").innerHTML = page.items.map((e) => `<tr><td>${esc(fmtTime(e.ts))}</td>
-      <td>${esc(e.username)} <span class="muted">${esc(e.role)}</span></td><td>${esc(e.action)}</td><td class="mono">${esc(e.target)}</td>
+      <td>${esc(e.username)} <span class="muted">${esc(term("role", e.role))}</span></td><td class="mono">${esc(e.action)}</td><td class="mono">${esc(e.target)}</td>
       <td class="mono">${esc(JSON.stringify(e.before ?? null))} → ${esc(JSON.stringify(e.after ?? null))}</td><td>${esc(e.client_ip || "")}</td></tr>`).join("");
     view.querySelector("#audit-pos").textContent = `${q.offset + 1}–${Math.min(q.offset + q.limit, page.total)} / ${page.total}`;
   }
