@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
@@ -17,30 +18,37 @@ from domain.errors import (
     ValidationFailed,
 )
 
+log = logging.getLogger(__name__)
+
 #: SQLSTATE raised by our own triggers when a published record is touched.
 IMMUTABLE_SQLSTATE = "SW001"
 
 
 def translate(exc: psycopg.Error) -> SafewatchError:
-    """Return the domain error for a psycopg error (the original is kept as __cause__)."""
+    """Return the domain error for a psycopg error (the original is kept as __cause__).
+
+    The caller sees a fixed zh-CN/English sentence, never PostgreSQL's text: messages, details
+    and constraint names name tables, columns and stored values. Operators find them in the log.
+    """
     diag = getattr(exc, "diag", None)
-    detail = getattr(diag, "message_detail", None)
-    constraint = getattr(diag, "constraint_name", None)
+    log.info(
+        "database refused a statement: sqlstate=%s constraint=%s %s",
+        exc.sqlstate,
+        getattr(diag, "constraint_name", None),
+        getattr(diag, "message_primary", None) or exc.__class__.__name__,
+    )
     if exc.sqlstate == IMMUTABLE_SQLSTATE:
-        return Immutable(str(getattr(diag, "message_primary", exc)))
+        return Immutable(
+            "该记录已公开或只可追加，不能修改（this record is published or append-only）"
+        )
     if isinstance(exc, pg.UniqueViolation):
-        return Conflict(f"already exists ({constraint})", details={"detail": detail})
+        return Conflict("该记录已存在（this record already exists）")
     if isinstance(exc, pg.ForeignKeyViolation):
-        return NotFound(
-            f"refers to something that does not exist ({constraint})", details={"detail": detail}
-        )
+        return NotFound("引用的记录不存在（refers to something that does not exist）")
     if isinstance(exc, pg.CheckViolation | pg.NotNullViolation | pg.DataError):
-        return ValidationFailed(
-            f"rejected by the database: {getattr(diag, 'message_primary', exc)}",
-            details={"constraint": constraint},
-        )
+        return ValidationFailed("数据不符合存储规则（a value is not acceptable for storage）")
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-        return StorageUnavailable("database unavailable")
+        return StorageUnavailable("数据库暂时不可用（database unavailable）")
     return SafewatchError(f"database error {exc.sqlstate or ''}".strip())
 
 
