@@ -16,6 +16,7 @@ from api import errors, routes
 from api.body_limit import UPLOAD_PATHS, BodyLimitMiddleware, BodyLimits
 from api.request_id import RequestIdMiddleware
 from api.security import hash_password, verify_password
+from api.security_headers import HeaderPolicy, SecurityHeadersMiddleware
 from api.status_fast_path import StatusFastPath
 from config.policy import Policies, load_policies
 from config.settings import Settings
@@ -112,6 +113,11 @@ def create_app(
         ),
     )
     app.add_middleware(RequestIdMiddleware)
+    # added after the body limit, so outside it: a 413 carries the headers too
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        policy=HeaderPolicy(public_frame_ancestors=settings.http_public_frame_ancestors),
+    )
     for _, router, _ in discovered:
         app.include_router(router)
     return app

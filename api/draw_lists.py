@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from domain.inspection_list import METHOD_LABELS, TaskNotice
+from domain.inspection_list import METHOD_LABELS, PRINT_META_CSP, TaskNotice
 
 STYLE = """
 body { font-family: "Noto Serif CJK SC", "SimSun", "WenQuanYi Micro Hei", serif; margin: 2em; }
@@ -53,6 +53,8 @@ def notices_page(notices: Sequence[TaskNotice], *, title: str) -> str:
     """A whole printable page."""
     body = "".join(notice_html(n) for n in notices) or "<p>（无已配组的抽中企业）</p>"
     return (
-        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        f'<meta http-equiv="Content-Security-Policy" content="{PRINT_META_CSP}">'
+        f"<title>{_e(title)}</title>"
         f"<style>{STYLE}</style></head><body>{body}</body></html>"
     )

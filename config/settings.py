@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     draw_test_mode: bool = False
     #: 行政执法公示: publish the names and certificate numbers of each team's members.
     draw_disclose_officers: bool = False
+    # origins (CSP source expressions) allowed to frame the public page; none by default
+    http_public_frame_ancestors: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

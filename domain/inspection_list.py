@@ -18,6 +18,9 @@ RECUSAL_RIGHT = (
 )
 CREDENTIALS = "检查人员将出示行政执法证件；专家仅协助检查，不单独实施行政检查。"
 
+#: A printable notice or list, saved or served, runs nothing and loads nothing: its own style only.
+PRINT_META_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+
 
 @dataclass(frozen=True, slots=True)
 class StaffMember:

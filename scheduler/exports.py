@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from html import escape
 
-from domain.inspection_list import InspectionList, TaskNotice, list_rows
+from domain.inspection_list import PRINT_META_CSP, InspectionList, TaskNotice, list_rows
 from domain.tabular_export import csv_bytes, xlsx_bytes
 
 STYLE = """
@@ -31,6 +31,7 @@ def _d(value: date) -> str:
 def _page(title: str, sections: Sequence[str]) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{PRINT_META_CSP}">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(sections)
         + "\n</body>\n</html>\n"

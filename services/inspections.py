@@ -13,11 +13,21 @@ from config.policy_enforcement import FirstViolation
 from domain.clock import utcnow
 from domain.enforcement import ChecklistItem, FindingDraft, decide, validate_finding
 from domain.errors import RuleViolation, ValidationFailed
+from domain.inspection_access import ensure_on_team
 from services.changes import Actor, Audit, record
-from storage import enforcement, inspection_results, inspections
+from storage import enforcement, inspection_results, inspections, users
 from storage.enforcement import FindingRow
 
 _FINDING_JSON = TypeAdapter(FindingRow)
+
+
+async def _ensure_on_team(
+    conn: AsyncConnection[Any], inspection: inspections.InspectionRecord, actor: Actor
+) -> None:
+    """An inspector acts only on inspections of its own team (admins and supervisors on all)."""
+    assert actor.principal is not None, "inspections are changed by a person"
+    officer = await users.officer_of(conn, user_id=actor.principal.user_id)
+    ensure_on_team(actor.principal, officer_id=officer, team=inspection.staff)
 
 
 async def set_status(
@@ -31,6 +41,7 @@ async def set_status(
 ) -> None:
     """Mark a planned inspection done (on a date, not in the future) or cancelled."""
     before = await inspections.get_inspection(conn, inspection_id=inspection_id)
+    await _ensure_on_team(conn, before, actor)
     if before.status != "planned":
         raise RuleViolation(f"inspection {inspection_id} is already {before.status}")
     if status == "done":
@@ -71,6 +82,7 @@ async def add_finding(
     applies the first-violation policy (首违不罚) and says why."""
     assert actor.principal is not None, "a finding is recorded by a person"
     inspection = await inspections.get_inspection(conn, inspection_id=inspection_id)
+    await _ensure_on_team(conn, inspection, actor)
     if inspection.status == "cancelled":
         raise RuleViolation(f"inspection {inspection_id} was cancelled")
     now = now or utcnow()

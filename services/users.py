@@ -10,7 +10,7 @@ from domain.credit_code import validate_credit_code
 from domain.errors import NotFound, RuleViolation, ValidationFailed
 from domain.users import Principal, Role
 from services.changes import Actor, Audit, record
-from storage import enterprises
+from storage import directory, enterprises
 from storage import users as accounts
 from storage.users import Account
 
@@ -165,3 +165,25 @@ async def deactivate(conn: AsyncConnection[Any], *, user_id: int, actor: Actor) 
     assert after is not None
     await _record(conn, actor, "user.deactivate", after, snapshot(before), snapshot(after))
     return after
+
+
+async def link_officer(
+    conn: AsyncConnection[Any], *, user_id: int, officer_id: str | None, actor: Actor
+) -> None:
+    """Link an inspector account to its officer record (None unlinks): it decides which
+    inspections the account may act on."""
+    account = await load(conn, user_id=user_id)
+    if officer_id is not None:
+        if account.role != Role.INSPECTOR.value:
+            raise ValidationFailed("只有检查员账号可以关联执法人员（only inspector accounts）")
+        await directory.get_officer(conn, officer_id=officer_id)  # NotFound when unknown
+    before = await accounts.officer_of(conn, user_id=user_id)
+    await accounts.set_officer(conn, user_id=user_id, officer_id=officer_id)
+    await _record(
+        conn,
+        actor,
+        "user.officer_link",
+        account,
+        {"officer_id": before},
+        {"officer_id": officer_id},
+    )

@@ -235,3 +235,20 @@ async def account_state(conn: AsyncConnection[Any], *, user_id: int) -> AccountS
     async with amapped_errors(), conn.cursor(row_factory=class_row(AccountState)) as cur:
         await cur.execute(ACCOUNT_STATE, {"id": user_id})
         return await cur.fetchone()
+
+
+OFFICER_OF = "SELECT officer_id FROM users WHERE id = %(id)s"
+SET_OFFICER = "UPDATE users SET officer_id = %(officer_id)s WHERE id = %(id)s"
+
+
+async def officer_of(conn: AsyncConnection[Any], *, user_id: int) -> str | None:
+    """The officer record an (inspector) account is linked to, if any."""
+    async with amapped_errors():
+        row = await (await conn.execute(OFFICER_OF, {"id": user_id})).fetchone()
+    return None if row is None else row[0]
+
+
+async def set_officer(conn: AsyncConnection[Any], *, user_id: int, officer_id: str | None) -> None:
+    """Link an account to an officer record (None unlinks)."""
+    async with amapped_errors():
+        await conn.execute(SET_OFFICER, {"id": user_id, "officer_id": officer_id})

@@ -22,6 +22,7 @@ from api.draw_models import (
     summary,
 )
 from api.errors import ERROR_RESPONSES
+from api.security_headers import PRINT_CSP
 from domain.inspection_list import list_rows
 from domain.tabular_export import csv_bytes, xlsx_bytes
 from domain.users import Principal, Role
@@ -138,7 +139,9 @@ async def inspection_lists(
         notices = await draw_lists.task_notices(
             conn, draw_id=draw_id, authority=authority, prefix=prefix
         )
-        return HTMLResponse(notices_page(notices, title=name))
+        return HTMLResponse(
+            notices_page(notices, title=name), headers={"Content-Security-Policy": PRINT_CSP}
+        )
     header, rows = list_rows(lists)
     if format == "csv":
         data, media = csv_bytes(header, rows), "text/csv; charset=utf-8"

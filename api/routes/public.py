@@ -1,4 +1,9 @@
-"""/public/v1: no token. Published draws with everything needed to verify them, and results."""
+"""/public/v1: no token. Published draws with everything needed to verify them, and results.
+
+Every answer is built from an allow-list (the response models below): free text that staff or
+enterprises typed (plan exclusion notes, declared conflicts, contacts, findings' causes) never
+reaches a public answer; an exclusion is published by its reason code only.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from pydantic import BaseModel
 
 from api.common import IdPath, Page, PagingDep
 from api.deps import ConnDep, PoolDep, SettingsDep
-from api.draw_models import DrawDetail, DrawSummary, summary
+from api.draw_models import DrawSummary, SelectedOut, summary
 from api.errors import ERROR_RESPONSES
 from api.http_cache import (
     IMMUTABLE,
@@ -78,6 +83,23 @@ class PenaltyOut(BaseModel):
     publish_until: date
 
 
+class PublicExcludedOut(BaseModel):
+    """An exclusion as published: who, and the reason code (its free-text detail is internal)."""
+
+    kind: str
+    subject: str
+    reason: str
+
+
+class PublicDrawDetail(DrawSummary):
+    """A published draw: selections and teams, exclusions by reason code, how to verify it."""
+
+    selected: list[SelectedOut]
+    excluded: list[PublicExcludedOut]
+    document_url: str
+    verifier_url: str = "/public/v1/verifier.py"
+
+
 def _result(r: PublicResult) -> ResultOut:
     return ResultOut.model_validate(r, from_attributes=True)
 
@@ -92,14 +114,14 @@ async def public_draws(conn: ConnDep, paging: PagingDep) -> Page[DrawSummary]:
     )
 
 
-@router.get("/draws/{draw_id}", response_model=DrawDetail, responses=NOT_MODIFIED)
+@router.get("/draws/{draw_id}", response_model=PublicDrawDetail, responses=NOT_MODIFIED)
 async def public_draw(
     draw_id: IdPath, conn: ConnDep, request: Request, settings: SettingsDep
 ) -> Response:
     """A published draw: selections, teams by the draw's pseudonyms (names and certificate
-    numbers only where the bureau's 行政执法公示 setting publishes them), exclusions with reason
-    codes, and the links to the document and the verifier script. Strong ETag; cached 5 minutes
-    by shared caches once drawn."""
+    numbers only where the bureau's 行政执法公示 setting publishes them), exclusions by reason
+    code only (never their free-text notes), and the links to the document and the verifier
+    script. Strong ETag; cached 5 minutes by shared caches once drawn."""
     found = await load_detail(
         conn,
         draw_id,
@@ -107,7 +129,7 @@ async def public_draw(
         disclose=settings.draw_disclose_officers,
     )
     policy = "public, max-age=300" if found.state == "drawn" else REVALIDATE
-    body = found.model_dump_json().encode()
+    body = PublicDrawDetail.model_validate(found.model_dump()).model_dump_json().encode()
     return cached(request, body, media_type="application/json", cache_control=policy)
 
 

@@ -164,3 +164,30 @@ async def deactivate_user(
     after = await users.deactivate(conn, user_id=user_id, actor=Actor(admin, client_ip(request)))
     account_check(request).forget(user_id)
     return _out(after)
+
+
+class OfficerLink(BaseModel):
+    """The officer record an inspector account acts as (null unlinks)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    officer_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class OfficerLinkOut(BaseModel):
+    """An account and the officer record it is linked to."""
+
+    user_id: int
+    officer_id: str | None
+
+
+@router.put("/{user_id}/officer", response_model=OfficerLinkOut)
+async def link_officer(
+    user_id: IdPath, body: OfficerLink, admin: AdminOnly, conn: ConnDep, request: Request
+) -> OfficerLinkOut:
+    """Link an inspector account to its officer record: an inspector records findings on,
+    completes or cancels only inspections whose team includes that officer."""
+    await users.link_officer(
+        conn, user_id=user_id, officer_id=body.officer_id, actor=Actor(admin, client_ip(request))
+    )
+    return OfficerLinkOut(user_id=user_id, officer_id=body.officer_id)

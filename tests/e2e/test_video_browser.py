@@ -15,12 +15,13 @@ import signal
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
@@ -40,10 +41,11 @@ CHROMIUM = "/usr/bin/chromium"
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
 ENT = make_credit_code("330100", 610001)
 
+# The page loads its script from a file, as the dashboard does: the CSP allows no inline script.
 PAGE = """<!doctype html><meta charset="utf-8"><title>video e2e</title>
 <div id="panel"></div>
-<script type="module">
-import { mountVideoPanel } from "/static/video.js";
+<script type="module" src="/ui/video-e2e.js"></script>"""
+SCRIPT = """import { mountVideoPanel } from "/static/video.js";
 window.startPanel = (token, enterprise) => {
   window.panel = mountVideoPanel(document.getElementById("panel"),
     { enterprise, purpose: "restart_verification", getToken: () => token });
@@ -75,7 +77,7 @@ window.readCode = () => {
   const ms = bytes.reduce((a, b) => a * 256 + b, 0);
   return crc === check ? { ms, now: Date.now() } : null;
 };
-</script>"""
+"""
 
 
 def _ip(*args: str) -> None:
@@ -145,7 +147,13 @@ async def server(
     app = create_app(settings, pool=pool)
     if not any(getattr(r, "path", "").startswith("/static") for r in app.routes):
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_api_route("/video-e2e", lambda: HTMLResponse(PAGE), include_in_schema=False)
+    # under /ui/ like the dashboard, whose Permissions-Policy lets it use camera and microphone
+    app.add_api_route("/ui/video-e2e", lambda: HTMLResponse(PAGE), include_in_schema=False)
+    app.add_api_route(
+        "/ui/video-e2e.js",
+        lambda: Response(SCRIPT, media_type="text/javascript"),
+        include_in_schema=False,
+    )
     host = netns[1]
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
@@ -158,6 +166,16 @@ async def server(
     yield f"http://{host}:{port}", app
     srv.should_exit = True
     await asyncio.wait_for(task, 15)
+
+
+async def until_true(page: Any, predicate: str, within_s: float = 10.0) -> None:
+    """Poll a predicate through page.evaluate (wait_for_function evals in the page, and the
+    page's CSP forbids eval), failing after `within_s` seconds."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while not await page.evaluate(predicate):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still false after {within_s} s: {predicate}")
+        await asyncio.sleep(0.05)
 
 
 def diagnose(manager: VideoSessionManager) -> list[dict[str, object]]:
@@ -210,8 +228,8 @@ async def test_browser_watches_the_site_and_talks_back(
             page = await browser.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            await page.goto(f"{base}/video-e2e")
-            await page.wait_for_function("typeof window.startPanel === 'function'")
+            await page.goto(f"{base}/ui/video-e2e")
+            await until_true(page, "() => typeof window.startPanel === 'function'")
             await page.evaluate("([t, e]) => window.startPanel(t, e)", [token, ENT])
             await page.click(".swv-request")
             stats: dict[str, int] = {}
@@ -242,13 +260,10 @@ async def test_browser_watches_the_site_and_talks_back(
             await page.locator(".swv-talk").dispatch_event("pointerup")
 
             await page.click(".swv-snapshot")
-            await page.wait_for_function(
-                "document.querySelector('.swv-shot').naturalWidth === 640", timeout=10_000
-            )
+            await until_true(page, "() => document.querySelector('.swv-shot').naturalWidth === 640")
             await page.click(".swv-hangup")
-            await page.wait_for_function(
-                "document.querySelector('.swv-state').textContent.includes('已结束')",
-                timeout=10_000,
+            await until_true(
+                page, "() => document.querySelector('.swv-state').textContent.includes('已结束')"
             )
             assert errors == []
         finally:

@@ -91,6 +91,9 @@ def test_plan_draw_detail_lists_and_public_verification(
     html = client.get(f"/api/v1/draws/{drawn['id']}/lists", headers=h)
     assert "行政检查任务通知书" in html.text
     assert "回避" in html.text
+    assert "default-src 'none'" in html.headers["content-security-policy"]  # runs nothing
+    assert "script-src" not in html.headers["content-security-policy"]
+    assert 'http-equiv="Content-Security-Policy"' in html.text  # also when saved to disk
 
     public = client.get("/public/v1/draws").json()
     assert [d["id"] for d in public["items"]] == [drawn["id"]]
@@ -249,11 +252,40 @@ def test_findings_first_violation_results_and_enterprise_scope(
     assert client.post(url, json=finding, headers=roles["enterprise"]).status_code == 403
     assert client.post(url, json=finding, headers=roles["duty"]).status_code == 403
 
-    done = client.patch(
-        f"/api/v1/inspections/{iid}",
-        json={"status": "done", "inspected_on": "2026-11-20"},
-        headers=roles["inspector"],
-    )
+    # an inspector acts only on inspections of its own team (issue 11): unlinked or outside
+    # the team it is refused, linked to a team member it may record and complete
+    done_body = {"status": "done", "inspected_on": "2026-11-20"}
+    with connect(db_url) as conn:
+        team = [
+            r[0]
+            for r in conn.execute(
+                "SELECT officer_id FROM inspection_staff WHERE inspection_id = %s", (iid,)
+            )
+        ]
+        outsider = conn.execute(
+            "SELECT officer_id FROM officers WHERE officer_id <> ALL(%s) LIMIT 1", (team,)
+        ).fetchone()[0]
+        inspector_id = conn.execute(
+            "SELECT id FROM users WHERE username = 't_inspector'"
+        ).fetchone()[0]
+    link = f"/api/v1/users/{inspector_id}/officer"
+    for officer in (None, outsider):
+        assert client.put(link, json={"officer_id": officer}, headers=h).status_code == 200
+        as_inspector = roles["inspector"]
+        assert client.post(url, json=finding, headers=as_inspector).status_code == 403
+        cancel = client.patch(
+            f"/api/v1/inspections/{iid}", json={"status": "cancelled"}, headers=as_inspector
+        )
+        assert cancel.status_code == 403, cancel.text
+        assert (
+            client.patch(
+                f"/api/v1/inspections/{iid}", json=done_body, headers=as_inspector
+            ).status_code
+            == 403
+        )
+    assert client.put(link, json={"officer_id": team[0]}, headers=roles["duty"]).status_code == 403
+    assert client.put(link, json={"officer_id": team[0]}, headers=h).status_code == 200
+    done = client.patch(f"/api/v1/inspections/{iid}", json=done_body, headers=roles["inspector"])
     assert done.status_code == 200, done.text
     results = client.get("/public/v1/results").json()
     assert results["total"] == 1

@@ -39,6 +39,7 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/users/{user_id}"): ADMIN,
     ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
     ("DELETE", "/api/v1/users/{user_id}"): ADMIN,
+    ("PUT", "/api/v1/users/{user_id}/officer"): ADMIN,
     ("GET", "/api/v1/audit"): ADMIN,
     ("GET", "/api/v1/enterprises"): EVERYONE,
     ("POST", "/api/v1/enterprises"): EDITORS,
