@@ -197,14 +197,20 @@ def _alarm(w: World) -> int:
     return int(_seed_monitoring(w, work))
 
 
-def _user(w: World) -> int:
+def _user(w: World, role: str = "duty") -> int:
     body = {
         "username": f"audit{next(_n)}",
         "display_name": "审计测试",
         "password": "audit-password-123",
-        "role": "duty",
+        "role": role,
     }
     return int(w.ok("POST", "/api/v1/users", json=body)["id"])
+
+
+def _officer_link(w: World) -> Call:
+    _officers(w)
+    user = _user(w, "inspector")
+    return Call("PUT", f"/api/v1/users/{user}/officer", {"json": {"officer_id": "ZF-001"}})
 
 
 TAG = {"kind": "analog", "unit": "%LEL", "description": "可燃气体", "h": 20, "hh": 50}
@@ -346,6 +352,7 @@ SCENARIOS: dict[tuple[str, str], Callable[[World], Call]] = {
         "PATCH", f"/api/v1/users/{_user(w)}", {"json": {"display_name": "改名"}}
     ),
     ("DELETE", "/api/v1/users/{user_id}"): lambda w: Call("DELETE", f"/api/v1/users/{_user(w)}"),
+    ("PUT", "/api/v1/users/{user_id}/officer"): _officer_link,
 }
 
 

@@ -55,49 +55,61 @@ def planted(live_server: ServerThread, db_url: str) -> Iterator[tuple[httpx.Clie
     """Personal data planted everywhere, a drawn plan, a finding; the public URLs to scan."""
     codes = seed(db_url, 20)
     h = bearer(live_server)
-    c = httpx.Client(base_url=live_server.url, timeout=60)
-    files = {"file": ("o.csv", OFFICERS_CSV.encode(), "text/csv")}
-    assert c.post("/api/v1/inspectors/import", files=files, headers=h).status_code == 200
-    _plant(db_url, codes)
-    plan = {
-        "plan_id": "PRIV-1",
-        "title": "隐私扫描",
-        "team": {"departments": ["应急管理局"]},
-        "strata": [{"ratio": "0.5"}],
-        "own_county_rule": False,
-        "exclusions": {"enterprises": [{"code": codes[1], "reason": PERSONAL + CASE_NOTE}]},
-    }
-    res = c.post("/api/v1/plans", json=plan, headers=h)
-    assert res.status_code == 201, res.text
-    drawn = c.post("/api/v1/plans/PRIV-1/draw", json={"period": PERIOD}, headers=h)
-    assert drawn.status_code == 200, drawn.text
-    draw_id = int(drawn.json()["id"])
-    with psycopg.connect(db_url) as conn:
-        row = conn.execute(
-            "SELECT id FROM inspections WHERE draw_id = %s ORDER BY id LIMIT 1", (draw_id,)
-        ).fetchone()
-    assert row is not None
-    finding = {
-        "item_code": "SP-TRAIN-01",
-        "legal_basis": "安全生产法 第二十八条",
-        "cause": f"{FINDING_NOTE}称 {PERSONAL}",
-        "measure": f"联系 {MOBILE}",
-        "deadline": "2099-01-31",
-        "severity": "minor",
-    }
-    assert (
-        c.post(f"/api/v1/inspections/{row[0]}/findings", json=finding, headers=h).status_code == 201
-    )
-    done = {"status": "done", "inspected_on": "2026-12-02"}
-    assert c.patch(f"/api/v1/inspections/{row[0]}", json=done, headers=h).status_code == 200
-    # the staff view does hold the planted data, so the scan can find it if it leaks
-    assert MOBILE in c.get(f"/api/v1/enterprises/{codes[0]}", headers=h).text
-    paths = c.get("/openapi.json").json()["paths"]
-    public = [p for p, ops in paths.items() if p.startswith("/public") and "get" in ops]
-    targets = [*_scan_targets(public, draw_id), "/public/", f"/public/v1/results?draw_id={draw_id}"]
-    assert any("/draws/{" not in t and "/draws/" in t for t in targets)  # draw routes included
-    yield c, targets
-    c.close()
+    with httpx.Client(base_url=live_server.url, timeout=60) as c:
+        files = {"file": ("o.csv", OFFICERS_CSV.encode(), "text/csv")}
+        assert c.post("/api/v1/inspectors/import", files=files, headers=h).status_code == 200
+        _plant(db_url, codes)
+        plan = {
+            "plan_id": "PRIV-1",
+            "title": "隐私扫描",
+            "team": {"departments": ["应急管理局"]},
+            "strata": [{"ratio": "0.5"}],
+            "own_county_rule": False,
+            "exclusions": {
+                "enterprises": [
+                    {
+                        "code": codes[1],
+                        "reason": "under_investigation",
+                        "note": PERSONAL + CASE_NOTE,
+                    }
+                ]
+            },
+        }
+        res = c.post("/api/v1/plans", json=plan, headers=h)
+        assert res.status_code == 201, res.text
+        drawn = c.post("/api/v1/plans/PRIV-1/draw", json={"period": PERIOD}, headers=h)
+        assert drawn.status_code == 200, drawn.text
+        draw_id = int(drawn.json()["id"])
+        with psycopg.connect(db_url) as conn:
+            row = conn.execute(
+                "SELECT id FROM inspections WHERE draw_id = %s ORDER BY id LIMIT 1", (draw_id,)
+            ).fetchone()
+        assert row is not None
+        finding = {
+            "item_code": "SP-TRAIN-01",
+            "legal_basis": "安全生产法 第二十八条",
+            "cause": f"{FINDING_NOTE}称 {PERSONAL}",
+            "measure": f"联系 {MOBILE}",
+            "deadline": "2099-01-31",
+            "severity": "minor",
+        }
+        assert (
+            c.post(f"/api/v1/inspections/{row[0]}/findings", json=finding, headers=h).status_code
+            == 201
+        )
+        done = {"status": "done", "inspected_on": "2026-12-02"}
+        assert c.patch(f"/api/v1/inspections/{row[0]}", json=done, headers=h).status_code == 200
+        # the staff view does hold the planted data, so the scan can find it if it leaks
+        assert MOBILE in c.get(f"/api/v1/enterprises/{codes[0]}", headers=h).text
+        paths = c.get("/openapi.json").json()["paths"]
+        public = [p for p, ops in paths.items() if p.startswith("/public") and "get" in ops]
+        targets = [
+            *_scan_targets(public, draw_id),
+            "/public/",
+            f"/public/v1/results?draw_id={draw_id}",
+        ]
+        assert any("/draws/{" not in t and "/draws/" in t for t in targets)  # draw routes included
+        yield c, targets
 
 
 def _leaks(c: httpx.Client, targets: list[str]) -> list[str]:
@@ -110,27 +122,11 @@ def _leaks(c: httpx.Client, targets: list[str]) -> list[str]:
     return leaks
 
 
-DOCUMENT = re.compile(r"^/public/v1/draws/\d+/document$")
-
-
 @pytest.mark.slow
 def test_no_public_route_publishes_personal_data(
     planted: tuple[httpx.Client, list[str]],
 ) -> None:
     c, targets = planted
-    leaks = _leaks(c, [t for t in targets if not DOCUMENT.match(t)])
+    assert any(t.endswith("/document") for t in targets)  # the draw document is scanned too
+    leaks = _leaks(c, targets)
     assert not leaks, "\n".join(leaks)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the draw document (owned by i12-draw, issue 12) still carries plan exclusion notes "
-    "verbatim; when the v2 document with reason codes lands this passes: remove this marker",
-)
-def test_the_published_draw_document_carries_no_personal_data(
-    planted: tuple[httpx.Client, list[str]],
-) -> None:
-    c, targets = planted
-    leaks = _leaks(c, [t for t in targets if DOCUMENT.match(t)])
-    assert leaks == []
