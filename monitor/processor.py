@@ -22,15 +22,12 @@ from domain.monitoring import (
     RuleOutcome,
 )
 from domain.presence import counts_as_activity
-from domain.special_ops import GasReading
+from domain.special_ops import GasReading, SpecialOp
 from monitor import metrics
 from monitor.batch import BatchResult, Caches, Work
 from monitor.ordering import parse_logged, to_logged
 from monitor.parse import Accepted, Refused
-from monitor.schemas import (
-    EventBase,
-    SpecialOpStartEvent,
-)
+from monitor.schemas import STATUS_EVENTS, EventBase, SpecialOpStartEvent
 from monitor.schemas_site import PresenceMessage
 from monitor.site_messages import cross_check_days, store_ack, store_commitment, store_presence
 from monitor.telemetry_batch import store_telemetry
@@ -252,7 +249,11 @@ class Processor:
         order: dict[str, rp.OrderKey] = {}
         if not events:
             return {}, order
-        statuses = await monitoring.lock_statuses(conn, [a.enterprise_id for a, _, _ in events])
+        # Only enterprises with status events need their status (and open maintenance) read;
+        # operation events never change it, so the others start from a placeholder never saved.
+        statuses = await monitoring.lock_statuses(
+            conn, [a.enterprise_id for a, ev, _ in events if isinstance(ev, STATUS_EVENTS)]
+        )
         op_keys = [(a.enterprise_id, str(ev.op_id)) for a, ev, _ in events if hasattr(ev, "op_id")]
         ops = await so_store.lock_ops(conn, op_keys)
         needs_prior = [
@@ -268,15 +269,20 @@ class Processor:
         )
         others = await so_store.open_ops_of(conn, start_ents)
         live = await so_store.live_video_enterprises(conn, start_ents) if start_ents else set()
+        ops_of: dict[str, dict[str, SpecialOp]] = {}
+        for o in others:
+            ops_of.setdefault(o.enterprise_id, {})[str(o.op_id)] = o
+        for (e, op), o in ops.items():
+            ops_of.setdefault(e, {})[op] = o
+        prior_of: dict[str, dict[str, GasReading]] = {}
+        for (e, op), r in prior.items():
+            prior_of.setdefault(e, {})[op] = r
         states: dict[str, rp.EnterpriseState] = {}
-        for ent, status in statuses.items():
+        for ent in {a.enterprise_id for a, _, _ in events}:
             states[ent] = rp.EnterpriseState(
-                status,
-                {
-                    **{str(o.op_id): o for o in others if o.enterprise_id == ent},
-                    **{op: o for (e, op), o in ops.items() if e == ent},
-                },
-                {op: r for (e, op), r in prior.items() if e == ent},
+                statuses.get(EnterpriseId(ent)) or st.EnterpriseStatus(EnterpriseId(ent)),
+                ops_of.get(ent, {}),
+                prior_of.get(ent, {}),
                 video_live=ent in live,
             )
         changed_status: set[EnterpriseId] = set()
