@@ -321,26 +321,37 @@ class Ingest:
     async def _refuse_alone(self, m: Inbound, exc: BaseException) -> BatchResult:
         where = self.topics.parse(m.topic)
         ent = getattr(where, "enterprise_id", None)
+        ref = event_ref(m)
         why = (
             f"took longer than {ISOLATE_CAP_S:g} s"
             if isinstance(exc, TimeoutError)
             else exc.__class__.__name__
         )
         # One line per refusal, no traceback: the cause is the message, not the code.
-        log.warning("refused a message on %s that could not be stored: %s", m.topic, _first(exc))
+        log.warning(
+            "refused a message on %s that could not be stored: %s",
+            m.topic,
+            _first(exc),
+            extra={"enterprise": ent, "event_id": ref},
+        )
         refusal = Refused(
             m,
             RejectCode.STORAGE_REFUSED,
             f"the message could not be stored ({why})",
             ent,
-            event_ref(m),
+            ref,
         )
         try:
             conn = await self._connection()
             async with conn.transaction():
                 await store.insert_rejected(conn, [self.processor.rejected_row(refusal, utcnow())])
         except Exception as again:
-            log.error("could not even store the refusal of a message on %s: %s", m.topic, again)
+            log.error(
+                "could not even store the refusal of a message on %s: %s",
+                m.topic,
+                again,
+                extra={"enterprise": ent, "event_id": ref},
+            )
         return BatchResult([refusal], 0, 0, 0, 0)
 
     def _answer(self, refused: list[Refused]) -> None:
