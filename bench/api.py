@@ -409,7 +409,8 @@ def report(
         f"- published draw document `GET /public/v1/draws/{{id}}/document` (the demo draw, "
         f"{doc.size / 1e3:,.1f} kB, `Cache-Control: {doc.cache_control}`, strong ETag "
         f'{doc.etag[:12]}…"), 50 connections, 2 rounds: full 200 answers best {full.rps:,.0f} '
-        f"req/s (p99 {full.p99_ms:.1f} ms, wrk timeouts {full.timeouts}); revalidation with `If-None-Match` → "
+        f"req/s (p99 {full.p99_ms:.1f} ms, wrk timeouts {full.timeouts}); revalidation with "
+        "`If-None-Match` → "
         f"{doc.revalidated_status} best {hit.rps:,.0f} req/s (p50 {hit.p50_ms:.1f} ms, p99 "
         f"{hit.p99_ms:.1f} ms, non-2xx/3xx {sum(r[1].non_2xx for r in doc.runs)}), i.e. "
         f"{hit.rps / ceil.rps:.2f} × the ceiling: the 304 reads no database (the tag of a final "
