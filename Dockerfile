@@ -9,9 +9,11 @@ COPY pyproject.toml README.md safewatch.py ./
 COPY api ./api
 COPY monitor ./monitor
 COPY scheduler ./scheduler
+COPY services ./services
 COPY config ./config
 COPY domain ./domain
 COPY storage ./storage
+COPY demo ./demo
 RUN pip install . && useradd --system --uid 10001 safewatch && mkdir -p /data \
  && chown safewatch /data
 USER safewatch
