@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=1)
     ice_servers: list[str] = Field(default_factory=list)
     video_max_sessions: int = Field(default=4, ge=1)
+    video_max_sessions_per_user: int = Field(default=2, ge=1)
+    video_duty_reserve: int = Field(default=1, ge=0)
     video_answer_timeout_s: float = Field(default=20.0, gt=0)
     video_idle_timeout_s: float = Field(default=600.0, gt=0)
     telemetry_retention_days: int = Field(default=400, ge=7)

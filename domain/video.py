@@ -127,3 +127,29 @@ def parse_purpose(value: str) -> Purpose:
             f"unknown video purpose {value!r}; use one of: {known}",
             details={"field": "purpose"},
         ) from None
+
+
+def admission_problem(
+    *,
+    open_total: int,
+    open_by_requester: int,
+    max_sessions: int,
+    max_per_user: int,
+    duty_reserve: int,
+    may_use_reserve: bool,
+) -> str | None:
+    """Why a new session may not open now, or None. One account may hold `max_per_user`
+    sessions; the last `duty_reserve` of the global slots are kept for duty staff (bureau
+    interpretation: a duty room must always be able to call a site during an alarm)."""
+    if open_total >= max_sessions:
+        return f"{open_total} video sessions are open and the limit is {max_sessions}"
+    if open_by_requester >= max_per_user:
+        return f"this account already has {open_by_requester} open sessions (limit {max_per_user})"
+    if not may_use_reserve and open_total >= max_sessions - duty_reserve:
+        return f"the last {duty_reserve} session slot(s) are reserved for duty staff"
+    return None
+
+
+def may_hang_up(*, staff_role: str, username: str, requested_by: str) -> bool:
+    """Duty staff, supervisors and admins may end any session; an inspector only its own."""
+    return staff_role in {"admin", "supervisor", "duty"} or username == requested_by

@@ -15,9 +15,9 @@ from api.common import client_ip
 from api.deps import ConnDep, require_roles
 from api.errors import ERROR_RESPONSES
 from api.video_replicas import forward_if_elsewhere, record_owner
-from domain.errors import NotFound, RuleViolation
+from domain.errors import Forbidden, NotFound, RuleViolation
 from domain.users import Principal, Role
-from domain.video import Purpose, SessionLinks, SessionState, VideoSession
+from domain.video import Purpose, SessionLinks, SessionState, VideoSession, may_hang_up
 from monitor.video.manager import VideoSessionManager
 from monitor.video.service import video_service
 from storage import audit
@@ -27,6 +27,8 @@ router = APIRouter(prefix="/api/v1/video", tags=["video"], responses=ERROR_RESPO
 
 #: Who may ask for, watch and end live video.
 VIDEO_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.DUTY, Role.INSPECTOR)
+#: Duty staff and their superiors: they may use the slots kept in reserve and end any session.
+DUTY_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.DUTY})
 #: Who may download recordings (evidence).
 RECORDING_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.DUTY)
 
@@ -197,6 +199,7 @@ async def request_session(
         purpose=body.purpose,
         note=body.note,
         links=SessionLinks(body.alarm_id, body.restart_request_id, body.inspection_id),
+        may_use_reserve=principal.role in DUTY_ROLES,
     )
     await record_owner(request, conn, session.id)
     await audit.record(
@@ -305,6 +308,15 @@ async def hangup(
     """End the session for everyone; the site is told and the recording is kept."""
     if (elsewhere := await forward_if_elsewhere(request, conn, manager, session_id)) is not None:
         return elsewhere
+    current = await _load(conn, session_id)
+    if not may_hang_up(
+        staff_role=principal.role.value,
+        username=principal.username,
+        requested_by=current.requested_by,
+    ):
+        raise Forbidden(
+            "检查员只能结束自己发起的视频会话（an inspector may end only its own sessions）"
+        )
     reason = body.reason.strip() or f"hung up by {principal.username}"
     session = await manager.hangup(session_id, reason=reason)
     await audit.record(

@@ -26,6 +26,7 @@ from domain.video import (
     SessionState,
     VideoSession,
     VideoSessionId,
+    admission_problem,
 )
 from monitor.video import metrics
 from monitor.video.ice import IceServer, rtc_configuration
@@ -89,6 +90,8 @@ class VideoSessionManager:
         self._clock = clock
         self._tz = tz
         self._sessions: dict[VideoSessionId, LiveSession] = {}
+        #: Who asked for each open session (the per-account cap counts these).
+        self._owners: dict[VideoSessionId, str] = {}
         self._listeners: list[Listener] = []
         self._watchdog: Watchdog | None = None
         self._closed = False
@@ -145,8 +148,10 @@ class VideoSessionManager:
         purpose: Purpose,
         note: str = "",
         links: SessionLinks | None = None,
+        may_use_reserve: bool = True,
     ) -> VideoSession:
-        """Store a session and ask the site for video; its state then moves on by itself."""
+        """Store a session and ask the site for video; its state then moves on by itself.
+        `may_use_reserve` is False for accounts that are not duty staff."""
         problem = credit_code_problem(enterprise)
         if problem is not None:
             raise ValidationFailed(
@@ -154,11 +159,17 @@ class VideoSessionManager:
             )
         if self._closed:
             raise RuleViolation("the video service is shutting down")
-        if len(self._sessions) >= self.limits.max_sessions:
+        problem = admission_problem(
+            open_total=len(self._sessions),
+            open_by_requester=sum(1 for s in self._sessions if self._owners.get(s) == requested_by),
+            max_sessions=self.limits.max_sessions,
+            max_per_user=self.limits.max_per_user,
+            duty_reserve=self.limits.duty_reserve,
+            may_use_reserve=may_use_reserve,
+        )
+        if problem is not None:
             raise RuleViolation(
-                f"{len(self._sessions)} video sessions are open and the limit is "
-                f"{self.limits.max_sessions}; hang one up first",
-                details={"limit": self.limits.max_sessions},
+                f"{problem}; hang one up first", details={"limit": self.limits.max_sessions}
             )
         sid = VideoSessionId(uuid.uuid4().hex)
         live = LiveSession(
@@ -169,6 +180,7 @@ class VideoSessionManager:
             relay_mode=self._relay,
         )
         self._sessions[sid] = live  # reserve the slot before any await
+        self._owners[sid] = requested_by
         metrics.SESSIONS_OPEN.set(len(self._sessions))
         now = self._clock()
         try:
@@ -179,6 +191,7 @@ class VideoSessionManager:
             )
         except BaseException:
             self._sessions.pop(sid, None)
+            self._owners.pop(sid, None)
             metrics.SESSIONS_OPEN.set(len(self._sessions))
             raise
         log.info("[%s] requested by %s for %s", live.label, requested_by, purpose.value)
@@ -396,6 +409,7 @@ class VideoSessionManager:
             live.state = state
         finally:
             self._sessions.pop(live.id, None)
+            self._owners.pop(live.id, None)
             live.done.set()
             metrics.SESSIONS_OPEN.set(len(self._sessions))
             metrics.SESSIONS_ENDED.labels(state.value).inc()

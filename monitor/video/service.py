@@ -24,6 +24,8 @@ def limits_from(settings: Settings) -> VideoLimits:
     """Capacity and timeouts from settings."""
     return VideoLimits(
         max_sessions=settings.video_max_sessions,
+        max_per_user=settings.video_max_sessions_per_user,
+        duty_reserve=min(settings.video_duty_reserve, settings.video_max_sessions - 1),
         answer_timeout_s=settings.video_answer_timeout_s,
         idle_timeout_s=settings.video_idle_timeout_s,
     )

@@ -34,6 +34,9 @@ class VideoLimits:
     """Capacity and timeouts (settings.video_*)."""
 
     max_sessions: int = 4
+    #: One account's open sessions, and the global slots kept for duty staff (issue 11).
+    max_per_user: int = 2
+    duty_reserve: int = 1
     max_viewers: int = 8
     answer_timeout_s: float = 20.0
     idle_timeout_s: float = 600.0

@@ -202,3 +202,30 @@ async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient, pool: As
     assert res.status_code == 404
     ice = (await client.get("/api/v1/video/ice-servers", headers=duty)).json()
     assert ice == {"iceServers": []}
+
+
+async def test_inspectors_cannot_end_duty_sessions_nor_take_the_duty_reserve(
+    client: httpx.AsyncClient, pool: AsyncConnectionPool
+) -> None:
+    # video_settings: 2 sessions in all, 1 of them kept for duty staff
+    duty = await headers_for(client, pool, "duty")
+    inspector = await headers_for(client, pool, "inspector")
+    body = {"enterprise": OTHER, "purpose": "guidance"}
+    mine = await client.post("/api/v1/video/sessions", headers=inspector, json=body)
+    assert mine.status_code == 201, mine.text
+    refused = await client.post("/api/v1/video/sessions", headers=inspector, json=body)
+    assert refused.status_code == 409
+    assert "reserved for duty staff" in str(error(refused))
+    theirs = await client.post("/api/v1/video/sessions", headers=duty, json=body)
+    assert theirs.status_code == 201, theirs.text  # the reserve is there for the duty room
+    sid = theirs.json()["id"]
+    res = await client.post(f"/api/v1/video/sessions/{sid}/hangup", headers=inspector, json={})
+    assert res.status_code == 403
+    assert error(res)["code"] == "forbidden"
+    res = await client.post(
+        f"/api/v1/video/sessions/{mine.json()['id']}/hangup", headers=inspector, json={}
+    )
+    assert res.status_code == 200  # its own session
+    assert (
+        await client.post(f"/api/v1/video/sessions/{sid}/hangup", headers=duty, json={})
+    ).status_code == 200
