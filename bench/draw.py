@@ -27,9 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from config.policy_sampling import load_sampling_policy, parse_plan_file  # noqa: E402
-from domain.draw import commitment_of, draw, freeze, verify_bytes  # noqa: E402
+from config.policy_sampling import load_sampling_policy, parse_plan_spec  # noqa: E402
+from domain.draw import Record, commitment_of, draw, freeze, verify_bytes  # noqa: E402
 from domain.draw.canonical import canonical_json, paused_gc  # noqa: E402
+from domain.draw.public_value import pseudonym  # noqa: E402
 from domain.draw.snapshot import ENTERPRISE_FIELDS, enterprise_rows, officer_rows  # noqa: E402
 from domain.draw.synthetic import make_enterprises, make_officers  # noqa: E402
 
@@ -39,7 +40,8 @@ TARGET_S = 1.0
 PLAN = """
 plan_id: BENCH-100K
 title: 基准测试：联合双随机抽查
-period: {label: "2025-03", start: 2025-03-01, end: 2025-03-31}
+period: "2025-03"
+public_value: {kind: lottery, name: 双色球, round: "2025024", read_after: 2025-03-02T21:30:00+08:00}
 team: {size: 2, departments: [应急管理局, 市场监管局]}
 workload_cap: %(cap)d
 own_county_rule: true
@@ -76,8 +78,16 @@ def main() -> int:
     public_value = "07 12 19 23 31 + 05 11"
 
     def scenario(cap: int, repeat: int) -> tuple[list[float], list[float], bytes]:
-        plan, period = parse_plan_file(PLAN % {"cap": cap}, load_sampling_policy())
+        spec = parse_plan_spec(PLAN % {"cap": cap})
+        plan, period = spec.to_plan(load_sampling_policy()), spec.period_label()
         assert period is not None
+        assert spec.public_value is not None
+        frozen_at = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
+        record = Record(spec.public_value.to_domain(frozen_at), frozen_at)
+        auditor = hashlib.sha256(b"bench-auditor-key").digest()
+
+        def alias(officer_id: str) -> str:
+            return pseudonym(auditor, plan.plan_id, period, 1, officer_id)
 
         def run_draw() -> bytes:
             with paused_gc():  # as the CLI and the scheduler job do around the whole draw
@@ -86,8 +96,9 @@ def main() -> int:
                     period=period,
                     rules=plan.rules,
                     enterprise_rows=enterprise_rows(ents, history),
-                    officer_rows=officer_rows(offs),
+                    officer_rows=officer_rows(offs, None, alias),
                     commitment=commitment_of(secret),
+                    record=record,
                 )
                 drawn = draw(frozen, secret=secret, public_value=public_value)
                 return drawn.document_bytes() + b"\n"
@@ -124,7 +135,7 @@ def main() -> int:
     path.write_bytes(data)
     started = time.perf_counter()
     script = subprocess.run(
-        [sys.executable, str(ROOT / "api" / "static" / "verifier.py"), str(path)],
+        [sys.executable, "-I", str(ROOT / "domain" / "draw" / "verifier.py"), str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -149,20 +160,30 @@ def main() -> int:
         f"best {min(draw_times):.3f} s, ceiling {med(ceil_draw):.3f} s, "
         f"ratio {med(draw_times) / med(ceil_draw):.1f}× — target ≤ {TARGET_S:.0f} s: "
         f"{'met' if med(draw_times) <= TARGET_S else 'MISSED'}",
-        f"verify (draw.json bytes → every byte re-derived): median {med(verify_times):.3f} s, "
+        f"verify (`verify-draw`: the stdlib verifier module in-process, draw.json bytes → every "
+        f"byte re-derived): median {med(verify_times):.3f} s, "
         f"best {min(verify_times):.3f} s, ceiling {med(ceil_verify):.3f} s, "
         f"ratio {med(verify_times) / med(ceil_verify):.1f}× — target ≤ {TARGET_S:.0f} s: "
         f"{'met' if med(verify_times) <= TARGET_S else 'MISSED'}",
-        f"stdlib verifier script (api/static/verifier.py, one run incl. start-up): "
+        f"stdlib verifier script (python3 -I domain/draw/verifier.py, one run incl. start-up): "
         f"{stdlib_s:.2f} s, exit {script.returncode}",
     ]
     if args.tight_cap:
         t_draw, t_verify, t_data = scenario(args.tight_cap, 3)
-        t_short = len({u["enterprise"] for u in json.loads(t_data)["result"]["unstaffed"]})
+        t_doc = json.loads(t_data)
+        t_short = {u["enterprise"] for u in t_doc["result"]["unstaffed"]}
+        colour = {r[0]: r[4] for r in t_doc["enterprises"]["rows"]}
+        chosen = [c for c, _, _ in t_doc["result"]["selected"]]
+        shares = ", ".join(
+            f"{k} {sum(colour[c] == k for c in t_short)}/{sum(colour[c] == k for c in chosen)}"
+            for k in ("red", "orange", "yellow", "blue")
+        )
         lines.append(
-            f"infeasible variant (workload cap {args.tight_cap}: {t_short:,} enterprises "
+            f"infeasible variant (workload cap {args.tight_cap}: {len(t_short):,} enterprises "
             f"cannot be staffed, each named with its reason): draw median "
-            f"{statistics.median(t_draw):.3f} s, verify median {statistics.median(t_verify):.3f} s"
+            f"{statistics.median(t_draw):.3f} s, "
+            f"verify median {statistics.median(t_verify):.3f} s; "
+            f"unstaffed/selected by risk colour (staffed by priority): {shares}"
         )
     for line in lines:
         print(line)

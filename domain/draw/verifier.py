@@ -190,29 +190,53 @@ def check_rules(r: Any, v: str) -> None:
     need(len(set(codes)) == len(codes), "rules.excluded: a code is listed twice")
 
 
+def check_cell(value: Any, kind: str, w: str) -> None:
+    if kind == S:
+        text(value, w)
+    elif kind == B:
+        need(type(value) is bool, f"{w}: true or false")
+    elif kind == N:
+        integer(value, w)
+    elif kind == D:
+        need(value is None or day(value, w), "")
+    else:
+        need(strings(value, w) == sorted(set(value)), f"{w}: sorted, distinct codes")
+
+
+def column_ok(col: tuple[Any, ...], kind: str) -> bool:  # a fast pass; cells are checked on doubt
+    if kind == S:
+        return all(type(v) is str for v in col) and not CONTROL.search("".join(col))
+    if kind == B:
+        return all(type(v) is bool for v in col)
+    if kind == N:
+        return all(type(v) is int and 0 <= v <= MAX_INT for v in col)
+    if kind == D:
+        days = {v for v in col if v is not None}
+        return all(type(v) is str and len(v) == 10 for v in days) and all(
+            date.fromisoformat(v).isoformat() == v for v in days)  # fmt: skip
+    return all(type(v) is list and all(type(c) is str for c in v) and v == sorted(set(v))
+               and not CONTROL.search("".join(v)) for v in col)  # fmt: skip
+
+
 def check_rows(snap: Any, fields: list[str], kinds: list[str], what: str) -> list[list[Any]]:
     need(type(snap) is dict and set(snap) == {"fields", "rows"}, f"{what}: fields and rows")
     need(snap["fields"] == fields, f"{what}.fields: expected {fields}")
     need(type(snap["rows"]) is list, f"{what}.rows: a list")
-    for n, row in enumerate(snap["rows"]):
+    rows = snap["rows"]
+    for n, row in enumerate(rows):
         need(
             type(row) is list and len(row) == len(fields), f"{what}.rows[{n}]: {len(fields)} values"
         )
-        for value, kind, name in zip(row, kinds, fields, strict=True):
-            w = f"{what}.rows[{n}].{name}"
-            if kind == S:
-                text(value, w)
-            elif kind == B:
-                need(type(value) is bool, f"{w}: true or false")
-            elif kind == N:
-                integer(value, w)
-            elif kind == D:
-                need(value is None or day(value, w), "")
-            else:
-                need(strings(value, w) == sorted(set(value)), f"{w}: sorted, distinct codes")
-    keys = [row[0] for row in snap["rows"]]
+    for k, col in enumerate(zip(*rows, strict=True)):
+        try:
+            ok = column_ok(col, kinds[k])
+        except ValueError:
+            ok = False
+        for n in [] if ok else range(len(rows)):
+            check_cell(rows[n][k], kinds[k], f"{what}.rows[{n}].{fields[k]}")
+    keys = [row[0] for row in rows]
     need(all(a < b for a, b in pairwise(keys)), f"{what}.rows: not in code-point order, or twice")
-    return list(snap["rows"])
+    return list(rows)
 
 
 def check(d: Any, frozen_only: bool = False) -> str:
