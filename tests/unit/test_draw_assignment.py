@@ -167,3 +167,24 @@ def test_shortfall_falls_on_the_lowest_risk_strata() -> None:
     reds = [i for i, c in enumerate(order) if colour[c] == "red"]
     assert reds == list(range(len(reds)))  # red strata come first in team order
     assert code(1) in staffed  # enterprise 1 is red (every third one is)
+
+
+def test_with_the_default_strata_the_unstaffed_share_rises_from_red_to_blue() -> None:
+    """The issue's measurement, reversed: default strata, officers short, own-county rule on."""
+    from config.policy_sampling import load_sampling_policy
+    from domain.draw.synthetic import make_enterprises, make_officers
+
+    ents, history = make_enterprises(4000, seed=5)
+    offs = make_officers(20, [e.credit_code for e in ents], seed=6)
+    strata = load_sampling_policy().default_strata()
+    r = rules(strata=strata, workload_cap=4, own_county_rule=True, counties=())
+    drawn = run(r, ents, offs, history=history)
+    colour = {e.credit_code: e.risk_colour for e in ents}
+    short = {u["enterprise"] for u in drawn.unstaffed}
+    share = {}
+    for k in ("red", "orange", "yellow", "blue"):
+        chosen = [c for c, _, _ in drawn.selected if colour[c] == k]
+        share[k] = sum(c in short for c in chosen) / len(chosen)
+    assert short
+    assert share["red"] <= share["orange"] <= share["yellow"] <= share["blue"], share
+    assert share["red"] < 0.05 < share["blue"], share
