@@ -223,10 +223,9 @@ def check_rows(snap: Any, fields: list[str], kinds: list[str], what: str) -> lis
     need(snap["fields"] == fields, f"{what}.fields: expected {fields}")
     need(type(snap["rows"]) is list, f"{what}.rows: a list")
     rows = snap["rows"]
-    for n, row in enumerate(rows):
-        need(
-            type(row) is list and len(row) == len(fields), f"{what}.rows[{n}]: {len(fields)} values"
-        )
+    width = len(fields)
+    bad = next((n for n, row in enumerate(rows) if type(row) is not list or len(row) != width), -1)
+    need(bad < 0, f"{what}.rows[{bad}]: {width} values")
     for k, col in enumerate(zip(*rows, strict=True)):
         try:
             ok = column_ok(col, kinds[k])
@@ -314,18 +313,21 @@ def ent_eligibility(r: dict[str, Any], rows: list[list[Any]]) -> tuple[list[Any]
     shut = set(r["shutdown_states"]) if r["shutdown_policy"] == "exclude" else set()
     sids = ["fixed"] if fixed else [s["id"] for s in r["strata"]]
     members: list[list[int]] = [[] for _ in sids]
-    excluded = []
+    excluded, first_match = [], {}  # (sector, colour, class) → matching strata, field by field
+    counties, sectors, fixed_list = set(r["counties"]), set(r["sectors"]), set(r["fixed_list"])
     for i, (code, _, county, sector, colour, klass, state, dereg, n, last) in enumerate(rows):
         key = (sector, colour, klass)
-        hits = [0] if fixed else [j for j, s in enumerate(r["strata"]) if all(
-            f in ("*", w) for f, w in zip((s["sector"], s["risk_colour"], s["credit_class"]), key,
-                                          strict=True))]  # fmt: skip
+        if key not in first_match:
+            first_match[key] = [0] if fixed else [j for j, s in enumerate(r["strata"]) if all(
+                f in ("*", w) for f, w in zip((s["sector"], s["risk_colour"], s["credit_class"]),
+                                              key, strict=True))]  # fmt: skip
+        hits = first_match[key]
         why, detail = next((x[1:] for x in [
             (dereg, "deregistered", ""),
-            (r["counties"] and county not in r["counties"], "out_of_scope_county", county),
-            (r["sectors"] and sector not in r["sectors"], "out_of_scope_sector", sector),
+            (counties and county not in counties, "out_of_scope_county", county),
+            (sectors and sector not in sectors, "out_of_scope_sector", sector),
             (code in listed, "excluded_by_plan", listed.get(code, "")),
-            (fixed and code not in r["fixed_list"], "not_listed", ""),
+            (fixed and code not in fixed_list, "not_listed", ""),
             (state in shut, "shutdown", state),
             (n >= r["yearly_cap"], "yearly_cap_reached", str(n)),
             (r["cooldown_days"] > 0 and last is not None and last > cutoff, "cooldown", last),
