@@ -228,6 +228,7 @@ def test_documented_deployment_starts_and_serves(project: Path) -> None:
             for line in lines:
                 entry = json.loads(line)  # SAFEWATCH_LOG_FORMAT=json is the compose default
                 assert {"time", "level", "logger", "message"} <= set(entry), line
+                assert entry["level"] not in ("ERROR", "CRITICAL"), (name, line)
     finally:
         for n, s in stack.services.items():  # shown by pytest when the test fails
             log.info("%s healthy=%s ports=%s\n%s", n, s.healthy, s.ports, stack.tail(n, 12))
