@@ -3,7 +3,7 @@
 Nothing is acknowledged before the transaction that stores it has committed, so a crash loses
 nothing (the broker redelivers) and the exactly-once keys make the redelivery harmless. When the
 database is unavailable the batch is retried until it succeeds; when one message makes the whole
-batch fail for another reason, the batch is split and only that message is refused.
+batch fail for another reason, the batch is bisected and only that message is refused.
 """
 
 from __future__ import annotations
