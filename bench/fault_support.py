@@ -253,6 +253,9 @@ class Publisher:
                 continue
             for _ in range(min(self.per_tick, self.total - n)):
                 info = self.c.publish(self.topic, self.body(n), qos=1)
+                if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:  # 65,535 unacknowledged: wait, resend
+                    time.sleep(0.05)
+                    break
                 self.sent.append((f"{self.tag}-{n:07d}", info))
                 n += 1
             next_tick += self.tick_s
