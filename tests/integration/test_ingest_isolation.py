@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +21,7 @@ from tests.integration.monitor_support import seed
 
 log = logging.getLogger(__name__)
 N = 1000
-ROUNDS = 5
+ROUNDS = 7
 POISON_EVERY = 50  # 2 %
 
 
@@ -74,11 +73,11 @@ async def test_bad_offsets_from_one_site_keep_the_clean_rate(settings: Settings,
     topics = ingest.topics
     await _drain(ingest, _events(topics, ents, "warm", poison=None)[:200])  # caches, plans
     clean_rates, bad_rates = [], []
-    for r in range(ROUNDS):  # alternating rounds, medians: the machine is shared
+    for r in range(ROUNDS):  # alternating rounds; the best of each: other work only slows
         clean_rates.append(await _drain(ingest, _events(topics, ents, f"clean{r}", poison=None)))
         bad_rates.append(await _drain(ingest, _events(topics, ents, f"bad{r}", poison="offset")))
     await ingest._drop_connection()
-    clean, poisoned = statistics.median(clean_rates), statistics.median(bad_rates)
+    clean, poisoned = max(clean_rates), max(bad_rates)
     refused = await _count(
         pool, "SELECT count(*) FROM rejected_messages WHERE code = 'timestamp_invalid'"
     )
