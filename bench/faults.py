@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -159,6 +160,7 @@ def _stream(
     finally:
         mon.stop()
         broker.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _kill(ctx: Ctx, broker: BrokerProcess, root: Path, mon: Monitor) -> BrokerProcess:
@@ -212,7 +214,7 @@ def session_takeover(ctx: Ctx) -> Row:
         enterprises=[a, b],
     )
     pw = {k: v.password for k, v in read_accounts(written.credentials).items()}
-    broker, _ = own_broker(
+    broker, broker_root = own_broker(
         password_file=written.password_file,
         acl_file=written.acl_file,
         service_password_file=written.service_password_file,
@@ -246,6 +248,8 @@ def session_takeover(ctx: Ctx) -> Row:
     finally:
         mon.stop()
         broker.stop()
+        shutil.rmtree(broker_root, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def burst(ctx: Ctx, factor: int) -> Row:
@@ -253,7 +257,7 @@ def burst(ctx: Ctx, factor: int) -> Row:
     sustained = 100 if ctx.short else 1000
     seconds = 2 if ctx.short else 10
     tag = f"b{factor}x"
-    broker, _ = own_broker()
+    broker, root = own_broker()
     mon = Monitor(_monitor_env(ctx, broker)).start()
     try:
         _until_consuming(ctx, broker, f"{tag}w")
@@ -273,6 +277,7 @@ def burst(ctx: Ctx, factor: int) -> Row:
     finally:
         mon.stop()
         broker.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def fuzz(ctx: Ctx) -> Row:
@@ -326,7 +331,7 @@ def _telemetry(broker: BrokerProcess, ent: str, stop: threading.Event, per_s: in
 
 def soak(ctx: Ctx, minutes: float, rate: int = 1000) -> Row:
     """`rate` events/s plus telemetry for `minutes`: memory slope and p99 publish→stored."""
-    broker, _ = own_broker()
+    broker, root = own_broker()
     mon = Monitor(_monitor_env(ctx, broker)).start()
     stop = threading.Event()
     try:
@@ -361,6 +366,7 @@ def soak(ctx: Ctx, minutes: float, rate: int = 1000) -> Row:
         stop.set()
         mon.stop()
         broker.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 SCENARIOS: list[tuple[str, Callable[[Ctx], Row]]] = [
