@@ -100,7 +100,11 @@ def run_documented(
         words = line.split()[2:]
         if words == ["up", "-d"]:
             stack = LocalStack(project, load(project / "docker-compose.yml", env), env, _path())
-            stack.up()
+            try:
+                stack.up()
+            except BaseException:
+                stack.down()  # never leave a half-started stack's processes behind
+                raise
         elif words[:2] == ["run", "--rm"] and stack is not None:
             done = stack.run(words[2])
             assert done.returncode == 0, done.stderr.decode()
