@@ -182,7 +182,7 @@ async def test_two_monitors_two_apis_two_schedulers(
         async def drawn() -> bool:
             return await _drawn(pool) >= 1
 
-        await wait_for(drawn, timeout=60, what="the due draw")
+        await wait_for(drawn, timeout=150, what="the due draw")
         draw_s = time.monotonic() - killed_at
         leader.restart()
         await asyncio.to_thread(follower.kill)
