@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from monitor.broker import BrokerProcess, start_mosquitto
 from monitor.topics import Topics
 from safewatch import app
-from tests.conftest import TEST_ADMIN_PASSWORD, TEST_SECRET
+from tests.conftest import TEST_ADMIN_PASSWORD, TEST_AUDITOR_KEY, TEST_SECRET
 from tests.integration.monitor_support import broker_dir, readable_by_broker
 from tests.integration.order_support import publish_all
 
@@ -130,6 +130,7 @@ def base_env(db_url: str, prefix: str, broker: SecuredBroker) -> dict[str, str]:
         "SAFEWATCH_MQTT_TOPIC_PREFIX": prefix,
         "SAFEWATCH_SECRET_KEY": TEST_SECRET,
         "SAFEWATCH_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,
+        "SAFEWATCH_DRAW_AUDITOR_KEY": TEST_AUDITOR_KEY,
         "SAFEWATCH_LOG_LEVEL": "INFO",
     }
 
