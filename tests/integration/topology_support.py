@@ -131,6 +131,8 @@ def base_env(db_url: str, prefix: str, broker: SecuredBroker) -> dict[str, str]:
         "SAFEWATCH_SECRET_KEY": TEST_SECRET,
         "SAFEWATCH_ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,
         "SAFEWATCH_DRAW_AUDITOR_KEY": TEST_AUDITOR_KEY,
+        # Like the test settings: the scheduled test plan names no public value source.
+        "SAFEWATCH_DRAW_TEST_MODE": "true",
         "SAFEWATCH_LOG_LEVEL": "INFO",
     }
 
