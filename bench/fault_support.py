@@ -12,12 +12,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -213,7 +216,11 @@ class Publisher:
         self.per_tick = per_tick
         self.tick_s = tick_s
         self.tag = tag
-        self.sent: list[tuple[str, mqtt.MQTTMessageInfo]] = []
+        self.sent: list[tuple[str, int]] = []  # (event id, MQTT packet id) in publish order
+        # Packet ids whose PUBACK reported success, appended by paho's network thread. A publish
+        # made while the connection drops returns MQTT_ERR_NO_CONN (then `is_published()` raises)
+        # yet stays queued and is re-sent on reconnect, so acknowledgements are counted here.
+        self._acked_mids: list[int] = []
         self.c = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"pub-{tag}-{time.monotonic_ns()}",
@@ -221,6 +228,7 @@ class Publisher:
         )
         if username:
             self.c.username_pw_set(username, password)
+        self.c.on_publish = self._on_publish
         self.c.reconnect_delay_set(1, 2)
         self.c.max_inflight_messages_set(1000)
         self.c.connect(broker.host, broker.port)
@@ -228,10 +236,28 @@ class Publisher:
         self.finished_at: float | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
+    def _on_publish(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        mid: int,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        if not reason_code.is_failure:
+            self._acked_mids.append(mid)
+
     @property
     def accepted(self) -> set[str]:
-        """Event ids the broker acknowledged (PUBACK)."""
-        return {event_id for event_id, info in self.sent if info.is_published()}
+        """Event ids the broker acknowledged (PUBACK). Packet ids wrap at 65,535; one id is never
+        in flight twice at once, so its n acknowledgements belong to its first n messages."""
+        acks = Counter(self._acked_mids)
+        out: set[str] = set()
+        for event_id, mid in self.sent:
+            if acks[mid] > 0:
+                acks[mid] -= 1
+                out.add(event_id)
+        return out
 
     def body(self, n: int) -> bytes:
         """Event number n (a maintenance start: one status row per enterprise, cheap)."""
@@ -256,7 +282,7 @@ class Publisher:
                 if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:  # 65,535 unacknowledged: wait, resend
                     time.sleep(0.05)
                     break
-                self.sent.append((f"{self.tag}-{n:07d}", info))
+                self.sent.append((f"{self.tag}-{n:07d}", info.mid))
                 n += 1
             next_tick += self.tick_s
             time.sleep(max(0.0, next_tick - time.monotonic()))
@@ -271,7 +297,7 @@ class Publisher:
         """Until everything was sent and every PUBACK that will come came."""
         self.thread.join(timeout)
         deadline = time.monotonic() + timeout
-        while len(self.accepted) < len(self.sent) and time.monotonic() < deadline:
+        while len(self._acked_mids) < len(self.sent) and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def close(self) -> None:
