@@ -67,13 +67,13 @@ def mqtt_credentials(
     mosquitto.conf (TLS listener, persistence) with explicit file modes."""
     from monitor.broker_deploy import finish_deploy_files
     from monitor.credentials import generate
-    from storage import monitoring_queries
+    from storage import enterprises
 
     settings = _settings()
     codes: list[str] = []
     try:
         if not service_only:
-            codes = monitoring_queries.active_codes(settings.database_url)
+            codes = enterprises.active_codes(settings.database_url)
     except SafewatchError as exc:
         typer.echo(
             f"error: cannot read the enterprise directory: {exc.message} "

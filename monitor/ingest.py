@@ -40,8 +40,7 @@ from monitor.parse import (
 )
 from monitor.processor import Processor
 from monitor.topics import Downlink, RejectCode, Topics
-from storage import alarms, telemetry_tags
-from storage import monitoring_ingest as store
+from storage import alarms, enterprises, rejected_messages, telemetry_tags
 from storage.pool import make_pool
 
 log = logging.getLogger(__name__)
@@ -264,7 +263,7 @@ class Ingest:
         until = self._negative.get(code)
         if until is not None and until > time.monotonic():
             return False
-        if await store.enterprise_active(conn, code):
+        if await enterprises.enterprise_active(conn, code):
             self.caches.known.add(code)
             return True
         self._negative[code] = time.monotonic() + NEGATIVE_TTL_S
@@ -273,7 +272,7 @@ class Ingest:
     async def _refresh_caches(self, conn: Any) -> None:
         mono = time.monotonic()
         if mono - self._known_at > KNOWN_REFRESH_S:
-            self.caches.known = await store.known_enterprises(conn)
+            self.caches.known = await enterprises.known_enterprises(conn)
             self._negative.clear()
             self._known_at = mono
         if mono - self._cache_at > CACHE_REFRESH_S:
@@ -344,7 +343,9 @@ class Ingest:
         try:
             conn = await self._connection()
             async with conn.transaction():
-                await store.insert_rejected(conn, [self.processor.rejected_row(refusal, utcnow())])
+                await rejected_messages.insert_rejected(
+                    conn, [self.processor.rejected_row(refusal, utcnow())]
+                )
         except Exception as again:
             log.error(
                 "could not even store the refusal of a message on %s: %s",

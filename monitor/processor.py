@@ -35,9 +35,9 @@ from monitor.topics import RejectCode, Uplink
 from services import event_order
 from services.changes import announce
 from services.event_order import Logged
-from storage import alarms, monitoring
+from storage import alarms, enterprise_status, ingest_keys, rejected_messages, restart_requests
 from storage import event_order as order_store
-from storage import monitoring_ingest as store
+from storage import events as event_store
 from storage import special_ops as so_store
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,9 @@ class Processor:
             live_out=work.live,
         )
         await announce(conn, changes=work.live)
-        await store.insert_rejected(conn, [self.rejected_row(r, now) for r in work.refused])
+        await rejected_messages.insert_rejected(
+            conn, [self.rejected_row(r, now) for r in work.refused]
+        )
         return BatchResult(
             refused=work.refused,
             events=len(fresh),
@@ -119,7 +121,7 @@ class Processor:
                 activity.setdefault(a.enterprise_id, None)
                 continue
             activity[a.enterprise_id] = now
-        await store.touch_activity(conn, activity)
+        await enterprise_status.touch_activity(conn, activity)
         for ent, at in activity.items():
             if at is not None and ent in self.caches.offline_open:
                 work.actions.append(
@@ -145,7 +147,7 @@ class Processor:
             seen[key] = a.digest
             keys.append((a.enterprise_id, ev.event_id, a.digest, ev.ts))
             first.append((a, ev))
-        new, reused = await store.claim_event_keys(conn, keys)
+        new, reused = await ingest_keys.claim_event_keys(conn, keys)
         fresh = []
         for a, ev in first:
             key = (str(a.enterprise_id), ev.event_id)
@@ -211,10 +213,12 @@ class Processor:
             if r.last_key is not None:
                 order[ent] = r.last_key
         await order_store.save_order(conn, order)
-        await store.copy_events(
+        await event_store.copy_events(
             conn,
             [
-                store.EventRow(ev.ts, a.enterprise_id, ev.event_id, ev.type, a.msg.payload.decode())
+                event_store.EventRow(
+                    ev.ts, a.enterprise_id, ev.event_id, ev.type, a.msg.payload.decode()
+                )
                 for a, ev in events
             ],
             received_at=utcnow(),
@@ -251,7 +255,7 @@ class Processor:
             return {}, order
         # Only enterprises with status events need their status (and open maintenance) read;
         # operation events never change it, so the others start from a placeholder never saved.
-        statuses = await monitoring.lock_statuses(
+        statuses = await enterprise_status.lock_statuses(
             conn, [a.enterprise_id for a, ev, _ in events if isinstance(ev, STATUS_EVENTS)]
         )
         op_keys = [(a.enterprise_id, str(ev.op_id)) for a, ev, _ in events if hasattr(ev, "op_id")]
@@ -319,15 +323,15 @@ class Processor:
             if s.op_changed is not None:
                 changed_ops.add((ent, s.op_changed))
         out = {e: states[e].status for e in changed_status}
-        await monitoring.save_statuses(conn, [out[e] for e in sorted(changed_status)])
-        await monitoring.start_maintenance(conn, maint_starts)
-        await monitoring.end_maintenance(conn, maint_ends)
+        await enterprise_status.save_statuses(conn, [out[e] for e in sorted(changed_status)])
+        await enterprise_status.start_maintenance(conn, maint_starts)
+        await enterprise_status.end_maintenance(conn, maint_ends)
         await so_store.save_ops(conn, [states[e].ops[op] for e, op in sorted(changed_ops)])
         await so_store.insert_tests(conn, tests)
         await self._requests(conn, requests, work)
         touched = voided | {EnterpriseId(ent) for ent, _ in requests}
         if touched:
-            await monitoring.supersede_pending(
+            await restart_requests.supersede_pending(
                 conn, {e: states[e].status.restart_request for e in touched}
             )
         return out, order
@@ -338,7 +342,9 @@ class Processor:
         requests: list[tuple[str, dict[str, Any]]],
         work: Work,
     ) -> None:
-        ids = await monitoring.insert_requests(conn, [{"ent": e, **row} for e, row in requests])
+        ids = await restart_requests.insert_requests(
+            conn, [{"ent": e, **row} for e, row in requests]
+        )
         for (ent, row), request_id in zip(requests, ids, strict=True):
             if request_id is not None:
                 work.live.append(
@@ -349,9 +355,9 @@ class Processor:
                     )
                 )
 
-    def rejected_row(self, r: Refused, now: datetime) -> store.RejectedRow:
+    def rejected_row(self, r: Refused, now: datetime) -> rejected_messages.RejectedRow:
         """The stored form of a refusal (payload truncated)."""
-        return store.RejectedRow(
+        return rejected_messages.RejectedRow(
             received_at=now,
             topic=r.msg.topic,
             enterprise_id=r.enterprise_id,

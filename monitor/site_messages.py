@@ -16,7 +16,7 @@ from monitor.batch import Work
 from monitor.parse import Accepted, Refused
 from monitor.schemas_site import AckMessage, CommitmentMessage, PresenceMessage
 from monitor.topics import RejectCode
-from storage import commitments, downlinks, monitoring
+from storage import commitments, downlinks, enterprise_status
 
 
 async def store_commitment(conn: AsyncConnection[Any], a: Accepted, work: Work) -> None:
@@ -55,7 +55,7 @@ async def store_presence(
     body = a.body
     assert isinstance(body, PresenceMessage)
     at = body.ts or now
-    await monitoring.set_presence(conn, a.enterprise_id, online=body.online, at=at)
+    await enterprise_status.set_presence(conn, a.enterprise_id, online=body.online, at=at)
     work.live.append(
         (
             "presence",

@@ -13,8 +13,7 @@ from domain.monitoring import AlarmAction, AlarmClear, AlarmKey, EnterpriseId
 from domain.telemetry import LevelSeverities, TagLimits, TagState, evaluate, level_outcome
 from monitor.parse import Accepted
 from monitor.schemas_site import TelemetryMessage
-from storage import monitoring_ingest as store
-from storage import telemetry_tags
+from storage import ingest_keys, telemetry, telemetry_tags
 
 TagKey = tuple[str, str]
 
@@ -49,7 +48,7 @@ async def store_telemetry(
             out.duplicates += 1
         else:
             unique[key] = a
-    new = await store.claim_telemetry_keys(conn, list(unique))
+    new = await ingest_keys.claim_telemetry_keys(conn, list(unique))
     out.duplicates += len(unique) - len(new)
     rows: list[tuple[datetime, str, str, float | None, str]] = []
     readings: dict[TagKey, list[tuple[datetime, float | None, str]]] = {}
@@ -69,7 +68,7 @@ async def store_telemetry(
             rows.append((ts, ent, tag, value, quality))
             if tags is not None and tag in tags:
                 readings.setdefault((ent, tag), []).append((ts, value, quality))
-    await store.copy_telemetry(conn, rows)
+    await telemetry.copy_telemetry(conn, rows)
     out.points = len(rows)
     if readings:
         await _evaluate(conn, readings, registry, stale_open, severities, out)

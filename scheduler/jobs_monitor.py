@@ -24,8 +24,7 @@ from scheduler.context import current
 from scheduler.isolation import Problems, apply_isolated, load_isolated
 from services import alarms as services
 from services.changes import announce
-from storage import alarms, commitments, monitoring, special_ops, telemetry_tags
-from storage import monitoring_ingest as ingest_store
+from storage import alarms, commitments, enterprise_status, ingest_keys, special_ops, telemetry_tags
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ async def _presence(
     timeout = timedelta(seconds=current().settings.presence_timeout_s)
     open_now = {str(e) for e, _ in await alarms.open_subjects(conn, Rule.OFFLINE)}
     outcome = NOTHING
-    for ent, presence in (await monitoring.all_presence(conn)).items():
+    for ent, presence in (await enterprise_status.all_presence(conn)).items():
         result = problems.evaluate(ent, offline_outcome, ent, presence, now, timeout)
         if result.raises and ent not in open_now:
             outcome += result
@@ -178,7 +177,7 @@ async def _ops(
             so.periodic, video_live=str(op.enterprise_id) in video_live, open_ops=by_key
         )
         outcome += problems.evaluate(op.enterprise_id, check, op, now, policy.special_ops)
-    for status in await monitoring.overdue_trials(conn, now=now):
+    for status in await enterprise_status.overdue_trials(conn, now=now):
         outcome += problems.evaluate(status.enterprise_id, check_trial_overrun, status, now)
     return outcome
 
@@ -195,7 +194,7 @@ async def prune_keys() -> None:
     now = utcnow()
     try:
         async with ctx.pool.connection() as conn:
-            ev, tm = await ingest_store.prune_keys(
+            ev, tm = await ingest_keys.prune_keys(
                 conn,
                 events_before=now - timedelta(days=30),
                 telemetry_before=now - timedelta(days=2),

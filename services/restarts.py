@@ -15,10 +15,10 @@ from domain.downlinks import ttl
 from domain.errors import NotFound, RuleViolation, ValidationFailed
 from domain.monitoring import EnterpriseId
 from services.changes import Actor, Audit, record
-from storage import downlinks, monitoring, restart_evidence, video
+from storage import downlinks, enterprise_status, restart_evidence, restart_requests, video
 from storage.downlinks import Downlink
-from storage.monitoring import RestartRequest
 from storage.restart_evidence import Evidence
+from storage.restart_requests import RestartRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ async def decide(
     by = actor.principal.username
     reason = reason.strip()
     sessions = list(dict.fromkeys(video_session_ids))
-    req = await monitoring.get_request(conn, request_id)
+    req = await restart_requests.get_request(conn, request_id)
     if req is None:
         raise NotFound(f"restart request {request_id} does not exist")
     if req.state != "pending":
@@ -72,9 +72,9 @@ async def decide(
     await _check_evidence(conn, req.enterprise_id, sessions)
     now = now or utcnow()
     ent = EnterpriseId(req.enterprise_id)
-    status = (await monitoring.lock_statuses(conn, [ent]))[ent]
+    status = (await enterprise_status.lock_statuses(conn, [ent]))[ent]
     decided = (st.approve_restart if approve else st.reject_restart)(status, req.event_id, now)
-    await monitoring.save_statuses(conn, [decided])
+    await enterprise_status.save_statuses(conn, [decided])
     decision = "approved" if approve else "rejected"
     text = (
         f"复产申请 {req.event_id} 已通过复验，可按计划复产。"
@@ -98,7 +98,7 @@ async def decide(
         expires_at=now + ttl(policy, "notice"),
         now=now,
     )
-    await monitoring.decide_request(
+    await restart_requests.decide_request(
         conn, request_id, state=decision, by=by, at=now, reason=reason, notice_id=notice.id
     )
     for session_id in sessions:
@@ -131,6 +131,6 @@ async def decide(
             ("status", ent, {"headline": decided.headline, "mode": decided.mode.value}),
         ],
     )
-    fresh = await monitoring.get_request(conn, request_id)
+    fresh = await restart_requests.get_request(conn, request_id)
     assert fresh is not None
     return Decision(request=fresh, notice=notice, evidence=evidence)

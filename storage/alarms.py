@@ -113,6 +113,9 @@ SELECT enterprise_id, subject FROM alarms
 COUNT_OPEN = """
 SELECT severity, count(*) FROM alarms WHERE state <> 'closed' GROUP BY severity
 """
+OPEN_ALARMS = """
+SELECT count(*), max(severity_rank) FROM alarms WHERE enterprise_id = %(ent)s AND state <> 'closed'
+"""
 
 
 def _to_alarm(**row: Any) -> Alarm:
@@ -357,3 +360,11 @@ def _message_fields(message: Message | None) -> dict[str, Any]:
 def alarm_id(value: int) -> AlarmId:
     """Typed alarm id."""
     return AlarmId(value)
+
+
+async def open_alarms(conn: AsyncConnection[Any], ent: str) -> tuple[int, int | None]:
+    """(count, highest severity rank) of an enterprise's open alarms."""
+    async with amapped_errors():
+        row = await (await conn.execute(OPEN_ALARMS, {"ent": ent})).fetchone()
+    assert row is not None
+    return int(row[0]), (int(row[1]) if row[1] is not None else None)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from storage.errors import amapped_errors
+from storage.errors import amapped_errors, mapped_errors
 
 SEARCH = """
 SELECT credit_code, name, county, address, sector, risk_colour, credit_class,
@@ -93,6 +95,12 @@ UNION ALL
 SELECT 'sector', sector, count(*) FROM enterprises GROUP BY sector
 ORDER BY 1, 2
 """
+
+KNOWN = "SELECT credit_code FROM enterprises WHERE NOT deregistered"
+ACTIVE = "SELECT NOT deregistered FROM enterprises WHERE credit_code = %(code)s"
+NAMES = "SELECT credit_code, name FROM enterprises WHERE credit_code = ANY(%(codes)b::text[])"
+NAME = "SELECT name FROM enterprises WHERE credit_code = %(code)s"
+ACTIVE_CODES = "SELECT credit_code FROM enterprises WHERE NOT deregistered ORDER BY 1"
 
 #: The fields a caller writes (everything but the timestamps).
 FIELDS = (
@@ -234,3 +242,39 @@ async def facets(conn: AsyncConnection[Any]) -> dict[str, dict[str, int]]:
         for facet, value, n in await (await conn.execute(FACETS)).fetchall():
             out[str(facet)][str(value)] = int(n)
     return out
+
+
+async def known_enterprises(conn: AsyncConnection[Any]) -> set[str]:
+    """Credit codes of every enterprise that may send messages."""
+    async with amapped_errors():
+        rows = await (await conn.execute(KNOWN)).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+async def enterprise_active(conn: AsyncConnection[Any], code: str) -> bool:
+    """Whether the enterprise exists and is not deregistered."""
+    async with amapped_errors():
+        row = await (await conn.execute(ACTIVE, {"code": code})).fetchone()
+    return bool(row and row[0])
+
+
+async def enterprise_name(conn: AsyncConnection[Any], code: str) -> str | None:
+    """The directory name of an enterprise, None if it is not in the directory."""
+    async with amapped_errors():
+        row = await (await conn.execute(NAME, {"code": code})).fetchone()
+    return str(row[0]) if row else None
+
+
+async def names(conn: AsyncConnection[Any], codes: Sequence[str]) -> dict[str, str]:
+    """Directory names of several enterprises."""
+    if not codes:
+        return {}
+    async with amapped_errors():
+        rows = await (await conn.execute(NAMES, {"codes": sorted(set(codes))})).fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def active_codes(url: str) -> list[str]:
+    """Credit codes of every enterprise not deregistered (synchronous, for the CLI)."""
+    with mapped_errors(), psycopg.connect(url, connect_timeout=5) as conn:
+        return [str(r[0]) for r in conn.execute(ACTIVE_CODES).fetchall()]

@@ -16,8 +16,7 @@ from domain.errors import NotFound
 from domain.users import Principal
 from services import alarms as services
 from services.changes import Actor
-from storage import alarms
-from storage import monitoring_queries as q
+from storage import alarms, enterprises
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"], responses=ERROR_RESPONSES)
 
@@ -93,7 +92,7 @@ async def list_alarms(
         limit=paging.limit,
         offset=paging.offset,
     )
-    names = await q.names(conn, [a.enterprise_id for a in page.items])
+    names = await enterprises.names(conn, [a.enterprise_id for a in page.items])
     return Page[AlarmOut](
         items=[alarm_out(a, policy, names.get(a.enterprise_id), lang) for a in page.items],
         total=page.total,
@@ -115,7 +114,7 @@ async def get_alarm(
 ) -> AlarmOut:
     """One alarm with its evidence."""
     a = await _load(conn, principal, alarm_id, lock=False)
-    return alarm_out(a, policy, await q.enterprise_name(conn, a.enterprise_id), lang)
+    return alarm_out(a, policy, await enterprises.enterprise_name(conn, a.enterprise_id), lang)
 
 
 class AckIn(BaseModel):
@@ -143,7 +142,9 @@ async def acknowledge(
         note=body.note if body else None,
         actor=Actor(principal, client_ip(request)),
     )
-    return alarm_out(after, policy, await q.enterprise_name(conn, after.enterprise_id), lang)
+    return alarm_out(
+        after, policy, await enterprises.enterprise_name(conn, after.enterprise_id), lang
+    )
 
 
 class CloseIn(BaseModel):
@@ -183,4 +184,6 @@ async def close(
         causes=frozenset(policy.causes),
         actor=Actor(principal, client_ip(request)),
     )
-    return alarm_out(after, policy, await q.enterprise_name(conn, after.enterprise_id), lang)
+    return alarm_out(
+        after, policy, await enterprises.enterprise_name(conn, after.enterprise_id), lang
+    )

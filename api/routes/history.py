@@ -15,9 +15,8 @@ from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import VisibleEnt, require_enterprise, visible_filter
 from domain.clock import utcnow
 from domain.errors import ValidationFailed
-from storage import commitments, telemetry_tags
-from storage import monitoring_ingest as ingest_store
-from storage import monitoring_queries as q
+from storage import commitments, rejected_messages, telemetry_tags
+from storage import events as event_store
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], responses=ERROR_RESPONSES)
 
@@ -43,7 +42,7 @@ async def list_events(
 ) -> Page[EventOut]:
     """Operation events, newest first."""
     await require_enterprise(conn, ent)
-    items, total = await q.events(
+    items, total = await event_store.list_events(
         conn, ent=ent, lo=from_, hi=to, type_=type, limit=paging.limit, offset=paging.offset
     )
     return Page[EventOut](
@@ -164,7 +163,7 @@ async def list_rejected(
     code: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[RejectedOut]:
     """Refused messages, newest first (an enterprise account sees its own)."""
-    items, total = await ingest_store.list_rejected(
+    items, total = await rejected_messages.list_rejected(
         conn,
         enterprise_id=visible_filter(principal, ent),
         code=code,

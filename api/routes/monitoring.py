@@ -21,8 +21,7 @@ from domain.i18n import op_label, render
 from domain.monitoring import EnterpriseId, Severity
 from domain.presence import Presence
 from domain.status import EnterpriseStatus
-from storage import alarms, monitoring, special_ops
-from storage import monitoring_queries as q
+from storage import alarms, enterprise_status, special_ops
 from storage.errors import amapped_errors
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], responses=ERROR_RESPONSES)
@@ -183,7 +182,7 @@ def status_refresher(
 
     async def refreshed(old: bytes) -> bytes:
         async with amapped_errors():
-            pres = await q.presence_now(pool, ent)
+            pres = await enterprise_status.presence_now(pool, ent)
         doc = StatusOut.model_validate_json(old)
         now = doc.model_copy(update=_presence_fields(pres, settings))
         return old if now == doc else now.model_dump_json().encode()
@@ -191,7 +190,9 @@ def status_refresher(
     return refreshed
 
 
-def _presence_fields(pres: q.PresenceRow | None, settings: Settings) -> dict[str, Any]:
+def _presence_fields(
+    pres: enterprise_status.PresenceRow | None, settings: Settings
+) -> dict[str, Any]:
     """The presence part of a status: reported state, last activity, and `online`, which is
     derived from the clock (so a cached status re-reads only this part when it ages)."""
     presence = Presence(
@@ -210,9 +211,9 @@ def _presence_fields(pres: q.PresenceRow | None, settings: Settings) -> dict[str
 async def _status(conn: AsyncConnection[Any], ent: str, settings: Settings, lang: str) -> StatusOut:
     """The status document of one enterprise, read from storage."""
     name = await require_enterprise(conn, ent)
-    found = await monitoring.lock_statuses(conn, [ent], lock=False)
+    found = await enterprise_status.lock_statuses(conn, [ent], lock=False)
     st = found.get(EnterpriseId(ent)) or EnterpriseStatus(EnterpriseId(ent))
-    pres = await q.presence(conn, ent)
+    pres = await enterprise_status.presence(conn, ent)
     ops_out = []
     for op in await special_ops.open_ops(conn, ent=ent):
         tests = await special_ops.tests_of(conn, ent, op.op_id)
@@ -251,7 +252,7 @@ async def _status(conn: AsyncConnection[Any], ent: str, settings: Settings, lang
                 else None,
             )
         )
-    count, worst = await q.open_alarms(conn, ent)
+    count, worst = await alarms.open_alarms(conn, ent)
     return StatusOut(
         enterprise_id=ent,
         name=name,
@@ -328,7 +329,7 @@ class SummaryOut(BaseModel):
 async def summary(_: Staff, conn: ConnDep, settings: SettingsDep) -> SummaryOut:
     """Shutdown, maintenance, special operations by type, trial production, offline counts."""
     now = utcnow()
-    counts = await monitoring.summary_counts(
+    counts = await enterprise_status.summary_counts(
         conn, online_since=now - timedelta(seconds=settings.presence_timeout_s)
     )
     ops = await special_ops.count_open_by_type(conn)

@@ -15,7 +15,7 @@ from domain.credit_code import validate_credit_code
 from domain.errors import NotFound
 from domain.i18n import DEFAULT_LANG
 from domain.users import Principal, Role
-from storage import monitoring_queries as q
+from storage import enterprises
 from storage.downlinks import Downlink
 
 EXAMPLE_ENT = "91330102100000000X"
@@ -47,7 +47,7 @@ Handler = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR
 
 async def require_enterprise(conn: ConnDep, ent: str) -> str:
     """The enterprise's name; 404 when it is not in the directory."""
-    name = await q.enterprise_name(conn, ent)
+    name = await enterprises.enterprise_name(conn, ent)
     if name is None:
         raise NotFound(f"enterprise {ent} is not in the directory")
     return name

@@ -21,7 +21,7 @@ from api.routes.monitoring_common import (
 from domain.users import Principal
 from services import restarts
 from services.changes import Actor
-from storage import monitoring
+from storage import restart_requests
 
 router = APIRouter(prefix="/api/v1/restart-requests", tags=["restart"], responses=ERROR_RESPONSES)
 
@@ -64,7 +64,7 @@ class RestartRequestOut(BaseModel):
     notice_id: int | None
 
 
-def _out(r: monitoring.RestartRequest) -> RestartRequestOut:
+def _out(r: restart_requests.RestartRequest) -> RestartRequestOut:
     return RestartRequestOut(
         id=r.id,
         enterprise_id=r.enterprise_id,
@@ -90,7 +90,7 @@ async def list_requests(
     ent: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[RestartRequestOut]:
     """Restart requests, pending first (an enterprise account sees its own)."""
-    items, total = await monitoring.list_requests(
+    items, total = await restart_requests.list_requests(
         conn,
         state=state,
         ent=visible_filter(principal, ent),

@@ -21,8 +21,7 @@ from domain.tabular import UPLOAD_LIMITS, read_table
 from services import tags
 from services.changes import Actor
 from services.imports import ParsedUpload, run_import
-from storage import monitoring_queries as q
-from storage import telemetry_tags
+from storage import enterprises, telemetry_tags
 
 router = APIRouter(prefix="/api/v1/enterprises", tags=["telemetry tags"], responses=ERROR_RESPONSES)
 
@@ -121,7 +120,7 @@ def _out(t: telemetry_tags.Tag) -> TagOut:
 
 
 async def _require(conn: ConnDep, ent: str) -> None:
-    if await q.enterprise_name(conn, ent) is None:
+    if await enterprises.enterprise_name(conn, ent) is None:
         raise NotFound(f"enterprise {ent} is not in the directory")
 
 

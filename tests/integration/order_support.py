@@ -24,7 +24,7 @@ from domain.special_ops import SpecialOp
 from domain.status import EnterpriseStatus
 from monitor.ordering import parse_logged
 from monitor.topics import Topics
-from storage import monitoring
+from storage import enterprise_status
 from storage import special_ops as so_store
 from tests.integration.monitor_support import wait_for
 
@@ -254,7 +254,7 @@ async def stored(
     ent = script.ent
     op_ids = sorted({str(e["op_id"]) for e in script.events if "op_id" in e})
     async with pool.connection() as conn:
-        status = (await monitoring.lock_statuses(conn, [ent], lock=False))[EnterpriseId(ent)]
+        status = (await enterprise_status.lock_statuses(conn, [ent], lock=False))[EnterpriseId(ent)]
         ops = await so_store.lock_ops(conn, [(ent, op) for op in op_ids])
         rows = await (
             await conn.execute(

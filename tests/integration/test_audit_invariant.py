@@ -28,7 +28,7 @@ from domain.i18n import msg
 from domain.monitoring import EnterpriseId, raise_one
 from domain.status_model import EnterpriseStatus, Mode
 from services import alarms as alarm_service
-from storage import monitoring, monitoring_ingest
+from storage import enterprise_status, restart_requests
 from tests.integration.apiclient import admin, seed
 from tests.integration.test_api_draws import OFFICERS_CSV, PERIOD
 
@@ -162,8 +162,8 @@ def _restart_request(w: World) -> int:
         status = EnterpriseStatus(
             ent, mode=Mode.RESTART_REQUESTED, mode_since=now, restart_request=event_id
         )
-        await monitoring_ingest.touch_activity(conn, {ent: now})
-        await monitoring.save_statuses(conn, [status])
+        await enterprise_status.touch_activity(conn, {ent: now})
+        await enterprise_status.save_statuses(conn, [status])
         row = {
             "ent": ent,
             "event_id": event_id,
@@ -172,7 +172,7 @@ def _restart_request(w: World) -> int:
             "self_check": [{"item": "安全设施完好", "ok": True, "note": None}],
             "failed": 0,
         }
-        [request_id] = await monitoring.insert_requests(conn, [row])
+        [request_id] = await restart_requests.insert_requests(conn, [row])
         assert request_id is not None
         return request_id
 

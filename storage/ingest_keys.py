@@ -1,0 +1,94 @@
+"""Exactly-once keys of the ingest (tables `event_keys` and `telemetry_keys`): claim, prune."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from storage.errors import amapped_errors
+
+CLAIM_EVENT_KEYS = """
+INSERT INTO event_keys (enterprise_id, event_id, digest, ts)
+SELECT * FROM unnest(%(ents)b::text[], %(ids)b::text[], %(digests)b::bytea[],
+                     %(ts)b::timestamptz[])
+ON CONFLICT DO NOTHING
+RETURNING enterprise_id, event_id
+"""
+STORED_DIGESTS = """
+SELECT k.enterprise_id, k.event_id, k.digest
+  FROM event_keys k
+  JOIN unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, event_id)
+ USING (enterprise_id, event_id)
+"""
+CLAIM_TELEMETRY_KEYS = """
+INSERT INTO telemetry_keys (enterprise_id, digest)
+SELECT * FROM unnest(%(ents)b::text[], %(digests)b::bytea[])
+ON CONFLICT DO NOTHING
+RETURNING enterprise_id, digest
+"""
+PRUNE_EVENT_KEYS = "DELETE FROM event_keys WHERE received_at < %(before)s"
+PRUNE_TELEMETRY_KEYS = "DELETE FROM telemetry_keys WHERE received_at < %(before)s"
+
+
+EventKey = tuple[str, str]
+
+
+async def claim_event_keys(
+    conn: AsyncConnection[Any], keys: Sequence[tuple[str, str, bytes, datetime]]
+) -> tuple[set[EventKey], set[EventKey]]:
+    """Insert (enterprise, event id, digest, ts) keys; return (new keys, reused keys).
+
+    Keys already stored with the same digest are redeliveries (neither new nor reused); the same
+    id with a different payload is a reuse. `keys` must not repeat a key.
+    """
+    if not keys:
+        return set(), set()
+    params = {
+        "ents": [k[0] for k in keys],
+        "ids": [k[1] for k in keys],
+        "digests": [k[2] for k in keys],
+        "ts": [k[3] for k in keys],
+    }
+    async with amapped_errors():
+        rows = await (await conn.execute(CLAIM_EVENT_KEYS, params)).fetchall()
+        new = {(str(r[0]), str(r[1])) for r in rows}
+        old = [k for k in keys if (k[0], k[1]) not in new]
+        reused: set[EventKey] = set()
+        if old:
+            stored = await (
+                await conn.execute(
+                    STORED_DIGESTS, {"ents": [k[0] for k in old], "ids": [k[1] for k in old]}
+                )
+            ).fetchall()
+            digest = {(str(r[0]), str(r[1])): bytes(r[2]) for r in stored}
+            reused = {(k[0], k[1]) for k in old if digest.get((k[0], k[1])) != k[2]}
+    return new, reused
+
+
+async def claim_telemetry_keys(
+    conn: AsyncConnection[Any], keys: Sequence[tuple[str, bytes]]
+) -> set[tuple[str, bytes]]:
+    """Insert telemetry message keys; return the ones not seen before."""
+    if not keys:
+        return set()
+    async with amapped_errors():
+        rows = await (
+            await conn.execute(
+                CLAIM_TELEMETRY_KEYS,
+                {"ents": [k[0] for k in keys], "digests": [k[1] for k in keys]},
+            )
+        ).fetchall()
+    return {(str(r[0]), bytes(r[1])) for r in rows}
+
+
+async def prune_keys(
+    conn: AsyncConnection[Any], *, events_before: datetime, telemetry_before: datetime
+) -> tuple[int, int]:
+    """Forget exactly-once keys older than the redelivery horizon."""
+    async with amapped_errors():
+        ev = await conn.execute(PRUNE_EVENT_KEYS, {"before": events_before})
+        tm = await conn.execute(PRUNE_TELEMETRY_KEYS, {"before": telemetry_before})
+    return ev.rowcount, tm.rowcount
