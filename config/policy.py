@@ -26,6 +26,7 @@ POLICY_FILES = (
     "sampling_strata.yaml",
     "alarm_rules.yaml",
     "special_operations.yaml",
+    "holidays.yaml",
     "monitoring.yaml",
     "checklist_catalogue.yaml",
     "first_violation.yaml",

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.policy_calendar import load_work_calendar
 from config.policy_files import load_yaml
 from config.policy_special_ops import SpecialOpsFile
 from domain.alarms import Rule, RuleSpec
@@ -18,6 +19,7 @@ from domain.monitoring import Severity
 from domain.special_ops import SpecialOpsPolicy
 from domain.status import TrialPolicy
 from domain.telemetry import LevelSeverities
+from domain.work_calendar import WorkCalendar
 
 
 class _Strict(BaseModel):
@@ -145,6 +147,7 @@ class MonitoringPolicy:
     """Everything monitoring reads from the policy directory, validated."""
 
     special_ops: SpecialOpsPolicy
+    calendar: WorkCalendar
     rules: dict[str, RuleSpec]
     causes: dict[str, str]
     levels: LevelSeverities
@@ -169,7 +172,8 @@ class MonitoringPolicy:
 
 
 def load_monitoring_policy(policy_dir: Path) -> MonitoringPolicy:
-    """Read and validate the three files; ConfigurationError names the file and the problem."""
+    """Read and validate the four files; ConfigurationError names the file and the problem."""
+    calendar = load_work_calendar(policy_dir)
     ops = load_yaml(policy_dir / "special_operations.yaml", SpecialOpsFile)
     rules = load_yaml(policy_dir / "alarm_rules.yaml", AlarmRulesFile)
     mon = load_yaml(policy_dir / "monitoring.yaml", MonitoringFile)
@@ -177,7 +181,8 @@ def load_monitoring_policy(policy_dir: Path) -> MonitoringPolicy:
         raise ConfigurationError("monitoring.yaml: trial_production.min_days > max_days")
     hh, mm = (int(p) for p in mon.commitment.due_time.split(":"))
     return MonitoringPolicy(
-        special_ops=ops.as_domain(),
+        special_ops=ops.as_domain(calendar),
+        calendar=calendar,
         rules={
             name: RuleSpec(
                 rule=name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from domain.special_ops import (
     UpgradeCalendar,
 )
 from domain.special_ops_gas import gas_key
+from domain.work_calendar import WorkCalendar
 
 
 class _Strict(BaseModel):
@@ -116,22 +117,10 @@ class GasLimitsFile(_Strict):
         )
 
 
-class DateRange(_Strict):
-    """An inclusive range of days."""
-
-    from_: date = Field(alias="from")
-    to: date
-
-
 class UpgradeFile(_Strict):
     """upgrade in special_operations.yaml (升级管理)."""
 
     source: str = Source
-    holidays_source: str = Source
-    holidays: list[DateRange]
-    workdays: list[date]
-    rest_weekdays: list[int]
-    rest_weekdays_source: str = Source
     night_start: str
     night_end: str
     night_source: str = Source
@@ -143,17 +132,12 @@ class UpgradeFile(_Strict):
             raise ValueError("must be HH:MM (24 h)")
         return value
 
-    def as_domain(self, tz: str) -> UpgradeCalendar:
-        """The domain calendar."""
-        days = {
-            r.from_ + timedelta(days=i)
-            for r in self.holidays
-            for i in range((r.to - r.from_).days + 1)
-        }
+    def as_domain(self, tz: str, calendar: WorkCalendar) -> UpgradeCalendar:
+        """The domain calendar: holidays and 调休 from holidays.yaml, night hours from here."""
         return UpgradeCalendar(
-            holidays=frozenset(days),
-            workdays=frozenset(self.workdays),
-            rest_weekdays=frozenset(self.rest_weekdays),
+            holidays=calendar.holidays,
+            workdays=calendar.workdays,
+            rest_weekdays=calendar.rest_weekdays,
             night_start=time.fromisoformat(self.night_start),
             night_end=time.fromisoformat(self.night_end),
             tz=ZoneInfo(tz),
@@ -210,8 +194,8 @@ class SpecialOpsFile(_Strict):
         ZoneInfo(self.timezone)
         return self
 
-    def as_domain(self) -> SpecialOpsPolicy:
-        """The domain policy."""
+    def as_domain(self, calendar: WorkCalendar) -> SpecialOpsPolicy:
+        """The domain policy; `calendar` (holidays.yaml) gives the days of 升级管理."""
 
         def hours(table: dict[str, float | None]) -> dict[str, timedelta | None]:
             return {k: None if v is None else timedelta(hours=v) for k, v in table.items()}
@@ -241,7 +225,7 @@ class SpecialOpsFile(_Strict):
         return SpecialOpsPolicy(
             types=types,
             gas=self.gas_limits.as_domain(),
-            upgrade=self.upgrade.as_domain(self.timezone),
+            upgrade=self.upgrade.as_domain(self.timezone, calendar),
             daily_test_types=frozenset(t for t, e in self.types.items() if e.daily_test),
             video_grades={t: frozenset(g) for t, g in self.video.grades.items()},
             guardian_cert_required=self.guardian.cert_required,

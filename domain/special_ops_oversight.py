@@ -49,7 +49,7 @@ def upgrade_reason(at: datetime, cal: UpgradeCalendar) -> str | None:
 def managed_grade(
     op_type: OpType, grade: str | None, at: datetime, policy: SpecialOpsPolicy
 ) -> tuple[str | None, str | None]:
-    """The grade hot work is managed at `at` and why it was raised (GB 30871-2022 5.1 升级管理)."""
+    """The grade hot work is managed at `at` and why it was raised (GB 30871-2022 5.1.1 升级)."""
     if op_type is not OpType.HOT_WORK:
         return grade, None
     reason = upgrade_reason(at, policy.upgrade)
@@ -86,7 +86,7 @@ def check_video(
 def check_temp_power(
     op: SpecialOp, parent: SpecialOp | None, now: datetime, *, at_start: bool
 ) -> RuleOutcome:
-    """Temporary power for 动火/受限空间 may not outlast that work's permit (GB 30871-2022 10)."""
+    """Temporary power for 动火/受限空间 may not outlast that work's permit (GB 30871-2022 10.8)."""
     if op.op_type is not OpType.TEMP_POWER or op.serves_op is None or op.state is OpState.ENDED:
         return NOTHING
     ent, subject = op.enterprise_id, op.subject

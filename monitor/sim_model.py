@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.work_calendar import WEEKENDS_ONLY, WorkCalendar
 from monitor.demo_seed import DEMO_TAGS, DemoTag
 from monitor.sim_pace import PacedPlan
 from monitor.sim_profile import NORMAL, SimProfile
@@ -74,6 +75,8 @@ class SiteModel:
     serial: int = 0
     pending_acks: list[str] = field(default_factory=list)
     profile: SimProfile = NORMAL
+    #: Which days are rest days (holidays.yaml); weekends only when not given.
+    calendar: WorkCalendar = WEEKENDS_ONLY
     pace: PacedPlan | None = None
 
     def _id(self, prefix: str) -> str:

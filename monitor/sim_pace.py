@@ -99,13 +99,16 @@ class PacedPlan:
     def _plan_day(self, day: date) -> list[dict[str, Any]]:
         """Draw today's operations; return them as the commitment lists them."""
         p = self.model.profile
-        rest = day.weekday() >= 5
+        # Statutory holidays and weekends are rest days; a 调休 Saturday is a working day
+        # (config/holidays.yaml, the 国务院办公厅 notice of the year).
+        rest = self.model.calendar.is_rest_day(day)
         n = _poisson(self.rng, p.ops_per_rest_day if rest else p.ops_per_working_day)
         self.plan = []
         for _ in range(n):
             op_type = self.rng.choice(tuple(sm.PERMIT_HOURS))
             grades = sm.GRADES.get(op_type)
-            # On rest days hot work is managed a grade higher (升级管理): plan only 二级 then.
+            # On rest days and holidays hot work is managed a grade higher (升级管理): plan
+            # only 二级 then.
             grade = (
                 None
                 if grades is None

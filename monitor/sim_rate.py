@@ -105,7 +105,14 @@ def measure(
     policies = rp.Policies(policy.trial, policy.special_ops)
     sites = {
         c: _Site(
-            SiteModel(c, random.Random(rng.random()), tz, profile.malformed_share, profile=profile),
+            SiteModel(
+                c,
+                random.Random(rng.random()),
+                tz,
+                profile.malformed_share,
+                profile=profile,
+                calendar=policy.calendar,
+            ),
             rp.EnterpriseState.empty(EnterpriseId(c)),
         )
         for c in codes

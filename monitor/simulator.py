@@ -16,10 +16,12 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from config.policy_calendar import load_work_calendar
 from config.settings import Settings
 from demo.data import demo_enterprises
 from domain.clock import utcnow
 from domain.region import Region
+from domain.work_calendar import WorkCalendar
 from monitor.credentials import read_accounts
 from monitor.sim_model import SiteModel, encode
 from monitor.sim_profile import NORMAL, SimProfile
@@ -98,6 +100,15 @@ class SimSite:
             self._inbox.append((self.model.code, kind, body))
 
 
+def _calendar(settings: Settings) -> WorkCalendar:
+    """Statutory holidays and 调休 from the policy directory, so demo sites rest on holidays."""
+    calendar = load_work_calendar(settings.policy_dir)
+    today = utcnow().astimezone(settings.tz).date()
+    if not calendar.knows(today):
+        log.warning("simulator: holidays.yaml has no notice for %d; weekends only", today.year)
+    return calendar
+
+
 def _passwords(path: Path | None) -> dict[str, str]:
     if path is None:
         return {}
@@ -126,12 +137,20 @@ async def run_simulator(
     rate = rate or enterprises / profile.message_every_s
     share = profile.malformed_share if malformed_share is None else malformed_share
     rng = random.Random(seed)
+    calendar = _calendar(settings)
     inbox: deque[tuple[str, str, dict[str, Any]]] = deque()
     passwords = _passwords(credentials)
     sites = {
         code: SimSite(
             settings,
-            SiteModel(code, random.Random(rng.random()), settings.tz, share, profile=profile),
+            SiteModel(
+                code,
+                random.Random(rng.random()),
+                settings.tz,
+                share,
+                profile=profile,
+                calendar=calendar,
+            ),
             inbox,
             passwords.get(code),
         )

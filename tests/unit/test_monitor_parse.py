@@ -188,7 +188,7 @@ def test_commitment_presence_ack_checks() -> None:
 
 
 def test_policy_loader_refuses_bad_files(tmp_path: Path) -> None:
-    for name in ("special_operations.yaml", "alarm_rules.yaml", "monitoring.yaml"):
+    for name in ("special_operations.yaml", "alarm_rules.yaml", "monitoring.yaml", "holidays.yaml"):
         shutil.copy(DEFAULT_POLICY_DIR / name, tmp_path / name)
     load_monitoring_policy(tmp_path)
     rules = tmp_path / "alarm_rules.yaml"

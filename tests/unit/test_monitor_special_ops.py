@@ -174,11 +174,12 @@ def test_failed_analysis_in_the_pause_does_not_count() -> None:
     assert rules(out) == ["retest_missing"]
 
 
-def test_confined_space_retest_after_30_min() -> None:
+def test_confined_space_retest_after_60_min() -> None:
+    """GB 30871-2022 6.3 f): 作业中断时间超过 60 min 时，应重新进行气体检测分析."""
     op, _ = so.start(start(OpType.CONFINED_SPACE, None, test=good(-1)), ENT, None, POLICY)
     op = so.pause(op, at(10))
-    assert rules(so.resume(op, at(40), POLICY)[1]) == []
-    assert rules(so.resume(op, at(41), POLICY)[1]) == ["retest_missing"]
+    assert rules(so.resume(op, at(70), POLICY)[1]) == []
+    assert rules(so.resume(op, at(71), POLICY)[1]) == ["retest_missing"]
 
 
 def test_daily_analysis_before_the_first_restart_of_a_calendar_day() -> None:
