@@ -17,6 +17,9 @@ class Presence:
     reported_online: bool
     reported_at: datetime | None
     last_activity_at: datetime | None
+    #: The site said it stops on purpose (`{"online": false, "planned": true}`) and was not
+    #: heard since: offline, but no alarm (docs/protocol.md, "Planned stop").
+    planned_stop: bool = False
 
     def silent_for(self, now: datetime) -> timedelta | None:
         """Time since the last real activity (None if there never was any)."""
@@ -44,7 +47,8 @@ def offline_outcome(
 ) -> RuleOutcome:
     """Raise `offline` after `timeout` of silence; clear it once the site is active again."""
     silent = presence.silent_for(now)
-    if silent is not None and silent <= timeout:
+    planned = presence.planned_stop and not presence.reported_online
+    if planned or (silent is not None and silent <= timeout):
         return clear_one(ent, Rule.OFFLINE, "presence", at=now)
     last = presence.last_activity_at
     return raise_one(

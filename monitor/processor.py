@@ -25,6 +25,7 @@ from domain.presence import counts_as_activity
 from domain.special_ops import GasReading, SpecialOp
 from monitor import metrics
 from monitor.batch import BatchResult, Caches, Work
+from monitor.canonical import canonical_digest
 from monitor.ordering import parse_logged, to_logged
 from monitor.parse import Accepted, Refused
 from monitor.schemas import STATUS_EVENTS, EventBase, SpecialOpStartEvent
@@ -131,23 +132,29 @@ class Processor:
     async def _claim_events(
         self, conn: AsyncConnection[Any], events: list[Accepted], work: Work
     ) -> tuple[list[tuple[Accepted, EventBase]], int]:
+        # The same event is the same canonical content (monitor/canonical.py), not the same
+        # bytes: a retry that rebuilt its JSON is a redelivery. Keys stored before that rule
+        # hold the digest of the bytes, which still counts as the same (`legacy`).
         seen: dict[tuple[str, str], bytes] = {}
         keys: list[tuple[str, str, bytes, datetime]] = []
+        legacy: dict[tuple[str, str], bytes] = {}
         first: list[tuple[Accepted, EventBase]] = []
         dups = 0
         for a in events:
             ev = _event(a)
             key = (str(a.enterprise_id), ev.event_id)
+            digest = canonical_digest(ev)
             if key in seen:
-                if seen[key] == a.digest:
+                if seen[key] == digest:
                     dups += 1
                 else:
                     work.refused.append(_reused(a, ev.event_id))
                 continue
-            seen[key] = a.digest
-            keys.append((a.enterprise_id, ev.event_id, a.digest, ev.ts))
+            seen[key] = digest
+            keys.append((a.enterprise_id, ev.event_id, digest, ev.ts))
+            legacy[key] = a.digest
             first.append((a, ev))
-        new, reused = await ingest_keys.claim_event_keys(conn, keys)
+        new, reused = await ingest_keys.claim_event_keys(conn, keys, legacy=legacy)
         fresh = []
         for a, ev in first:
             key = (str(a.enterprise_id), ev.event_id)

@@ -88,6 +88,9 @@ class PresenceMessage(Model):
 
     online: bool
     ts: Timestamp | None = None
+    #: With `online: false`: the site stops on purpose (published before a clean disconnect);
+    #: no `offline` alarm follows. Never set it in the last will.
+    planned: bool = False
 
     def timestamps(self) -> Iterator[datetime]:
         """The optional ts."""

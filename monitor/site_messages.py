@@ -55,12 +55,22 @@ async def store_presence(
     body = a.body
     assert isinstance(body, PresenceMessage)
     at = body.ts or now
-    await enterprise_status.set_presence(conn, a.enterprise_id, online=body.online, at=at)
+    # online → no planned stop; a planned stop sets it; a last will (or any other "offline")
+    # leaves it as it was, so the will that follows a planned stop does not undo it.
+    planned = False if body.online else (True if body.planned else None)
+    await enterprise_status.set_presence(
+        conn, a.enterprise_id, online=body.online, at=at, planned_stop=planned
+    )
     work.live.append(
         (
             "presence",
             a.enterprise_id,
-            {"online": body.online, "at": at.isoformat(), "retained": a.msg.retain},
+            {
+                "online": body.online,
+                "at": at.isoformat(),
+                "retained": a.msg.retain,
+                "planned": body.planned,
+            },
         )
     )
 

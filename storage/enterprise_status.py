@@ -65,16 +65,20 @@ UPDATE maintenance_jobs m SET ended_at = r.ts
   FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(ent text, maint_id text, ts timestamptz)
  WHERE m.enterprise_id = r.ent AND m.maint_id = r.maint_id AND m.ended_at IS NULL
 """
+# `planned`: true for a planned stop, false for "online", NULL for a last will (keeps the flag).
 SET_PRESENCE = """
-INSERT INTO enterprise_status (enterprise_id, presence_online, presence_at)
-VALUES (%(ent)s, %(online)s, %(at)s)
+INSERT INTO enterprise_status (enterprise_id, presence_online, presence_at, presence_planned_stop)
+VALUES (%(ent)s, %(online)s, %(at)s, coalesce(%(planned)s::boolean, false))
 ON CONFLICT (enterprise_id) DO UPDATE SET presence_online = EXCLUDED.presence_online,
-       presence_at = EXCLUDED.presence_at
+       presence_at = EXCLUDED.presence_at,
+       presence_planned_stop = coalesce(%(planned)s::boolean,
+                                        enterprise_status.presence_planned_stop)
  WHERE enterprise_status.presence_at IS NULL
     OR enterprise_status.presence_at <= EXCLUDED.presence_at
 """
 ALL_PRESENCE = """
-SELECT enterprise_id, presence_online, presence_at, last_activity_at FROM enterprise_status
+SELECT enterprise_id, presence_online, presence_at, last_activity_at, presence_planned_stop
+  FROM enterprise_status
 """
 PRESENCE = """
 SELECT presence_online, presence_at, last_activity_at FROM enterprise_status
@@ -214,17 +218,27 @@ async def end_maintenance(
         await conn.execute(END_MAINTENANCE, {"rows": rows_json(rows)})
 
 
-async def set_presence(conn: AsyncConnection[Any], ent: str, *, online: bool, at: datetime) -> None:
-    """Record the site's reported presence (an older report never overwrites a newer one)."""
+async def set_presence(
+    conn: AsyncConnection[Any],
+    ent: str,
+    *,
+    online: bool,
+    at: datetime,
+    planned_stop: bool | None = None,
+) -> None:
+    """Record the site's reported presence (an older report never overwrites a newer one).
+    `planned_stop`: True for a planned stop, False when online, None (a last will) keeps it."""
     async with amapped_errors():
-        await conn.execute(SET_PRESENCE, {"ent": ent, "online": online, "at": at})
+        await conn.execute(
+            SET_PRESENCE, {"ent": ent, "online": online, "at": at, "planned": planned_stop}
+        )
 
 
 async def all_presence(conn: AsyncConnection[Any]) -> dict[EnterpriseId, Presence]:
     """Presence of every monitored enterprise."""
     async with amapped_errors():
         rows = await (await conn.execute(ALL_PRESENCE)).fetchall()
-    return {EnterpriseId(r[0]): Presence(bool(r[1]), r[2], r[3]) for r in rows}
+    return {EnterpriseId(r[0]): Presence(bool(r[1]), r[2], r[3], bool(r[4])) for r in rows}
 
 
 async def presence(conn: AsyncConnection[Any], ent: str) -> PresenceRow | None:

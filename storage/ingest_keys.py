@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,13 +37,18 @@ EventKey = tuple[str, str]
 
 
 async def claim_event_keys(
-    conn: AsyncConnection[Any], keys: Sequence[tuple[str, str, bytes, datetime]]
+    conn: AsyncConnection[Any],
+    keys: Sequence[tuple[str, str, bytes, datetime]],
+    *,
+    legacy: Mapping[EventKey, bytes] | None = None,
 ) -> tuple[set[EventKey], set[EventKey]]:
     """Insert (enterprise, event id, digest, ts) keys; return (new keys, reused keys).
 
-    Keys already stored with the same digest are redeliveries (neither new nor reused); the same
-    id with a different payload is a reuse. `keys` must not repeat a key.
+    Keys already stored with the same digest (or with the key's `legacy` digest, the form keys
+    were stored in before) are redeliveries (neither new nor reused); the same id with another
+    digest is a reuse. `keys` must not repeat a key.
     """
+    alt = legacy or {}
     if not keys:
         return set(), set()
     params = {
@@ -64,7 +69,11 @@ async def claim_event_keys(
                 )
             ).fetchall()
             digest = {(str(r[0]), str(r[1])): bytes(r[2]) for r in stored}
-            reused = {(k[0], k[1]) for k in old if digest.get((k[0], k[1])) != k[2]}
+            reused = {
+                (k[0], k[1])
+                for k in old
+                if digest.get((k[0], k[1])) not in (k[2], alt.get((k[0], k[1])))
+            }
     return new, reused
 
 

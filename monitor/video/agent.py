@@ -50,6 +50,9 @@ class AgentConfig:
     talkback: str = "discard"
     answer_timeout_s: float = 20.0
     max_sessions: int = 2
+    #: With presence: `{"online": true, "ts": …}` this often (docs/protocol.md, "Heartbeat":
+    #: at most 60 s; the service calls a site offline after 120 s without a message).
+    heartbeat_s: float = 60.0
 
 
 def _vp8_preferences() -> list[Any]:
@@ -256,18 +259,43 @@ async def run_agent(
     agent = SiteAgent(config, MqttSignaller(link))
     holder.append(agent)
     await link.start(connect_timeout=connect_timeout)
+    beating: asyncio.Task[None] | None = None
     try:
         if presence:
-            await link.publish(presence_topic, {"online": True}, retain=True)
+            await link.publish(presence_topic, presence_payload(online=True), retain=True)
+            beating = asyncio.create_task(_heartbeat(link, presence_topic, config.heartbeat_s))
         for event in await publish_events(link, config.topic_prefix, config.enterprise, events):
             log.info("published %s event %s", event["type"], event["event_id"])
         if ready is not None and not ready.done():
             ready.set_result(agent)
         await stop.wait()
     finally:
+        if beating is not None:
+            beating.cancel()
         await agent.close_all("the site agent stopped")
         if presence:
+            # A planned stop: said before the clean disconnect (which suppresses the will), so
+            # the site is offline at once and no alarm is raised.
             with contextlib.suppress(ConnectionError, TimeoutError):
-                await link.publish(presence_topic, {"online": False}, retain=True, wait=2.0)
+                await link.publish(
+                    presence_topic, presence_payload(online=False), retain=True, wait=2.0
+                )
         await link.stop()
     return agent
+
+
+def presence_payload(*, online: bool) -> dict[str, Any]:
+    """The site's own presence message: online with the time (a heartbeat), or a planned stop.
+    The last will is `{"online": false}` (no `ts`, no `planned`)."""
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return {"online": True, "ts": now} if online else {"online": False, "planned": True, "ts": now}
+
+
+async def _heartbeat(link: MqttLink, topic: str, every_s: float) -> None:
+    """Presence with `ts` every `every_s` while connected (queued by paho while not)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await link.publish(topic, presence_payload(online=True), retain=True)
+        except ConnectionError as exc:
+            log.warning("heartbeat not sent: %s", exc)

@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import sys
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -69,8 +68,14 @@ def agent(
     ] = None,
     stay: Annotated[bool, typer.Option(help="with --event: keep serving video afterwards")] = False,
     presence: Annotated[
-        bool, typer.Option(help="publish retained presence with a last will")
+        bool,
+        typer.Option(
+            help="publish retained presence with a last will, a heartbeat and a planned stop"
+        ),
     ] = False,
+    heartbeat_s: Annotated[
+        float, typer.Option(min=1.0, max=60.0, help="with --presence: seconds between heartbeats")
+    ] = 60.0,
     log_level: Annotated[str, typer.Option(envvar=f"{ENV}LOG_LEVEL")] = "INFO",
 ) -> None:
     """Site agent: answer video requests for ENTERPRISE over MQTT; optionally report events."""
@@ -93,11 +98,13 @@ def agent(
             topic_prefix=topic_prefix,
             ice_servers=tuple(parse_ice_servers(ice_server or [])),
             talkback=talkback,
+            heartbeat_s=heartbeat_s,
         )
         options = MqttOptions(
             host=url.hostname or "127.0.0.1",
             port=url.port or (8883 if url.scheme == "mqtts" else 1883),
-            client_id=f"{enterprise}-agent-{uuid.uuid4().hex[:6]}",
+            # The sites' listener replaces it with the user name (one session per account).
+            client_id=f"site-{enterprise}",
             username=mqtt_username,
             password=mqtt_password,
             tls=url.scheme == "mqtts",

@@ -164,6 +164,11 @@ def test_presence_rules() -> None:
     assert not counts_as_activity(online=True, retained=True, has_ts=False)
     assert counts_as_activity(online=True, retained=True, has_ts=True)
     assert counts_as_activity(online=None, retained=False, has_ts=False)
+    # A planned stop: offline at once, never alarmed; online again undoes it.
+    stopped = Presence(False, at(0), at(0), planned_stop=True)
+    assert not stopped.is_online(at(1), timeout)
+    assert offline_outcome(ENT, stopped, at(3600), timeout).clears
+    assert offline_outcome(ENT, Presence(False, at(0), at(0)), at(3600), timeout).raises
 
 
 def commitment(**kw) -> Commitment:
