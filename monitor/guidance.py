@@ -15,6 +15,7 @@ from config.policy_monitoring import MonitoringPolicy
 from domain.clock import utcnow
 from monitor import metrics
 from monitor.topics import Downlink, Topics
+from services import downlinks as delivery
 from storage import downlinks
 
 log = logging.getLogger(__name__)
@@ -71,15 +72,18 @@ class DownlinkPublisher:
         now = now or utcnow()
         published = 0
         async with self.pool.connection() as conn, conn.transaction():
-            await downlinks.expire(conn, now=now)
+            await delivery.expire(conn, now=now)
             for d in await downlinks.due(conn, now=now):
                 kind = Downlink.GUIDANCE if d.channel == "guidance" else Downlink.NOTICE
                 payload = json.dumps(d.wire(), ensure_ascii=False).encode()
                 if not self.client.publish(self.topics.downlink(d.enterprise_id, kind), payload):
                     break
                 metrics.DOWNLINKS_SENT.labels(d.channel).inc()
-                await downlinks.mark_sent(
-                    conn, d, now=now, next_attempt=next_attempt(self.policy, d.attempts, now)
+                await delivery.mark_sent(
+                    conn,
+                    downlink=d,
+                    now=now,
+                    next_attempt=next_attempt(self.policy, d.attempts, now),
                 )
                 published += 1
         return published

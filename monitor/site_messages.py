@@ -16,7 +16,8 @@ from monitor.batch import Work
 from monitor.parse import Accepted, Refused
 from monitor.schemas_site import AckMessage, CommitmentMessage, PresenceMessage
 from monitor.topics import RejectCode
-from storage import commitments, downlinks, enterprise_status
+from services import downlinks as delivery
+from storage import commitments, enterprise_status
 
 
 async def store_commitment(conn: AsyncConnection[Any], a: Accepted, work: Work) -> None:
@@ -79,7 +80,7 @@ async def store_ack(conn: AsyncConnection[Any], a: Accepted, work: Work) -> None
     """Mark a guidance or notice acknowledged; an unknown ref is refused."""
     body = a.body
     assert isinstance(body, AckMessage)
-    found = await downlinks.acknowledge(
+    found = await delivery.acknowledge(
         conn, ent=a.enterprise_id, ref=body.ref, at=body.ts, by=body.by
     )
     if found is None:

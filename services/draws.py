@@ -24,7 +24,8 @@ from domain.draw.snapshot import Row, rules_from_json, rules_to_json
 from domain.draw.verifier import REPEAT_REASONS
 from domain.errors import Conflict, ValidationFailed
 from domain.plan import DrawRules, Plan, PublicValueSource
-from storage import directory, draws, inspections, live
+from services.changes import announce
+from storage import directory, draws, inspections
 from storage.draws import DrawRecord, StoredPlan
 
 log = logging.getLogger(__name__)
@@ -247,17 +248,21 @@ async def freeze_period(
         )
         if draw_id is None:  # unreachable under the plan lock; kept as a guard
             raise Conflict(f"{plan_id} {period.label} attempt {attempt} was frozen meanwhile")
-        await live.publish_change(
+        await announce(
             conn,
-            kind="draw.frozen",
-            enterprise_id=None,
-            payload={
-                "draw_id": draw_id,
-                "plan_id": plan_id,
-                "period": period.label,
-                "attempt": attempt,
-                "commitment": frozen.commitment,
-            },
+            changes=[
+                (
+                    "draw.frozen",
+                    None,
+                    {
+                        "draw_id": draw_id,
+                        "plan_id": plan_id,
+                        "period": period.label,
+                        "attempt": attempt,
+                        "commitment": frozen.commitment,
+                    },
+                )
+            ],
         )
     log.info(
         "froze %s %s attempt %d as draw %d (commitment %s)",
@@ -313,18 +318,22 @@ async def perform_draw(
             planned_from=record.period_start,
             planned_to=record.period_end,
         )
-        await live.publish_change(
+        await announce(
             conn,
-            kind="draw.drawn",
-            enterprise_id=None,
-            payload={
-                "draw_id": draw_id,
-                "plan_id": record.plan_id,
-                "period": record.period,
-                "status": record.status,
-                "selected": len(drawn.selected),
-                "teams": len(drawn.teams),
-            },
+            changes=[
+                (
+                    "draw.drawn",
+                    None,
+                    {
+                        "draw_id": draw_id,
+                        "plan_id": record.plan_id,
+                        "period": record.period,
+                        "status": record.status,
+                        "selected": len(drawn.selected),
+                        "teams": len(drawn.teams),
+                    },
+                )
+            ],
         )
     log.info(
         "drew %s %s (draw %d): %d selected, %d teams, %d unstaffed",

@@ -9,6 +9,7 @@ from psycopg import AsyncConnection
 
 from domain.clock import utcnow
 from services.changes import Actor, Audit, record
+from services.downlinks import live_payload
 from storage import downlinks
 from storage.downlinks import Downlink
 
@@ -44,6 +45,6 @@ async def send(
             f"enterprise:{ent}",
             after={"ref": d.ref, "text": d.text, "requires_ack": d.requires_ack},
         ),
-        changes=[("guidance", ent, downlinks.live_payload(d, "created"))],
+        changes=[("guidance", ent, live_payload(d, "created"))],
     )
     return d

@@ -15,6 +15,7 @@ from domain.downlinks import ttl
 from domain.errors import NotFound, RuleViolation, ValidationFailed
 from domain.monitoring import EnterpriseId
 from services.changes import Actor, Audit, record
+from services.downlinks import live_payload
 from storage import downlinks, enterprise_status, restart_evidence, restart_requests, video
 from storage.downlinks import Downlink
 from storage.restart_evidence import Evidence
@@ -122,7 +123,7 @@ async def decide(
             },
         ),
         changes=[
-            ("guidance", ent, downlinks.live_payload(notice, "created")),
+            ("guidance", ent, live_payload(notice, "created")),
             (
                 "restart_request",
                 ent,

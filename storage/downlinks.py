@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
-from storage import live
 from storage.errors import amapped_errors
 
 CREATE = """
@@ -101,17 +100,14 @@ class Downlink:
         return body
 
 
-def live_payload(d: Downlink, change: str) -> dict[str, Any]:
-    """What the live change of a downlink says (no text: the site's own page fetches it)."""
-    return {
-        "id": d.id,
-        "ref": d.ref,
-        "channel": d.channel,
-        "kind": d.kind,
-        "state": d.state,
-        "change": change,
-        "attempts": d.attempts,
-    }
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """A downlink given up on at its expiry."""
+
+    id: int
+    ref: str
+    enterprise_id: str
+    channel: str
 
 
 async def create(
@@ -157,58 +153,37 @@ async def due(conn: AsyncConnection[Any], *, now: datetime, limit: int = 100) ->
 
 
 async def mark_sent(
-    conn: AsyncConnection[Any], d: Downlink, *, now: datetime, next_attempt: datetime
-) -> None:
-    """Record a publication: 'delivered' when no ack is wanted, else 'sent' and retry later."""
-    state = "sent" if d.requires_ack else "delivered"
+    conn: AsyncConnection[Any], *, downlink: Downlink, now: datetime, next_attempt: datetime
+) -> str:
+    """Record a publication: 'delivered' when no ack is wanted, else 'sent' and retry later;
+    returns the new state."""
+    state = "sent" if downlink.requires_ack else "delivered"
     async with amapped_errors():
         await conn.execute(
-            MARK_SENT, {"id": d.id, "state": state, "now": now, "next": next_attempt}
+            MARK_SENT, {"id": downlink.id, "state": state, "now": now, "next": next_attempt}
         )
-    if d.attempts == 0 or state == "delivered":
-        await live.publish_change(
-            conn,
-            kind="guidance",
-            enterprise_id=d.enterprise_id,
-            payload={**live_payload(d, "sent"), "state": state, "attempts": d.attempts + 1},
-        )
+    return state
 
 
-async def expire(conn: AsyncConnection[Any], *, now: datetime) -> int:
+async def expire(conn: AsyncConnection[Any], *, now: datetime) -> list[Expired]:
     """Give up on unacknowledged downlinks past their expiry."""
-    async with amapped_errors():
-        rows = await (await conn.execute(EXPIRE, {"now": now})).fetchall()
-    for id_, ref, ent, channel in rows:
-        await live.publish_change(
-            conn,
-            kind="guidance",
-            enterprise_id=ent,
-            payload={
-                "id": id_,
-                "ref": ref,
-                "channel": channel,
-                "state": "expired",
-                "change": "expired",
-            },
-        )
-    return len(rows)
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Expired)) as cur:
+        await cur.execute(EXPIRE, {"now": now})
+        return await cur.fetchall()
 
 
 async def acknowledge(
     conn: AsyncConnection[Any], *, ent: str, ref: str, at: datetime, by: str | None
-) -> Downlink | None:
-    """Mark a downlink acknowledged by its site (idempotent); None when the ref is unknown."""
-    async with amapped_errors(), conn.cursor() as cur:
+) -> tuple[Downlink, bool] | None:
+    """Mark a downlink acknowledged by its site (idempotent): the downlink and whether this was
+    its first acknowledgement; None when the ref is unknown."""
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(ACK, {"ref": ref, "ent": ent, "at": at, "by": by})
         row = await cur.fetchone()
     if row is None:
         return None
-    d = Downlink(*row[:-1])
-    if row[-1]:
-        await live.publish_change(
-            conn, kind="guidance", enterprise_id=ent, payload=live_payload(d, "acknowledged")
-        )
-    return d
+    first = bool(row.pop("first_ack"))
+    return Downlink(**row), first
 
 
 async def get(conn: AsyncConnection[Any], downlink_id: int) -> Downlink | None:
@@ -227,11 +202,8 @@ async def list_downlinks(
     offset: int,
 ) -> tuple[list[Downlink], int]:
     """Downlinks, newest first, with the total count."""
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(
-                LIST, {"ent": ent, "channel": channel, "limit": limit, "offset": offset}
-            )
-        ).fetchall()
-    total = int(rows[0][-1]) if rows else 0
-    return [Downlink(*r[:-1]) for r in rows], total
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(LIST, {"ent": ent, "channel": channel, "limit": limit, "offset": offset})
+        rows = await cur.fetchall()
+    total = int(rows[0]["total"]) if rows else 0
+    return [Downlink(**{k: v for k, v in r.items() if k != "total"}) for r in rows], total

@@ -124,6 +124,15 @@ async def test_freeze_then_draw_once_and_verify(pool: AsyncConnectionPool) -> No
             )
         listed = await draws.list_draws(conn, state="drawn")
         assert [d.id for d in listed] == [frozen.id]
+        # announced through services.changes once each: the repeated freeze and the refused
+        # draws announce nothing
+        announced = await (
+            await conn.execute(
+                "SELECT kind, payload->>'draw_id' FROM live_changes"
+                " WHERE kind LIKE 'draw.%' ORDER BY id"
+            )
+        ).fetchall()
+        assert announced == [("draw.frozen", str(frozen.id)), ("draw.drawn", str(frozen.id))]
 
 
 async def test_published_records_are_immutable_in_the_database(pool: AsyncConnectionPool) -> None:

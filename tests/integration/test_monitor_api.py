@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -258,8 +259,35 @@ async def test_guidance_is_published_retried_and_acknowledged(
             assert "guidance.send" in [
                 r[0] for r in await rows(pool, "SELECT action FROM audit_log")
             ]
+            # every step of the delivery is announced once (services.downlinks); the retry
+            # is not
+            assert await _changes(pool, no_ack.json()["ref"]) == ["created", "sent"]
+            assert await _changes(pool, ref) == ["created", "sent", "acknowledged"]
+            # (the publisher may or may not have sent it before it expired)
+            assert await _changes(pool, ref2) in (
+                ["created", "expired"],
+                ["created", "sent", "expired"],
+            )
+            states = await rows(
+                pool,
+                "SELECT payload->>'state' FROM live_changes WHERE kind = 'guidance'"
+                " AND payload->>'ref' = %(r)s ORDER BY id",
+                {"r": no_ack.json()["ref"]},
+            )
+            assert [s[0] for s in states] == ["pending", "delivered"]
     finally:
         dev.close()
+
+
+async def _changes(pool: Any, ref: str) -> list[str]:
+    """The `change` of each live change of one downlink, in order."""
+    got = await rows(
+        pool,
+        "SELECT payload->>'change' FROM live_changes WHERE kind = 'guidance'"
+        " AND payload->>'ref' = %(r)s ORDER BY id",
+        {"r": ref},
+    )
+    return [g[0] for g in got]
 
 
 async def _got(dev: Device, ref: str, n: int = 1) -> bool:

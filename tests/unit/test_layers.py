@@ -15,8 +15,6 @@ CODE_ROOMS = ("api", "monitor", "scheduler", "services", "domain", "storage", "c
 LEGACY_WRITERS = frozenset(
     {
         "api/routes/video.py",
-        "services/draws.py",
-        "storage/downlinks.py",
         "storage/video.py",
     }
 )
