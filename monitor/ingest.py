@@ -24,6 +24,7 @@ from config.settings import Settings
 from domain.alarms import Rule
 from domain.clock import utcnow
 from domain.errors import SafewatchError, StorageUnavailable
+from domain.i18n import ZH, msg, render
 from monitor import metrics
 from monitor.batch import BatchResult, Caches
 from monitor.guidance import DownlinkPublisher
@@ -361,9 +362,21 @@ class Ingest:
             metrics.REJECTED.labels(r.code.value).inc()
             if r.enterprise_id is None or not _topic_safe(r.enterprise_id):
                 continue
-            body = {"ref": r.ref, "topic": r.msg.topic, "code": r.code.value, "reason": r.reason}
+            body = {
+                "ref": r.ref,
+                "topic": r.msg.topic,
+                "code": r.code.value,
+                "reason": r.reason,
+                "message": reject_message(r.code),
+            }
             topic = self.topics.downlink(r.enterprise_id, Downlink.REJECT)
             self.client.publish(topic, json.dumps(body, ensure_ascii=False).encode(), qos=1)
+
+
+def reject_message(code: RejectCode, lang: str = ZH) -> str:
+    """What the site must fix, in zh-CN (the catalogue's `reject.<code>`), beside the stable
+    code and the English technical reason (docs/protocol.md, reject codes)."""
+    return render(msg(f"reject.{code.value}"), lang)
 
 
 async def _rolled_back(conn: psycopg.AsyncConnection[Any]) -> bool:

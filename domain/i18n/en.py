@@ -379,4 +379,31 @@ DIRECTORY: dict[str, str] = {
 
 COMMON: dict[str, str] = {"common.yes": "yes", "common.no": "no", "common.none": "none"}
 
-MESSAGES: dict[str, str] = {**ALARMS, **TERMS, **ERRORS, **FINDINGS, **DIRECTORY, **COMMON}
+#: MQTT reject reasons (`reject.<code>`, one per RejectCode): what the site must fix; sent as
+#: `message` beside the stable `code` and the technical `reason` on …/reject (docs/protocol.md).
+REJECTS: dict[str, str] = {
+    "reject.topic_invalid": "The topic is malformed: it must be “prefix/ent/credit code/kind”; check the topic you publish to",
+    "reject.topic_unknown": "The message kind in the topic is not supported: use one of the kinds of the protocol (event, telemetry, commitment, presence, ack, video)",
+    "reject.credit_code_invalid": "The unified social credit code in the topic is invalid (length, characters, division code or check character); check your enterprise's code",
+    "reject.enterprise_unknown": "This credit code is not in the directory of supervised enterprises or was deregistered; ask the local emergency management bureau to register it",
+    "reject.payload_too_large": "The message exceeds the allowed size; split it (e.g. fewer telemetry points per message) and send the parts",
+    "reject.json_invalid": "The message is not valid JSON text or contains illegal characters; check its encoding and content",
+    "reject.schema_invalid": "The message's fields do not fit its topic or event type (missing, wrong type, out of range or contradictory); fix the fields named in the reason and send it again",
+    "reject.timestamp_invalid": "A time is malformed: it must be a standard time with an offset (e.g. 2026-12-03T09:30:00+08:00) and not before 2000",
+    "reject.timestamp_future": "The message's time is too far ahead of the service's clock; correct the clock of the site's device or gateway and send it again",
+    "reject.timestamp_out_of_range": "A planned time is too far from the event's time, or a permit's validity exceeds the allowed range; check the times",
+    "reject.value_out_of_range": "A telemetry value is beyond the allowed range; check the value and unit of that tag",
+    "reject.event_id_reused": "This event id is already used by a different event; give each new event a new id",
+    "reject.ref_unknown": "The acknowledged guidance or notice id does not exist (never sent to this enterprise); check the id in the ack",
+    "reject.storage_refused": "The service's database refused this message; check its content and contact the platform's operators if it happens again",
+}
+
+MESSAGES: dict[str, str] = {
+    **ALARMS,
+    **TERMS,
+    **ERRORS,
+    **FINDINGS,
+    **DIRECTORY,
+    **COMMON,
+    **REJECTS,
+}

@@ -338,4 +338,31 @@ COMMON: dict[str, str] = {
     "common.none": "无",
 }
 
-MESSAGES: dict[str, str] = {**ALARMS, **TERMS, **ERRORS, **FINDINGS, **DIRECTORY, **COMMON}
+#: MQTT reject reasons (`reject.<code>`, one per RejectCode): what the site must fix; sent as
+#: `message` beside the stable `code` and the technical `reason` on …/reject (docs/protocol.md).
+REJECTS: dict[str, str] = {
+    "reject.topic_invalid": "主题格式不正确：主题前缀之后应依次为企业段、本企业统一社会信用代码和消息类型，请检查发布的主题",
+    "reject.topic_unknown": "主题中的消息类型不受支持：请按对接协议使用事件、监测数据、承诺公告、在线状态或回执等规定的类型",
+    "reject.credit_code_invalid": "主题中的统一社会信用代码无效（长度、字符、行政区划码或校验位不符），请核对本企业的统一社会信用代码",
+    "reject.enterprise_unknown": "该统一社会信用代码不在监管企业名录中或已注销，请联系属地应急管理部门登记",
+    "reject.payload_too_large": "消息超过平台允许的大小，请拆分后分别发送（例如减少一次上报的监测点数）",
+    "reject.json_invalid": "消息不是有效的 JSON 文本或含有非法字符，请检查消息的编码和内容",
+    "reject.schema_invalid": "消息字段不符合该主题或事件类型的要求（缺少字段、类型错误、取值超出范围或字段互相矛盾），请按原因中列出的字段修正后重发",
+    "reject.timestamp_invalid": "时间格式不正确：须为带时区偏移的标准时间（如 2026-12-03T09:30:00+08:00），且不早于2000年",
+    "reject.timestamp_future": "消息时间超前于平台时间过多，请校准现场设备或网关的时钟后重发",
+    "reject.timestamp_out_of_range": "计划时间距事件时间过远，或安全作业票有效期超出平台允许的范围，请核对时间",
+    "reject.value_out_of_range": "监测数值超出平台允许的范围，请检查该位号的数值和单位",
+    "reject.event_id_reused": "该事件编号已被内容不同的另一事件使用，请为新事件使用新的编号",
+    "reject.ref_unknown": "回执引用的指导意见或通知编号不存在（平台未向本企业发送过），请核对回执中的编号",
+    "reject.storage_refused": "平台数据库拒收了这条消息，请检查消息内容；如反复出现请联系平台运维人员",
+}
+
+MESSAGES: dict[str, str] = {
+    **ALARMS,
+    **TERMS,
+    **ERRORS,
+    **FINDINGS,
+    **DIRECTORY,
+    **COMMON,
+    **REJECTS,
+}

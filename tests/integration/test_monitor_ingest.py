@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 from config.settings import Settings
 from domain.credit_code import make_credit_code
+from domain.i18n import render
 from tests.integration.monitor_support import (
     Device,
     rows,
@@ -180,8 +182,11 @@ async def test_every_reject_reason(settings: Settings, pool) -> None:
             await wait_for(lambda: _has(other, "reject"), what="enterprise_unknown answered")
             await wait_for(lambda: _has(bad, "reject"), what="bad check character answered")
             assert "expected" in bad.of_kind("reject")[0]["reason"]
-            for r in dev.of_kind("reject"):
-                assert set(r) == {"ref", "topic", "code", "reason"}
+            for r in [*dev.of_kind("reject"), *bad.of_kind("reject"), *other.of_kind("reject")]:
+                assert set(r) == {"ref", "topic", "code", "reason", "message"}
+                # The zh-CN text of the code (what to fix) beside the English reason.
+                assert r["message"] == render(f"reject.{r['code']}")
+                assert re.search(r"[\u4e00-\u9fff]", r["message"]), r
             timestamp = [r for r in dev.of_kind("reject") if r["code"] == "timestamp_invalid"]
             assert timestamp[0]["ref"] == "x1"
             assert "offset" in timestamp[0]["reason"]

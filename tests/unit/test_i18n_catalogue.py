@@ -32,6 +32,7 @@ from domain.special_ops_model import GRADES, OpType
 from domain.status_model import Mode
 from domain.telemetry import Level
 from domain.users import Role
+from monitor.topics import RejectCode
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
@@ -172,6 +173,7 @@ def enumerated_codes() -> set[str]:
     codes |= {f"term.role.{r.value}" for r in Role}
     codes |= {f"term.pool.{EXPERT_POOL}", "term.timezone.Asia/Shanghai"}
     codes |= {f"term.sector.{s.code}" for s in default_region().sectors}
+    codes |= {f"reject.{c.value}" for c in RejectCode}
     codes |= _state_codes() | _draw_reasons() | _event_types()
     codes |= _used_codes()[0]
     return codes
