@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
-#: Paths whose bodies are file uploads (CSV/XLSX imports).
-UPLOAD_PATHS = re.compile(r"^/api/v1/(?:.+/)?import$")
+#: Paths whose bodies are file uploads (CSV/XLSX imports, evidence photos and documents).
+UPLOAD_PATHS = re.compile(r"^/api/v1/(?:.+/)?(?:import|evidence)$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,14 @@ from domain.clock import utcnow
 from domain.enforcement import ChecklistItem, FindingDraft, decide, validate_finding
 from domain.errors import RuleViolation, ValidationFailed
 from domain.inspection_access import ensure_on_team
+from services import evidence
 from services.changes import Actor, Audit, record
+from services.inspection_teams import acting_member
 from storage import enforcement, inspection_results, inspections, users
 from storage.enforcement import FindingRow
+from storage.evidence_files import EvidenceRow
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 _FINDING_JSON = TypeAdapter(FindingRow)
 
@@ -24,7 +29,7 @@ _FINDING_JSON = TypeAdapter(FindingRow)
 async def _ensure_on_team(
     conn: AsyncConnection[Any], inspection: inspections.InspectionRecord, actor: Actor
 ) -> None:
-    """An inspector acts only on inspections of its own team (admins and supervisors on all)."""
+    """Cancelling: a supervisor or admin, or an inspector of the inspection's team."""
     assert actor.principal is not None, "inspections are changed by a person"
     officer = await users.officer_of(conn, user_id=actor.principal.user_id)
     ensure_on_team(actor.principal, officer_id=officer, team=inspection.staff)
@@ -37,15 +42,20 @@ async def set_status(
     status: str,
     inspected_on: date | None,
     actor: Actor,
+    tz: ZoneInfo = SHANGHAI,
     now: datetime | None = None,
 ) -> None:
     """Mark a planned inspection done (on a date, not in the future) or cancelled."""
     before = await inspections.get_inspection(conn, inspection_id=inspection_id)
-    await _ensure_on_team(conn, before, actor)
+    now = now or utcnow()
+    if status == "done":  # the visit is the team's record: only its officers complete it
+        await acting_member(conn, inspection=before, actor=actor, today=now.astimezone(tz).date())
+    else:
+        await _ensure_on_team(conn, before, actor)
     if before.status != "planned":
         raise RuleViolation(f"inspection {inspection_id} is already {before.status}")
     if status == "done":
-        today = (now or utcnow()).date()
+        today = now.astimezone(tz).date()
         if inspected_on is None or inspected_on > today + timedelta(days=1):
             raise ValidationFailed("a done inspection needs inspected_on, not in the future")
     await inspection_results.set_status(
@@ -82,10 +92,10 @@ async def add_finding(
     applies the first-violation policy (首违不罚) and says why."""
     assert actor.principal is not None, "a finding is recorded by a person"
     inspection = await inspections.get_inspection(conn, inspection_id=inspection_id)
-    await _ensure_on_team(conn, inspection, actor)
+    now = now or utcnow()
+    await acting_member(conn, inspection=inspection, actor=actor, today=now.astimezone(tz).date())
     if inspection.status == "cancelled":
         raise RuleViolation(f"inspection {inspection_id} was cancelled")
-    now = now or utcnow()
     validate_finding(draft, catalogue=catalogue, today=now.astimezone(tz).date())
     prior = await enforcement.prior_violations(
         conn,
@@ -127,3 +137,32 @@ async def add_finding(
         ],
     )
     return stored
+
+
+async def add_evidence(
+    conn: AsyncConnection[Any],
+    *,
+    inspection_id: int,
+    filename: str,
+    data: bytes,
+    note: str,
+    actor: Actor,
+    tz: ZoneInfo = SHANGHAI,
+    now: datetime | None = None,
+) -> EvidenceRow:
+    """File a photo or document as evidence of an inspection: its team's officers only."""
+    inspection = await inspections.get_inspection(conn, inspection_id=inspection_id)
+    today = (now or utcnow()).astimezone(tz).date()
+    await acting_member(conn, inspection=inspection, actor=actor, today=today)
+    if inspection.status == "cancelled":
+        raise RuleViolation(f"inspection {inspection_id} was cancelled")
+    return await evidence.store(
+        conn,
+        enterprise_id=inspection.credit_code,
+        subject_kind="inspection",
+        subject_id=str(inspection_id),
+        filename=filename,
+        data=data,
+        note=note,
+        actor=actor,
+    )

@@ -22,9 +22,9 @@ RETURNING id
 """
 INSERT_OTHER = """
 INSERT INTO inspections (credit_code, source, departments, planned_from, planned_to,
-                         inspected_on, status)
+                         inspected_on, status, reason, follow_up_of, created_by)
 VALUES (%(credit_code)s, %(source)s, %(departments)s, %(planned_from)s, %(planned_to)s,
-        %(inspected_on)s, %(status)s)
+        %(inspected_on)s, %(status)s, %(reason)s, %(follow_up_of)s, %(created_by)s)
 RETURNING id
 """
 INSERT_STAFF = """
@@ -39,7 +39,7 @@ SELECT i.id, i.credit_code, e.name AS enterprise_name, i.source, i.draw_id, i.de
                    FROM inspection_staff s WHERE s.inspection_id = i.id), '{}') AS staff,
        (SELECT s.officer_id FROM inspection_staff s
          WHERE s.inspection_id = i.id AND s.role = 'leader') AS leader,
-       i.created_at
+       i.created_at, i.reason, i.follow_up_of
   FROM inspections i JOIN enterprises e USING (credit_code)
  WHERE i.id = %(id)s
 """
@@ -51,7 +51,7 @@ SELECT i.id, i.credit_code, e.name AS enterprise_name, i.source, i.draw_id, i.de
                    FROM inspection_staff s WHERE s.inspection_id = i.id), '{}') AS staff,
        (SELECT s.officer_id FROM inspection_staff s
          WHERE s.inspection_id = i.id AND s.role = 'leader') AS leader,
-       i.created_at
+       i.created_at, i.reason, i.follow_up_of
   FROM inspections i JOIN enterprises e USING (credit_code)
  WHERE i.draw_id = %(draw_id)s ORDER BY i.id
 """
@@ -78,6 +78,8 @@ class InspectionRecord:
     staff: list[str]
     leader: str | None
     created_at: datetime
+    reason: str = ""
+    follow_up_of: int | None = None
 
 
 async def create_for_draw(
@@ -128,8 +130,11 @@ async def record_other(
     inspected_on: date | None = None,
     status: str = "planned",
     staff: Sequence[tuple[str, str]] = (),
+    reason: str = "",
+    follow_up_of: int | None = None,
+    created_by: str | None = None,
 ) -> int:
-    """Record an inspection not made by a draw (complaint, special campaign …); return its id."""
+    """Record an inspection not made by a draw (重点, 举报, 复查 …); return its id."""
     async with amapped_errors(), conn.transaction(), conn.cursor() as cur:
         await cur.execute(
             INSERT_OTHER,
@@ -141,6 +146,9 @@ async def record_other(
                 "planned_to": planned_to,
                 "inspected_on": inspected_on,
                 "status": status,
+                "reason": reason,
+                "follow_up_of": follow_up_of,
+                "created_by": created_by,
             },
         )
         row = await cur.fetchone()

@@ -19,16 +19,20 @@ from api.deps import (
 )
 from api.errors import ERROR_RESPONSES
 from domain.enforcement import FindingDraft, Severity
+from domain.i18n import render
+from domain.inspection_access import role_label
 from domain.users import Principal, Role
 from services import inspections as services
 from services.changes import Actor
-from storage import enforcement, inspections
+from storage import enforcement, inspection_teams, inspections
 from storage.enforcement import FindingRow
 from storage.inspections import InspectionRecord
 
 router = APIRouter(tags=["inspections"], responses=ERROR_RESPONSES)
 
 Recorder = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR, Role.INSPECTOR))]
+#: Findings are recorded by the team's officers only (services check the team).
+TeamOfficer = Annotated[Principal, Depends(require_roles(Role.INSPECTOR))]
 
 
 class FindingIn(BaseModel):
@@ -75,6 +79,19 @@ class FindingOut(BaseModel):
     rectified_at: datetime | None = None
 
 
+class MemberOut(BaseModel):
+    """A person on the team as the record shows them (行政处罚法 第五十五条: certificates);
+    experts are 辅助人员."""
+
+    officer_id: str
+    role: str
+    role_label: str
+    name: str
+    certificate_no: str
+    certificate_valid_to: date | None = None
+    auxiliary: bool
+
+
 class InspectionOut(BaseModel):
     """An inspection with its staff and findings."""
 
@@ -90,6 +107,9 @@ class InspectionOut(BaseModel):
     status: str
     staff: list[str]
     leader: str | None = None
+    reason: str = ""
+    follow_up_of: int | None = None
+    team: list[MemberOut]
     findings: list[FindingOut]
 
 
@@ -132,8 +152,25 @@ async def _visible(conn: ConnDep, principal: Principal, inspection_id: int) -> I
 
 async def _out(conn: ConnDep, record: InspectionRecord) -> InspectionOut:
     rows = await enforcement.list_findings(conn, inspection_id=record.id)
+    team = await inspection_teams.team(conn, inspection_id=record.id)
     return InspectionOut(
-        **{k: getattr(record, k) for k in InspectionOut.model_fields if k != "findings"},
+        **{
+            k: getattr(record, k)
+            for k in InspectionOut.model_fields
+            if k not in ("findings", "team")
+        },
+        team=[
+            MemberOut(
+                officer_id=m.officer_id,
+                role=m.role,
+                role_label=render(role_label(m.role)),
+                name=m.name,
+                certificate_no=m.certificate_no,
+                certificate_valid_to=m.certificate_valid_to,
+                auxiliary=m.auxiliary,
+            )
+            for m in team
+        ],
         findings=[_finding(r) for r in rows],
     )
 
@@ -161,7 +198,12 @@ async def get_inspection(
 
 @router.patch("/api/v1/inspections/{inspection_id}", response_model=InspectionOut)
 async def update_inspection(
-    inspection_id: IdPath, body: InspectionPatch, who: Recorder, conn: ConnDep, request: Request
+    inspection_id: IdPath,
+    body: InspectionPatch,
+    who: Recorder,
+    conn: ConnDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> InspectionOut:
     """Mark an inspection done (on a date, not in the future) or cancelled."""
     await _visible(conn, who, inspection_id)
@@ -171,6 +213,7 @@ async def update_inspection(
         status=body.status,
         inspected_on=body.inspected_on,
         actor=Actor(who, client_ip(request)),
+        tz=settings.tz,
     )
     return await _out(conn, await inspections.get_inspection(conn, inspection_id=inspection_id))
 
@@ -181,7 +224,7 @@ async def update_inspection(
 async def add_finding(
     inspection_id: IdPath,
     body: FindingIn,
-    who: Recorder,
+    who: TeamOfficer,
     conn: ConnDep,
     settings: SettingsDep,
     policies: PoliciesDep,

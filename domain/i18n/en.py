@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.i18n.en_workbench import WORKBENCH
+
 ALARMS: dict[str, str] = {
     "alarm.superseded_by_late_event": "Superseded by a late event: replayed in event-time order, the alarm does not hold; closed by the system",
     "alarm.resume_without_approval.no_request": "Restart reported without a restart request",
@@ -406,4 +408,5 @@ MESSAGES: dict[str, str] = {
     **DIRECTORY,
     **COMMON,
     **REJECTS,
+    **WORKBENCH,
 }

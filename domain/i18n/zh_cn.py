@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.i18n.zh_cn_workbench import WORKBENCH
+
 #: Alarm texts: `alarm.<rule>[.<variant>]`; their titles stay in config/alarm_rules.yaml.
 ALARMS: dict[str, str] = {
     "alarm.superseded_by_late_event": "按事件时间重放后该告警不成立：已被迟到事件取代，由系统关闭",
@@ -365,4 +367,5 @@ MESSAGES: dict[str, str] = {
     **DIRECTORY,
     **COMMON,
     **REJECTS,
+    **WORKBENCH,
 }

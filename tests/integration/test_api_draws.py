@@ -18,6 +18,7 @@ from config.settings import Settings
 from domain.clock import utcnow
 from domain.draw import verify_bytes
 from tests.integration.apiclient import admin, role_headers, seed
+from tests.integration.workbench_support import team_inspector, team_of
 
 PERIOD = {"label": "2026-12", "start": "2026-12-01", "end": "2026-12-31"}
 REPEAT = {"reason": "staffing_failure", "note": "两名执法人员病假，经局务会同意重抽"}
@@ -215,6 +216,7 @@ def test_findings_first_violation_results_and_enterprise_scope(
         ).fetchall()
     (iid, code), (other_iid, _) = rows[0], rows[1]
     url = f"/api/v1/inspections/{iid}/findings"
+    as_team = team_inspector(client, db_url, iid)  # only the team's officers record (issue 15)
     finding = {
         "item_code": "SP-TRAIN-01",
         "legal_basis": "安全生产法 第二十八条",
@@ -227,13 +229,14 @@ def test_findings_first_violation_results_and_enterprise_scope(
         body = {k: v for k, v in finding.items() if k != missing}
         if missing != "deadline":
             body[missing] = " "
-        res = client.post(url, json=body, headers=h)
+        res = client.post(url, json=body, headers=as_team)
         assert res.status_code == 422, (missing, res.text)
         assert missing in str(res.json()["error"])
-    first = client.post(url, json=finding, headers=h)
+    assert client.post(url, json=finding, headers=h).status_code == 403  # admin: not the team
+    first = client.post(url, json=finding, headers=as_team)
     assert first.status_code == 201, first.text
     assert first.json()["outcome"] == "guidance"  # 首违不罚
-    second = client.post(url, json=finding, headers=h).json()
+    second = client.post(url, json=finding, headers=as_team).json()
     assert second["outcome"] == "rectify"
     assert any("不属于首次违法" in r for r in second["reasons"])
     checklist = client.get("/api/v1/checklist", headers=h).json()
@@ -255,15 +258,13 @@ def test_findings_first_violation_results_and_enterprise_scope(
     # an inspector acts only on inspections of its own team (issue 11): unlinked or outside
     # the team it is refused, linked to a team member it may record and complete
     done_body = {"status": "done", "inspected_on": "2026-11-20"}
+    # the leader's account is as_team's; t_inspector is linked to another officer of the team
+    staff = team_of(db_url, iid)
+    team = [o for o, role in staff if role != "expert"][1:]
     with connect(db_url) as conn:
-        team = [
-            r[0]
-            for r in conn.execute(
-                "SELECT officer_id FROM inspection_staff WHERE inspection_id = %s", (iid,)
-            )
-        ]
         outsider = conn.execute(
-            "SELECT officer_id FROM officers WHERE officer_id <> ALL(%s) LIMIT 1", (team,)
+            "SELECT officer_id FROM officers WHERE officer_id <> ALL(%s) LIMIT 1",
+            ([o for o, _ in staff],),
         ).fetchone()[0]
         inspector_id = conn.execute(
             "SELECT id FROM users WHERE username = 't_inspector'"

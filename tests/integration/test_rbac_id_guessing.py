@@ -22,12 +22,14 @@ from config.settings import Settings
 from tests.integration.apiclient import PASSWORD, add_user, admin, login, seed
 from tests.integration.test_audit_invariant import (
     FINDING,
+    PNG,
     World,
     _alarm,
     _inspection,
     _restart_request,
 )
 from tests.integration.test_rbac_matrix import endpoints
+from tests.integration.workbench_support import team_inspector
 
 #: Path parameter → the table and enterprise column whose ids it takes.
 RECORDS = {
@@ -35,6 +37,7 @@ RECORDS = {
     "inspection_id": ("inspections", "credit_code"),
     "request_id": ("restart_requests", "enterprise_id"),
     "session_id": ("video_sessions", "enterprise_id"),
+    "evidence_id": ("evidence_files", "enterprise_id"),
 }
 ID_PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
 FOREIGN_IDS = "SELECT id::text, {col} FROM {table} WHERE {col} <> %s"  # names from RECORDS only
@@ -69,7 +72,16 @@ def test_enterprise_account_cannot_reach_other_enterprises_records_by_id(
         codes = seed(db_url, 20)
         w = World(client, admin(client), db_url, settings, codes)
         inspection = _inspection(w)
-        w.ok("POST", f"/api/v1/inspections/{inspection}/findings", json=FINDING)
+        as_team = team_inspector(client, db_url, inspection)
+        res = client.post(
+            f"/api/v1/inspections/{inspection}/findings", json=FINDING, headers=as_team
+        )
+        assert res.status_code == 201, res.text
+        photo = {"file": ("p.png", PNG, "image/png")}
+        res = client.post(
+            f"/api/v1/inspections/{inspection}/evidence", files=photo, headers=as_team
+        )
+        assert res.status_code == 201, res.text
         for _ in range(3):
             _restart_request(w)
         alarm = _alarm(w)  # always for codes[0]

@@ -26,6 +26,7 @@ EVERYONE = STAFF | {"enterprise"}
 ADMIN = frozenset({"admin"})
 EDITORS = frozenset({"admin", "supervisor"})
 RECORDERS = frozenset({"admin", "supervisor", "inspector"})
+INSPECTORS = frozenset({"inspector"})
 HANDLERS = frozenset({"admin", "supervisor", "duty"})
 PUBLIC = "public"
 
@@ -65,7 +66,13 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/checklist"): EVERYONE,
     ("GET", "/api/v1/inspections/{inspection_id}"): EVERYONE,
     ("PATCH", "/api/v1/inspections/{inspection_id}"): RECORDERS,
-    ("POST", "/api/v1/inspections/{inspection_id}/findings"): RECORDERS,
+    ("POST", "/api/v1/inspections/{inspection_id}/findings"): INSPECTORS,
+    # the inspector's workbench (issue 15): supervisors assign, the team's officers record
+    ("POST", "/api/v1/inspections"): EDITORS,
+    ("PUT", "/api/v1/inspections/{inspection_id}/team"): EDITORS,
+    ("POST", "/api/v1/inspections/{inspection_id}/evidence"): INSPECTORS,
+    ("GET", "/api/v1/inspections/{inspection_id}/evidence"): EVERYONE,
+    ("GET", "/api/v1/evidence/{evidence_id}"): EVERYONE,
     ("GET", "/public/v1/draws"): PUBLIC,
     ("GET", "/public/v1/draws/{draw_id}"): PUBLIC,
     ("GET", "/public/v1/draws/{draw_id}/document"): PUBLIC,

@@ -1,0 +1,37 @@
+"""English texts of the inspector's workbench (same keys as zh_cn_workbench.py)."""
+
+from __future__ import annotations
+
+WORKBENCH: dict[str, str] = {
+    "inspection.record_role": "Only law-enforcement officers of the team (inspector accounts) may record and sign on an inspection",
+    "inspection.not_linked": "This inspector account is not linked to an officer record",
+    "inspection.not_on_team": "Only the inspection's team may record on it (officer {officer} is not on the team)",
+    "inspection.expert_may_not_sign": "{name} is an auxiliary (expert) and may never sign, decide or act alone (measure 10)",
+    "inspection.certificate_invalid": "{name}'s enforcement certificate is missing or expired ({valid_to}) (Administrative Penalty Law art. 42, 55)",
+    "inspection.closed": "Inspection {inspection_id} is {status:term.state.inspections} and cannot change",
+    "inspection.reason_required": "A reason of at least {min:num} characters is required",
+    "inspection.team.refused": "The team is refused: {problems:list}",
+    "inspection.team.one_leader": "A team has exactly one leader",
+    "inspection.team.two_officers": "A team needs at least two law-enforcement officers (experts do not count, art. 42); it has {count:num}",
+    "inspection.team.leader_expert": "Expert {name} is auxiliary staff and can be neither leader nor officer",
+    "inspection.team.expert_not_auxiliary": "{name} is an officer, not an auxiliary expert",
+    "inspection.team.inactive": "{name} is inactive",
+    "inspection.team.conflict": "{name} declared a conflict with this enterprise and must recuse (art. 43)",
+    "inspection.team.duplicate": "A person appears twice on the team: {name}",
+    "inspection.follow_up_origin": "A follow-up names its original inspection of the same enterprise",
+    "inspection.source_by_hand": "By hand only targeted, complaint and follow-up inspections are made (draws make the others)",
+    "inspection.dates": "Planned period invalid: the end is before the start",
+    "term.inspection_role.leader": "team leader",
+    "term.inspection_role.member": "officer",
+    "term.inspection_role.expert": "auxiliary (expert)",
+    "term.inspection_source.draw": "random draw",
+    "term.inspection_source.targeted": "targeted",
+    "term.inspection_source.complaint": "complaint",
+    "term.inspection_source.follow_up": "follow-up",
+    "term.inspection_source.special": "special campaign",
+    "term.inspection_source.other": "other",
+    "evidence.too_large": "The file is larger than {limit:num} MiB",
+    "evidence.empty": "The file is empty",
+    "evidence.type": "Accepted evidence types: {types} (judged by content, not extension)",
+    "evidence.note_too_long": "The note may not exceed {max:num} characters",
+}

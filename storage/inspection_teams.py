@@ -1,0 +1,70 @@
+"""The staff of an inspection with what the record shows of each (name, certificate), the
+officers a proposed team names, their declared conflicts, and replacing a team."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from domain.inspection_access import TeamMember
+from storage.errors import amapped_errors
+
+TEAM = """
+SELECT s.officer_id, s.role, o.name, o.certificate_no, o.certificate_valid_from,
+       o.certificate_valid_to, o.auxiliary, o.active
+  FROM inspection_staff s JOIN officers o USING (officer_id)
+ WHERE s.inspection_id = %(inspection_id)s
+ ORDER BY s.role <> 'leader', s.role = 'expert', s.officer_id
+"""
+OFFICERS = """
+SELECT officer_id, 'member' AS role, name, certificate_no, certificate_valid_from,
+       certificate_valid_to, auxiliary, active
+  FROM officers WHERE officer_id = ANY(%(ids)s)
+"""
+CONFLICTS = """
+SELECT officer_id FROM officer_conflicts
+ WHERE credit_code = %(credit_code)s AND officer_id = ANY(%(ids)s)
+"""
+DELETE_TEAM = "DELETE FROM inspection_staff WHERE inspection_id = %(inspection_id)s"
+INSERT_STAFF = """
+INSERT INTO inspection_staff (inspection_id, officer_id, role)
+VALUES (%(inspection_id)s, %(officer_id)s, %(role)s)
+"""
+
+
+async def team(conn: AsyncConnection[Any], *, inspection_id: int) -> list[TeamMember]:
+    """The inspection's staff, leader first and experts last."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(TeamMember)) as cur:
+        await cur.execute(TEAM, {"inspection_id": inspection_id})
+        return await cur.fetchall()
+
+
+async def officers(conn: AsyncConnection[Any], *, ids: Sequence[str]) -> dict[str, TeamMember]:
+    """Directory entries of the named officers (role left as 'member' for the caller to set)."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(TeamMember)) as cur:
+        await cur.execute(OFFICERS, {"ids": list(ids)})
+        return {m.officer_id: m for m in await cur.fetchall()}
+
+
+async def conflicts(
+    conn: AsyncConnection[Any], *, credit_code: str, ids: Sequence[str]
+) -> set[str]:
+    """Which of the officers declared a conflict with the enterprise."""
+    async with amapped_errors():
+        cur = await conn.execute(CONFLICTS, {"credit_code": credit_code, "ids": list(ids)})
+        return {str(r[0]) for r in await cur.fetchall()}
+
+
+async def replace_team(
+    conn: AsyncConnection[Any], *, inspection_id: int, staff: Sequence[tuple[str, str]]
+) -> None:
+    """Set the inspection's staff to (officer, role) pairs, in the caller's transaction."""
+    async with amapped_errors(), conn.cursor() as cur:
+        await cur.execute(DELETE_TEAM, {"inspection_id": inspection_id})
+        await cur.executemany(
+            INSERT_STAFF,
+            [{"inspection_id": inspection_id, "officer_id": o, "role": r} for o, r in staff],
+        )
