@@ -36,6 +36,7 @@ from monitor.parse import (
     Inbound,
     Limits,
     Refused,
+    body_ref,
     check,
     event_ref,
 )
@@ -253,7 +254,7 @@ class Ingest:
                         RejectCode.ENTERPRISE_UNKNOWN,
                         f"enterprise {c.enterprise_id} is not in the directory (or deregistered)",
                         c.enterprise_id,
-                        getattr(c.body, "event_id", None),
+                        body_ref(c.body),
                     )
                 )
         return accepted, refused

@@ -129,12 +129,12 @@ def check(msg: Inbound, topics: Topics, limits: Limits, now: datetime) -> Checke
                 f"timestamp {ts.isoformat()} is more than "
                 f"{int(limits.max_future_skew.total_seconds())} s in the future",
                 ent,
-                getattr(body, "event_id", None),
+                body_ref(body),
             )
     out_of_range = _out_of_range(body, limits)
     if out_of_range is not None:
         code, reason = out_of_range
-        return Refused(msg, code, reason, ent, getattr(body, "event_id", None))
+        return Refused(msg, code, reason, ent, body_ref(body))
     digest = hashlib.blake2b(msg.payload, digest_size=16).digest()
     return Accepted(msg, EnterpriseId(ent), where.kind, body, digest)
 
@@ -192,10 +192,19 @@ def _explain(exc: ValidationError) -> tuple[RejectCode, str]:
 
 
 def event_ref(msg: Inbound) -> str | None:
-    """The event id of a refused event, when one can be read from it (best effort)."""
+    """The `ref` of a refused message: its event id, else its `msg_id` (telemetry, commitment),
+    when one can be read from it (best effort)."""
     try:
         data = json.loads(msg.payload)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    ref = data.get("event_id") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    ref = data.get("event_id") or data.get("msg_id")
     return ref[:64] if isinstance(ref, str) and ref else None
+
+
+def body_ref(body: object) -> str | None:
+    """The `ref` a reject of an accepted-then-refused message carries: event id or msg_id."""
+    ref = getattr(body, "event_id", None) or getattr(body, "msg_id", None)
+    return ref if isinstance(ref, str) else None

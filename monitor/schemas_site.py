@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
 
 from domain.special_ops import OpType
-from monitor.schemas import Model, Name, Timestamp
+from monitor.schemas import Ident, Model, Name, Timestamp
 
 
 class TelemetryPoint(TypedDict):
@@ -32,6 +32,8 @@ class TelemetryMessage(Model):
 
     ts: Timestamp
     points: list[TelemetryPoint] = Field(min_length=1, max_length=1000)
+    #: Optional sender's id of the message, echoed as `ref` in a reject.
+    msg_id: Ident | None = None
 
     def timestamps(self) -> Iterator[datetime]:
         """Message and point timestamps."""
@@ -77,6 +79,8 @@ class CommitmentMessage(Model):
     risk_level: Annotated[int, Field(ge=1, le=4)]
     committed_by: Name
     committed_at: Timestamp
+    #: Optional sender's id of the message, echoed as `ref` in a reject.
+    msg_id: Ident | None = None
 
     def timestamps(self) -> Iterator[datetime]:
         """committed_at must not lie in the future."""

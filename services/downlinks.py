@@ -73,5 +73,6 @@ async def acknowledge(
         return None
     downlink, first = found
     if first:
-        await announce(conn, changes=[("guidance", ent, live_payload(downlink, "acknowledged"))])
+        # the change is the new state: acknowledged (asked for) or received (not asked for)
+        await announce(conn, changes=[("guidance", ent, live_payload(downlink, downlink.state))])
     return downlink

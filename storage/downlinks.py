@@ -1,4 +1,5 @@
-"""Guidance and notices to sites, with their delivery state (pending → sent → acknowledged)."""
+"""Guidance and notices to sites, with their delivery state (pending → sent → acknowledged when
+an ack is required; pending → delivered → received when not: `delivered` only means published)."""
 
 from __future__ import annotations
 
@@ -40,9 +41,11 @@ UPDATE downlinks SET state = 'expired'
 RETURNING id, ref, enterprise_id, channel
 """
 ACK = """
-UPDATE downlinks SET state = 'acknowledged',
-       acked_at = CASE WHEN state = 'acknowledged' THEN acked_at ELSE %(at)s END,
-       acked_by = CASE WHEN state = 'acknowledged' THEN acked_by ELSE %(by)s END
+UPDATE downlinks SET
+       state = CASE WHEN state IN ('acknowledged', 'received') THEN state
+                    WHEN requires_ack THEN 'acknowledged' ELSE 'received' END,
+       acked_at = CASE WHEN state IN ('acknowledged', 'received') THEN acked_at ELSE %(at)s END,
+       acked_by = CASE WHEN state IN ('acknowledged', 'received') THEN acked_by ELSE %(by)s END
  WHERE ref = %(ref)s AND enterprise_id = %(ent)s
 RETURNING
 id, ref, channel, enterprise_id, kind, text, extra, sender, requires_ack, created_at, expires_at,

@@ -58,7 +58,9 @@ VALUES (%(enterprise_id)s, %(tag)s, %(kind)s, %(unit)s, %(description)s, %(hh)s,
 ON CONFLICT (enterprise_id, tag) DO UPDATE SET kind = EXCLUDED.kind, unit = EXCLUDED.unit,
        description = EXCLUDED.description, hh = EXCLUDED.hh, h = EXCLUDED.h, l = EXCLUDED.l,
        ll = EXCLUDED.ll, deadband = EXCLUDED.deadband, delay_s = EXCLUDED.delay_s,
-       stale_after_s = EXCLUDED.stale_after_s, enabled = EXCLUDED.enabled, updated_at = now()
+       stale_after_s = EXCLUDED.stale_after_s, enabled = EXCLUDED.enabled, updated_at = now(),
+       registered_at = CASE WHEN NOT telemetry_tags.enabled AND EXCLUDED.enabled THEN now()
+                            ELSE telemetry_tags.registered_at END
 RETURNING (xmax = 0) AS created
 """
 INSERT_MISSING = """
@@ -73,8 +75,8 @@ DELETE = "DELETE FROM telemetry_tags WHERE enterprise_id = %(ent)s AND tag = %(t
 STALE_CANDIDATES = """
 SELECT enterprise_id, tag, last_ts, coalesce(stale_after_s, %(default_s)s)
   FROM telemetry_tags
- WHERE enabled AND (last_ts IS NULL OR last_ts < now() - make_interval(
-       secs => coalesce(stale_after_s, %(default_s)s)))
+ WHERE enabled AND coalesce(last_ts, registered_at) < now() - make_interval(
+       secs => coalesce(stale_after_s, %(default_s)s))
 """
 RAW_SERIES = """
 SELECT ts, value, value, value, 1::bigint, quality FROM telemetry

@@ -18,7 +18,7 @@ from domain.users import Principal, Role
 from storage import enterprises
 from storage.downlinks import Downlink
 
-EXAMPLE_ENT = "91330102100000000X"
+EXAMPLE_ENT = "913301020000000019"
 
 
 async def visible_enterprise(
@@ -28,7 +28,7 @@ async def visible_enterprise(
             min_length=1,
             max_length=64,
             description="18-character unified social credit code (check character verified)",
-            examples=["913301021000000001"],
+            examples=["913301020000000019"],
         ),
     ],
     principal: PrincipalDep,
@@ -212,7 +212,12 @@ class DownlinkOut(BaseModel):
     ts: datetime
     created_at: datetime
     expires_at: datetime
-    state: str = Field(description="pending | sent | delivered | acknowledged | expired")
+    state: str = Field(
+        description="pending | sent | delivered | received | acknowledged | expired. With "
+        "requires_ack: sent (published, waiting for the ack) → acknowledged (the site's ack "
+        "arrived). Without: delivered (published once; the service does not know whether the site "
+        "got it) → received (the site acknowledged it anyway, acked_at says when)"
+    )
     attempts: int
     last_sent_at: datetime | None
     acked_at: datetime | None

@@ -34,7 +34,7 @@ class RestartRequestOut(BaseModel):
             "examples": [
                 {
                     "id": 3,
-                    "enterprise_id": "91330102100000000X",
+                    "enterprise_id": "913301020000000019",
                     "event_id": "RR-20260301-1",
                     "requested_at": "2026-03-01T08:00:00+08:00",
                     "planned_at": "2026-03-03T08:00:00+08:00",

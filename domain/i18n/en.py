@@ -157,6 +157,7 @@ TERMS: dict[str, str] = {
     "term.state.downlinks.pending": "pending",
     "term.state.downlinks.sent": "sent",
     "term.state.downlinks.delivered": "delivered",
+    "term.state.downlinks.received": "received",
     "term.state.downlinks.acknowledged": "acknowledged",
     "term.state.downlinks.expired": "expired",
     "term.state.draws.frozen": "frozen",

@@ -256,6 +256,25 @@ async def test_guidance_is_published_retried_and_acknowledged(
                 )
                 == "delivered"
             )
+            # `delivered` only means published; the site's ack makes it `received`.
+            dev.send("ack", {"ref": no_ack.json()["ref"], "ts": ts()})
+
+            async def received() -> bool:
+                return (
+                    await scalar(
+                        pool,
+                        "SELECT state FROM downlinks WHERE ref = %(r)s",
+                        {"r": no_ack.json()["ref"]},
+                    )
+                    == "received"
+                )
+
+            await wait_for(received, what="the no-ack guidance received")
+            dev.send("ack", {"ref": ref, "ts": ts(), "by": "别人"})  # twice: harmless
+            listed = client.get(f"/api/v1/enterprises/{ent}/guidance", headers=h).json()["items"]
+            states = {g["ref"]: (g["state"], g["acked_by"]) for g in listed}
+            assert states[no_ack.json()["ref"]] == ("received", None)
+            assert states[ref] == ("acknowledged", "安全员")
             assert "guidance.send" in [
                 r[0] for r in await rows(pool, "SELECT action FROM audit_log")
             ]

@@ -114,9 +114,12 @@ async def test_stale_tags_permits_gas_and_trials(context, pool) -> None:
     ent, *_ = await seed(pool, 1)
     await execute(
         pool,
-        "INSERT INTO telemetry_tags (enterprise_id, tag, stale_after_s, last_ts) VALUES"
-        " (%(e)s, 'OLD', 60, now() - interval '2 minutes'), (%(e)s, 'NEW', 60, now()),"
-        " (%(e)s, 'NEVER', NULL, NULL)",
+        "INSERT INTO telemetry_tags (enterprise_id, tag, stale_after_s, last_ts, registered_at)"
+        " VALUES (%(e)s, 'OLD', 60, now() - interval '2 minutes', now() - interval '1 day'),"
+        " (%(e)s, 'NEW', 60, now(), now() - interval '1 day'),"
+        " (%(e)s, 'NEVER', NULL, NULL, now() - interval '301 seconds'),"
+        # registered 37 s ago, never reported: its first report is not due yet (issue 17)
+        " (%(e)s, 'JUST_REGISTERED', NULL, NULL, now() - interval '37 seconds')",
         {"e": ent},
     )
     await execute(

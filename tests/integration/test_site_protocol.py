@@ -325,3 +325,102 @@ def _raw_site(sb: SiteBroker, ent: str, *, planned_stop: bool) -> mqtt.Client:
         body = {"online": False, "planned": True, "ts": ts()}
         c.publish(topic, json.dumps(body), qos=1, retain=True).wait_for_publish(5)
     return c
+
+
+async def test_msg_id_is_echoed_in_rejects_of_telemetry_and_commitments(
+    site: tuple[SiteBroker, list[str]], pool
+) -> None:
+    sb, (ent, _) = site
+    dev = sb.device(ent)
+    try:
+        async with running_ingest(sb.service, pool):
+            dev.send(
+                "telemetry",
+                {"msg_id": "tm-7", "ts": ts(), "points": [{"tag": "T1", "value": 1e15}]},
+            )
+            dev.send(
+                "commitment",
+                {
+                    "msg_id": "cm-3",
+                    "date": "2026-03-01",
+                    "units": {"total": 2, "running": 2, "stopped": 1},
+                    "risk_level": 3,
+                    "committed_by": "张三",
+                    "committed_at": ts(),
+                },
+            )
+            dev.send("telemetry", {"ts": ts(), "points": []})  # without msg_id: ref null
+
+            async def three() -> bool:
+                return len(dev.of_kind("reject")) >= 3
+
+            await wait_for(three, what="three rejects")
+            got = sorted((r["code"], str(r["ref"])) for r in dev.of_kind("reject"))
+            assert got == [
+                ("schema_invalid", "None"),
+                ("schema_invalid", "cm-3"),
+                ("value_out_of_range", "tm-7"),
+            ]
+    finally:
+        dev.close()
+
+
+async def test_what_a_site_sees_for_another_sites_or_an_invalid_code(
+    site: tuple[SiteBroker, list[str]], pool
+) -> None:
+    """The ACL drops a publish outside the site's own subtree before the service sees it:
+    MQTT 5 PUBACK carries reason 0x87 (not authorised), MQTT 3.1.1 gets a plain PUBACK."""
+    sb, (ent, other) = site
+    prefix = sb.service.mqtt_topic_prefix
+    foreign = f"{prefix}/ent/{other}/event"
+    invalid = f"{prefix}/ent/913301020000000018/event"  # wrong check character
+    body = json.dumps({"event_id": "f-1", "ts": ts(), "type": "resume"}).encode()
+    async with running_ingest(sb.service, pool) as ingest:
+        v5 = _puback_reasons(sb, ent, mqtt.MQTTv5, [foreign, invalid], body)
+        v311 = _puback_reasons(sb, ent, mqtt.MQTTv311, [foreign, invalid], body)
+        assert v5 == [135, 135], v5  # 0x87 Not authorized
+        assert v311 == [0, 0], v311  # 3.1.1 has no reason in PUBACK: silently dropped
+        dev = sb.device(ent)
+        try:
+            dev.send("event", {"event_id": "own", "ts": ts(), "type": "resume"})
+
+            async def stored() -> bool:
+                return ingest.stored_events >= 1
+
+            await wait_for(stored, what="the site's own event")
+            assert await scalar(pool, "SELECT count(*) FROM rejected_messages") == 0
+            assert await rows(pool, "SELECT event_id FROM events") == [("own",)]
+        finally:
+            dev.close()
+
+
+def _puback_reasons(
+    sb: SiteBroker, ent: str, protocol: int, topics: list[str], body: bytes
+) -> list[int]:
+    got: dict[int, int] = {}
+
+    def on_publish(_c: Any, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        got[mid] = int(getattr(reason, "value", reason))
+
+    c = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=f"site-{ent}",
+        protocol=protocol,  # type: ignore[arg-type]
+    )
+    c.username_pw_set(ent, sb.passwords[ent])
+    c.on_publish = on_publish
+    c.connect(sb.broker.host, sb.broker.port, keepalive=30)
+    c.loop_start()
+    try:
+        mids = []
+        for topic in topics:
+            info = c.publish(topic, body, qos=1)
+            info.wait_for_publish(5)
+            mids.append(info.mid)
+        deadline = time.monotonic() + 5
+        while len(got) < len(mids) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return [got[m] for m in mids]
+    finally:
+        c.disconnect()
+        c.loop_stop()

@@ -61,7 +61,9 @@ def _state_codes() -> set[str]:
     for path in sorted((ROOT / "storage" / "migrations").glob("*.sql")):
         text = path.read_text(encoding="utf-8")
         for m in re.finditer(r"CHECK \((state|status) IN \(([^)]*)\)\)", text):
-            table = re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", text[: m.start()])[-1]
+            table = re.findall(
+                r"(?:CREATE|ALTER) TABLE (?:IF NOT EXISTS )?(\w+)", text[: m.start()]
+            )[-1]
             for value in re.findall(r"'([^']+)'", m.group(2)):
                 codes.add(f"term.state.{table}.{value}")
     return codes
