@@ -280,7 +280,7 @@ async def test_guidance_is_published_retried_and_acknowledged(
             ]
             # every step of the delivery is announced once (services.downlinks); the retry
             # is not
-            assert await _changes(pool, no_ack.json()["ref"]) == ["created", "sent"]
+            assert await _changes(pool, no_ack.json()["ref"]) == ["created", "sent", "received"]
             assert await _changes(pool, ref) == ["created", "sent", "acknowledged"]
             # (the publisher may or may not have sent it before it expired)
             assert await _changes(pool, ref2) in (
@@ -293,7 +293,7 @@ async def test_guidance_is_published_retried_and_acknowledged(
                 " AND payload->>'ref' = %(r)s ORDER BY id",
                 {"r": no_ack.json()["ref"]},
             )
-            assert [s[0] for s in states] == ["pending", "delivered"]
+            assert [s[0] for s in states] == ["pending", "delivered", "received"]
     finally:
         dev.close()
 
