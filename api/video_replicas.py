@@ -27,11 +27,6 @@ FORWARD_TIMEOUT_S = 40.0
 _PASSED = ("authorization", "content-type", "accept", "accept-language")
 
 
-async def record_owner(request: Request, conn: AsyncConnection[Any], session_id: str) -> None:
-    """Record this replica as the owner of a session it created."""
-    await video_replicas.set_owner(conn, session_id, request.app.state.settings.own_replica_url)
-
-
 async def forward_if_elsewhere(
     request: Request, conn: AsyncConnection[Any], manager: VideoSessionManager, session_id: str
 ) -> Response | None:

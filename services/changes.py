@@ -13,7 +13,7 @@ from domain.users import Principal
 from storage import audit, live
 from storage.live import Change
 
-__all__ = ["SYSTEM", "Actor", "Audit", "Change", "announce", "record"]
+__all__ = ["SYSTEM", "Actor", "Audit", "Change", "announce", "record", "record_access"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,12 @@ async def record(
         return await _write(conn, actor, audit_entry, changes)
 
 
+async def record_access(conn: AsyncConnection[Any], *, actor: Actor, audit_entry: Audit) -> int:
+    """Write the audit entry of an audited read (a recording downloaded as evidence): it changes
+    no state, so there is no live change. Returns the audit id."""
+    return await _audit(conn, actor, audit_entry)
+
+
 async def announce(conn: AsyncConnection[Any], *, changes: Sequence[Change]) -> None:
     """Live changes of the system's own work whose stored rows are the record (the MQTT ingest's
     batches, watchdogs, delivery receipts): no audit entry, many changes in one statement."""
@@ -66,7 +72,13 @@ async def announce(conn: AsyncConnection[Any], *, changes: Sequence[Change]) -> 
 async def _write(
     conn: AsyncConnection[Any], actor: Actor, entry: Audit, changes: Sequence[Change]
 ) -> int:
-    audit_id = await audit.record(
+    audit_id = await _audit(conn, actor, entry)
+    await live.publish_changes(conn, changes)
+    return audit_id
+
+
+async def _audit(conn: AsyncConnection[Any], actor: Actor, entry: Audit) -> int:
+    return await audit.record(
         conn,
         principal=actor.principal,
         action=entry.action,
@@ -75,5 +87,3 @@ async def _write(
         after=entry.after,
         client_ip=actor.client_ip,
     )
-    await live.publish_changes(conn, changes)
-    return audit_id

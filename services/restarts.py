@@ -34,7 +34,7 @@ class Decision:
 async def _check_evidence(conn: AsyncConnection[Any], ent: str, session_ids: list[str]) -> None:
     """Each session must be this site's and ended, so its recording is final."""
     for session_id in session_ids:
-        session = await video.get(conn, session_id)
+        session = await video.get(conn, session_id=session_id)
         if session is None or session.enterprise_id != ent:
             raise ValidationFailed(
                 f"video session {session_id!r} is not a session with this enterprise",

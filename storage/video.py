@@ -1,14 +1,14 @@
-"""Repository of video sessions (PostgreSQL `VideoStore`); each change is pushed as kind 'video'."""
+"""Video sessions (table `video_sessions`): create, move state, attach recordings, heartbeats."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg.rows import class_row, dict_row
 
 from domain.errors import NotFound, RuleViolation
 from domain.video import (
@@ -21,7 +21,6 @@ from domain.video import (
     VideoSessionId,
 )
 from storage.errors import amapped_errors
-from storage.live import publish_change
 
 ENTERPRISE_EXISTS = "SELECT 1 FROM enterprises WHERE credit_code = %(enterprise_id)s"
 INSERT = """
@@ -107,17 +106,7 @@ def to_session(row: dict[str, Any]) -> VideoSession:
     )
 
 
-def _change(session: VideoSession) -> dict[str, Any]:
-    return {
-        "session_id": session.id,
-        "state": session.state.value,
-        "purpose": session.purpose.value,
-        "reason": session.failure_reason or session.end_reason,
-        "recording": session.recording_path is not None,
-    }
-
-
-async def get(conn: AsyncConnection[Any], session_id: str) -> VideoSession | None:
+async def get(conn: AsyncConnection[Any], *, session_id: str) -> VideoSession | None:
     """One session, or None."""
     async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(GET, {"id": session_id})
@@ -145,98 +134,85 @@ async def list_sessions(
         return [to_session(r) for r in await cur.fetchall()]
 
 
-class PgVideoStore:
-    """The `VideoStore` the session manager uses in the API process."""
+async def create(conn: AsyncConnection[Any], new: NewSession) -> VideoSession:
+    """Store a requested session; NotFound if the enterprise is not in the directory."""
+    params = {
+        "id": new.id,
+        "enterprise_id": new.enterprise_id,
+        "requested_by": new.requested_by,
+        "purpose": new.purpose.value,
+        "note": new.note,
+        "alarm_id": new.links.alarm_id,
+        "restart_request_id": new.links.restart_request_id,
+        "inspection_id": new.links.inspection_id,
+        "requested_at": new.requested_at,
+    }
+    async with amapped_errors():
+        cur = await conn.execute(ENTERPRISE_EXISTS, params)
+        if await cur.fetchone() is None:
+            raise NotFound(f"enterprise {new.enterprise_id} is not in the directory")
+        async with conn.cursor(row_factory=dict_row) as dcur:
+            await dcur.execute(INSERT, params)
+            row = await dcur.fetchone()
+    assert row is not None
+    return to_session(row)
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
-        """Use connections from `pool`, one short transaction per call."""
-        self._pool = pool
 
-    async def create(self, new: NewSession) -> VideoSession:
-        """Store a requested session; NotFound if the enterprise is not in the directory."""
-        params = {
-            "id": new.id,
-            "enterprise_id": new.enterprise_id,
-            "requested_by": new.requested_by,
-            "purpose": new.purpose.value,
-            "note": new.note,
-            "alarm_id": new.links.alarm_id,
-            "restart_request_id": new.links.restart_request_id,
-            "inspection_id": new.links.inspection_id,
-            "requested_at": new.requested_at,
-        }
-        async with amapped_errors(), self._pool.connection() as conn:
-            cur = await conn.execute(ENTERPRISE_EXISTS, params)
-            if await cur.fetchone() is None:
-                raise NotFound(f"enterprise {new.enterprise_id} is not in the directory")
-            async with conn.cursor(row_factory=dict_row) as dcur:
-                await dcur.execute(INSERT, params)
-                row = await dcur.fetchone()
-            assert row is not None
-            session = to_session(row)
-            await publish_change(
-                conn, kind="video", enterprise_id=session.enterprise_id, payload=_change(session)
-            )
-        return session
+async def set_state(
+    conn: AsyncConnection[Any],
+    *,
+    session_id: str,
+    state: SessionState,
+    at: datetime,
+    reason: str | None = None,
+) -> VideoSession:
+    """Move an open session to `state`; NotFound, or RuleViolation if it is already over."""
+    params = {"id": session_id, "state": state.value, "at": at, "reason": reason}
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SET_STATE, params)
+        row = await cur.fetchone()
+    if row is None:
+        existing = await get(conn, session_id=session_id)
+        if existing is None:
+            raise NotFound(f"video session {session_id} does not exist")
+        raise RuleViolation(f"video session {session_id} is already {existing.state}")
+    return to_session(row)
 
-    async def set_state(
-        self,
-        session_id: VideoSessionId,
-        state: SessionState,
-        *,
-        at: datetime,
-        reason: str | None = None,
-    ) -> VideoSession:
-        """Move an open session to `state`; RuleViolation if it is already over."""
-        params = {"id": session_id, "state": state.value, "at": at, "reason": reason}
-        async with amapped_errors(), self._pool.connection() as conn:
-            async with conn.cursor(row_factory=dict_row) as cur:
-                await cur.execute(SET_STATE, params)
-                row = await cur.fetchone()
-            if row is None:
-                existing = await get(conn, session_id)
-                if existing is None:
-                    raise NotFound(f"video session {session_id} does not exist")
-                raise RuleViolation(f"video session {session_id} is already {existing.state}")
-            session = to_session(row)
-            await publish_change(
-                conn, kind="video", enterprise_id=session.enterprise_id, payload=_change(session)
-            )
-        return session
 
-    async def set_recording(self, session_id: VideoSessionId, info: RecordingInfo) -> None:
-        """Attach the finished recording."""
-        params = {
-            "id": session_id,
-            "path": info.path,
-            "size": info.size_bytes,
-            "duration": info.duration_s,
-            "sha256": info.sha256,
-        }
-        async with amapped_errors(), self._pool.connection() as conn:
-            await conn.execute(SET_RECORDING, params)
+async def set_recording(
+    conn: AsyncConnection[Any], *, session_id: str, info: RecordingInfo
+) -> None:
+    """Attach the finished recording."""
+    params = {
+        "id": session_id,
+        "path": info.path,
+        "size": info.size_bytes,
+        "duration": info.duration_s,
+        "sha256": info.sha256,
+    }
+    async with amapped_errors():
+        await conn.execute(SET_RECORDING, params)
 
-    async def get(self, session_id: VideoSessionId) -> VideoSession | None:
-        """One session, or None."""
-        async with self._pool.connection() as conn:
-            return await get(conn, session_id)
 
-    async def touch(self, session_ids: Sequence[VideoSessionId], *, at: datetime) -> None:
-        """Heartbeat: these sessions are still run by a live process."""
-        async with amapped_errors(), self._pool.connection() as conn:
-            await conn.execute(TOUCH, {"ids": list(session_ids)})
+async def touch(conn: AsyncConnection[Any], *, session_ids: Sequence[str]) -> None:
+    """Heartbeat: these sessions are still run by a live process."""
+    async with amapped_errors():
+        await conn.execute(TOUCH, {"ids": list(session_ids)})
 
-    async def fail_stale(self, reason: str, *, at: datetime, stale_after_s: float) -> int:
-        """Fail open sessions whose process stopped sending heartbeats."""
-        params = {"reason": reason, "at": at, "stale_s": stale_after_s}
-        async with amapped_errors(), self._pool.connection() as conn:
-            cur = await conn.execute(FAIL_STALE, params)
-            rows = await cur.fetchall()
-            for session_id, enterprise_id in rows:
-                await publish_change(
-                    conn,
-                    kind="video",
-                    enterprise_id=enterprise_id,
-                    payload={"session_id": session_id, "state": "failed", "reason": reason},
-                )
-        return len(rows)
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A session failed because its process stopped sending heartbeats."""
+
+    id: str
+    enterprise_id: str
+
+
+async def fail_stale(
+    conn: AsyncConnection[Any], *, reason: str, at: datetime, stale_after_s: float
+) -> list[Failed]:
+    """Fail open sessions whose process stopped sending heartbeats."""
+    params = {"reason": reason, "at": at, "stale_s": stale_after_s}
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Failed)) as cur:
+        await cur.execute(FAIL_STALE, params)
+        return await cur.fetchall()

@@ -14,13 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.common import client_ip
 from api.deps import ConnDep, require_roles
 from api.errors import ERROR_RESPONSES
-from api.video_replicas import forward_if_elsewhere, record_owner
-from domain.errors import Forbidden, NotFound, RuleViolation
+from api.video_replicas import forward_if_elsewhere
+from domain.errors import RuleViolation
 from domain.users import Principal, Role
-from domain.video import Purpose, SessionLinks, SessionState, VideoSession, may_hang_up
+from domain.video import Purpose, SessionLinks, SessionState, VideoSession
 from monitor.video.manager import VideoSessionManager
 from monitor.video.service import video_service
-from storage import audit
+from services import video as video_cases
+from services.changes import Actor
 from storage import video as video_store
 
 router = APIRouter(prefix="/api/v1/video", tags=["video"], responses=ERROR_RESPONSES)
@@ -40,7 +41,8 @@ SessionIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", descript
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the session manager (with its own MQTT client) for the API's lifetime."""
-    async with video_service(app.state.settings, video_store.PgVideoStore(app.state.pool)) as mgr:
+    store = video_cases.PgVideoStore(app.state.pool, owner_url=app.state.settings.own_replica_url)
+    async with video_service(app.state.settings, store) as mgr:
         app.state.video = mgr
         yield
     app.state.video = None
@@ -173,42 +175,19 @@ def out(session: VideoSession, manager: VideoSessionManager) -> SessionOut:
     )
 
 
-async def _load(conn: ConnDep, session_id: str) -> VideoSession:
-    session = await video_store.get(conn, session_id)
-    if session is None:
-        raise NotFound(f"video session {session_id} does not exist")
-    return session
-
-
-def _audit_view(session: VideoSession) -> dict[str, Any]:
-    return {
-        "enterprise": session.enterprise_id,
-        "purpose": session.purpose.value,
-        "state": session.state.value,
-    }
-
-
 @router.post("/sessions", status_code=201, response_model=SessionOut)
 async def request_session(
     body: SessionIn, principal: Watcher, manager: ManagerDep, conn: ConnDep, request: Request
 ) -> SessionOut:
     """Ask a site for video; the session then moves requested → connecting → live by itself."""
-    session = await manager.request(
+    session = await video_cases.request(
+        sessions=manager,
+        actor=Actor(principal, client_ip(request)),
         enterprise=body.enterprise,
-        requested_by=principal.username,
         purpose=body.purpose,
         note=body.note,
         links=SessionLinks(body.alarm_id, body.restart_request_id, body.inspection_id),
         may_use_reserve=principal.role in DUTY_ROLES,
-    )
-    await record_owner(request, conn, session.id)
-    await audit.record(
-        conn,
-        principal=principal,
-        action="video.request",
-        target=f"video_session:{session.id}",
-        after=_audit_view(session),
-        client_ip=client_ip(request),
     )
     return out(session, manager)
 
@@ -245,7 +224,7 @@ async def get_session(
     session_id: SessionIdPath, _: Watcher, manager: ManagerDep, conn: ConnDep
 ) -> SessionOut:
     """One session with its live figures while it is open."""
-    return out(await _load(conn, session_id), manager)
+    return out(await video_cases.get(conn, session_id=session_id), manager)
 
 
 @router.post("/sessions/{session_id}/viewer", response_model=SdpOut)
@@ -308,24 +287,12 @@ async def hangup(
     """End the session for everyone; the site is told and the recording is kept."""
     if (elsewhere := await forward_if_elsewhere(request, conn, manager, session_id)) is not None:
         return elsewhere
-    current = await _load(conn, session_id)
-    if not may_hang_up(
-        staff_role=principal.role.value,
-        username=principal.username,
-        requested_by=current.requested_by,
-    ):
-        raise Forbidden(
-            "检查员只能结束自己发起的视频会话（an inspector may end only its own sessions）"
-        )
-    reason = body.reason.strip() or f"hung up by {principal.username}"
-    session = await manager.hangup(session_id, reason=reason)
-    await audit.record(
+    session = await video_cases.hangup(
         conn,
-        principal=principal,
-        action="video.hangup",
-        target=f"video_session:{session_id}",
-        after=_audit_view(session),
-        client_ip=client_ip(request),
+        sessions=manager,
+        actor=Actor(principal, client_ip(request)),
+        session_id=session_id,
+        reason=body.reason,
     )
     return out(session, manager)
 
@@ -343,18 +310,8 @@ async def recording(
     request: Request,
 ) -> FileResponse:
     """The session's recording (WebM/VP8), for authorised roles; the path is the server's own."""
-    session = await _load(conn, session_id)
-    if not session.recording_path:
-        raise NotFound("this session has no recording (yet)")
-    path = manager.recording_file(session.recording_path)
-    if not path.is_file():
-        raise NotFound("the recording file is missing on this server")
-    await audit.record(
-        conn,
-        principal=principal,
-        action="video.recording.read",
-        target=f"video_session:{session_id}",
-        client_ip=client_ip(request),
+    session, path = await video_cases.recording(
+        conn, sessions=manager, actor=Actor(principal, client_ip(request)), session_id=session_id
     )
     return FileResponse(
         path, media_type="video/webm", filename=f"{session.enterprise_id}-{session.id}.webm"

@@ -149,9 +149,11 @@ class VideoSessionManager:
         note: str = "",
         links: SessionLinks | None = None,
         may_use_reserve: bool = True,
+        actor: object | None = None,
     ) -> VideoSession:
         """Store a session and ask the site for video; its state then moves on by itself.
-        `may_use_reserve` is False for accounts that are not duty staff."""
+        `may_use_reserve` is False for accounts that are not duty staff; `actor` (opaque here)
+        is handed to the store, which records the person's action with the row."""
         problem = credit_code_problem(enterprise)
         if problem is not None:
             raise ValidationFailed(
@@ -187,7 +189,8 @@ class VideoSessionManager:
             row = await self._store.create(
                 NewSession(
                     sid, enterprise, requested_by, purpose, note, links or SessionLinks(), now
-                )
+                ),
+                actor=actor,
             )
         except BaseException:
             self._sessions.pop(sid, None)
@@ -267,15 +270,18 @@ class VideoSessionManager:
             raise NotFound("no video frame has arrived from the site yet")
         return await asyncio.to_thread(encode_jpeg, frame)
 
-    async def hangup(self, session_id: str, *, reason: str) -> VideoSession:
-        """End a session (idempotent: an ended session is returned as it is)."""
+    async def hangup(
+        self, session_id: str, *, reason: str, actor: object | None = None
+    ) -> VideoSession:
+        """End a session (idempotent: an ended session is returned as it is, nothing is
+        written); `actor` is handed to the store with the end."""
         live = self._sessions.get(VideoSessionId(session_id))
         if live is None:
             row = await self._store.get(VideoSessionId(session_id))
             if row is None:
                 raise NotFound(f"video session {session_id} does not exist")
             return row
-        return await self._finish(live, SessionState.ENDED, reason, notify_site=True)
+        return await self._finish(live, SessionState.ENDED, reason, notify_site=True, actor=actor)
 
     def recording_file(self, relative: str) -> Path:
         """Absolute path of a stored recording path; refuses anything outside the recordings dir."""
@@ -382,7 +388,13 @@ class VideoSessionManager:
             )
 
     async def _finish(
-        self, live: LiveSession, state: SessionState, reason: str, *, notify_site: bool
+        self,
+        live: LiveSession,
+        state: SessionState,
+        reason: str,
+        *,
+        notify_site: bool,
+        actor: object | None = None,
     ) -> VideoSession:
         """Release everything a session holds, store its outcome, tell the site (once)."""
         if live.closing:
@@ -405,7 +417,9 @@ class VideoSessionManager:
                     )
                 else:
                     result.path.unlink(missing_ok=True)
-            row = await self._store.set_state(live.id, state, at=self._clock(), reason=reason)
+            row = await self._store.set_state(
+                live.id, state, at=self._clock(), reason=reason, actor=actor
+            )
             live.state = state
         finally:
             self._sessions.pop(live.id, None)

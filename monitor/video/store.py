@@ -20,9 +20,11 @@ from domain.video import (
 
 
 class VideoStore(Protocol):
-    """Persistence the session manager needs (PostgreSQL: storage/video.py)."""
+    """Persistence the session manager needs (PostgreSQL: services/video.py). `actor` is who
+    caused a write, opaque to the manager (the API's services.changes.Actor, None for the
+    manager's own moves): the store records it with the row."""
 
-    async def create(self, new: NewSession) -> VideoSession:
+    async def create(self, new: NewSession, *, actor: object | None = None) -> VideoSession:
         """Store a requested session; NotFound if the enterprise is not in the directory."""
         ...
 
@@ -33,6 +35,7 @@ class VideoStore(Protocol):
         *,
         at: datetime,
         reason: str | None = None,
+        actor: object | None = None,
     ) -> VideoSession:
         """Move a session to `state` at `at`; `reason` is the failure or end reason."""
         ...
@@ -63,8 +66,8 @@ class MemoryVideoStore:
         self.beats: dict[VideoSessionId, float] = {}
         self._enterprises = enterprises
 
-    async def create(self, new: NewSession) -> VideoSession:
-        """Store a requested session."""
+    async def create(self, new: NewSession, *, actor: object | None = None) -> VideoSession:
+        """Store a requested session (who asked is not kept here)."""
         if self._enterprises is not None and new.enterprise_id not in self._enterprises:
             raise NotFound(f"enterprise {new.enterprise_id} is not in the directory")
         row = VideoSession(
@@ -97,6 +100,7 @@ class MemoryVideoStore:
         *,
         at: datetime,
         reason: str | None = None,
+        actor: object | None = None,
     ) -> VideoSession:
         """Move a session to `state`."""
         row = self.rows.get(session_id)

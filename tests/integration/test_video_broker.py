@@ -22,7 +22,7 @@ from monitor.video.agent import AgentConfig, SiteAgent, publish_events, run_agen
 from monitor.video.mqtt import MqttLink, MqttOptions
 from monitor.video.probe import ProbeViewer
 from monitor.video.service import video_service
-from storage.video import PgVideoStore
+from services.video import PgVideoStore
 from tests.integration.video_helpers import ENT, broker_owned_dir, give_to_broker, until
 
 pytest_plugins = ["tests.integration.video_support"]

@@ -26,7 +26,7 @@ from monitor.video.mqtt import MqttOptions
 from monitor.video.pattern import PatternRenderer, read_capture_ms
 from monitor.video.probe import ProbeViewer
 from monitor.video.service import video_service
-from storage.video import PgVideoStore
+from services.video import PgVideoStore
 from tests.integration.video_helpers import ENT, OTHER, until
 
 pytest_plugins = ["tests.integration.video_support"]
