@@ -14,14 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import ConnDep, LangDep, SettingsDep, Staff, pool_of
 from api.errors import ERROR_RESPONSES
 from api.live_cache import LiveCache
-from api.routes.monitoring_common import EXAMPLE_ENT, VisibleEnt, require_enterprise
+from api.routes.monitoring_common import EXAMPLE_ENT, VisibleEnt
 from config.settings import Settings
 from domain.clock import utcnow
 from domain.i18n import op_label, render
-from domain.monitoring import EnterpriseId, Severity
 from domain.presence import Presence
-from domain.status import EnterpriseStatus
-from storage import alarms, enterprise_status, special_ops
+from services import status as status_service
+from storage import enterprise_status
 from storage.errors import amapped_errors
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"], responses=ERROR_RESPONSES)
@@ -143,9 +142,6 @@ class StatusOut(BaseModel):
     worst_open_severity: str | None
 
 
-_SEVERITY_BY_RANK = {s.rank: s.value for s in Severity}
-
-
 @router.get("/enterprises/{ent}/status", response_model=StatusOut)
 async def get_status(ent: VisibleEnt, lang: LangDep, request: Request) -> Response:
     """Operation state, open maintenance, special operations (with gas tests), presence."""
@@ -209,53 +205,12 @@ def _presence_fields(
 
 
 async def _status(conn: AsyncConnection[Any], ent: str, settings: Settings, lang: str) -> StatusOut:
-    """The status document of one enterprise, read from storage."""
-    name = await require_enterprise(conn, ent)
-    found = await enterprise_status.lock_statuses(conn, [ent], lock=False)
-    st = found.get(EnterpriseId(ent)) or EnterpriseStatus(EnterpriseId(ent))
-    pres = await enterprise_status.presence(conn, ent)
-    ops_out = []
-    for op in await special_ops.open_ops(conn, ent=ent):
-        tests = await special_ops.tests_of(conn, ent, op.op_id)
-        last = tests[0] if tests else None
-        ops_out.append(
-            SpecialOpOut(
-                op_id=op.op_id,
-                op_type=op.op_type.value,
-                grade=op.grade,
-                reported_grade=op.reported_grade,
-                label=render(op_label(op.op_type, op.grade), lang),
-                permit_no=op.permit_no,
-                valid_from=op.valid_from,
-                valid_to=op.valid_to,
-                location=op.location,
-                guardian=op.guardian,
-                guardian_cert=op.guardian_cert,
-                oxygen_enriched=op.oxygen_enriched,
-                camera=op.camera,
-                serves_op=op.serves_op,
-                state=op.state.value,
-                started_at=op.started_at,
-                paused_at=op.paused_at,
-                last_gas_test_at=op.last_gas_test_at,
-                needs_retest=op.needs_retest,
-                interruptions=op.interruptions,
-                last_gas_test=GasTestOut(
-                    ts=last.ts,
-                    o2_pct=last.o2_pct,
-                    lel_pct=last.lel_pct,
-                    toxic_ppm=last.toxic_ppm,
-                    ok=last.ok,
-                    problems=last.problems,
-                )
-                if last
-                else None,
-            )
-        )
-    count, worst = await alarms.open_alarms(conn, ent)
+    """The status document of one enterprise (services.status.enterprise_now, shaped)."""
+    now = await status_service.enterprise_now(conn, ent=ent)
+    st = now.status
     return StatusOut(
         enterprise_id=ent,
-        name=name,
+        name=now.name,
         headline=st.headline,
         mode=st.mode.value,
         mode_since=st.mode_since,
@@ -277,11 +232,47 @@ async def _status(conn: AsyncConnection[Any], ent: str, settings: Settings, lang
             )
             for m in st.maintenance
         ],
-        special_ops=ops_out,
-        **_presence_fields(pres, settings),
+        special_ops=[_op_out(o, lang) for o in now.open_ops],
+        **_presence_fields(now.presence, settings),
         last_event_at=st.last_event_at,
-        open_alarms=count,
-        worst_open_severity=_SEVERITY_BY_RANK.get(worst) if worst else None,
+        open_alarms=now.open_alarms,
+        worst_open_severity=now.worst_open_severity.value if now.worst_open_severity else None,
+    )
+
+
+def _op_out(open_op: status_service.OpenOp, lang: str) -> SpecialOpOut:
+    op, last = open_op.op, open_op.last_test
+    return SpecialOpOut(
+        op_id=op.op_id,
+        op_type=op.op_type.value,
+        grade=op.grade,
+        reported_grade=op.reported_grade,
+        label=render(op_label(op.op_type, op.grade), lang),
+        permit_no=op.permit_no,
+        valid_from=op.valid_from,
+        valid_to=op.valid_to,
+        location=op.location,
+        guardian=op.guardian,
+        guardian_cert=op.guardian_cert,
+        oxygen_enriched=op.oxygen_enriched,
+        camera=op.camera,
+        serves_op=op.serves_op,
+        state=op.state.value,
+        started_at=op.started_at,
+        paused_at=op.paused_at,
+        last_gas_test_at=op.last_gas_test_at,
+        needs_retest=op.needs_retest,
+        interruptions=op.interruptions,
+        last_gas_test=GasTestOut(
+            ts=last.ts,
+            o2_pct=last.o2_pct,
+            lel_pct=last.lel_pct,
+            toxic_ppm=last.toxic_ppm,
+            ok=last.ok,
+            problems=last.problems,
+        )
+        if last
+        else None,
     )
 
 
@@ -329,10 +320,10 @@ class SummaryOut(BaseModel):
 async def summary(_: Staff, conn: ConnDep, settings: SettingsDep) -> SummaryOut:
     """Shutdown, maintenance, special operations by type, trial production, offline counts."""
     now = utcnow()
-    counts = await enterprise_status.summary_counts(
+    found = await status_service.summary(
         conn, online_since=now - timedelta(seconds=settings.presence_timeout_s)
     )
-    ops = await special_ops.count_open_by_type(conn)
+    counts, ops = found.counts, found.special_ops
     return SummaryOut(
         monitored=counts["monitored"],
         online=counts["online"],
@@ -345,6 +336,6 @@ async def summary(_: Staff, conn: ConnDep, settings: SettingsDep) -> SummaryOut:
         trial=counts["trial"],
         special_ops=ops,
         special_ops_total=sum(sum(g.values()) for g in ops.values()),
-        alarms_open=await alarms.count_open_by_severity(conn),
+        alarms_open=found.alarms_open,
         generated_at=now,
     )

@@ -12,10 +12,9 @@ from api.deps import ConnDep, PoliciesDep, PrincipalDep, ensure_enterprise_acces
 from config.policy_monitoring import MonitoringPolicy
 from domain.alarms import Alarm
 from domain.credit_code import validate_credit_code
-from domain.errors import NotFound
 from domain.i18n import DEFAULT_LANG
 from domain.users import Principal, Role
-from storage import enterprises
+from services import status as status_service
 from storage.downlinks import Downlink
 
 EXAMPLE_ENT = "913301020000000019"
@@ -47,10 +46,7 @@ Handler = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR
 
 async def require_enterprise(conn: ConnDep, ent: str) -> str:
     """The enterprise's name; 404 when it is not in the directory."""
-    name = await enterprises.enterprise_name(conn, ent)
-    if name is None:
-        raise NotFound(f"enterprise {ent} is not in the directory")
-    return name
+    return await status_service.enterprise_name(conn, ent=ent)
 
 
 async def get_policy(policies: PoliciesDep) -> MonitoringPolicy:
