@@ -40,6 +40,7 @@ from monitor.parse import (
     check,
     event_ref,
 )
+from monitor.portal import PortalIntake
 from monitor.processor import Processor
 from monitor.topics import Downlink, RejectCode, Topics
 from storage import alarms, enterprises, rejected_messages, telemetry_tags
@@ -117,6 +118,9 @@ class Ingest:
         self.stored_batches = 0
         self.stored_events = 0
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        # The MQTT consumer and the portal intake share the connection: one batch at a time.
+        self._store_lock = asyncio.Lock()
+        self.portal = PortalIntake(settings.database_url, pool, self.topics, self.store_batch)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; then finish the batch at hand and disconnect."""
@@ -125,6 +129,7 @@ class Ingest:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.downlinks.run(stop))
                 group.create_task(self._consume(stop))
+                group.create_task(self.portal.run(stop))
         finally:
             await self.client.stop()
             await self._drop_connection()
@@ -150,6 +155,23 @@ class Ingest:
             stopping.cancel()
 
     async def _handle(self, batch: list[Inbound], stop: asyncio.Event) -> None:
+        result = await self.store_batch(batch, stop)
+        if result is None:
+            return
+        self.client.ack(batch)
+        self.stored_batches += 1
+        self.stored_events += result.events
+        self._answer(result.refused)
+
+    async def store_batch(self, batch: list[Inbound], stop: asyncio.Event) -> BatchResult | None:
+        """Store a batch (MQTT messages or portal reports) one batch at a time: retried while
+        the database is away, bisected when one message fails it; None when stopping first."""
+        async with self._store_lock:
+            return await self._store_retrying(batch, stop)
+
+    async def _store_retrying(
+        self, batch: list[Inbound], stop: asyncio.Event
+    ) -> BatchResult | None:
         delay = RETRY_FIRST_S
         while True:
             try:
@@ -157,7 +179,7 @@ class Ingest:
                 result = await self._store(batch)
                 metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
                 metrics.BATCH_SIZE.observe(len(batch))
-                break
+                return result
             except Exception as exc:
                 if not is_transient(exc):
                     log.warning(
@@ -166,11 +188,10 @@ class Ingest:
                         _first(exc),
                     )
                     try:
-                        result = await self._isolate(batch, stop)
+                        return await self._isolate(batch, stop)
                     except _Unfinished:
                         log.warning("stopping mid-bisection; the broker keeps the batch")
-                        return
-                    break
+                        return None
                 metrics.DB_RETRIES.inc()
                 log.warning(
                     "database unavailable (%s); batch of %d kept, retrying", exc, len(batch)
@@ -181,12 +202,8 @@ class Ingest:
                     log.warning(
                         "stopping with %d unstored messages (the broker keeps them)", len(batch)
                     )
-                    return
+                    return None
                 delay = min(delay * 2, RETRY_MAX_S)
-        self.client.ack(batch)
-        self.stored_batches += 1
-        self.stored_events += result.events
-        self._answer(result.refused)
 
     async def _store(self, batch: list[Inbound]) -> BatchResult:
         now = utcnow()

@@ -29,7 +29,7 @@ from domain.monitoring import EnterpriseId, raise_one
 from domain.status_model import EnterpriseStatus, Mode
 from services import alarms as alarm_service
 from storage import enterprise_status, restart_requests
-from tests.integration.apiclient import admin, seed
+from tests.integration.apiclient import PASSWORD, add_user, admin, login, seed
 from tests.integration.test_api_draws import OFFICERS_CSV, PERIOD
 from tests.integration.workbench_support import team_inspector
 
@@ -201,6 +201,21 @@ def _user(w: World, role: str = "duty") -> int:
         "role": role,
     }
     return int(w.ok("POST", "/api/v1/users", json=body)["id"])
+
+
+def _portal(path: str, body: dict[str, Any]) -> Callable[[World], Call]:
+    """A report from the enterprise's own account, answered at once (the ingest is not
+    running here; the report stays queued)."""
+
+    def call(w: World) -> Call:
+        ent = w.codes[0]
+        if "portal" not in w.made:
+            add_user(w.db_url, "audit_ent", "enterprise", ent)
+            w.made["portal"] = login(w.client, "audit_ent", PASSWORD)
+        headers = {**w.made["portal"], "Prefer": "respond-async"}
+        return Call("POST", f"/api/v1/enterprises/{ent}/{path}", {"json": body}, headers)
+
+    return call
 
 
 def _officer_link(w: World) -> Call:
@@ -402,6 +417,21 @@ SCENARIOS: dict[tuple[str, str], Callable[[World], Call]] = {
     ),
     ("POST", "/api/v1/video/sessions/{session_id}/hangup"): lambda w: Call(
         "POST", f"/api/v1/video/sessions/{_video_session(w)}/hangup", {"json": {"reason": "审计"}}
+    ),
+    ("POST", "/api/v1/enterprises/{ent}/reports"): _portal(
+        "reports",
+        {
+            "event_id": "aud-1",
+            "ts": "2026-03-01T08:00:00+08:00",
+            "type": "trial_start",
+            "trial_id": "T1",
+        },
+    ),
+    ("POST", "/api/v1/enterprises/{ent}/commitments"): _portal(
+        "commitments", {"date": "2026-03-01"}
+    ),
+    ("POST", "/api/v1/enterprises/{ent}/acks"): _portal(
+        "acks", {"ref": "G1", "ts": "2026-03-01T08:00:00+08:00"}
     ),
 }
 

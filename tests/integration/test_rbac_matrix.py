@@ -100,6 +100,12 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("DELETE", "/api/v1/enterprises/{ent}/tags/{tag}"): HANDLERS,
     ("POST", "/api/v1/enterprises/{ent}/tags/import"): HANDLERS,
     ("GET", "/api/v1/status/summary"): STAFF,
+    # the enterprise portal (issue 16): only the enterprise itself reports
+    ("POST", "/api/v1/enterprises/{ent}/reports"): frozenset({"enterprise"}),
+    ("POST", "/api/v1/enterprises/{ent}/commitments"): frozenset({"enterprise"}),
+    ("POST", "/api/v1/enterprises/{ent}/acks"): frozenset({"enterprise"}),
+    ("GET", "/api/v1/enterprises/{ent}/reports"): EVERYONE,
+    ("GET", "/api/v1/enterprises/{ent}/reports/{report_id}"): EVERYONE,
     ("POST", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions/{session_id}"): STAFF,
