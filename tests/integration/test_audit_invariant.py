@@ -122,7 +122,10 @@ def _inspection(w: World) -> int:
 
 def _frozen_draw(w: World) -> int:
     """A draw frozen for a witnessed session, returned once its public value may be read."""
-    read_after = utcnow() + timedelta(seconds=1)
+    plan_id = _plan(w, "AUD-WITNESS")
+    # The read-after time must be later than the freeze: leave the freeze call 2 s on a
+    # loaded machine (the plan is made first, so its time does not count).
+    read_after = utcnow() + timedelta(seconds=2)
     source = {
         "kind": "lottery",
         "name": "双色球",
@@ -131,7 +134,7 @@ def _frozen_draw(w: World) -> int:
     }
     frozen = w.ok(
         "POST",
-        f"/api/v1/plans/{_plan(w, 'AUD-WITNESS')}/draw",
+        f"/api/v1/plans/{plan_id}/draw",
         json={"period": PERIOD, "freeze_only": True, "public_source": source},
     )
     while utcnow() <= read_after:  # a wall-clock condition: the named time must pass
