@@ -158,19 +158,12 @@ def messages(known: list[str], prefix: str) -> st.SearchStrategy[tuple[str, byte
 def run_fuzz(
     app_settings: Settings, known: list[str], total: int, batch: int = 100
 ) -> dict[str, Any]:
-    """Feed `total` generated messages through check() and Ingest._handle in batches."""
+    """Feed `total` generated messages through check() and Ingest.handle in batches."""
     loop = asyncio.new_event_loop()
     pool = make_pool(app_settings.database_url, min_size=1, max_size=2)
     loop.run_until_complete(pool.open(wait=True))
     ingest = Ingest(app_settings, pool, client_id="fuzz")
     refused_by_handler: list[Refused] = []
-    original = ingest._answer
-
-    def capture(refused: list[Refused]) -> None:
-        refused_by_handler.extend(refused)
-        original(refused)
-
-    ingest._answer = capture  # type: ignore[method-assign]
     stats = {"sent": 0, "expected_events": set(), "refused": 0, "ignored": 0}
     counter = iter(range(10**9))
     stop = asyncio.Event()
@@ -196,14 +189,14 @@ def run_fuzz(
             if isinstance(c, Accepted) and c.kind is Uplink.EVENT and c.enterprise_id in known:
                 stats["expected_events"].add((str(c.enterprise_id), c.body.event_id))  # type: ignore[union-attr]
         stats["sent"] += len(inbound)
-        loop.run_until_complete(ingest._handle(inbound, stop))
+        refused_by_handler.extend(loop.run_until_complete(ingest.handle(inbound, stop)))
 
     started = time.perf_counter()
     try:
         one_batch()
         rows = loop.run_until_complete(_events(pool))
     finally:
-        loop.run_until_complete(ingest._drop_connection())
+        loop.run_until_complete(ingest.close())
         loop.run_until_complete(pool.close())
         loop.close()
     seconds = time.perf_counter() - started

@@ -117,6 +117,8 @@ class Ingest:
         self._registry_version: tuple[int, Any] | None = None
         self.stored_batches = 0
         self.stored_events = 0
+        #: Batches or parts of batches attempted in one transaction (bisection adds some).
+        self.transactions = 0
         self._conn: psycopg.AsyncConnection[Any] | None = None
         # The MQTT consumer and the portal intake share the connection: one batch at a time.
         self._store_lock = asyncio.Lock()
@@ -139,6 +141,18 @@ class Ingest:
                 self.stored_batches,
             )
 
+    async def handle(
+        self, batch: list[Inbound], stop: asyncio.Event | None = None
+    ) -> list[Refused]:
+        """Store, acknowledge and answer one batch exactly as the consumer loop does (the loop
+        takes batches from the broker; tests and benchmarks hand them in); the refusals."""
+        result = await self._handle(batch, stop or asyncio.Event())
+        return result.refused if result is not None else []
+
+    async def close(self) -> None:
+        """Close the ingest's database connection (`run()` does this when it stops)."""
+        await self._drop_connection()
+
     async def _consume(self, stop: asyncio.Event) -> None:
         stopping = asyncio.create_task(stop.wait())
         try:
@@ -154,14 +168,17 @@ class Ingest:
         finally:
             stopping.cancel()
 
-    async def _handle(self, batch: list[Inbound], stop: asyncio.Event) -> None:
+    async def _handle(self, batch: list[Inbound], stop: asyncio.Event) -> BatchResult | None:
+        """Store a batch, then acknowledge and answer it; None when stopped before it was
+        settled (the broker keeps it)."""
         result = await self.store_batch(batch, stop)
         if result is None:
-            return
+            return None
         self.client.ack(batch)
         self.stored_batches += 1
         self.stored_events += result.events
         self._answer(result.refused)
+        return result
 
     async def store_batch(self, batch: list[Inbound], stop: asyncio.Event) -> BatchResult | None:
         """Store a batch (MQTT messages or portal reports) one batch at a time: retried while
@@ -206,6 +223,7 @@ class Ingest:
                 delay = min(delay * 2, RETRY_MAX_S)
 
     async def _store(self, batch: list[Inbound]) -> BatchResult:
+        self.transactions += 1
         now = utcnow()
         checked = [check(m, self.topics, self.limits, now) for m in batch]
         conn = await self._connection()
@@ -375,7 +393,9 @@ class Ingest:
         return BatchResult([refusal], 0, 0, 0, 0)
 
     def _answer(self, refused: list[Refused]) -> None:
-        """Count refusals and answer each on …/reject (QoS 1)."""
+        """Count refusals and answer each on …/reject (QoS 1), queued together (one wake-up of
+        the network thread per batch, not one per refusal)."""
+        answers: list[tuple[str, bytes]] = []
         for r in refused:
             metrics.REJECTED.labels(r.code.value).inc()
             if r.enterprise_id is None or not _topic_safe(r.enterprise_id):
@@ -388,7 +408,8 @@ class Ingest:
                 "message": reject_message(r.code),
             }
             topic = self.topics.downlink(r.enterprise_id, Downlink.REJECT)
-            self.client.publish(topic, json.dumps(body, ensure_ascii=False).encode(), qos=1)
+            answers.append((topic, json.dumps(body, ensure_ascii=False).encode()))
+        self.client.publish_many(answers, qos=1)
 
 
 def reject_message(code: RejectCode, lang: str = ZH) -> str:

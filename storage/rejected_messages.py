@@ -11,10 +11,14 @@ from psycopg import AsyncConnection
 
 from storage.errors import amapped_errors
 
+#: One statement for a batch's refusals (not one per row): a site sending many bad messages
+#: costs the batch one round trip.
 INSERT_REJECTED = """
 INSERT INTO rejected_messages (received_at, topic, enterprise_id, code, reason, ref, payload,
                                payload_size)
-VALUES (%(received_at)s, %(topic)s, %(ent)s, %(code)s, %(reason)s, %(ref)s, %(payload)s, %(size)s)
+SELECT * FROM unnest(%(received_at)s::timestamptz[], %(topic)s::text[], %(ent)s::text[],
+                     %(code)s::text[], %(reason)s::text[], %(ref)s::text[], %(payload)s::bytea[],
+                     %(size)s::int[])
 """
 LIST_REJECTED = """
 SELECT id, received_at, topic, enterprise_id, code, reason, ref, payload, payload_size,
@@ -65,22 +69,19 @@ async def insert_rejected(conn: AsyncConnection[Any], rows: Sequence[RejectedRow
     """Store refused messages."""
     if not rows:
         return
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.executemany(
+    async with amapped_errors():
+        await conn.execute(
             INSERT_REJECTED,
-            [
-                {
-                    "received_at": r.received_at,
-                    "topic": _text(r.topic),
-                    "ent": _text(r.enterprise_id),
-                    "code": r.code,
-                    "reason": _text(r.reason),
-                    "ref": _text(r.ref),
-                    "payload": r.payload,
-                    "size": r.payload_size,
-                }
-                for r in rows
-            ],
+            {
+                "received_at": [r.received_at for r in rows],
+                "topic": [_text(r.topic) for r in rows],
+                "ent": [_text(r.enterprise_id) for r in rows],
+                "code": [r.code for r in rows],
+                "reason": [_text(r.reason) for r in rows],
+                "ref": [_text(r.ref) for r in rows],
+                "payload": [r.payload for r in rows],
+                "size": [r.payload_size for r in rows],
+            },
         )
 
 

@@ -4,7 +4,6 @@ bisection, each logged on one line without a traceback."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -21,7 +20,7 @@ from tests.integration.monitor_support import seed
 
 log = logging.getLogger(__name__)
 N = 1000
-ROUNDS = 7
+ROUNDS = 25
 POISON_EVERY = 50  # 2 %
 
 
@@ -37,14 +36,18 @@ def _events(
     for i in range(n):
         bad = poison is not None and i % POISON_EVERY == POISON_EVERY - 1
         ent = ents[0] if bad else ents[i % len(ents)]
-        stamp = (now - timedelta(seconds=i / 1000)).isoformat()
+        # In publication order and within the last millisecond: a round never overlaps the one
+        # before, so no round pays for an out-of-order replay of the enterprises' history.
+        stamp = (now - timedelta(microseconds=n - i)).isoformat()
         if bad and poison == "offset":  # the issue's probe: PostgreSQL refuses +23:00
             stamp = now.replace(tzinfo=None).isoformat() + "+23:00"
         body = {
             "event_id": f"{tag}-{'poison' if bad and poison == 'db' else 'ok'}-{i}",
             "ts": stamp,
             "type": "maintenance_start",
-            "maint_id": f"{tag}-{i}",
+            # A few job ids reused (a repeated start reopens the job): every round meets the same
+            # open maintenance, so no round pays for the jobs that the earlier ones opened.
+            "maint_id": f"m{i % 8}",
             "scope": "unit",
             "units": ["U1"],
         }
@@ -54,10 +57,9 @@ def _events(
 
 async def _drain(ingest: Ingest, msgs: list[Inbound]) -> float:
     """Feed the real handler batch by batch (as the client would); return messages per second."""
-    stop = asyncio.Event()
     started = time.perf_counter()
     for i in range(0, len(msgs), 1000):
-        await ingest._handle(msgs[i : i + 1000], stop)
+        await ingest.handle(msgs[i : i + 1000])
     return len(msgs) / (time.perf_counter() - started)
 
 
@@ -73,10 +75,12 @@ async def test_bad_offsets_from_one_site_keep_the_clean_rate(settings: Settings,
     topics = ingest.topics
     await _drain(ingest, _events(topics, ents, "warm", poison=None)[:200])  # caches, plans
     clean_rates, bad_rates = [], []
-    for r in range(ROUNDS):  # alternating rounds; the best of each: other work only slows
-        clean_rates.append(await _drain(ingest, _events(topics, ents, f"clean{r}", poison=None)))
-        bad_rates.append(await _drain(ingest, _events(topics, ents, f"bad{r}", poison="offset")))
-    await ingest._drop_connection()
+    for r in range(ROUNDS):  # alternating rounds, in both orders; the best of each: other work
+        # only slows
+        for poison in (None, "offset") if r % 2 else ("offset", None):
+            msgs = _events(topics, ents, f"bad{r}" if poison else f"clean{r}", poison=poison)
+            (bad_rates if poison else clean_rates).append(await _drain(ingest, msgs))
+    await ingest.close()
     clean, poisoned = max(clean_rates), max(bad_rates)
     refused = await _count(
         pool, "SELECT count(*) FROM rejected_messages WHERE code = 'timestamp_invalid'"
@@ -87,10 +91,11 @@ async def test_bad_offsets_from_one_site_keep_the_clean_rate(settings: Settings,
     )
     assert refused == ROUNDS * (N // POISON_EVERY)
     assert stored == ROUNDS * (N - N // POISON_EVERY)
-    # Issue 11's goal is >= 0.8 x the clean rate. Measured on an idle machine (fresh-clone CI run,
-    # 2026-12-03) the best poisoned round reached 0.60 x: the goal is missed and the issue stays
-    # open for it. This bound still catches the collapse it was filed for (1,721/s -> 26/s).
-    assert poisoned >= 0.5 * clean
+    # Issue 11: >= 0.8 x the clean rate. (The 0.60 x measured on an idle machine before was the
+    # test's own doing: every round opened 250 more maintenance jobs per enterprise and, at more
+    # than 1,000/s, overlapped the previous round in event time, forcing replays, so each
+    # poisoned round ran on more state than the clean round it was compared with.)
+    assert poisoned >= 0.8 * clean
 
 
 @pytest.mark.timeout(300)
@@ -109,31 +114,25 @@ async def test_database_refusals_are_bisected_and_logged_once(
             "CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison()"
         )
     ingest = Ingest(settings, pool, client_id="bisect")
-    calls = 0
-    store = ingest._store
-
-    async def counting(batch: list[Inbound]):  # type: ignore[no-untyped-def]
-        nonlocal calls
-        calls += 1
-        return await store(batch)
-
-    ingest._store = counting  # type: ignore[method-assign]
     caplog.set_level(logging.WARNING, logger="monitor.ingest")
     total = 400
     rate = await _drain(ingest, _events(ingest.topics, ents, "db", poison="db", n=total))
-    await ingest._drop_connection()
+    await ingest.close()
     bad = total // POISON_EVERY
     stored = await _count(pool, "SELECT count(*) FROM events WHERE event_id LIKE 'db-ok-%'")
     refused = await _count(
         pool, "SELECT count(*) FROM rejected_messages WHERE code = 'storage_refused'"
     )
     log.warning(
-        "2 %% refused by the database: %.0f/s in %d transactions for %d", rate, calls, total
+        "2 %% refused by the database: %.0f/s in %d transactions for %d",
+        rate,
+        ingest.transactions,
+        total,
     )
     assert stored == total - bad
     assert refused == bad
     # One by one would be n transactions; bisection costs about 2·k·log2(n/k).
-    assert calls < total // 3
+    assert ingest.transactions < total // 3
     lines = [r for r in caplog.records if "could not be stored" in r.getMessage()]
     assert len(lines) == bad
     assert all(r.exc_info is None for r in caplog.records if r.name == "monitor.ingest")
