@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -74,20 +75,27 @@ async def test_bad_offsets_from_one_site_keep_the_clean_rate(settings: Settings,
     ingest = Ingest(settings, pool, client_id="isolation")
     topics = ingest.topics
     await _drain(ingest, _events(topics, ents, "warm", poison=None)[:200])  # caches, plans
-    clean_rates, bad_rates = [], []
-    for r in range(ROUNDS):  # alternating rounds, in both orders; the best of each: other work
-        # only slows
+    ratios, clean_rates = [], []
+    for r in range(ROUNDS):  # pairs of rounds back to back, in both orders
+        rate = {}
         for poison in (None, "offset") if r % 2 else ("offset", None):
             msgs = _events(topics, ents, f"bad{r}" if poison else f"clean{r}", poison=poison)
-            (bad_rates if poison else clean_rates).append(await _drain(ingest, msgs))
+            rate[poison] = await _drain(ingest, msgs)
+        ratios.append(rate["offset"] / rate[None])
+        clean_rates.append(rate[None])
     await ingest.close()
-    clean, poisoned = max(clean_rates), max(bad_rates)
+    # Other work on the machine slows single rounds at random: the median pair is robust to it.
+    ratio, clean = statistics.median(ratios), statistics.median(clean_rates)
     refused = await _count(
         pool, "SELECT count(*) FROM rejected_messages WHERE code = 'timestamp_invalid'"
     )
     stored = await _count(pool, "SELECT count(*) FROM events WHERE event_id LIKE 'bad%'")
     log.warning(
-        "clean %.0f/s, 2 %% bad offsets %.0f/s, ratio %.2f", clean, poisoned, poisoned / clean
+        "clean %.0f/s (median round), 2 %% bad offsets: median pair ratio %.2f (pairs %.2f-%.2f)",
+        clean,
+        ratio,
+        min(ratios),
+        max(ratios),
     )
     assert refused == ROUNDS * (N // POISON_EVERY)
     assert stored == ROUNDS * (N - N // POISON_EVERY)
@@ -95,7 +103,7 @@ async def test_bad_offsets_from_one_site_keep_the_clean_rate(settings: Settings,
     # test's own doing: every round opened 250 more maintenance jobs per enterprise and, at more
     # than 1,000/s, overlapped the previous round in event time, forcing replays, so each
     # poisoned round ran on more state than the clean round it was compared with.)
-    assert poisoned >= 0.8 * clean
+    assert ratio >= 0.8
 
 
 @pytest.mark.timeout(300)
