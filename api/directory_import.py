@@ -1,18 +1,25 @@
-"""An uploaded directory table → storable rows, with the shared parser of domain.imports."""
+"""An uploaded directory table (enterprises, officers) → storable rows, with the shared parser
+of domain.imports, and the import routes' one pipeline call."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
+from fastapi import UploadFile
+from psycopg import AsyncConnection
 from pydantic import ValidationError
 
-from api.enterprise_models import EnterpriseFields, RowError
-from domain.directory import Enterprise
+from api.enterprise_models import EnterpriseFields, ImportReport, RowError
+from domain.directory import Enterprise, Officer
 from domain.errors import ValidationFailed
-from domain.imports import Parsed, parse_enterprises
-from domain.tabular import read_table
-from services.imports import ParsedUpload
+from domain.imports import Parsed, parse_enterprises, parse_officers
+from domain.tabular import UPLOAD_LIMITS, read_table
+from services.changes import Actor
+from services.imports import ParsedUpload, run_import
+
+Row = TypeVar("Row")
 
 HAZARD_LEVELS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 HEADER_NOTES = ("unknown column, ignored",)
@@ -62,10 +69,9 @@ def enterprise_values(ent: Enterprise) -> tuple[dict[str, Any] | None, str | Non
     return values, None
 
 
-def parse_enterprise_upload(data: bytes, filename: str) -> ParsedUpload[dict[str, Any], RowError]:
-    """(valid rows, row errors, header warnings, rows read) of an uploaded CSV/XLSX table."""
-    rows = read_table(data, filename)
-    parsed = parse_enterprises(rows)
+def _problems(parsed: Parsed[Any]) -> tuple[list[RowError], list[RowError]]:
+    """(row errors, header warnings) of a parsed table; ValidationFailed naming the missing
+    required columns."""
     fatal, warnings = _header_problems(parsed)
     if fatal:
         missing = [e.column for e in fatal]
@@ -76,6 +82,24 @@ def parse_enterprise_upload(data: bytes, filename: str) -> ParsedUpload[dict[str
     errors = [
         RowError(row=e.row, column=e.column, reason=e.reason) for e in parsed.errors if e.row != 1
     ]
+    return errors, warnings
+
+
+def parse_officer_upload(data: bytes, filename: str) -> ParsedUpload[Officer, RowError]:
+    """Officers and experts of an uploaded CSV/XLSX table, with row errors and warnings."""
+    rows = read_table(data, filename)
+    parsed = parse_officers(rows)
+    errors, warnings = _problems(parsed)
+    return ParsedUpload(
+        list(parsed.records), errors, warnings, len(rows), rejected=len({e.row for e in errors})
+    )
+
+
+def parse_enterprise_upload(data: bytes, filename: str) -> ParsedUpload[dict[str, Any], RowError]:
+    """(valid rows, row errors, header warnings, rows read) of an uploaded CSV/XLSX table."""
+    rows = read_table(data, filename)
+    parsed = parse_enterprises(rows)
+    errors, warnings = _problems(parsed)
     row_of: dict[str, int] = parsed.extras.get("row_of", {})
     valid: list[dict[str, Any]] = []
     for ent in parsed.records:
@@ -99,3 +123,34 @@ def parse_enterprise_upload(data: bytes, filename: str) -> ParsedUpload[dict[str
         valid.append(values)
     errors.sort(key=lambda e: (e.row, e.column))
     return ParsedUpload(valid, errors, warnings, len(rows), rejected=len({e.row for e in errors}))
+
+
+async def import_upload(
+    conn: AsyncConnection[Any],
+    *,
+    file: UploadFile,
+    dry_run: bool,
+    actor: Actor,
+    parse: Callable[[bytes, str], ParsedUpload[Row, RowError]],
+    store: Callable[[AsyncConnection[Any], list[Row]], Awaitable[tuple[int, int]]],
+    action: str,
+    target: str,
+    kind: str,
+) -> ImportReport:
+    """A directory import route's work: read the upload (one byte past the limit, so the
+    reader refuses an oversized file), run services.imports.run_import, report."""
+    done = await run_import(
+        conn,
+        data=await file.read(UPLOAD_LIMITS.max_bytes + 1),
+        filename=file.filename or "",
+        parse=parse,
+        store=store,
+        dry_run=dry_run,
+        actor=actor,
+        action=action,
+        target=target,
+        kind=kind,
+    )
+    return ImportReport(
+        **done.summary() | {"errors": done.parsed.errors, "warnings": done.parsed.warnings}
+    )

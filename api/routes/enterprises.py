@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, UploadFile
 
 from api.common import Page, PagingDep, client_ip
 from api.deps import ConnDep, PrincipalDep, ensure_enterprise_access, require_roles
-from api.directory_import import parse_enterprise_upload
+from api.directory_import import import_upload, parse_enterprise_upload
 from api.enterprise_models import (
     EnterpriseIn,
     EnterpriseOut,
@@ -20,11 +20,9 @@ from api.enterprise_models import (
 from api.errors import ERROR_RESPONSES
 from domain.credit_code import validate_credit_code
 from domain.errors import NotFound
-from domain.tabular import UPLOAD_LIMITS
 from domain.users import Principal, Role
 from services import directory as services
 from services.changes import Actor
-from services.imports import run_import
 from storage import enterprises
 from storage.enterprises import EnterpriseRecord
 
@@ -112,20 +110,16 @@ async def import_enterprises(
     dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
 ) -> ImportReport:
     """Import CSV (UTF-8 or GB18030) or XLSX; valid rows are stored by code, bad rows listed."""
-    done = await run_import(
+    return await import_upload(
         conn,
-        data=await file.read(UPLOAD_LIMITS.max_bytes + 1),
-        filename=file.filename or "",
-        parse=parse_enterprise_upload,
-        store=lambda c, rows: enterprises.upsert_many(c, rows),
+        file=file,
         dry_run=dry_run,
         actor=Actor(editor, client_ip(request)),
+        parse=parse_enterprise_upload,
+        store=lambda c, rows: enterprises.upsert_many(c, rows),
         action="enterprise.import",
         target="enterprise:*",
         kind="directory",
-    )
-    return ImportReport(
-        **done.summary() | {"errors": done.parsed.errors, "warnings": done.parsed.warnings}
     )
 
 

@@ -10,17 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.common import Page, PagingDep, client_ip
 from api.deps import ConnDep, Staff, require_roles
-from api.enterprise_models import ImportReport, RowError
+from api.directory_import import import_upload, parse_officer_upload
+from api.enterprise_models import ImportReport
 from api.errors import ERROR_RESPONSES
 from domain.credit_code import credit_code_problem
 from domain.directory import Conflict, EnterpriseCode, Officer, OfficerId
 from domain.errors import ValidationFailed
-from domain.imports import parse_officers
-from domain.tabular import UPLOAD_LIMITS, read_table
 from domain.users import Principal, Role
 from services import directory as services
 from services.changes import Actor
-from services.imports import ParsedUpload, run_import
 from storage import directory, inspection_results
 
 router = APIRouter(prefix="/api/v1/inspectors", tags=["inspectors"], responses=ERROR_RESPONSES)
@@ -167,36 +165,14 @@ async def import_inspectors(
     dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
 ) -> ImportReport:
     """Import CSV/XLSX of officers and experts; good rows kept by id, bad rows listed."""
-    done = await run_import(
+    return await import_upload(
         conn,
-        data=await file.read(UPLOAD_LIMITS.max_bytes + 1),
-        filename=file.filename or "",
-        parse=_parse,
-        store=lambda c, officers: directory.upsert_officers(c, officers=officers),
+        file=file,
         dry_run=dry_run,
         actor=Actor(editor, client_ip(request)),
+        parse=parse_officer_upload,
+        store=lambda c, officers: directory.upsert_officers(c, officers=officers),
         action="inspector.import",
         target="inspector:*",
         kind="inspector",
-    )
-    return ImportReport(
-        **done.summary() | {"errors": done.parsed.errors, "warnings": done.parsed.warnings}
-    )
-
-
-def _parse(data: bytes, filename: str) -> ParsedUpload[Officer, RowError]:
-    rows = read_table(data, filename)
-    parsed = parse_officers(rows)
-    header = [e for e in parsed.errors if e.row == 1]
-    fatal = [e for e in header if "missing" in e.reason]
-    if fatal:
-        names = [e.column for e in fatal]
-        raise ValidationFailed(
-            f"required column(s) missing: {', '.join(names)}", details={"missing": names}
-        )
-    as_api = [RowError(row=e.row, column=e.column, reason=e.reason) for e in parsed.errors]
-    errors = [e for e in as_api if e.row != 1]
-    warnings = [e for e in as_api if e.row == 1]
-    return ParsedUpload(
-        list(parsed.records), errors, warnings, len(rows), rejected=len({e.row for e in errors})
     )

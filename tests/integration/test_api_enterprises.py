@@ -184,3 +184,44 @@ def test_import_refuses_unreadable_files_clearly(client: TestClient) -> None:
         )
         assert res.status_code == 422, res.text
         assert expected in str(res.json()["error"])
+
+
+@pytest.mark.parametrize(
+    ("url", "header", "row", "action"),
+    [
+        (
+            "/api/v1/enterprises/import",
+            "统一社会信用代码,企业名称,区县,行业,风险等级,信用等级",
+            f"{make_credit_code('330106', 77)},共用管道化工有限公司,西湖区,hazchem_production,黄,B",
+            "enterprise.import",
+        ),
+        (
+            "/api/v1/inspectors/import",
+            "人员编号,姓名,部门,区县,执法证号,证件有效期起,证件有效期止,专家",
+            "ZF-077,共用管道,应急管理局,西湖区,浙A-0077,2024-01-01,2029-12-31,否",
+            "inspector.import",
+        ),
+    ],
+)
+def test_directory_imports_share_one_pipeline(
+    client: TestClient, url: str, header: str, row: str, action: str
+) -> None:
+    """Enterprises and officers go through api.directory_import.import_upload: the same
+    refusal of a missing required column, the same warnings, dry run and audit."""
+    h = admin(client)
+    first, *_ = header.split(",")
+    no_key = ",".join(header.split(",")[1:]) + "\n" + ",".join(row.split(",")[1:]) + "\n"
+    res = client.post(url, files={"file": ("f.csv", no_key.encode(), "text/csv")}, headers=h)
+    assert res.status_code == 422, res.text
+    details = res.json()["error"]["details"]
+    assert details["missing"] == [first]
+    assert [p["column"] for p in details["problems"]] == [first]
+    table = f"{header},备注\n{row},多余\n".encode()
+    files = {"file": ("f.csv", table, "text/csv")}
+    dry = client.post(f"{url}?dry_run=true", files=files, headers=h).json()
+    assert (dry["rows"], dry["created"], dry["dry_run"]) == (1, 0, True)
+    assert [w["column"] for w in dry["warnings"]] == ["备注"]
+    done = client.post(url, files=files, headers=h).json()
+    assert (done["created"], done["updated"], done["rejected"]) == (1, 0, 0)
+    trail = client.get("/api/v1/audit", params={"action": action}, headers=h).json()
+    assert trail["total"] == 1
