@@ -14,6 +14,7 @@ from config.policy_enforcement import (
     load_first_violation,
     load_reminders,
 )
+from config.policy_hazards import HazardCriteria, load_hazard_criteria
 from config.policy_monitoring import MonitoringPolicy, load_monitoring_policy
 from config.policy_region import load_region
 from config.policy_sampling import DEFAULT_POLICY_PATH, SamplingPolicy, load_sampling_policy
@@ -32,6 +33,7 @@ POLICY_FILES = (
     "first_violation.yaml",
     "reminders.yaml",
     "region.yaml",
+    "hazard_criteria.yaml",
 )
 
 
@@ -46,6 +48,7 @@ class Policies:
     first_violation: FirstViolation
     reminders: ReminderPolicy
     region: Region
+    hazards: HazardCriteria
 
 
 def sampling_file(policy_dir: Path) -> Path:
@@ -63,6 +66,7 @@ def load_policies(policy_dir: Path) -> Policies:
         first_violation=load_first_violation(policy_dir),
         reminders=load_reminders(policy_dir),
         region=load_region(policy_dir),
+        hazards=load_hazard_criteria(policy_dir),
     )
     log.info("policy files in %s validated", policy_dir)
     return policies

@@ -53,9 +53,12 @@ class FirstViolation(_Strict):
     """first_violation.yaml."""
 
     version: Literal[1]
-    lookback_days: int = Field(ge=30, le=3 * 365)
+    #: The edition of the first-violation list, stored with every decision.
+    edition: str = Field(default="", max_length=40)
+    #: 行政处罚法 第三十六条 is the outer bound: two years, five where life and health are at stake.
+    lookback_days: int = Field(ge=30, le=5 * 365)
     max_rectify_days: int = Field(ge=1, le=180)
-    excluded: list[Literal["accident", "major_hazard", "illegal_production"]]
+    excluded: list[Literal["accident", "major_hazard", "illegal_production", "bad_social_impact"]]
 
     @model_validator(mode="after")
     def _all_exclusions(self) -> FirstViolation:

@@ -1,4 +1,4 @@
-"""Inspection records: mark a visit done or cancelled, record a finding (首违不罚 applied)."""
+"""Inspection records: a visit done or cancelled, file evidence (findings: services.findings)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from zoneinfo import ZoneInfo
 from psycopg import AsyncConnection
 from pydantic import TypeAdapter
 
-from config.policy_enforcement import FirstViolation
 from domain.clock import utcnow
-from domain.enforcement import ChecklistItem, FindingDraft, decide, validate_finding
 from domain.errors import RuleViolation, ValidationFailed
 from domain.inspection_access import ensure_on_team
 from services import evidence
 from services.changes import Actor, Audit, record
 from services.inspection_teams import acting_member
-from storage import enforcement, inspection_results, inspections, users
+from storage import inspection_results, inspections, users
 from storage.enforcement import FindingRow
 from storage.evidence_files import EvidenceRow
 
@@ -75,68 +73,6 @@ async def set_status(
         ),
         changes=[("inspection", before.credit_code, {"id": inspection_id, "status": status})],
     )
-
-
-async def add_finding(
-    conn: AsyncConnection[Any],
-    *,
-    inspection_id: int,
-    draft: FindingDraft,
-    catalogue: dict[str, ChecklistItem],
-    first_violation: FirstViolation,
-    tz: ZoneInfo,
-    actor: Actor,
-    now: datetime | None = None,
-) -> FindingRow:
-    """Record a finding: refused without legal basis, cause, measure and deadline; the outcome
-    applies the first-violation policy (首违不罚) and says why."""
-    assert actor.principal is not None, "a finding is recorded by a person"
-    inspection = await inspections.get_inspection(conn, inspection_id=inspection_id)
-    now = now or utcnow()
-    await acting_member(conn, inspection=inspection, actor=actor, today=now.astimezone(tz).date())
-    if inspection.status == "cancelled":
-        raise RuleViolation(f"inspection {inspection_id} was cancelled")
-    validate_finding(draft, catalogue=catalogue, today=now.astimezone(tz).date())
-    prior = await enforcement.prior_violations(
-        conn,
-        enterprise_id=inspection.credit_code,
-        item_code=draft.item_code,
-        since=now - timedelta(days=first_violation.lookback_days),
-    )
-    decision = decide(
-        draft,
-        item=catalogue[draft.item_code],
-        prior_violations=prior,
-        now=now,
-        lookback_days=first_violation.lookback_days,
-    )
-    finding_id = await enforcement.insert_finding(
-        conn,
-        draft=draft,
-        decision=decision,
-        enterprise_id=inspection.credit_code,
-        inspection_id=inspection_id,
-        created_by=actor.principal.username,
-    )
-    rows = await enforcement.list_findings(conn, inspection_id=inspection_id)
-    stored = next(r for r in rows if r.id == finding_id)
-    await record(
-        conn,
-        actor=actor,
-        audit_entry=Audit(
-            action="finding.create",
-            target=f"finding:{finding_id}",
-            after=_FINDING_JSON.dump_python(stored, mode="json"),
-        ),
-        changes=[
-            (
-                "finding",
-                inspection.credit_code,
-                {"id": finding_id, "inspection_id": inspection_id, "outcome": stored.outcome},
-            )
-        ],
-    )
-    return stored
 
 
 async def add_evidence(

@@ -18,15 +18,21 @@ from api.deps import (
     require_roles,
 )
 from api.errors import ERROR_RESPONSES
-from domain.enforcement import FindingDraft, Severity
+from config.policy import Policies
+from domain.advisor import MITIGATIONS, Harm
+from domain.enforcement import Severity
+from domain.findings import FindingInput
 from domain.i18n import render
 from domain.inspection_access import role_label
 from domain.users import Principal, Role
+from services import findings as finding_service
 from services import inspections as services
 from services.changes import Actor
-from storage import enforcement, inspection_teams, inspections
-from storage.enforcement import FindingRow
+from storage import findings, inspection_teams, inspections
+from storage.findings import FindingRecord
 from storage.inspections import InspectionRecord
+
+MITIGATION_CODES = tuple(MITIGATIONS)
 
 router = APIRouter(tags=["inspections"], responses=ERROR_RESPONSES)
 
@@ -36,47 +42,82 @@ TeamOfficer = Annotated[Principal, Depends(require_roles(Role.INSPECTOR))]
 
 
 class FindingIn(BaseModel):
-    """A finding: the checklist item, its legal basis, the cause, the measure and a deadline."""
+    """A finding (清单式执法): the checklist item, its legal basis (one of the item's articles, or
+    free text with `basis_reason`, flagged), the cause, the measure, a deadline, the grading and
+    the facts the advisor weighs."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {"item_code": "SP-TRAIN-01", "legal_basis": "安全生产法 第二十八条",
-                 "cause": "新入职员工未经三级安全教育即上岗", "measure": "补充培训并建立档案",
-                 "deadline": "2026-12-31", "severity": "minor"}
+                 "cause": "新入职员工3人未经三级安全教育即上岗作业",
+                 "measure": "组织补训并考核合格后上岗，建立培训档案",
+                 "deadline": "2026-12-31", "severity": "minor", "harm": "none"}
             ]
         },
     )  # fmt: skip
     item_code: str = Field(min_length=1, max_length=40)
     legal_basis: str = Field(max_length=500)
+    basis_reason: str = Field(default="", max_length=1000, description="why a free-text basis")
     cause: str = Field(max_length=2000)
     measure: str = Field(max_length=2000)
     deadline: date | None = Field(default=None, description="required unless corrected on site")
     severity: Severity
+    harm: Harm | None = Field(default=None, description="not stated: never assumed none")
+    hazard_criterion: str | None = Field(default=None, max_length=40)
+    criterion_text: str = Field(default="", max_length=1000)
     accident: bool = False
     illegal_production: bool = False
+    bad_social_impact: bool = False
     corrected_on_site: bool = False
+    mitigations: list[Literal[MITIGATION_CODES]] = Field(default_factory=list, max_length=5)  # type: ignore[valid-type]
+
+
+class CheckOut(BaseModel):
+    """One rule the advisor checked, with its result, in zh-CN."""
+
+    rule: str
+    passed: bool
+    text: str
 
 
 class FindingOut(BaseModel):
-    """A stored finding with its outcome (guidance = 首违不罚) and the reasons for it."""
+    """A stored finding with its grading, the advisor's recommendation and every rule it
+    checked, the officer's decision, verification and the enterprise's statement."""
 
     id: int
     inspection_id: int | None = None
     enterprise_id: str
     item_code: str
     legal_basis: str
+    penalty_basis: str | None = None
+    basis_free_text: bool
+    basis_reason: str
     cause: str
     measure: str
     deadline: date | None = None
     corrected_on_site: bool
     severity: str
+    hazard_standard: str | None = None
+    hazard_criterion: str | None = None
+    harm: str | None = None
     outcome: str
-    reasons: list[str]
+    recommendation: str | None = None
+    advice: list[CheckOut]
+    policy_version: str | None = None
+    provisional: bool
+    verify_by: date | None = None
+    decision: str | None = None
+    decision_reason: str | None = None
+    decided_by: str | None = None
+    verified_on: date | None = None
+    lapsed_at: datetime | None = None
+    rectified_at: datetime | None = None
+    statement: str | None = None
+    statement_note: str
     created_by: str
     created_at: datetime
-    rectified_at: datetime | None = None
 
 
 class MemberOut(BaseModel):
@@ -140,7 +181,8 @@ class Checklist(BaseModel):
     excluded: list[str]
 
 
-def _finding(row: FindingRow) -> FindingOut:
+def finding_out(row: FindingRecord) -> FindingOut:
+    """The API shape of a stored finding."""
     return FindingOut.model_validate(row, from_attributes=True)
 
 
@@ -151,7 +193,7 @@ async def _visible(conn: ConnDep, principal: Principal, inspection_id: int) -> I
 
 
 async def _out(conn: ConnDep, record: InspectionRecord) -> InspectionOut:
-    rows = await enforcement.list_findings(conn, inspection_id=record.id)
+    rows = await findings.for_inspection(conn, inspection_id=record.id)
     team = await inspection_teams.team(conn, inspection_id=record.id)
     return InspectionOut(
         **{
@@ -171,7 +213,7 @@ async def _out(conn: ConnDep, record: InspectionRecord) -> InspectionOut:
             )
             for m in team
         ],
-        findings=[_finding(r) for r in rows],
+        findings=[finding_out(r) for r in rows],
     )
 
 
@@ -230,16 +272,22 @@ async def add_finding(
     policies: PoliciesDep,
     request: Request,
 ) -> FindingOut:
-    """Record a finding; refused without legal basis, cause, measure and deadline. The
-    outcome applies the first-violation policy (首违不罚) and says why."""
+    """Record a finding (the inspection's team only); refused field by field in zh-CN. The
+    advisor recommends 不予处罚, 首违不罚, 从轻/减轻 or 立案 and lists every rule it checked."""
     await _visible(conn, who, inspection_id)
-    stored = await services.add_finding(
+    data = body.model_dump()
+    data["mitigations"] = frozenset(data["mitigations"])
+    stored = await finding_service.record_finding(
         conn,
         inspection_id=inspection_id,
-        draft=FindingDraft(**body.model_dump()),
-        catalogue=policies.catalogue.as_domain(),
-        first_violation=policies.first_violation,
-        tz=settings.tz,
+        finding=FindingInput(**data),
+        rules=rules_of(policies),
         actor=Actor(who, client_ip(request)),
+        tz=settings.tz,
     )
-    return _finding(stored)
+    return finding_out(stored)
+
+
+def rules_of(policies: Policies) -> finding_service.Rules:
+    """The policies a finding is judged by."""
+    return finding_service.Rules(policies.catalogue, policies.first_violation, policies.hazards)

@@ -19,14 +19,17 @@ from api.deps import (
     require_roles,
 )
 from api.errors import ERROR_RESPONSES
+from api.routes.inspections import FindingOut, finding_out
+from domain.advisor import Recommendation
 from domain.clock import utcnow
 from domain.evidence import DEFAULT_LIMITS
 from domain.users import Principal, Role
 from services import evidence as evidence_service
+from services import findings as finding_service
 from services import inspection_teams
 from services import inspections as inspection_service
 from services.changes import Actor
-from storage import evidence_files, inspections
+from storage import evidence_files, findings, inspections
 from storage.evidence_files import EvidenceRow
 
 router = APIRouter(tags=["workbench"], responses=ERROR_RESPONSES)
@@ -34,6 +37,7 @@ router = APIRouter(tags=["workbench"], responses=ERROR_RESPONSES)
 Overseer = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
 Inspector = Annotated[Principal, Depends(require_roles(Role.INSPECTOR))]
 OFFICER_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+FindingId = Annotated[int, Path(ge=1, le=2**62, description="finding id")]
 
 
 class StaffIn(BaseModel):
@@ -217,3 +221,70 @@ async def download_evidence(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+class DecisionIn(BaseModel):
+    """The officer's decision: the recommendation confirmed, or another with a written reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Recommendation
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class StatementIn(BaseModel):
+    """The enterprise representative's agreement or objection (written down) at the closing."""
+
+    model_config = ConfigDict(extra="forbid")
+    statement: Literal["agree", "object"]
+    note: str = Field(default="", max_length=1000)
+
+
+@router.post("/api/v1/findings/{finding_id}/decision", response_model=FindingOut)
+async def decide_finding(
+    finding_id: FindingId,
+    body: DecisionIn,
+    who: Inspector,
+    conn: ConnDep,
+    settings: SettingsDep,
+    request: Request,
+) -> FindingOut:
+    """Confirm the advisor's recommendation or override it with a reason (supervisors see
+    overrides); an exclusion is never overridden to 不予处罚/首违不罚."""
+    row = await finding_service.decide(
+        conn,
+        finding_id=finding_id,
+        decision=body.decision,
+        reason=body.reason,
+        actor=Actor(who, client_ip(request)),
+        tz=settings.tz,
+    )
+    return finding_out(row)
+
+
+@router.post("/api/v1/findings/{finding_id}/statement", response_model=FindingOut)
+async def finding_statement(
+    finding_id: FindingId,
+    body: StatementIn,
+    who: Inspector,
+    conn: ConnDep,
+    settings: SettingsDep,
+    request: Request,
+) -> FindingOut:
+    """Record the enterprise's agreement or objection to a finding at the closing step."""
+    row = await finding_service.state(
+        conn,
+        finding_id=finding_id,
+        statement=body.statement,
+        note=body.note,
+        actor=Actor(who, client_ip(request)),
+        tz=settings.tz,
+    )
+    return finding_out(row)
+
+
+@router.get("/api/v1/findings/{finding_id}", response_model=FindingOut)
+async def get_finding(finding_id: FindingId, principal: PrincipalDep, conn: ConnDep) -> FindingOut:
+    """One finding with the advisor's checks (an enterprise account: only its own)."""
+    row = await findings.get(conn, finding_id=finding_id)
+    ensure_enterprise_access(principal, row.enterprise_id)
+    return finding_out(row)

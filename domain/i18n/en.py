@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.i18n.en_workbench import WORKBENCH
+from domain.i18n.en_workbench import ADVISOR, WORKBENCH
 
 ALARMS: dict[str, str] = {
     "alarm.superseded_by_late_event": "Superseded by a late event: replayed in event-time order, the alarm does not hold; closed by the system",
@@ -474,4 +474,5 @@ MESSAGES: dict[str, str] = {
     **REJECTS,
     **WORKBENCH,
     **PORTAL,
+    **ADVISOR,
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.i18n.zh_cn_workbench import WORKBENCH
+from domain.i18n.zh_cn_workbench import ADVISOR, WORKBENCH
 
 #: Alarm texts: `alarm.<rule>[.<variant>]`; their titles stay in config/alarm_rules.yaml.
 ALARMS: dict[str, str] = {
@@ -433,4 +433,5 @@ MESSAGES: dict[str, str] = {
     **REJECTS,
     **WORKBENCH,
     **PORTAL,
+    **ADVISOR,
 }

@@ -222,8 +222,9 @@ def test_findings_first_violation_results_and_enterprise_scope(
         "legal_basis": "安全生产法 第二十八条",
         "cause": "新员工未经安全教育上岗",
         "measure": "补充三级安全教育",
-        "deadline": "2099-01-31",
+        "deadline": (utcnow().date() + timedelta(days=15)).isoformat(),
         "severity": "minor",
+        "harm": "minor",
     }
     for missing in ("legal_basis", "cause", "measure", "deadline"):
         body = {k: v for k, v in finding.items() if k != missing}
@@ -236,9 +237,10 @@ def test_findings_first_violation_results_and_enterprise_scope(
     first = client.post(url, json=finding, headers=as_team)
     assert first.status_code == 201, first.text
     assert first.json()["outcome"] == "guidance"  # 首违不罚
+    assert first.json()["recommendation"] == "first_violation"
     second = client.post(url, json=finding, headers=as_team).json()
-    assert second["outcome"] == "rectify"
-    assert any("不属于首次违法" in r for r in second["reasons"])
+    assert (second["outcome"], second["recommendation"]) == ("penalty_procedure", "case")
+    assert any("不属于初次违法" in c["text"] for c in second["advice"])
     checklist = client.get("/api/v1/checklist", headers=h).json()
     assert any(
         i["code"] == "SP-TRAIN-01" and i["first_violation_eligible"] for i in checklist["items"]
@@ -291,6 +293,6 @@ def test_findings_first_violation_results_and_enterprise_scope(
     results = client.get("/public/v1/results").json()
     assert results["total"] == 1
     assert results["items"][0]["guidance"] == 1
-    assert results["items"][0]["rectify"] == 1
+    assert results["items"][0]["penalty_procedure"] == 1
     again = client.patch(f"/api/v1/inspections/{iid}", json={"status": "cancelled"}, headers=h)
     assert again.status_code == 409

@@ -241,6 +241,20 @@ def _as_team(w: World, method: str, tail: str, kwargs: dict[str, Any]) -> Call:
     return Call(method, f"/api/v1/inspections/{inspection}/{tail}", kwargs, headers)
 
 
+def _finding(w: World) -> tuple[int, dict[str, str]]:
+    """A finding recorded by the team (and the team's headers)."""
+    call = _as_team(w, "POST", "findings", {"json": FINDING})
+    res = w.client.post(call.url, json=FINDING, headers=call.headers)
+    assert res.status_code == 201, res.text
+    assert call.headers is not None
+    return int(res.json()["id"]), call.headers
+
+
+def _on_finding(w: World, tail: str, body: dict[str, Any]) -> Call:
+    finding_id, headers = _finding(w)
+    return Call("POST", f"/api/v1/findings/{finding_id}/{tail}", {"json": body}, headers)
+
+
 def _by_hand(w: World) -> dict[str, Any]:
     _officers(w)
     return {
@@ -373,6 +387,12 @@ SCENARIOS: dict[tuple[str, str], Callable[[World], Call]] = {
     ),
     ("POST", "/api/v1/inspections/{inspection_id}/evidence"): lambda w: _as_team(
         w, "POST", "evidence", {"files": {"file": ("p.png", PNG, "image/png")}}
+    ),
+    ("POST", "/api/v1/findings/{finding_id}/decision"): lambda w: _on_finding(
+        w, "decision", {"decision": "lenient", "reason": "企业主动消除危害后果，依法从轻"}
+    ),
+    ("POST", "/api/v1/findings/{finding_id}/statement"): lambda w: _on_finding(
+        w, "statement", {"statement": "agree"}
     ),
     ("POST", "/api/v1/inspections"): lambda w: Call(
         "POST", "/api/v1/inspections", {"json": _by_hand(w)}

@@ -38,6 +38,7 @@ RECORDS = {
     "request_id": ("restart_requests", "enterprise_id"),
     "session_id": ("video_sessions", "enterprise_id"),
     "evidence_id": ("evidence_files", "enterprise_id"),
+    "finding_id": ("findings", "enterprise_id"),
 }
 ID_PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
 FOREIGN_IDS = "SELECT id::text, {col} FROM {table} WHERE {col} <> %s"  # names from RECORDS only
