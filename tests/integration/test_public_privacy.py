@@ -20,6 +20,7 @@ from tests.integration.apiclient import seed
 from tests.integration.conftest import bearer
 from tests.integration.liveserver import ServerThread
 from tests.integration.test_api_draws import OFFICERS_CSV, PERIOD
+from tests.integration.workbench_support import team_inspector
 
 MOBILE = "13912345678"
 ID_NUMBER = "65230119800101123X"
@@ -93,12 +94,12 @@ def planted(live_server: ServerThread, db_url: str) -> Iterator[tuple[httpx.Clie
             "deadline": "2099-01-31",
             "severity": "minor",
         }
-        assert (
-            c.post(f"/api/v1/inspections/{row[0]}/findings", json=finding, headers=h).status_code
-            == 201
-        )
+        team = team_inspector(c, db_url, row[0])  # only the team records (issue 15)
+        res = c.post(f"/api/v1/inspections/{row[0]}/findings", json=finding, headers=team)
+        assert res.status_code == 201, res.text
         done = {"status": "done", "inspected_on": "2026-12-02"}
-        assert c.patch(f"/api/v1/inspections/{row[0]}", json=done, headers=h).status_code == 200
+        res = c.patch(f"/api/v1/inspections/{row[0]}", json=done, headers=team)
+        assert res.status_code == 200, res.text
         # the staff view does hold the planted data, so the scan can find it if it leaks
         assert MOBILE in c.get(f"/api/v1/enterprises/{codes[0]}", headers=h).text
         paths = c.get("/openapi.json").json()["paths"]

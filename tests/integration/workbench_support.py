@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import psycopg
-from fastapi.testclient import TestClient
 
-from tests.integration.apiclient import PASSWORD, Headers, add_user, login
+from tests.integration.apiclient import PASSWORD, Headers, add_user
 
 
 def team_of(db_url: str, inspection_id: int) -> list[tuple[str, str]]:
@@ -19,7 +19,7 @@ def team_of(db_url: str, inspection_id: int) -> list[tuple[str, str]]:
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
-def inspector_as(client: TestClient, db_url: str, officer_id: str) -> Headers:
+def inspector_as(client: httpx.Client, db_url: str, officer_id: str) -> Headers:
     """Headers of the inspector account `wb_<officer>` linked to `officer_id` (one account per
     officer: another account linked to it is unlinked)."""
     username = f"wb_{officer_id}"
@@ -30,10 +30,12 @@ def inspector_as(client: TestClient, db_url: str, officer_id: str) -> Headers:
             (officer_id, username),
         )
         conn.execute("UPDATE users SET officer_id = %s WHERE username = %s", (officer_id, username))
-    return login(client, username, PASSWORD)
+    res = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    assert res.status_code == 200, res.text
+    return {"Authorization": f"Bearer {res.json()['access_token']}"}
 
 
-def team_inspector(client: TestClient, db_url: str, inspection_id: int) -> Headers:
+def team_inspector(client: httpx.Client, db_url: str, inspection_id: int) -> Headers:
     """Headers of an inspector account linked to the inspection's team leader."""
     leader = team_of(db_url, inspection_id)[0][0]
     return inspector_as(client, db_url, leader)
