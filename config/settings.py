@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     presence_timeout_s: int = Field(default=120, ge=5)
+    #: Sandbox / conformance mode (docs/protocol.md): the monitor answers every uplink message
+    #: with a verdict on …/{ent}/receipt (stored, duplicate, refused + code). Never in production:
+    #: it doubles the downlink traffic.
+    mqtt_receipts: bool = False
     db_pool_min: int = Field(default=1, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
     ice_servers: list[str] = Field(default_factory=list)

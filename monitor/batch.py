@@ -7,7 +7,7 @@ from datetime import date
 
 from domain.monitoring import AlarmAction, RuleOutcome
 from domain.telemetry import TagLimits
-from monitor.parse import Refused
+from monitor.parse import Inbound, Refused
 from storage.live import Change
 
 
@@ -31,6 +31,8 @@ class BatchResult:
     duplicates: int
     points: int
     alarms_changed: int
+    #: The redelivered messages themselves (for the sandbox's receipts).
+    duplicate_msgs: list[Inbound] = field(default_factory=list)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Work:
     live: list[Change] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
     days: set[tuple[str, date]] = field(default_factory=set)
+    duplicates: list[Inbound] = field(default_factory=list)
 
     def add(self, outcome: RuleOutcome) -> None:
         """Append a rule outcome's actions."""

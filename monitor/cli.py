@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
     """Add the monitoring commands to the safewatch CLI."""
     app.command("mqtt-credentials")(mqtt_credentials)
     app.command("simulate")(simulate)
+    app.command("protocol-schema")(protocol_schema)
 
 
 def _settings() -> Settings:
@@ -166,3 +167,33 @@ def simulate(
         raise typer.Exit(2)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(main())
+
+
+def protocol_schema(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out-dir", help="default: api/protocol_schema (committed, served by the API)"
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="only compare; exit 1 when a file differs")
+    ] = False,
+) -> None:
+    """Write the JSON Schema of every site uplink and downlink, generated from the models."""
+    from monitor.protocol_schema import SCHEMA_DIR, generated, write
+
+    target = out_dir or SCHEMA_DIR
+    if check:
+        stale = [
+            name
+            for name, text in generated().items()
+            if not (target / name).is_file() or (target / name).read_text("utf-8") != text
+        ]
+        if stale:
+            typer.echo(f"out of date in {target}: {', '.join(stale)}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{target}: up to date")
+        return
+    for path in write(target):
+        typer.echo(str(path))

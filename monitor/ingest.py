@@ -42,7 +42,7 @@ from monitor.parse import (
 )
 from monitor.portal import PortalIntake
 from monitor.processor import Processor
-from monitor.topics import Downlink, RejectCode, Topics
+from monitor.topics import Downlink, RejectCode, TopicOk, Topics
 from storage import alarms, enterprises, rejected_messages, telemetry_tags
 from storage.pool import make_pool
 
@@ -178,6 +178,8 @@ class Ingest:
         self.stored_batches += 1
         self.stored_events += result.events
         self._answer(result.refused)
+        if self.settings.mqtt_receipts:
+            self._receipts(batch, result)
         return result
 
     async def store_batch(self, batch: list[Inbound], stop: asyncio.Event) -> BatchResult | None:
@@ -392,6 +394,12 @@ class Ingest:
             )
         return BatchResult([refusal], 0, 0, 0, 0)
 
+    def _receipts(self, batch: list[Inbound], result: BatchResult) -> None:
+        """Sandbox / conformance mode: a verdict for every message on …/receipt (QoS 1)."""
+        for ent, body in receipt_bodies(batch, result, self.topics):
+            topic = self.topics.downlink(ent, Downlink.RECEIPT)
+            self.client.publish(topic, json.dumps(body, ensure_ascii=False).encode(), qos=1)
+
     def _answer(self, refused: list[Refused]) -> None:
         """Count refusals and answer each on …/reject (QoS 1), queued together (one wake-up of
         the network thread per batch, not one per refusal)."""
@@ -410,6 +418,31 @@ class Ingest:
             topic = self.topics.downlink(r.enterprise_id, Downlink.REJECT)
             answers.append((topic, json.dumps(body, ensure_ascii=False).encode()))
         self.client.publish_many(answers, qos=1)
+
+
+def receipt_bodies(
+    batch: list[Inbound], result: BatchResult, topics: Topics
+) -> list[tuple[str, dict[str, Any]]]:
+    """Sandbox mode: (enterprise, verdict) for every uplink of a stored batch — refused (with
+    code and reason), duplicate (a redelivery or rebuilt retry stored before) or stored."""
+    refused = {id(r.msg): r for r in result.refused}
+    duplicate = {id(m) for m in result.duplicate_msgs}
+    out: list[tuple[str, dict[str, Any]]] = []
+    for m in batch:
+        where = topics.parse(m.topic)
+        r = refused.get(id(m))
+        if r is not None:
+            if r.enterprise_id is None or not _topic_safe(r.enterprise_id):
+                continue
+            body: dict[str, Any] = {"topic": m.topic, "ref": r.ref, "verdict": "refused"}
+            body.update({"code": r.code.value, "reason": r.reason})
+            out.append((r.enterprise_id, body))
+        elif isinstance(where, TopicOk):
+            verdict = "duplicate" if id(m) in duplicate else "stored"
+            out.append(
+                (where.enterprise_id, {"topic": m.topic, "ref": event_ref(m), "verdict": verdict})
+            )
+    return out
 
 
 def reject_message(code: RejectCode, lang: str = ZH) -> str:
@@ -438,6 +471,7 @@ def _merge(a: BatchResult, b: BatchResult) -> BatchResult:
         a.duplicates + b.duplicates,
         a.points + b.points,
         a.alarms_changed + b.alarms_changed,
+        a.duplicate_msgs + b.duplicate_msgs,
     )
 
 

@@ -108,6 +108,7 @@ class Processor:
             duplicates=dup_events + tel.duplicates,
             points=tel.points,
             alarms_changed=len(changed),
+            duplicate_msgs=work.duplicates + tel.duplicate_msgs,
         )
 
     async def _activity(
@@ -147,6 +148,7 @@ class Processor:
             if key in seen:
                 if seen[key] == digest:
                     dups += 1
+                    work.duplicates.append(a.msg)
                 else:
                     work.refused.append(_reused(a, ev.event_id))
                 continue
@@ -164,6 +166,7 @@ class Processor:
                 work.refused.append(_reused(a, ev.event_id))
             else:
                 dups += 1
+                work.duplicates.append(a.msg)
         return fresh, dups
 
     async def _events(

@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -52,7 +53,17 @@ def _rfc3339(value: Any) -> datetime:
     return parsed
 
 
-Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
+#: What the published JSON Schema says of a timestamp (the validator checks more: a real date,
+#: the offset within ±14:00, not before 2000, not too far in the future).
+TIMESTAMP_JSON_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": _RFC3339.pattern,
+    "description": "RFC 3339 with an offset (Z or ±hh:mm)",
+}
+Timestamp = Annotated[
+    datetime, BeforeValidator(_rfc3339), WithJsonSchema(TIMESTAMP_JSON_SCHEMA, mode="validation")
+]
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]

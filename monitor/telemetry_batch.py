@@ -11,7 +11,7 @@ from psycopg import AsyncConnection
 from domain.alarms import Rule
 from domain.monitoring import AlarmAction, AlarmClear, AlarmKey, EnterpriseId
 from domain.telemetry import LevelSeverities, TagLimits, TagState, evaluate, level_outcome
-from monitor.parse import Accepted
+from monitor.parse import Accepted, Inbound
 from monitor.schemas_site import TelemetryMessage
 from storage import ingest_keys, telemetry, telemetry_tags
 
@@ -24,6 +24,7 @@ class TelemetryResult:
 
     points: int = 0
     duplicates: int = 0
+    duplicate_msgs: list[Inbound] = field(default_factory=list)
     actions: list[AlarmAction] = field(default_factory=list)
 
 
@@ -46,10 +47,12 @@ async def store_telemetry(
         key = (str(a.enterprise_id), a.digest)
         if key in unique:
             out.duplicates += 1
+            out.duplicate_msgs.append(a.msg)
         else:
             unique[key] = a
     new = await ingest_keys.claim_telemetry_keys(conn, list(unique))
     out.duplicates += len(unique) - len(new)
+    out.duplicate_msgs.extend(a.msg for key, a in unique.items() if key not in new)
     rows: list[tuple[datetime, str, str, float | None, str]] = []
     readings: dict[TagKey, list[tuple[datetime, float | None, str]]] = {}
     for key, a in unique.items():

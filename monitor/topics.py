@@ -25,6 +25,7 @@ class Downlink(StrEnum):
     GUIDANCE = "guidance"
     NOTICE = "notice"
     REJECT = "reject"
+    RECEIPT = "receipt"  # sandbox / conformance mode only
 
 
 class RejectCode(StrEnum):

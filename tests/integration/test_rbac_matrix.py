@@ -82,6 +82,9 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/public/v1/results"): PUBLIC,
     ("GET", "/public/v1/penalties"): PUBLIC,
     ("GET", "/public/v1/verifier.py"): PUBLIC,
+    # the site protocol's JSON Schemas (issue 17), for device vendors
+    ("GET", "/public/v1/protocol/schemas"): PUBLIC,
+    ("GET", "/public/v1/protocol/schemas/{name}"): PUBLIC,
     # monitoring (issue 4): handling is for duty staff and their superiors
     ("GET", "/api/v1/alarms"): EVERYONE,
     ("GET", "/api/v1/alarms/causes"): EVERYONE,
