@@ -55,7 +55,7 @@ class InspectionCreate(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"credit_code": "91652301MA7XXXXXX1", "source": "complaint",
+                {"credit_code": "91652301MA7XXXXXXY", "source": "complaint",
                  "reason": "12345 热线举报夜间违规动火作业", "planned_from": "2026-12-04",
                  "planned_to": "2026-12-10",
                  "staff": [{"officer_id": "ZF-001", "role": "leader"},
