@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import psycopg
@@ -28,7 +29,7 @@ def _why(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text[0][:200]}" if text else exc.__class__.__name__
 
 
-def _is_outage(exc: BaseException) -> bool:
+def is_outage(exc: BaseException) -> bool:
     """A database outage is the job's failure (re-raised), not one enterprise's bad data."""
     cause = exc.__cause__ if isinstance(exc, SafewatchError) else exc
     return isinstance(exc, StorageUnavailable) or isinstance(
@@ -56,6 +57,15 @@ class Problems:
         except Exception as exc:
             self.add(ent, exc)
             return NOTHING
+
+    def compute(self, ent: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Run a pure function for one enterprise; None (and the enterprise skipped) when it
+        raises."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            self.add(ent, exc)
+            return None
 
     def outcome(self, now: datetime) -> RuleOutcome:
         """One `stored_data_invalid` alarm per skipped enterprise and job."""
@@ -86,7 +96,7 @@ async def load_isolated(
         async with conn.transaction():
             return await load_all()
     except Exception as exc:
-        if _is_outage(exc):
+        if is_outage(exc):
             raise
         log.warning("%s: reading every enterprise at once failed (%s)", problems.job, _why(exc))
     out: list[T] = []
@@ -95,10 +105,38 @@ async def load_isolated(
             async with conn.transaction():
                 out.extend(await load_one(ent))
         except Exception as exc:
-            if _is_outage(exc):
+            if is_outage(exc):
                 raise
             problems.add(ent, exc)
     return out
+
+
+async def load_by_enterprise(
+    conn: AsyncConnection[Any],
+    problems: Problems,
+    load: Callable[..., Awaitable[list[T]]],
+    enterprises: Callable[[], Awaitable[list[str]]],
+) -> list[T]:
+    """`load_isolated` for a reader called as `load()` for all and `load(ent=…)` for one."""
+    return await load_isolated(conn, problems, load, enterprises, lambda ent: load(ent=ent))
+
+
+async def write_isolated(
+    conn: AsyncConnection[Any],
+    problems: Problems,
+    ent: str,
+    write: Callable[[], Awaitable[T]],
+) -> T | None:
+    """One enterprise's writes in a savepoint: None (rolled back, the enterprise skipped) when
+    the database refuses them; an outage is re-raised."""
+    try:
+        async with conn.transaction():
+            return await write()
+    except Exception as exc:
+        if is_outage(exc):
+            raise
+        problems.add(ent, exc)
+        return None
 
 
 async def apply_isolated(
@@ -116,17 +154,20 @@ async def apply_isolated(
         by_ent.setdefault(str(action.key.enterprise_id), []).append(action)
     changed = 0
     for ent, actions in by_ent.items():
-        try:
-            async with conn.transaction():
-                changed += len(
-                    await services.apply_outcome(
-                        conn, RuleOutcome(tuple(actions)), rules=rules, now=now, repeat=False
-                    )
-                )
-        except Exception as exc:
-            if _is_outage(exc):
-                raise
-            problems.add(ent, exc)
+        done = await write_isolated(
+            conn,
+            problems,
+            ent,
+            partial(
+                services.apply_outcome,
+                conn,
+                RuleOutcome(tuple(actions)),
+                rules=rules,
+                now=now,
+                repeat=False,
+            ),
+        )
+        changed += len(done or [])
     if problems.found:
         async with conn.transaction():
             changed += len(

@@ -3,39 +3,124 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from psycopg import AsyncConnection
 
 from config.policy_enforcement import ReminderPolicy
 from domain import reminders as rules
 from domain.clock import utcnow
+from domain.monitoring import NOTHING
 from scheduler.context import current
+from scheduler.isolation import Problems, apply_isolated, load_by_enterprise, write_isolated
 from services.changes import SYSTEM, Audit, announce, record
 from storage import enforcement
 
 log = logging.getLogger(__name__)
 
 
+class _OfEnterprise(Protocol):
+    @property
+    def enterprise_id(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_OfEnterprise)
+
+
 async def send_due_reminders(
-    conn: AsyncConnection[Any], *, today: date, now: datetime, policy: ReminderPolicy
+    conn: AsyncConnection[Any],
+    *,
+    today: date,
+    now: datetime,
+    policy: ReminderPolicy,
+    problems: Problems | None = None,
 ) -> list[rules.Reminder]:
-    """Record every reminder due today that was not sent before; withdraw expired penalties."""
-    due: list[rules.Reminder] = []
+    """Record every reminder due today that was not sent before; withdraw expired penalties.
+
+    Enterprise by enterprise (scheduler/isolation.py): an enterprise whose rows cannot be read,
+    evaluated or written is skipped and noted in `problems` (the job alarms duty staff) — it
+    never stops the reminders of the others."""
+    problems = problems or Problems("reminders")
+    due: dict[str, list[rules.Reminder]] = {}
     for code, licences in await enforcement.licences(conn):
-        due += rules.licence_reminders(code, licences, today=today, offsets=policy.licence_expiry)
-    findings = await enforcement.open_findings_due(
-        conn, until=rules.window_end(today, policy.rectification_deadline)
+        found = problems.compute(
+            code,
+            rules.licence_reminders,
+            code,
+            licences,
+            today=today,
+            offsets=policy.licence_expiry,
+        )
+        due.setdefault(code, []).extend(found or [])
+    await _remind(
+        conn,
+        problems,
+        due,
+        enforcement.open_findings_due,
+        enforcement.enterprises_with_findings_due,
+        rules.rectification_reminders,
+        today=today,
+        offsets=policy.rectification_deadline,
     )
-    due += rules.rectification_reminders(
-        findings, today=today, offsets=policy.rectification_deadline
+    by_ent = await _remind(
+        conn,
+        problems,
+        due,
+        enforcement.penalties_due,
+        enforcement.enterprises_with_penalties_due,
+        rules.penalty_reminders,
+        today=today,
+        offsets=policy.penalty_expiry,
     )
-    penalties = await enforcement.penalties_due(
-        conn, until=rules.window_end(today, policy.penalty_expiry)
+    sent: list[rules.Reminder] = []
+    for ent in sorted(due):
+        if due[ent] and ent not in problems.found:
+            done = await write_isolated(conn, problems, ent, partial(_record, conn, due[ent]))
+            sent += done or []
+    for ent in sorted(by_ent):
+        withdrawn = problems.compute(ent, rules.expired, by_ent[ent], today=today)
+        if withdrawn and ent not in problems.found:
+            await write_isolated(conn, problems, ent, partial(_withdraw, conn, withdrawn, now))
+    return sent
+
+
+async def _remind(
+    conn: AsyncConnection[Any],
+    problems: Problems,
+    due: dict[str, list[rules.Reminder]],
+    load: Callable[..., Awaitable[list[_T]]],
+    enterprises: Callable[..., Awaitable[list[str]]],
+    remind: Callable[..., list[rules.Reminder]],
+    *,
+    today: date,
+    offsets: Sequence[int],
+) -> dict[str, list[_T]]:
+    """Read the rows due within the offsets' window enterprise-safely, add each enterprise's
+    reminders to `due`; the rows by enterprise."""
+    until = rules.window_end(today, offsets)
+    rows = await load_by_enterprise(
+        conn, problems, partial(load, conn, until=until), partial(enterprises, conn, until=until)
     )
-    due += rules.penalty_reminders(penalties, today=today, offsets=policy.penalty_expiry)
+    by_ent = _by_enterprise(rows)
+    for ent, items in by_ent.items():
+        found = problems.compute(ent, remind, items, today=today, offsets=offsets)
+        due.setdefault(ent, []).extend(found or [])
+    return by_ent
+
+
+def _by_enterprise(rows: Iterable[_T]) -> dict[str, list[_T]]:
+    out: dict[str, list[_T]] = {}
+    for row in rows:
+        out.setdefault(str(row.enterprise_id), []).append(row)
+    return out
+
+
+async def _record(conn: AsyncConnection[Any], due: list[rules.Reminder]) -> list[rules.Reminder]:
+    """Store and announce one enterprise's reminders; the ones not sent before."""
     sent = []
     for reminder in due:
         reminder_id = await enforcement.record_reminder(conn, reminder)
@@ -52,7 +137,11 @@ async def send_due_reminders(
                 )
             ],
         )
-    withdrawn = rules.expired(penalties, today=today)
+    return sent
+
+
+async def _withdraw(conn: AsyncConnection[Any], withdrawn: list[int], now: datetime) -> None:
+    """Withdraw one enterprise's penalties whose publication period ended (audited)."""
     if await enforcement.withdraw_penalties(conn, ids=withdrawn, at=now):
         await record(
             conn,
@@ -64,20 +153,27 @@ async def send_due_reminders(
             ),
             changes=[("penalty", None, {"ids": withdrawn, "state": "withdrawn"})],
         )
-    return sent
 
 
 async def reminders() -> None:
-    """The scheduled job: today's reminders in the bureau's time zone."""
+    """The scheduled job: today's reminders in the bureau's time zone; enterprises skipped for
+    bad stored data are alarmed to duty staff (`stored_data_invalid`)."""
     ctx = current()
     now = utcnow()
+    problems = Problems("reminders")
     try:
-        policy = ctx.policies.reminders
         async with ctx.pool.connection() as conn:
             sent = await send_due_reminders(
-                conn, today=now.astimezone(ctx.settings.tz).date(), now=now, policy=policy
+                conn,
+                today=now.astimezone(ctx.settings.tz).date(),
+                now=now,
+                policy=ctx.policies.reminders,
+                problems=problems,
             )
-        log.info("reminders: %d sent", len(sent))
+            await apply_isolated(
+                conn, NOTHING, problems, rules=ctx.policies.monitoring.rules, now=now
+            )
+        log.info("reminders: %d sent, %d enterprises skipped", len(sent), len(problems.found))
     except Exception:
         log.exception("reminders job failed")
         raise

@@ -30,6 +30,12 @@ SELECT created_at FROM findings
 OPEN_FINDINGS_DUE = """
 SELECT id, enterprise_id, item_code, deadline FROM findings
  WHERE rectified_at IS NULL AND deadline IS NOT NULL AND deadline <= %(until)s
+   AND (%(ent)s::text IS NULL OR enterprise_id = %(ent)s)
+"""
+FINDINGS_DUE_ENTERPRISES = """
+SELECT DISTINCT enterprise_id FROM findings
+ WHERE rectified_at IS NULL AND deadline IS NOT NULL AND deadline <= %(until)s
+ ORDER BY 1
 """
 SELECT_FINDINGS = """
 SELECT id, inspection_id, enterprise_id, item_code, legal_basis, cause, measure, deadline,
@@ -50,6 +56,12 @@ SELECT credit_code, licences FROM enterprises
 PENALTIES_DUE = """
 SELECT id, enterprise_id, decision_no, publish_until FROM published_penalties
  WHERE withdrawn_at IS NULL AND publish_until <= %(until)s
+   AND (%(ent)s::text IS NULL OR enterprise_id = %(ent)s)
+"""
+PENALTIES_DUE_ENTERPRISES = """
+SELECT DISTINCT enterprise_id FROM published_penalties
+ WHERE withdrawn_at IS NULL AND publish_until <= %(until)s
+ ORDER BY 1
 """
 WITHDRAW = """
 UPDATE published_penalties SET withdrawn_at = %(at)s
@@ -174,11 +186,20 @@ async def mark_rectified(conn: AsyncConnection[Any], *, finding_id: int, at: dat
     return row is not None
 
 
-async def open_findings_due(conn: AsyncConnection[Any], *, until: date) -> list[OpenFinding]:
-    """Unrectified findings whose deadline is on or before `until`."""
+async def open_findings_due(
+    conn: AsyncConnection[Any], *, until: date, ent: str | None = None
+) -> list[OpenFinding]:
+    """Unrectified findings whose deadline is on or before `until` (of one enterprise)."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(OpenFinding)) as cur:
-        await cur.execute(OPEN_FINDINGS_DUE, {"until": until})
+        await cur.execute(OPEN_FINDINGS_DUE, {"until": until, "ent": ent})
         return await cur.fetchall()
+
+
+async def enterprises_with_findings_due(conn: AsyncConnection[Any], *, until: date) -> list[str]:
+    """Enterprises with an unrectified finding due on or before `until`."""
+    async with amapped_errors():
+        cur = await conn.execute(FINDINGS_DUE_ENTERPRISES, {"until": until})
+        return [str(r[0]) for r in await cur.fetchall()]
 
 
 async def licences(conn: AsyncConnection[Any]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -215,11 +236,20 @@ async def publish_penalty(
     return int(row[0])
 
 
-async def penalties_due(conn: AsyncConnection[Any], *, until: date) -> list[PublishedPenalty]:
-    """Published penalties whose period ends on or before `until`."""
+async def penalties_due(
+    conn: AsyncConnection[Any], *, until: date, ent: str | None = None
+) -> list[PublishedPenalty]:
+    """Published penalties whose period ends on or before `until` (of one enterprise)."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(PublishedPenalty)) as cur:
-        await cur.execute(PENALTIES_DUE, {"until": until})
+        await cur.execute(PENALTIES_DUE, {"until": until, "ent": ent})
         return await cur.fetchall()
+
+
+async def enterprises_with_penalties_due(conn: AsyncConnection[Any], *, until: date) -> list[str]:
+    """Enterprises with published penalties whose period ends on or before `until`."""
+    async with amapped_errors():
+        cur = await conn.execute(PENALTIES_DUE_ENTERPRISES, {"until": until})
+        return [str(r[0]) for r in await cur.fetchall()]
 
 
 async def public_penalties(

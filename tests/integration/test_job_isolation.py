@@ -6,14 +6,16 @@ alarmed as a data problem, and its own status page and special_op_end still work
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.types.json import Jsonb
 
 from api.app import create_app
 from config.policy import load_policies
 from config.settings import Settings
-from scheduler import jobs_monitor
+from scheduler import jobs_monitor, jobs_reminders
 from scheduler.context import JobContext, set_context
 from tests.integration.apiclient import admin
 from tests.integration.monitor_support import Device, rows, running_ingest, scalar, seed, ts
@@ -88,3 +90,66 @@ async def test_a_poisoned_enterprise_is_skipped_and_alarmed_others_still_checked
         assert refused == 0
     finally:
         dev.close()
+
+
+async def test_reminders_skip_a_poisoned_enterprise_and_still_remind_the_others(
+    context, settings: Settings, pool
+) -> None:
+    """Bad stored rows of one enterprise (a licence list entry that is not an object, a
+    rectification deadline and a publication end PostgreSQL stores but Python cannot read)."""
+    bad, good = await seed(pool, 2)
+    today = datetime.now(settings.tz).date()
+    await _execute(
+        pool,
+        "UPDATE enterprises SET licences = CASE credit_code WHEN %(bad)s THEN %(poisoned)s"
+        " ELSE %(fine)s END WHERE credit_code IN (%(bad)s, %(good)s)",
+        {
+            "bad": bad,
+            "good": good,
+            "poisoned": Jsonb(["安全生产许可证"]),
+            "fine": Jsonb(
+                [
+                    {
+                        "type": "安全生产许可证",
+                        "number": "WH-001",
+                        "valid_to": (today + timedelta(days=80)).isoformat(),
+                    }
+                ]
+            ),
+        },
+    )
+    for ent, deadline, decided, until, decision in (
+        (bad, "0044-03-15 BC", "0002-01-01 BC", "0001-01-01 BC", "坏〔2025〕1号"),
+        (good, today + timedelta(days=2), "2025-06-01", today - timedelta(days=1), "好〔2025〕1号"),
+    ):
+        await _execute(
+            pool,
+            "INSERT INTO findings (enterprise_id, item_code, legal_basis, cause, measure,"
+            " deadline, severity, outcome, created_by) VALUES (%(ent)s, 'SP-TRAIN-01',"
+            " '安全生产法 第二十八条', '未培训', '补训', %(deadline)s, 'minor', 'guidance', 'x')",
+            {"ent": ent, "deadline": deadline},
+        )
+        await _execute(
+            pool,
+            "INSERT INTO published_penalties (enterprise_id, decision_no, summary, decided_on,"
+            " publish_until) VALUES (%(ent)s, %(no)s, '未按规定培训，罚款', %(decided)s,"
+            " %(until)s)",
+            {"ent": ent, "no": decision, "decided": decided, "until": until},
+        )
+
+    await jobs_reminders.reminders()
+    await jobs_reminders.reminders()  # idempotent: nothing sent twice, one alarm
+
+    sent = sorted(await rows(pool, "SELECT enterprise_id, kind, stage FROM reminders"))
+    assert sent == [
+        (good, "licence_expiry", "d90"),
+        (good, "penalty_expiry", "d0"),
+        (good, "rectification_deadline", "d3"),
+    ]
+    withdrawn = await rows(
+        pool,
+        "SELECT enterprise_id FROM published_penalties WHERE withdrawn_at IS NOT NULL",
+    )
+    assert withdrawn == [(good,)]
+    got = await rows(pool, "SELECT enterprise_id, rule, subject, occurrences FROM alarms")
+    assert got == [(bad, "stored_data_invalid", "job:reminders", 1)]
