@@ -12,12 +12,14 @@ from config.policy_enforcement import (
     ReminderPolicy,
     load_catalogue,
     load_first_violation,
+    load_licence_renewal,
     load_reminders,
 )
 from config.policy_hazards import HazardCriteria, load_hazard_criteria
 from config.policy_monitoring import MonitoringPolicy, load_monitoring_policy
 from config.policy_region import load_region
 from config.policy_sampling import DEFAULT_POLICY_PATH, SamplingPolicy, load_sampling_policy
+from domain.licences import RenewalSchedule
 from domain.region import Region
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ POLICY_FILES = (
     "checklist_catalogue.yaml",
     "first_violation.yaml",
     "reminders.yaml",
+    "licence_renewal.yaml",
     "region.yaml",
     "hazard_criteria.yaml",
 )
@@ -49,6 +52,7 @@ class Policies:
     reminders: ReminderPolicy
     region: Region
     hazards: HazardCriteria
+    licences: RenewalSchedule
 
 
 def sampling_file(policy_dir: Path) -> Path:
@@ -67,6 +71,7 @@ def load_policies(policy_dir: Path) -> Policies:
         reminders=load_reminders(policy_dir),
         region=load_region(policy_dir),
         hazards=load_hazard_criteria(policy_dir),
+        licences=load_licence_renewal(policy_dir),
     )
     log.info("policy files in %s validated", policy_dir)
     return policies

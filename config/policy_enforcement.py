@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.policy_files import load_yaml
 from domain.enforcement import ChecklistItem
+from domain.licences import STATUTORY_APPLY_MONTHS, RenewalRule, RenewalSchedule
 
 
 class _Strict(BaseModel):
@@ -79,21 +80,75 @@ def load_first_violation(policy_dir: Path) -> FirstViolation:
 
 
 class ReminderPolicy(_Strict):
-    """reminders.yaml: days before the due date at which each kind of reminder goes out."""
+    """reminders.yaml: days before the due date at which each kind of reminder goes out
+    (licence reminders: licence_renewal.yaml, in calendar months)."""
 
     version: Literal[1]
     run_at: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    licence_expiry: list[int] = Field(min_length=1)
     rectification_deadline: list[int] = Field(min_length=1)
     penalty_expiry: list[int] = Field(min_length=1)
 
+
+class RenewalRuleFile(_Strict):
+    """One licence type's renewal in licence_renewal.yaml."""
+
+    authority: str = Field(min_length=2)
+    # 《安全生产许可证条例》第九条: never later than 3 months before expiry.
+    apply_months: int = Field(ge=STATUTORY_APPLY_MONTHS, le=12)
+    basis: str = Field(min_length=2)
+    procedure: str = Field(min_length=2)
+    conditions: str = Field(min_length=2)
+    after_expiry: str = Field(min_length=2)
+    sources: list[str] = Field(min_length=1)
+
+    def rule(self) -> RenewalRule:
+        """The domain rule."""
+        return RenewalRule(
+            self.authority,
+            self.apply_months,
+            self.basis,
+            self.procedure,
+            self.conditions,
+            self.after_expiry,
+            tuple(self.sources),
+        )
+
+
+class LicenceRenewalFile(_Strict):
+    """licence_renewal.yaml: reminder stages in calendar months and each type's renewal."""
+
+    version: Literal[1]
+    first_months: int = Field(ge=1, le=24)
+    last_months: int = Field(ge=0, le=12)
+    types: dict[str, RenewalRuleFile]
+    default: RenewalRuleFile
+
     @model_validator(mode="after")
-    def _licence_three_months(self) -> ReminderPolicy:
-        if max(self.licence_expiry) < 90:
+    def _order(self) -> LicenceRenewalFile:
+        rules = [*self.types.values(), self.default]
+        latest = max(r.apply_months for r in rules)
+        if self.first_months <= latest:
             raise ValueError(
-                "licence_expiry must start at least 90 days ahead (安全生产许可证条例 第九条)"
+                f"first_months {self.first_months} must be more than every apply_months "
+                f"({latest}): the first reminder must come before the deadline to apply"
             )
+        if self.last_months >= min(r.apply_months for r in rules):
+            raise ValueError("last_months must be after every deadline (less than apply_months)")
         return self
+
+    def schedule(self) -> RenewalSchedule:
+        """The domain schedule."""
+        return RenewalSchedule(
+            self.first_months,
+            self.last_months,
+            {k: v.rule() for k, v in self.types.items()},
+            self.default.rule(),
+        )
+
+
+def load_licence_renewal(policy_dir: Path) -> RenewalSchedule:
+    """The licence renewal schedule and rules."""
+    return load_yaml(policy_dir / "licence_renewal.yaml", LicenceRenewalFile).schedule()
 
 
 def load_reminders(policy_dir: Path) -> ReminderPolicy:

@@ -1,11 +1,11 @@
-"""Reminders: licence renewals, rectification deadlines, end of penalty publication (pure)."""
+"""Reminders: rectification deadlines, end of penalty publication (licences: domain.licences);
+pure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,35 +54,6 @@ def _days(n: int) -> str:
     if n == 0:
         return "今天到期"
     return f"已逾期 {-n} 天"
-
-
-def licence_reminders(
-    enterprise_id: str, licences: Iterable[dict[str, Any]], *, today: date, offsets: Sequence[int]
-) -> list[Reminder]:
-    """Reminders for licences ending within the first offset (e.g. 90 days)."""
-    out = []
-    for lic in licences:
-        try:
-            valid_to = date.fromisoformat(str(lic["valid_to"]))
-        except (KeyError, ValueError):
-            continue
-        left = (valid_to - today).days
-        stage = _stage(left, offsets)
-        if stage is None or left < min(offsets):
-            continue
-        kind, number = str(lic.get("type", "许可证")), str(lic.get("number", ""))
-        out.append(
-            Reminder(
-                "licence_expiry",
-                f"{enterprise_id}:{kind}:{number}",
-                enterprise_id,
-                valid_to,
-                stage,
-                f"{kind}（编号 {number}）将于 {valid_to.isoformat()} 到期（{_days(left)}），"
-                "请于期满前3个月办理延期手续。",
-            )
-        )
-    return out
 
 
 def rectification_reminders(

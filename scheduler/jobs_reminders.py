@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from psycopg import AsyncConnection
 
 from config.policy_enforcement import ReminderPolicy
+from domain import licences as licence_rules
 from domain import reminders as rules
-from domain.clock import utcnow
+from domain.clock import Clock, utcnow
+from domain.downlinks import ttl
+from domain.licences import RenewalSchedule
 from domain.monitoring import NOTHING
 from scheduler.context import current
 from scheduler.isolation import Problems, apply_isolated, load_by_enterprise, write_isolated
-from services.changes import SYSTEM, Audit, announce, record
+from services import reminders as reminder_service
+from services.changes import SYSTEM, Audit, record
 from storage import enforcement
 
 log = logging.getLogger(__name__)
@@ -37,9 +40,12 @@ async def send_due_reminders(
     today: date,
     now: datetime,
     policy: ReminderPolicy,
+    schedule: RenewalSchedule,
+    notice_life: timedelta,
     problems: Problems | None = None,
 ) -> list[rules.Reminder]:
-    """Record every reminder due today that was not sent before; withdraw expired penalties.
+    """Record every reminder due today that was not sent before (the enterprise's own also as a
+    notice, services/reminders.py); withdraw expired penalties.
 
     Enterprise by enterprise (scheduler/isolation.py): an enterprise whose rows cannot be read,
     evaluated or written is skipped and noted in `problems` (the job alarms duty staff) — it
@@ -49,11 +55,11 @@ async def send_due_reminders(
     for code, licences in await enforcement.licences(conn):
         found = problems.compute(
             code,
-            rules.licence_reminders,
+            licence_rules.licence_reminders,
             code,
             licences,
             today=today,
-            offsets=policy.licence_expiry,
+            schedule=schedule,
         )
         due.setdefault(code, []).extend(found or [])
     await _remind(
@@ -79,7 +85,9 @@ async def send_due_reminders(
     sent: list[rules.Reminder] = []
     for ent in sorted(due):
         if due[ent] and ent not in problems.found:
-            done = await write_isolated(conn, problems, ent, partial(_record, conn, due[ent]))
+            done = await write_isolated(
+                conn, problems, ent, partial(_record, conn, due[ent], now, notice_life)
+            )
             sent += done or []
     for ent in sorted(by_ent):
         withdrawn = problems.compute(ent, rules.expired, by_ent[ent], today=today)
@@ -119,24 +127,17 @@ def _by_enterprise(rows: Iterable[_T]) -> dict[str, list[_T]]:
     return out
 
 
-async def _record(conn: AsyncConnection[Any], due: list[rules.Reminder]) -> list[rules.Reminder]:
-    """Store and announce one enterprise's reminders; the ones not sent before."""
+async def _record(
+    conn: AsyncConnection[Any],
+    due: list[rules.Reminder],
+    now: datetime,
+    notice_life: timedelta,
+) -> list[rules.Reminder]:
+    """Store and deliver one enterprise's reminders; the ones not sent before."""
     sent = []
     for reminder in due:
-        reminder_id = await enforcement.record_reminder(conn, reminder)
-        if reminder_id is None:
-            continue
-        sent.append(reminder)
-        await announce(
-            conn,
-            changes=[
-                (
-                    "reminder",
-                    reminder.enterprise_id,
-                    {"id": reminder_id, **asdict(reminder), "due": reminder.due.isoformat()},
-                )
-            ],
-        )
+        if await reminder_service.send(conn, reminder=reminder, now=now, notice_life=notice_life):
+            sent.append(reminder)
     return sent
 
 
@@ -159,7 +160,9 @@ async def reminders() -> None:
     """The scheduled job: today's reminders in the bureau's time zone; enterprises skipped for
     bad stored data are alarmed to duty staff (`stored_data_invalid`)."""
     ctx = current()
-    now = utcnow()
+    # A test freezes the job's clock through the context (extras["clock"]).
+    clock: Clock = ctx.extras.get("clock", utcnow)
+    now = clock()
     problems = Problems("reminders")
     try:
         async with ctx.pool.connection() as conn:
@@ -168,6 +171,8 @@ async def reminders() -> None:
                 today=now.astimezone(ctx.settings.tz).date(),
                 now=now,
                 policy=ctx.policies.reminders,
+                schedule=ctx.policies.licences,
+                notice_life=ttl(ctx.policies.monitoring, "notice"),
                 problems=problems,
             )
             await apply_isolated(

@@ -110,7 +110,7 @@ async def test_reminders_skip_a_poisoned_enterprise_and_still_remind_the_others(
             "fine": Jsonb(
                 [
                     {
-                        "type": "安全生产许可证",
+                        "kind": "安全生产许可证",
                         "number": "WH-001",
                         "valid_to": (today + timedelta(days=80)).isoformat(),
                     }
@@ -142,7 +142,7 @@ async def test_reminders_skip_a_poisoned_enterprise_and_still_remind_the_others(
 
     sent = sorted(await rows(pool, "SELECT enterprise_id, kind, stage FROM reminders"))
     assert sent == [
-        (good, "licence_expiry", "d90"),
+        (good, "licence_expiry", "deadline"),  # 80 days out: past the 3-month deadline
         (good, "penalty_expiry", "d0"),
         (good, "rectification_deadline", "d3"),
     ]

@@ -112,6 +112,8 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/enterprises/{ent}/acks"): frozenset({"enterprise"}),
     ("GET", "/api/v1/enterprises/{ent}/reports"): EVERYONE,
     ("GET", "/api/v1/enterprises/{ent}/reports/{report_id}"): EVERYONE,
+    ("GET", "/api/v1/enterprises/{ent}/licences"): EVERYONE,
+    ("GET", "/api/v1/licences/expiring"): STAFF,
     ("POST", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions/{session_id}"): STAFF,

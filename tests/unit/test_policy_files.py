@@ -16,7 +16,9 @@ from domain.errors import ConfigurationError
 def test_shipped_policies_validate() -> None:
     policies = load_policies(DEFAULT_POLICY_DIR)
     assert policies.catalogue.items
-    assert max(policies.reminders.licence_expiry) >= 90
+    # 《安全生产许可证条例》第九条: the first reminder comes before the 3-month deadline.
+    assert policies.licences.first_months > 3
+    assert policies.licences.rule("安全生产许可证").apply_months >= 3
 
 
 def test_every_yaml_file_is_a_known_policy() -> None:

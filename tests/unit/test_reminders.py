@@ -1,4 +1,5 @@
-"""Reminder stages: three months before a licence ends, around deadlines, penalty publication."""
+"""Reminder stages around rectification deadlines and penalty publication (licences:
+tests/unit/test_licences.py)."""
 
 from __future__ import annotations
 
@@ -8,33 +9,11 @@ from domain.reminders import (
     OpenFinding,
     PublishedPenalty,
     expired,
-    licence_reminders,
     penalty_reminders,
     rectification_reminders,
 )
 
 TODAY = date(2026, 11, 29)
-
-
-def _lic(days: int) -> dict[str, str]:
-    return {
-        "type": "安全生产许可证",
-        "number": "(浙)WH安许证字〔2024〕001",
-        "valid_to": (TODAY + timedelta(days=days)).isoformat(),
-    }
-
-
-def test_licence_reminder_starts_three_months_ahead() -> None:
-    assert licence_reminders("E", [_lic(91)], today=TODAY, offsets=[90, 30, 7]) == []
-    [r] = licence_reminders("E", [_lic(90)], today=TODAY, offsets=[90, 30, 7])
-    assert r.stage == "d90"
-    assert "90 天后到期" in r.text
-    assert licence_reminders("E", [_lic(29)], today=TODAY, offsets=[90, 30, 7])[0].stage == "d30"
-
-
-def test_licence_reminder_ignores_bad_rows_and_expired() -> None:
-    bad = [{"type": "x"}, {"valid_to": "not a date"}, _lic(-3)]
-    assert licence_reminders("E", bad, today=TODAY, offsets=[90, 30, 7]) == []
 
 
 def test_rectification_reminders_before_on_and_after_deadline() -> None:
