@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     app.command("mqtt-credentials")(mqtt_credentials)
     app.command("simulate")(simulate)
     app.command("protocol-schema")(protocol_schema)
+    app.command("conformance")(conformance)
 
 
 def _settings() -> Settings:
@@ -197,3 +198,53 @@ def protocol_schema(
         return
     for path in write(target):
         typer.echo(str(path))
+
+
+def conformance(
+    client: Annotated[
+        str,
+        typer.Option(
+            help="the site client's command line; {url} {host} {port} {username} {password} "
+            "{prefix} {ent} are filled in (also in SITE_MQTT_URL, SITE_MQTT_USERNAME, "
+            "SITE_MQTT_PASSWORD, SITE_TOPIC_PREFIX, SITE_ENTERPRISE)"
+        ),
+    ],
+    enterprise: Annotated[str, typer.Option(help="the credit code to play")] = "913301020000000019",
+    prefix: Annotated[str, typer.Option(help="topic prefix")] = "safewatch/v1",
+    observe_s: Annotated[
+        float, typer.Option(min=1.0, help="how long to watch the connected client")
+    ] = 70.0,
+    heartbeat_limit_s: Annotated[
+        float, typer.Option(min=1.0, help="longest silence allowed (the protocol: 60 s)")
+    ] = 60.0,
+    connect_timeout_s: Annotated[float, typer.Option(min=1.0)] = 30.0,
+    ack_timeout_s: Annotated[float, typer.Option(min=1.0)] = 10.0,
+) -> None:
+    """Run a scripted scenario against a site client on a broker of its own (Mosquitto with the
+    production configuration) and print a checklist; exit 1 when a rule is broken."""
+    from domain.credit_code import credit_code_problem
+    from monitor.conformance import Options, run
+
+    problem = credit_code_problem(enterprise)
+    if problem is not None:
+        typer.echo(f"--enterprise refused: {problem}", err=True)
+        raise typer.Exit(2)
+    try:
+        report = run(
+            Options(
+                client=client,
+                enterprise=enterprise,
+                prefix=prefix,
+                connect_timeout_s=connect_timeout_s,
+                ack_timeout_s=ack_timeout_s,
+                observe_s=observe_s,
+                heartbeat_limit_s=heartbeat_limit_s,
+            ),
+            out=lambda line: typer.echo(f"... {line}"),
+        )
+    except (RuntimeError, OSError, KeyError, ValueError) as exc:
+        typer.echo(f"conformance: cannot run: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(report.text())
+    if not report.ok:
+        raise typer.Exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -250,12 +251,20 @@ async def run_agent(
     if presence:
         options = dataclasses.replace(options, will=(presence_topic, b'{"online": false}', True))
     holder: list[SiteAgent] = []
+    base = f"{config.topic_prefix}/ent/{config.enterprise}/"
+    downlinks = [base + k for k in ("guidance", "notice", "reject", "receipt")]
 
     async def handle(topic: str, payload: bytes) -> None:
-        if holder:
+        if topic.startswith(base) and topic[len(base) :] in ("guidance", "notice"):
+            await acknowledge(link, base + "ack", topic, payload)
+        elif topic.startswith(base) and topic[len(base) :] in ("reject", "receipt"):
+            log.warning("%s: %s", topic[len(base) :], payload[:500].decode(errors="replace"))
+        elif holder:
             await holder[0].handle_message(topic, payload)
 
-    link = MqttLink(options, site_subscriptions(config.topic_prefix, config.enterprise), handle)
+    link = MqttLink(
+        options, site_subscriptions(config.topic_prefix, config.enterprise) + downlinks, handle
+    )
     agent = SiteAgent(config, MqttSignaller(link))
     holder.append(agent)
     await link.start(connect_timeout=connect_timeout)
@@ -282,6 +291,22 @@ async def run_agent(
                 )
         await link.stop()
     return agent
+
+
+async def acknowledge(link: MqttLink, ack_topic: str, topic: str, payload: bytes) -> None:
+    """Acknowledge a guidance or notice on …/ack (every copy: the service re-publishes with the
+    same id until it has the ack, and a second ack is harmless)."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        log.warning("unreadable downlink on %s", topic[:120])
+        return
+    ref = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(ref, str):
+        return
+    log.info("%s %s from %s: %s", topic.rsplit("/", 1)[-1], ref, body.get("from"), body.get("text"))
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    await link.publish(ack_topic, {"ref": ref, "ts": now})
 
 
 def presence_payload(*, online: bool) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from monitor.video.sources import check_camera
 #: The agent runs on site machines, not the server: its own environment prefix keeps it apart
 #: from SAFEWATCH_* (which the server refuses when unknown).
 ENV = "SWAGENT_"
+#: The persistent session's expiry (docs/protocol.md, "Connecting": 7 days).
+SESSION_EXPIRY_S = 7 * 24 * 3600
 
 
 def register(app: typer.Typer) -> None:
@@ -109,6 +111,7 @@ def agent(
             password=mqtt_password,
             tls=url.scheme == "mqtts",
             ca_file=mqtt_ca_file,
+            session_expiry_s=SESSION_EXPIRY_S,
         )
         events = [_load_event(e) for e in event or []]
     except (SafewatchError, ValueError, OSError) as exc:

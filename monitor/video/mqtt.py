@@ -12,6 +12,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from domain.errors import ConfigurationError
 from monitor.video.signalling import InboundHandler
@@ -32,6 +34,9 @@ class MqttOptions:
     ca_file: str | None = None
     keepalive: int = 30
     will: tuple[str, bytes, bool] | None = None
+    #: > 0: a persistent session (clean_start=false, MQTT 5 Session Expiry Interval), so
+    #: downlinks sent while disconnected arrive after reconnecting (docs/protocol.md).
+    session_expiry_s: int = 0
 
 
 class MqttLink:
@@ -83,7 +88,17 @@ class MqttLink:
         self._loop = asyncio.get_running_loop()
         self._connected = self._loop.create_future() if required else None
         opts = self._options
-        self._client.connect_async(opts.host, opts.port, keepalive=opts.keepalive, clean_start=True)
+        properties = None
+        if opts.session_expiry_s > 0:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = opts.session_expiry_s
+        self._client.connect_async(
+            opts.host,
+            opts.port,
+            keepalive=opts.keepalive,
+            clean_start=opts.session_expiry_s <= 0,
+            properties=properties,
+        )
         self._client.loop_start()
         if self._connected is None:
             return
