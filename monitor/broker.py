@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import logging
 import os
 import pwd
@@ -13,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.credentials import listeners_text
+from monitor.credentials import Written, listeners_text
 
 log = logging.getLogger(__name__)
 
@@ -175,3 +176,21 @@ def start_mosquitto(
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError("mosquitto did not start listening within 10 s")
+
+
+def start_for_accounts(data_dir: Path, written: Written) -> BrokerProcess:
+    """Mosquitto with the production listeners for the accounts `generate` wrote: the sites'
+    listener (client id = user name, per-enterprise ACL) and the service listener."""
+    return start_mosquitto(
+        data_dir,
+        password_file=written.password_file,
+        acl_file=written.acl_file,
+        service_password_file=written.service_password_file,
+        service_acl_file=written.service_acl_file,
+    )
+
+
+def read_passwords(written: Written) -> dict[str, str]:
+    """User name → plain password from the generated credentials.csv."""
+    with written.credentials.open(encoding="utf-8") as fh:
+        return {r["username"]: r["password"] for r in csv.DictReader(fh)}

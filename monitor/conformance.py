@@ -13,7 +13,6 @@ exactly as the ingest judges it, and event ids with the canonical rule of monito
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import os
@@ -37,7 +36,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from config.policy_monitoring import load_monitoring_policy
 from config.settings import DEFAULT_POLICY_DIR
-from monitor.broker import BrokerProcess, start_mosquitto
+from monitor.broker import BrokerProcess, read_passwords, start_for_accounts
 from monitor.canonical import canonical_digest
 from monitor.credentials import generate
 from monitor.parse import Accepted, Inbound, Limits, Refused, check
@@ -234,17 +233,10 @@ def run(options: Options, *, out: Callable[[str], None] = print) -> Report:
         enterprises=[ent],
         iterations=101,
     )
-    with written.credentials.open(encoding="utf-8") as fh:
-        passwords = {r["username"]: r["password"] for r in csv.DictReader(fh)}
+    passwords = read_passwords(written)
     for d in (root, root / "creds"):  # the broker may run as its own user: let it in
         d.chmod(0o755)
-    broker = start_mosquitto(
-        root / "broker",
-        password_file=written.password_file,
-        acl_file=written.acl_file,
-        service_password_file=written.service_password_file,
-        service_acl_file=written.service_acl_file,
-    )
+    broker = start_for_accounts(root / "broker", written)
     watcher = Watcher(broker, passwords[SERVICE_USER], options.prefix, ent)
     values = {
         "host": broker.host,

@@ -5,13 +5,12 @@ id = user name) and the service listener, started by `monitor.broker.start_mosqu
 from __future__ import annotations
 
 import contextlib
-import csv
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from config.settings import Settings
-from monitor.broker import BrokerProcess, start_mosquitto
+from monitor.broker import BrokerProcess, read_passwords, start_for_accounts
 from monitor.credentials import generate
 from tests.integration.monitor_support import Device, broker_dir, readable_by_broker, stop_broker
 
@@ -58,16 +57,9 @@ def site_broker(settings: Settings, codes: list[str]) -> Iterator[SiteBroker]:
         written.service_acl_file,
     ]
     readable_by_broker(out, *files)
-    broker = start_mosquitto(
-        root / "broker",
-        password_file=written.password_file,
-        acl_file=written.acl_file,
-        service_password_file=written.service_password_file,
-        service_acl_file=written.service_acl_file,
-    )
+    broker = start_for_accounts(root / "broker", written)
     try:
-        with written.credentials.open(encoding="utf-8") as fh:
-            passwords = {r["username"]: r["password"] for r in csv.DictReader(fh)}
+        passwords = read_passwords(written)
         service = settings.model_copy(
             update={
                 "mqtt_url": f"mqtt://{broker.host}:{broker.service_port}",
