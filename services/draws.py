@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
@@ -20,7 +21,7 @@ from domain.clock import utcnow
 from domain.draw import Drawn, Frozen, Record, commitment_of, draw, freeze, load_frozen
 from domain.draw.canonical import paused_gc
 from domain.draw.public_value import PublicSource, no_public_source, period_label, pseudonym
-from domain.draw.snapshot import Row, rules_from_json, rules_to_json
+from domain.draw.snapshot import Row, rules_from_json, rules_to_json, screen_enterprise_rows
 from domain.draw.verifier import REPEAT_REASONS
 from domain.errors import Conflict, ValidationFailed
 from domain.plan import DrawRules, Plan, PublicValueSource
@@ -29,6 +30,8 @@ from storage import directory, draws, inspections
 from storage.draws import DrawRecord, StoredPlan
 
 log = logging.getLogger(__name__)
+#: Told (enterprise code, reason) for each enterprise row left out of an unattended draw.
+BadRow = Callable[[str, str], None]
 
 #: How far back a scheduled draw still catches up after downtime.
 CATCH_UP = timedelta(days=35)
@@ -193,10 +196,13 @@ async def freeze_period(
     witnesses: list[list[str]] | None = None,
     repeat: Repeat | None = None,
     now: datetime | None = None,
+    on_bad_row: BadRow | None = None,
 ) -> DrawRecord:
     """Freeze (plan, window) and publish the commitment. One draw per window: asking again
     returns the record already frozen; another attempt needs a supervisor's `repeat`; a window
-    overlapping another of the plan is refused."""
+    overlapping another of the plan is refused. An enterprise row the verifier would refuse
+    fails the freeze, or — unattended, with `on_bad_row` — is left out of the population and
+    reported (code, reason) so that staff are alarmed and may repeat the draw after repair."""
     moment = (now or utcnow()).astimezone(UTC).replace(microsecond=0)
     async with conn.transaction():
         await draws.lock_plan(conn, plan_id=plan_id)
@@ -228,6 +234,13 @@ async def freeze_period(
         ents, offs = await directory.population(
             conn, period_start=period.start, period_end=period.end
         )
+        if on_bad_row is not None:
+            ents, bad = screen_enterprise_rows(ents)
+            for code, why in bad:
+                log.warning(
+                    "draw of %s %s: enterprise %s left out: %s", plan_id, period.label, code, why
+                )
+                on_bad_row(code, why)
         alias = {
             r[0]: pseudonym(policy.auditor_key, plan_id, period.label, attempt, r[0]) for r in offs
         }
@@ -390,7 +403,12 @@ def plan_source(plan: StoredPlan, frozen_at: datetime) -> PublicSource | None:
 
 
 async def draw_due_plan(
-    conn: AsyncConnection[Any], *, plan: StoredPlan, now: datetime, policy: DrawPolicy
+    conn: AsyncConnection[Any],
+    *,
+    plan: StoredPlan,
+    now: datetime,
+    policy: DrawPolicy,
+    on_bad_row: BadRow | None = None,
 ) -> DrawRecord | None:
     """If the plan's scheduled time has come: freeze its period (the draw follows when staff
     enter the public value); in test settings a plan without a source draws at once."""
@@ -415,6 +433,7 @@ async def draw_due_plan(
         policy=policy,
         source=source,
         now=now,
+        on_bad_row=on_bad_row,
     )
     if source is None and record.state == "frozen":
         try:
@@ -425,9 +444,14 @@ async def draw_due_plan(
 
 
 async def run_due_draws(
-    pool: AsyncConnectionPool, *, now: datetime, policy: DrawPolicy
+    pool: AsyncConnectionPool,
+    *,
+    now: datetime,
+    policy: DrawPolicy,
+    on_bad_row: BadRow | None = None,
 ) -> list[DrawRecord]:
-    """Every active scheduled plan, each in its own transaction; failures logged, then raised."""
+    """Every active scheduled plan, each in its own transaction; failures logged, then raised;
+    enterprise rows the verifier would refuse are left out and reported to `on_bad_row`."""
     async with pool.connection() as conn:
         plans = await draws.list_plans(conn, active=True)
     done: list[DrawRecord] = []
@@ -435,7 +459,9 @@ async def run_due_draws(
     for plan in plans:
         try:
             async with pool.connection() as conn:
-                record = await draw_due_plan(conn, plan=plan, now=now, policy=policy)
+                record = await draw_due_plan(
+                    conn, plan=plan, now=now, policy=policy, on_bad_row=on_bad_row
+                )
         except Exception:
             log.exception("scheduled draw of plan %s failed", plan.plan_id)
             failed.append(plan.plan_id)

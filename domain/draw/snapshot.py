@@ -9,6 +9,7 @@ from operator import itemgetter
 from typing import Any
 
 from domain.directory import Enterprise, EnterpriseCode, InspectionHistory, Officer
+from domain.draw import verifier
 from domain.draw.canonical import paused_gc
 from domain.errors import ValidationFailed
 from domain.plan import (
@@ -73,6 +74,25 @@ OFFICER_TYPES: tuple[tuple[type, ...], ...] = (
 )
 
 Row = list[Any]
+
+
+def screen_enterprise_rows(rows: list[Row]) -> tuple[list[Row], list[tuple[str, str]]]:
+    """Split enterprise rows into those the verifier accepts cell by cell and the others, with
+    the first problem of each (code, reason): one enterprise's bad directory data must not stop
+    an unattended draw for all (the caller alarms staff; issue 11)."""
+    good: list[Row] = []
+    bad: list[tuple[str, str]] = []
+    for row in rows:
+        code = str(row[0]) if row else "?"
+        try:
+            verifier.need(len(row) == len(verifier.EF), f"enterprise {code!r}: {len(row)} values")
+            for value, kind, name in zip(row, verifier.ET, verifier.EF, strict=True):
+                verifier.check_cell(value, kind, f"enterprise {code!r}.{name}")
+        except ValueError as exc:
+            bad.append((code, str(exc)))
+            continue
+        good.append(row)
+    return good, bad
 
 
 def _iso(value: date | None) -> str | None:

@@ -5,6 +5,7 @@ alarmed as a data problem, and its own status page and special_op_end still work
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -15,11 +16,14 @@ from psycopg.types.json import Jsonb
 from api.app import create_app
 from config.policy import load_policies
 from config.settings import Settings
-from scheduler import jobs_monitor, jobs_reminders
+from domain.draw import verify_bytes
+from scheduler import jobs_draw, jobs_monitor, jobs_reminders
 from scheduler.context import JobContext, set_context
+from storage import draws
 from tests.integration.apiclient import admin
 from tests.integration.monitor_support import Device, rows, running_ingest, scalar, seed, ts
 from tests.integration.monitor_support import wait_for as wait_until
+from tests.integration.test_draw_scheduler import _draw_rows, _scheduled_plan
 
 POISON = "10000-01-01 23:58:59+00"  # what 9999-12-31T23:59:59-23:59 is in UTC
 
@@ -153,3 +157,31 @@ async def test_reminders_skip_a_poisoned_enterprise_and_still_remind_the_others(
     assert withdrawn == [(good,)]
     got = await rows(pool, "SELECT enterprise_id, rule, subject, occurrences FROM alarms")
     assert got == [(bad, "stored_data_invalid", "job:reminders", 1)]
+
+
+async def test_the_scheduled_draw_leaves_out_a_poisoned_enterprise_and_draws_the_others(
+    context, pool
+) -> None:
+    """An enterprise name with a control character (the draw verifier refuses it) used to fail
+    the whole plan's draw; now that enterprise is left out and alarmed, the others are drawn."""
+    await _scheduled_plan(pool)
+    codes = [r[0] for r in await rows(pool, "SELECT credit_code FROM enterprises ORDER BY 1")]
+    bad = codes[len(codes) // 2]
+    await _execute(
+        pool,
+        "UPDATE enterprises SET name = name || chr(7) WHERE credit_code = %(bad)s",
+        {"bad": bad},
+    )
+
+    await jobs_draw.due_draws()
+    await jobs_draw.due_draws()  # drawn once, alarmed once
+
+    (record,) = await _draw_rows(pool)
+    assert record.state == "drawn"
+    async with pool.connection() as conn:
+        document = await draws.document(conn, draw_id=record.id)
+    assert verify_bytes(document) is None
+    frozen = {r[0] for r in json.loads(document)["enterprises"]["rows"]}
+    assert frozen == set(codes) - {bad}
+    got = await rows(pool, "SELECT enterprise_id, rule, subject, occurrences FROM alarms")
+    assert got == [(bad, "stored_data_invalid", "job:draws", 1)]
