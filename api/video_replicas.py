@@ -34,7 +34,7 @@ async def forward_if_elsewhere(
     if manager.live(session_id) is not None or request.headers.get(FORWARDED_BY):
         return None
     me: str = request.app.state.settings.own_replica_url
-    owner = await video_replicas.owner_of(conn, session_id)
+    owner = await video_replicas.owner_of(conn, session_id=session_id)
     if owner is None or owner == me:
         return None
     url = owner + request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -93,7 +93,7 @@ class Processor:
         await cross_check_days(conn, work, self.tz, now)
         changed = await alarms.apply(
             conn,
-            RuleOutcome(tuple(work.actions)),
+            outcome=RuleOutcome(tuple(work.actions)),
             rules=self.policy.rules,
             now=now,
             live_out=work.live,
@@ -123,7 +123,7 @@ class Processor:
                 activity.setdefault(a.enterprise_id, None)
                 continue
             activity[a.enterprise_id] = now
-        await enterprise_status.touch_activity(conn, activity)
+        await enterprise_status.touch_activity(conn, activity=activity)
         for ent, at in activity.items():
             if at is not None and ent in self.caches.offline_open:
                 work.actions.append(
@@ -156,7 +156,7 @@ class Processor:
             keys.append((a.enterprise_id, ev.event_id, digest, ev.ts))
             legacy[key] = a.digest
             first.append((a, ev))
-        new, reused = await ingest_keys.claim_event_keys(conn, keys, legacy=legacy)
+        new, reused = await ingest_keys.claim_event_keys(conn, keys=keys, legacy=legacy)
         fresh = []
         for a, ev in first:
             key = (str(a.enterprise_id), ev.event_id)
@@ -225,7 +225,7 @@ class Processor:
         await order_store.save_order(conn, order)
         await event_store.copy_events(
             conn,
-            [
+            rows=[
                 event_store.EventRow(
                     ev.ts, a.enterprise_id, ev.event_id, ev.type, a.msg.payload.decode()
                 )
@@ -266,7 +266,7 @@ class Processor:
         # Only enterprises with status events need their status (and open maintenance) read;
         # operation events never change it, so the others start from a placeholder never saved.
         statuses = await enterprise_status.lock_statuses(
-            conn, [a.enterprise_id for a, ev, _ in events if isinstance(ev, STATUS_EVENTS)]
+            conn, ents=[a.enterprise_id for a, ev, _ in events if isinstance(ev, STATUS_EVENTS)]
         )
         op_keys = [(a.enterprise_id, str(ev.op_id)) for a, ev, _ in events if hasattr(ev, "op_id")]
         ops = await so_store.lock_ops(conn, op_keys)
@@ -333,16 +333,18 @@ class Processor:
             if s.op_changed is not None:
                 changed_ops.add((ent, s.op_changed))
         out = {e: states[e].status for e in changed_status}
-        await enterprise_status.save_statuses(conn, [out[e] for e in sorted(changed_status)])
-        await enterprise_status.start_maintenance(conn, maint_starts)
-        await enterprise_status.end_maintenance(conn, maint_ends)
+        await enterprise_status.save_statuses(
+            conn, statuses=[out[e] for e in sorted(changed_status)]
+        )
+        await enterprise_status.start_maintenance(conn, jobs=maint_starts)
+        await enterprise_status.end_maintenance(conn, ends=maint_ends)
         await so_store.save_ops(conn, [states[e].ops[op] for e, op in sorted(changed_ops)])
         await so_store.insert_tests(conn, tests)
         await self._requests(conn, requests, work)
         touched = voided | {EnterpriseId(ent) for ent, _ in requests}
         if touched:
             await restart_requests.supersede_pending(
-                conn, {e: states[e].status.restart_request for e in touched}
+                conn, keep={e: states[e].status.restart_request for e in touched}
             )
         return out, order
 
@@ -353,7 +355,7 @@ class Processor:
         work: Work,
     ) -> None:
         ids = await restart_requests.insert_requests(
-            conn, [{"ent": e, **row} for e, row in requests]
+            conn, requests=[{"ent": e, **row} for e, row in requests]
         )
         for (ent, row), request_id in zip(requests, ids, strict=True):
             if request_id is not None:

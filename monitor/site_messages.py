@@ -60,7 +60,7 @@ async def store_presence(
     # leaves it as it was, so the will that follows a planned stop does not undo it.
     planned = False if body.online else (True if body.planned else None)
     await enterprise_status.set_presence(
-        conn, a.enterprise_id, online=body.online, at=at, planned_stop=planned
+        conn, ent=a.enterprise_id, online=body.online, at=at, planned_stop=planned
     )
     work.live.append(
         (

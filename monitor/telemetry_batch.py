@@ -50,7 +50,7 @@ async def store_telemetry(
             out.duplicate_msgs.append(a.msg)
         else:
             unique[key] = a
-    new = await ingest_keys.claim_telemetry_keys(conn, list(unique))
+    new = await ingest_keys.claim_telemetry_keys(conn, keys=list(unique))
     out.duplicates += len(unique) - len(new)
     out.duplicate_msgs.extend(a.msg for key, a in unique.items() if key not in new)
     rows: list[tuple[datetime, str, str, float | None, str]] = []
@@ -71,7 +71,7 @@ async def store_telemetry(
             rows.append((ts, ent, tag, value, quality))
             if tags is not None and tag in tags:
                 readings.setdefault((ent, tag), []).append((ts, value, quality))
-    await telemetry.copy_telemetry(conn, rows)
+    await telemetry.copy_telemetry(conn, rows=rows)
     out.points = len(rows)
     if readings:
         await _evaluate(conn, readings, registry, stale_open, severities, out)

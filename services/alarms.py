@@ -39,7 +39,7 @@ async def acknowledge(
     """Acknowledge an active alarm (`before`, loaded locked by the caller)."""
     assert actor.principal is not None, "an alarm is acknowledged by a person"
     after = rules.acknowledge(before, by=actor.principal.username, at=utcnow())
-    await alarms.save_lifecycle(conn, after)
+    await alarms.save_lifecycle(conn, alarm=after)
     await record(
         conn,
         actor=actor,
@@ -73,7 +73,7 @@ async def close(
         action_taken=action_taken,
         causes=causes,
     )
-    await alarms.save_lifecycle(conn, after)
+    await alarms.save_lifecycle(conn, alarm=after)
     await record(
         conn,
         actor=actor,
@@ -104,7 +104,7 @@ async def apply_outcome(
     transaction (or savepoint); the ids of the alarms that changed."""
     changes: list[Change] = []
     changed = await alarms.apply(
-        conn, outcome, rules=rules, now=now, repeat=repeat, live_out=changes
+        conn, outcome=outcome, rules=rules, now=now, repeat=repeat, live_out=changes
     )
     await announce(conn, changes=changes)
     return changed
@@ -118,7 +118,7 @@ async def escalate(conn: AsyncConnection[Any], alarm: Alarm, spec: RuleSpec, now
         alarm = rules.escalate(alarm, spec, now)
     else:  # at the escalation limit: keep reminding at the same pace
         alarm = replace(alarm, ack_due_at=now + spec.escalate_every)
-    await alarms.save_escalation(conn, alarm, now=now)
+    await alarms.save_escalation(conn, alarm=alarm, now=now)
     payload = {
         "id": alarm.id,
         "change": "escalated" if escalated else "reminder",

@@ -23,7 +23,7 @@ async def create_enterprise(
     conn: AsyncConnection[Any], *, values: dict[str, Any], snapshot: Snapshot, actor: Actor
 ) -> EnterpriseRecord:
     """Add an enterprise with an already validated credit code (Conflict when it is known)."""
-    created = await enterprises.insert(conn, values)
+    created = await enterprises.insert(conn, values=values)
     after = snapshot(created)
     await record(
         conn,
@@ -47,7 +47,7 @@ async def update_enterprise(
     if nulls:
         raise ValidationFailed(f"{', '.join(nulls)} cannot be null")
     current = snapshot(before)
-    updated = await enterprises.update(conn, current | changes)
+    updated = await enterprises.update(conn, values=current | changes)
     assert updated is not None
     after = snapshot(updated)
     changed = {k for k in after if after[k] != current[k]}

@@ -87,7 +87,7 @@ async def replay_enterprise(
         policies,
     )
     state = done.state
-    await enterprise_status.save_statuses(conn, [state.status])
+    await enterprise_status.save_statuses(conn, statuses=[state.status])
     await store.write_maintenance(conn, ent, done.maintenance)
     await so_store.save_ops(conn, [state.ops[k] for k in sorted(state.ops)])
     out = Replay(state.status, RuleOutcome())
@@ -129,7 +129,7 @@ async def _requests(
     """Store the restart requests the event-time order makes, keep only the pending one."""
     rows = {x.ordered.event.event_id: x.request_row for x in every if x.request_row is not None}
     wanted = [{"ent": ent, **rows[r.event_id]} for r in done.requests if r.event_id in rows]
-    ids = await restart_requests.insert_requests(conn, wanted)
+    ids = await restart_requests.insert_requests(conn, requests=wanted)
     for row, request_id in zip(wanted, ids, strict=True):
         if request_id is not None:
             out.changes.append(
@@ -142,4 +142,4 @@ async def _requests(
     pending = done.state.status.restart_request
     if pending is not None:
         await store.revive_request(conn, ent, pending)
-    await restart_requests.supersede_pending(conn, {EnterpriseId(ent): pending})
+    await restart_requests.supersede_pending(conn, keep={EnterpriseId(ent): pending})

@@ -63,7 +63,7 @@ async def decide(
     by = actor.principal.username
     reason = reason.strip()
     sessions = list(dict.fromkeys(video_session_ids))
-    req = await restart_requests.get_request(conn, request_id)
+    req = await restart_requests.get_request(conn, request_id=request_id)
     if req is None:
         raise NotFound(f"restart request {request_id} does not exist")
     if req.state != "pending":
@@ -73,9 +73,9 @@ async def decide(
     await _check_evidence(conn, req.enterprise_id, sessions)
     now = now or utcnow()
     ent = EnterpriseId(req.enterprise_id)
-    status = (await enterprise_status.lock_statuses(conn, [ent]))[ent]
+    status = (await enterprise_status.lock_statuses(conn, ents=[ent]))[ent]
     decided = (st.approve_restart if approve else st.reject_restart)(status, req.event_id, now)
-    await enterprise_status.save_statuses(conn, [decided])
+    await enterprise_status.save_statuses(conn, statuses=[decided])
     decision = "approved" if approve else "rejected"
     text = (
         f"复产申请 {req.event_id} 已通过复验，可按计划复产。"
@@ -100,7 +100,13 @@ async def decide(
         now=now,
     )
     await restart_requests.decide_request(
-        conn, request_id, state=decision, by=by, at=now, reason=reason, notice_id=notice.id
+        conn,
+        request_id=request_id,
+        state=decision,
+        by=by,
+        at=now,
+        reason=reason,
+        notice_id=notice.id,
     )
     for session_id in sessions:
         await restart_evidence.attach(conn, request_id=request_id, session_id=session_id, by=by)
@@ -132,6 +138,6 @@ async def decide(
             ("status", ent, {"headline": decided.headline, "mode": decided.mode.value}),
         ],
     )
-    fresh = await restart_requests.get_request(conn, request_id)
+    fresh = await restart_requests.get_request(conn, request_id=request_id)
     assert fresh is not None
     return Decision(request=fresh, notice=notice, evidence=evidence)

@@ -43,7 +43,7 @@ class EnterpriseNow:
 
 async def enterprise_name(conn: AsyncConnection[Any], *, ent: str) -> str:
     """The directory name of `ent`; NotFound when it is not in the directory."""
-    name = await enterprises.enterprise_name(conn, ent)
+    name = await enterprises.enterprise_name(conn, code=ent)
     if name is None:
         raise NotFound(f"enterprise {ent} is not in the directory")
     return name
@@ -52,16 +52,16 @@ async def enterprise_name(conn: AsyncConnection[Any], *, ent: str) -> str:
 async def enterprise_now(conn: AsyncConnection[Any], *, ent: str) -> EnterpriseNow:
     """The current state of `ent`; NotFound when it is not in the directory."""
     name = await enterprise_name(conn, ent=ent)
-    found = await enterprise_status.lock_statuses(conn, [ent], lock=False)
+    found = await enterprise_status.lock_statuses(conn, ents=[ent], lock=False)
     ops = []
     for op in await special_ops.open_ops(conn, ent=ent):
         tests = await special_ops.tests_of(conn, ent, op.op_id)
         ops.append(OpenOp(op, tests[0] if tests else None))
-    count, worst = await alarms.open_alarms(conn, ent)
+    count, worst = await alarms.open_alarms(conn, ent=ent)
     return EnterpriseNow(
         name=name,
         status=found.get(EnterpriseId(ent)) or EnterpriseStatus(EnterpriseId(ent)),
-        presence=await enterprise_status.presence(conn, ent),
+        presence=await enterprise_status.presence(conn, ent=ent),
         open_ops=ops,
         open_alarms=count,
         worst_open_severity=_SEVERITY_BY_RANK.get(worst) if worst else None,

@@ -115,9 +115,9 @@ class PgVideoStore:
     async def create(self, new: NewSession, *, actor: object | None = None) -> VideoSession:
         """Store a requested session (and its owner); NotFound if the enterprise is unknown."""
         async with self._pool.connection() as conn, conn.transaction():
-            session = await video.create(conn, new)
+            session = await video.create(conn, new=new)
             if self._owner_url is not None:
-                await video_replicas.set_owner(conn, session.id, self._owner_url)
+                await video_replicas.set_owner(conn, session_id=session.id, url=self._owner_url)
             return await _written(conn, session, actor)
 
     async def set_state(

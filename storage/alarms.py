@@ -151,8 +151,8 @@ def _plan(outcome: RuleOutcome) -> tuple[dict[AlarmKey, tuple[AlarmRaise, int]],
 
 async def apply(
     conn: AsyncConnection[Any],
-    outcome: RuleOutcome,
     *,
+    outcome: RuleOutcome,
     rules: Mapping[str, RuleSpec],
     now: datetime,
     repeat: bool = True,
@@ -245,7 +245,7 @@ async def apply(
 
 
 async def get(
-    conn: AsyncConnection[Any], alarm_id: int, *, for_update: bool = False
+    conn: AsyncConnection[Any], *, alarm_id: int, for_update: bool = False
 ) -> Alarm | None:
     """One alarm (locked for the transaction when `for_update`)."""
     async with amapped_errors(), conn.cursor(row_factory=kwargs_row(_to_alarm)) as cur:
@@ -291,7 +291,7 @@ async def list_alarms(
     return AlarmPage(items, total)
 
 
-async def save_lifecycle(conn: AsyncConnection[Any], alarm: Alarm) -> None:
+async def save_lifecycle(conn: AsyncConnection[Any], *, alarm: Alarm) -> None:
     """Persist an acknowledgement or a close (services.alarms announces it)."""
     async with amapped_errors():
         await conn.execute(
@@ -318,7 +318,7 @@ async def due_for_escalation(
         return await cur.fetchall()
 
 
-async def save_escalation(conn: AsyncConnection[Any], alarm: Alarm, *, now: datetime) -> None:
+async def save_escalation(conn: AsyncConnection[Any], *, alarm: Alarm, now: datetime) -> None:
     """Persist an escalation (or just the next deadline); services.alarms announces it."""
     async with amapped_errors():
         await conn.execute(
@@ -362,7 +362,7 @@ def alarm_id(value: int) -> AlarmId:
     return AlarmId(value)
 
 
-async def open_alarms(conn: AsyncConnection[Any], ent: str) -> tuple[int, int | None]:
+async def open_alarms(conn: AsyncConnection[Any], *, ent: str) -> tuple[int, int | None]:
     """(count, highest severity rank) of an enterprise's open alarms."""
     async with amapped_errors():
         row = await (await conn.execute(OPEN_ALARMS, {"ent": ent})).fetchone()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from domain.monitoring import EnterpriseId
@@ -124,43 +124,56 @@ class PresenceRow:
     last_activity_at: datetime | None
 
 
-def _status(row: Sequence[Any], maintenance: tuple[Maintenance, ...]) -> EnterpriseStatus:
+def _status(row: dict[str, Any], maintenance: tuple[Maintenance, ...]) -> EnterpriseStatus:
     return EnterpriseStatus(
-        enterprise_id=EnterpriseId(row[0]),
-        mode=Mode(row[1]),
-        mode_since=row[2],
-        shutdown_scope=Scope(row[3]) if row[3] else None,
-        shutdown_units=tuple(row[4] or ()),
-        shutdown_reason=row[5],
-        planned_resume=row[6],
-        restart_request=row[7],
-        trial_id=row[8],
-        trial_started_at=row[9],
-        trial_planned_end=row[10],
+        enterprise_id=EnterpriseId(row["enterprise_id"]),
+        mode=Mode(row["mode"]),
+        mode_since=row["mode_since"],
+        shutdown_scope=Scope(row["shutdown_scope"]) if row["shutdown_scope"] else None,
+        shutdown_units=tuple(row["shutdown_units"] or ()),
+        shutdown_reason=row["shutdown_reason"],
+        planned_resume=row["planned_resume"],
+        restart_request=row["restart_request"],
+        trial_id=row["trial_id"],
+        trial_started_at=row["trial_started_at"],
+        trial_planned_end=row["trial_planned_end"],
         maintenance=maintenance,
-        last_event_at=row[11],
+        last_event_at=row["last_event_at"],
     )
 
 
 async def lock_statuses(
-    conn: AsyncConnection[Any], ents: Sequence[str], *, lock: bool = True
+    conn: AsyncConnection[Any], *, ents: Sequence[str], lock: bool = True
 ) -> dict[EnterpriseId, EnterpriseStatus]:
     """Status of each enterprise that has a row, locked for this transaction unless `lock=False`."""
     if not ents:
         return {}
     params = {"ents": sorted(set(ents))}
-    async with amapped_errors():
-        rows = await (await conn.execute(LOCK_STATUS if lock else READ_STATUS, params)).fetchall()
-        jobs = await (await conn.execute(OPEN_MAINTENANCE, params)).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(LOCK_STATUS if lock else READ_STATUS, params)
+        rows = await cur.fetchall()
+        await cur.execute(OPEN_MAINTENANCE, params)
+        jobs = await cur.fetchall()
     by_ent: dict[str, list[Maintenance]] = {}
     for j in jobs:
-        by_ent.setdefault(j[0], []).append(
-            Maintenance(j[1], Scope(j[2]), tuple(j[3] or ()), j[4], j[5])
+        by_ent.setdefault(j["enterprise_id"], []).append(
+            Maintenance(
+                maint_id=j["maint_id"],
+                scope=Scope(j["scope"]),
+                units=tuple(j["units"] or ()),
+                started_at=j["started_at"],
+                planned_end=j["planned_end"],
+            )
         )
-    return {EnterpriseId(r[0]): _status(r, tuple(by_ent.get(r[0], ()))) for r in rows}
+    return {
+        EnterpriseId(r["enterprise_id"]): _status(r, tuple(by_ent.get(r["enterprise_id"], ())))
+        for r in rows
+    }
 
 
-async def save_statuses(conn: AsyncConnection[Any], statuses: Sequence[EnterpriseStatus]) -> None:
+async def save_statuses(
+    conn: AsyncConnection[Any], *, statuses: Sequence[EnterpriseStatus]
+) -> None:
     """Write status rows (maintenance jobs are written separately)."""
     if not statuses:
         return
@@ -186,7 +199,7 @@ async def save_statuses(conn: AsyncConnection[Any], statuses: Sequence[Enterpris
 
 
 async def start_maintenance(
-    conn: AsyncConnection[Any], jobs: Sequence[tuple[str, Maintenance]]
+    conn: AsyncConnection[Any], *, jobs: Sequence[tuple[str, Maintenance]]
 ) -> None:
     """Open (or reopen) maintenance jobs (a job id appears at most once)."""
     if not jobs:
@@ -208,7 +221,7 @@ async def start_maintenance(
 
 
 async def end_maintenance(
-    conn: AsyncConnection[Any], ends: Sequence[tuple[str, str, datetime]]
+    conn: AsyncConnection[Any], *, ends: Sequence[tuple[str, str, datetime]]
 ) -> None:
     """Close maintenance jobs: (enterprise, maint_id, ts)."""
     if not ends:
@@ -220,8 +233,8 @@ async def end_maintenance(
 
 async def set_presence(
     conn: AsyncConnection[Any],
-    ent: str,
     *,
+    ent: str,
     online: bool,
     at: datetime,
     planned_stop: bool | None = None,
@@ -236,31 +249,42 @@ async def set_presence(
 
 async def all_presence(conn: AsyncConnection[Any]) -> dict[EnterpriseId, Presence]:
     """Presence of every monitored enterprise."""
-    async with amapped_errors():
-        rows = await (await conn.execute(ALL_PRESENCE)).fetchall()
-    return {EnterpriseId(r[0]): Presence(bool(r[1]), r[2], r[3], bool(r[4])) for r in rows}
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(ALL_PRESENCE)
+        rows = await cur.fetchall()
+    return {
+        EnterpriseId(r["enterprise_id"]): Presence(
+            reported_online=bool(r["presence_online"]),
+            reported_at=r["presence_at"],
+            last_activity_at=r["last_activity_at"],
+            planned_stop=bool(r["presence_planned_stop"]),
+        )
+        for r in rows
+    }
 
 
-async def presence(conn: AsyncConnection[Any], ent: str) -> PresenceRow | None:
+async def presence(conn: AsyncConnection[Any], *, ent: str) -> PresenceRow | None:
     """Presence of one enterprise (None if it never sent anything)."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(PresenceRow)) as cur:
         await cur.execute(PRESENCE, {"ent": ent})
         return await cur.fetchone()
 
 
-async def presence_now(pool: AsyncConnectionPool, ent: str) -> PresenceRow | None:
+async def presence_now(pool: AsyncConnectionPool, *, ent: str) -> PresenceRow | None:
     """Presence of one enterprise in one round trip: a single-row read needs no transaction,
     so the pooled connection runs it in autocommit (no BEGIN/COMMIT) and is handed back as
     it came."""
     async with pool.connection() as conn:
         await conn.set_autocommit(True)
         try:
-            return await presence(conn, ent)
+            return await presence(conn, ent=ent)
         finally:
             await conn.set_autocommit(False)
 
 
-async def touch_activity(conn: AsyncConnection[Any], activity: dict[str, datetime | None]) -> None:
+async def touch_activity(
+    conn: AsyncConnection[Any], *, activity: dict[str, datetime | None]
+) -> None:
     """Create missing status rows and record the latest real activity (None: no activity)."""
     if not activity:
         return
@@ -271,20 +295,19 @@ async def touch_activity(conn: AsyncConnection[Any], activity: dict[str, datetim
 
 async def summary_counts(conn: AsyncConnection[Any], *, online_since: datetime) -> dict[str, int]:
     """Counts by status for the dashboard."""
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(SUMMARY, {"since": online_since})
-        row = await cur.fetchone()
-        names = [d.name for d in cur.description or ()]
+        row = await cur.fetchone() or {}
         await cur.execute(MAINTENANCE_SUMMARY)
-        maint = await cur.fetchone()
-    out = {n: int(v or 0) for n, v in zip(names, row or (), strict=False)}
-    out["maintenance_whole"] = int(maint[0]) if maint else 0
-    out["maintenance_partial"] = int(maint[1]) if maint else 0
+        maint = await cur.fetchone() or {}
+    out = {name: int(value or 0) for name, value in row.items()}
+    out["maintenance_whole"] = int(maint.get("whole") or 0)
+    out["maintenance_partial"] = int(maint.get("partial") or 0)
     return out
 
 
 async def overdue_trials(conn: AsyncConnection[Any], *, now: datetime) -> list[EnterpriseStatus]:
     """Enterprises whose open trial production is past its planned end."""
-    async with amapped_errors():
-        rows = await (await conn.execute(OPEN_TRIALS, {"now": now})).fetchall()
-    return [_status(r, ()) for r in rows]
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(OPEN_TRIALS, {"now": now})
+        return [_status(r, ()) for r in await cur.fetchall()]

@@ -208,7 +208,7 @@ async def exists(conn: AsyncConnection[Any], *, credit_code: str) -> bool:
     return bool(row and row[0])
 
 
-async def insert(conn: AsyncConnection[Any], values: dict[str, Any]) -> EnterpriseRecord:
+async def insert(conn: AsyncConnection[Any], *, values: dict[str, Any]) -> EnterpriseRecord:
     """Insert one enterprise; Conflict when the code exists."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(EnterpriseRecord)) as cur:
         await cur.execute(INSERT, _params(values))
@@ -217,14 +217,14 @@ async def insert(conn: AsyncConnection[Any], values: dict[str, Any]) -> Enterpri
     return row
 
 
-async def update(conn: AsyncConnection[Any], values: dict[str, Any]) -> EnterpriseRecord | None:
+async def update(conn: AsyncConnection[Any], *, values: dict[str, Any]) -> EnterpriseRecord | None:
     """Replace the writable fields of the enterprise `values['credit_code']`."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(EnterpriseRecord)) as cur:
         await cur.execute(UPDATE, _params(values))
         return await cur.fetchone()
 
 
-async def upsert_many(conn: AsyncConnection[Any], rows: list[dict[str, Any]]) -> tuple[int, int]:
+async def upsert_many(conn: AsyncConnection[Any], *, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Insert or update by credit code; return (created, updated)."""
     created = 0
     async with amapped_errors(), conn.cursor() as cur:
@@ -258,14 +258,14 @@ async def enterprise_active(conn: AsyncConnection[Any], code: str) -> bool:
     return bool(row and row[0])
 
 
-async def enterprise_name(conn: AsyncConnection[Any], code: str) -> str | None:
+async def enterprise_name(conn: AsyncConnection[Any], *, code: str) -> str | None:
     """The directory name of an enterprise, None if it is not in the directory."""
     async with amapped_errors():
         row = await (await conn.execute(NAME, {"code": code})).fetchone()
     return str(row[0]) if row else None
 
 
-async def names(conn: AsyncConnection[Any], codes: Sequence[str]) -> dict[str, str]:
+async def names(conn: AsyncConnection[Any], *, codes: Sequence[str]) -> dict[str, str]:
     """Directory names of several enterprises."""
     if not codes:
         return {}

@@ -54,7 +54,7 @@ def _raw_json(text: str) -> str:
 
 
 async def copy_events(
-    conn: AsyncConnection[Any], rows: Sequence[EventRow], *, received_at: datetime
+    conn: AsyncConnection[Any], *, rows: Sequence[EventRow], received_at: datetime
 ) -> None:
     """COPY operation events (payload is the validated JSON text as received)."""
     if not rows:

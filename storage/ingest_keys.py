@@ -38,8 +38,8 @@ EventKey = tuple[str, str]
 
 async def claim_event_keys(
     conn: AsyncConnection[Any],
-    keys: Sequence[tuple[str, str, bytes, datetime]],
     *,
+    keys: Sequence[tuple[str, str, bytes, datetime]],
     legacy: Mapping[EventKey, bytes] | None = None,
 ) -> tuple[set[EventKey], set[EventKey]]:
     """Insert (enterprise, event id, digest, ts) keys; return (new keys, reused keys).
@@ -78,7 +78,7 @@ async def claim_event_keys(
 
 
 async def claim_telemetry_keys(
-    conn: AsyncConnection[Any], keys: Sequence[tuple[str, bytes]]
+    conn: AsyncConnection[Any], *, keys: Sequence[tuple[str, bytes]]
 ) -> set[tuple[str, bytes]]:
     """Insert telemetry message keys; return the ones not seen before."""
     if not keys:

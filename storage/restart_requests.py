@@ -71,7 +71,7 @@ class RestartRequest:
 
 
 async def insert_requests(
-    conn: AsyncConnection[Any], requests: Sequence[dict[str, Any]]
+    conn: AsyncConnection[Any], *, requests: Sequence[dict[str, Any]]
 ) -> list[int | None]:
     """Store restart requests (keys ent, event_id, ts, planned_at, self_check, failed); the new
     ids in order (None for one already stored). Supersede older ones with supersede_pending."""
@@ -84,7 +84,7 @@ async def insert_requests(
 
 
 async def supersede_pending(
-    conn: AsyncConnection[Any], keep: dict[EnterpriseId, str | None]
+    conn: AsyncConnection[Any], *, keep: dict[EnterpriseId, str | None]
 ) -> None:
     """Void pending restart requests of these enterprises except the one each still has."""
     if not keep:
@@ -94,7 +94,7 @@ async def supersede_pending(
         await conn.execute(SUPERSEDE_ALL, {"rows": rows_json(rows)})
 
 
-async def get_request(conn: AsyncConnection[Any], request_id: int) -> RestartRequest | None:
+async def get_request(conn: AsyncConnection[Any], *, request_id: int) -> RestartRequest | None:
     """One restart request, locked."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(RestartRequest)) as cur:
         await cur.execute(GET_REQUEST, {"id": request_id})
@@ -117,8 +117,8 @@ async def list_requests(
 
 async def decide_request(
     conn: AsyncConnection[Any],
-    request_id: int,
     *,
+    request_id: int,
     state: str,
     by: str,
     at: datetime,

@@ -16,7 +16,7 @@ COPY_TELEMETRY = (
 
 
 async def copy_telemetry(
-    conn: AsyncConnection[Any], rows: Sequence[tuple[datetime, str, str, float | None, str]]
+    conn: AsyncConnection[Any], *, rows: Sequence[tuple[datetime, str, str, float | None, str]]
 ) -> None:
     """COPY readings as (ts, enterprise, tag, value, quality) tuples (binary: the server parses
     text timestamps more slowly than Python saves by building text, measured ~0.7×)."""

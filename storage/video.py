@@ -134,7 +134,7 @@ async def list_sessions(
         return [to_session(r) for r in await cur.fetchall()]
 
 
-async def create(conn: AsyncConnection[Any], new: NewSession) -> VideoSession:
+async def create(conn: AsyncConnection[Any], *, new: NewSession) -> VideoSession:
     """Store a requested session; NotFound if the enterprise is not in the directory."""
     params = {
         "id": new.id,

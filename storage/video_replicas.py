@@ -12,13 +12,13 @@ SET_OWNER = "UPDATE video_sessions SET owner_url = %(url)s WHERE id = %(id)s"
 OWNER_OF = "SELECT owner_url FROM video_sessions WHERE id = %(id)s"
 
 
-async def set_owner(conn: AsyncConnection[Any], session_id: str, url: str) -> None:
+async def set_owner(conn: AsyncConnection[Any], *, session_id: str, url: str) -> None:
     """Record the replica that owns a session."""
     async with amapped_errors():
         await conn.execute(SET_OWNER, {"id": session_id, "url": url})
 
 
-async def owner_of(conn: AsyncConnection[Any], session_id: str) -> str | None:
+async def owner_of(conn: AsyncConnection[Any], *, session_id: str) -> str | None:
     """The address of the replica that owns a session (None: unknown session or no owner)."""
     async with amapped_errors():
         row = await (await conn.execute(OWNER_OF, {"id": session_id})).fetchone()

@@ -92,7 +92,7 @@ async def list_alarms(
         limit=paging.limit,
         offset=paging.offset,
     )
-    names = await enterprises.names(conn, [a.enterprise_id for a in page.items])
+    names = await enterprises.names(conn, codes=[a.enterprise_id for a in page.items])
     return Page[AlarmOut](
         items=[alarm_out(a, policy, names.get(a.enterprise_id), lang) for a in page.items],
         total=page.total,
@@ -102,7 +102,7 @@ async def list_alarms(
 
 
 async def _load(conn: ConnDep, principal: Principal, alarm_id: int, *, lock: bool) -> Alarm:
-    alarm = await alarms.get(conn, alarm_id, for_update=lock)
+    alarm = await alarms.get(conn, alarm_id=alarm_id, for_update=lock)
     if alarm is None or not principal.may_see_enterprise(alarm.enterprise_id):
         raise NotFound(f"alarm {alarm_id} does not exist")
     return alarm
@@ -114,7 +114,7 @@ async def get_alarm(
 ) -> AlarmOut:
     """One alarm with its evidence."""
     a = await _load(conn, principal, alarm_id, lock=False)
-    return alarm_out(a, policy, await enterprises.enterprise_name(conn, a.enterprise_id), lang)
+    return alarm_out(a, policy, await enterprises.enterprise_name(conn, code=a.enterprise_id), lang)
 
 
 class AckIn(BaseModel):
@@ -143,7 +143,7 @@ async def acknowledge(
         actor=Actor(principal, client_ip(request)),
     )
     return alarm_out(
-        after, policy, await enterprises.enterprise_name(conn, after.enterprise_id), lang
+        after, policy, await enterprises.enterprise_name(conn, code=after.enterprise_id), lang
     )
 
 
@@ -185,5 +185,5 @@ async def close(
         actor=Actor(principal, client_ip(request)),
     )
     return alarm_out(
-        after, policy, await enterprises.enterprise_name(conn, after.enterprise_id), lang
+        after, policy, await enterprises.enterprise_name(conn, code=after.enterprise_id), lang
     )

@@ -116,7 +116,7 @@ async def import_enterprises(
         dry_run=dry_run,
         actor=Actor(editor, client_ip(request)),
         parse=parse_enterprise_upload,
-        store=lambda c, rows: enterprises.upsert_many(c, rows),
+        store=lambda c, rows: enterprises.upsert_many(c, rows=rows),
         action="enterprise.import",
         target="enterprise:*",
         kind="directory",

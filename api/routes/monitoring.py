@@ -178,7 +178,7 @@ def status_refresher(
 
     async def refreshed(old: bytes) -> bytes:
         async with amapped_errors():
-            pres = await enterprise_status.presence_now(pool, ent)
+            pres = await enterprise_status.presence_now(pool, ent=ent)
         doc = StatusOut.model_validate_json(old)
         now = doc.model_copy(update=_presence_fields(pres, settings))
         return old if now == doc else now.model_dump_json().encode()

@@ -120,7 +120,7 @@ def _out(t: telemetry_tags.Tag) -> TagOut:
 
 
 async def _require(conn: ConnDep, ent: str) -> None:
-    if await enterprises.enterprise_name(conn, ent) is None:
+    if await enterprises.enterprise_name(conn, code=ent) is None:
         raise NotFound(f"enterprise {ent} is not in the directory")
 
 

@@ -254,7 +254,9 @@ async def stored(
     ent = script.ent
     op_ids = sorted({str(e["op_id"]) for e in script.events if "op_id" in e})
     async with pool.connection() as conn:
-        status = (await enterprise_status.lock_statuses(conn, [ent], lock=False))[EnterpriseId(ent)]
+        status = (await enterprise_status.lock_statuses(conn, ents=[ent], lock=False))[
+            EnterpriseId(ent)
+        ]
         ops = await so_store.lock_ops(conn, [(ent, op) for op in op_ids])
         rows = await (
             await conn.execute(

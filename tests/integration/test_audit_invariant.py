@@ -161,8 +161,8 @@ def _restart_request(w: World) -> int:
         status = EnterpriseStatus(
             ent, mode=Mode.RESTART_REQUESTED, mode_since=now, restart_request=event_id
         )
-        await enterprise_status.touch_activity(conn, {ent: now})
-        await enterprise_status.save_statuses(conn, [status])
+        await enterprise_status.touch_activity(conn, activity={ent: now})
+        await enterprise_status.save_statuses(conn, statuses=[status])
         row = {
             "ent": ent,
             "event_id": event_id,
@@ -171,7 +171,7 @@ def _restart_request(w: World) -> int:
             "self_check": [{"item": "安全设施完好", "ok": True, "note": None}],
             "failed": 0,
         }
-        [request_id] = await restart_requests.insert_requests(conn, [row])
+        [request_id] = await restart_requests.insert_requests(conn, requests=[row])
         assert request_id is not None
         return request_id
 

@@ -42,9 +42,9 @@ async def test_the_current_state_of_one_enterprise(
     policy = load_policies(settings.policy_dir).monitoring
     rule = next(iter(policy.rules))
     async with pool.connection() as conn:
-        await enterprise_status.touch_activity(conn, {ent: now})
+        await enterprise_status.touch_activity(conn, activity={ent: now})
         await enterprise_status.save_statuses(
-            conn, [EnterpriseStatus(EnterpriseId(ent), mode=Mode.SHUTDOWN, mode_since=now)]
+            conn, statuses=[EnterpriseStatus(EnterpriseId(ent), mode=Mode.SHUTDOWN, mode_since=now)]
         )
         await alarm_service.apply_outcome(
             conn,
