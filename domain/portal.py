@@ -63,19 +63,22 @@ FIELDS = (
     "committed_at",
     "ref",
 )
-_LOC = re.compile(r"(?:^|; )([A-Za-z0-9_.]+): ")
+_LOC_MSG = re.compile(r"(?:^|; )([A-Za-z0-9_.]+): (.*?)(?=; [A-Za-z0-9_.]+: |$)")
+_WORD = re.compile(r"[a-z_0-9]+")
 
 
 def fields_of(reason: str) -> list[str]:
     """The fields a schema or timestamp refusal names (`shutdown.reason: …` → reason); a
     location of one unknown segment is the event type itself (a rule across fields)."""
     out: list[str] = []
-    for loc in _LOC.findall(reason):
+    for loc, said in _LOC_MSG.findall(reason):
         parts = [p for p in loc.split(".") if not p.isdigit()]
-        if not parts or (len(parts) == 1 and parts[0] not in FIELDS):
-            continue
-        if parts[-1] not in out:
-            out.append(parts[-1])
+        if len(parts) == 1 and parts[0] not in FIELDS:
+            # a rule across fields: the fields its message names ("scope 'unit' needs units")
+            names = [w for w in _WORD.findall(said) if w in FIELDS]
+        else:
+            names = parts[-1:]
+        out.extend(n for n in names if n not in out)
     return out
 
 

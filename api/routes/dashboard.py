@@ -61,6 +61,12 @@ async def dashboard_page(request: Request) -> Response:
     return _page(request, "index.html")
 
 
+@router.get("/ui/m/", include_in_schema=False)
+async def portal_page(request: Request) -> Response:
+    """The enterprise portal (企业端), mobile first: report, commit, inbox, licences."""
+    return _page(request, "m.html")
+
+
 @router.get("/public/", include_in_schema=False)
 async def public_page(request: Request) -> Response:
     """Published draws and results, for everyone."""

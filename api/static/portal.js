@@ -1,0 +1,340 @@
+// The enterprise portal (企业端): report, commit, read and acknowledge, licences — from a phone.
+// Reports go to the same pipeline as the site's MQTT uplinks (docs/protocol.md, "Reports over
+// HTTPS"); each form keeps the user's input when the server refuses it and says what to fix.
+
+import { api, ApiError, esc, session, setUnauthorizedHandler, signIn } from "./api.js";
+import { OP_TYPES, fmtTime, loadMessages, term } from "./i18n.js";
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const view = $("#view");
+let me = null;
+
+const OP_NAMES = { hot_work: "动火作业", confined_space: "受限空间作业", blind_plate: "盲板抽堵作业",
+  work_at_height: "高处作业", lifting: "吊装作业", temp_power: "临时用电作业",
+  excavation: "动土作业", road_break: "断路作业" };
+const GRADES = { hot_work: [["special", "特级"], ["1", "一级"], ["2", "二级"]],
+  work_at_height: [["I", "Ⅰ级"], ["II", "Ⅱ级"], ["III", "Ⅲ级"], ["IV", "Ⅳ级"]],
+  lifting: [["1", "一级"], ["2", "二级"], ["3", "三级"]] };
+// The restart self-check (复工复产自查) a request carries; each item is answered yes/no.
+const SELF_CHECK = ["安全管理机构和人员到岗", "从业人员复工前安全教育培训", "设备设施检查、检测合格",
+  "安全设施、仪表和联锁完好投用", "隐患排查整改完毕", "应急预案、物资和救援力量落实"];
+
+const F = {
+  text: (name, label, req = true) => ({ name, label, type: "text", req }),
+  time: (name, label, req = true) => ({ name, label, type: "datetime-local", req }),
+  num: (name, label, req = false) => ({ name, label, type: "number", req }),
+};
+const OP_ID = F.text("op_id", "作业编号（与作业票一致）");
+const FORMS = {
+  shutdown: { title: "停产", fields: [
+    { name: "scope", label: "范围", type: "select", req: true, options: [["plant", "全厂"], ["unit", "部分装置"]] },
+    F.text("units", "停产装置（多个用逗号分隔，部分装置时必填）", false),
+    F.text("reason", "停产原因"), F.time("planned_resume", "计划复产时间", false)] },
+  resume_request: { title: "复产申请", fields: [F.time("planned_at", "计划复产时间")], selfCheck: true },
+  maintenance_start: { title: "检维修开始", fields: [F.text("maint_id", "检维修编号"),
+    { name: "scope", label: "范围", type: "select", req: true, options: [["unit", "部分装置"], ["plant", "全厂"]] },
+    F.text("units", "检修装置（多个用逗号分隔）", false), F.time("planned_end", "计划结束时间", false)] },
+  maintenance_end: { title: "检维修结束", fields: [F.text("maint_id", "检维修编号")] },
+  trial_start: { title: "试生产开始", fields: [F.text("trial_id", "试生产编号"), F.time("planned_end", "计划结束时间")] },
+  trial_end: { title: "试生产结束", fields: [F.text("trial_id", "试生产编号")] },
+  special_op_start: { title: "特殊作业开始", fields: [OP_ID,
+    { name: "op_type", label: "作业类型", type: "select", req: true, options: OP_TYPES.map((o) => [o, OP_NAMES[o]]) },
+    { name: "grade", label: "作业级别", type: "select", req: false, options: [] },
+    F.text("permit_no", "安全作业票编号"), F.time("valid_from", "作业票生效时间"),
+    F.time("valid_to", "作业票失效时间"), F.text("location", "作业地点"), F.text("guardian", "监护人"),
+    F.text("guardian_cert", "监护人证书编号", false)], gas: true },
+  gas_test: { title: "气体分析", fields: [OP_ID], gas: true, gasRequired: true },
+  special_op_pause: { title: "作业暂停", fields: [OP_ID] },
+  special_op_resume: { title: "作业恢复", fields: [OP_ID] },
+  special_op_end: { title: "作业结束", fields: [OP_ID] },
+};
+const GAS = [F.num("o2_pct", "氧含量（%）"), F.num("lel_pct", "可燃气体（%LEL）"),
+  F.text("gas", "可燃气体名称（如 CH4）", false), F.num("h2s_ppm", "硫化氢（ppm）"),
+  F.num("co_ppm", "一氧化碳（ppm）"), F.text("analyst", "分析人", false)];
+
+function newId() {
+  const r = globalThis.crypto && crypto.randomUUID ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+  return `web-${r}`;
+}
+
+function toast(text) {
+  const el = $("#toast");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, 4000);
+}
+
+function field(f) {
+  const req = f.req ? " required" : "";
+  if (f.type === "select") {
+    const opts = f.options.map(([v, l]) => `<option value="${esc(v)}">${esc(l)}</option>`).join("");
+    return `<label>${esc(f.label)}<select name="${f.name}"${req}>${f.req ? "" : '<option value="">（未定级）</option>'}${opts}</select></label>`;
+  }
+  const step = f.type === "number" ? ' step="any" inputmode="decimal"' : "";
+  return `<label>${esc(f.label)}<input name="${f.name}" type="${f.type}"${step}${req}></label>`;
+}
+
+function rfc3339(local) { return new Date(local).toISOString(); }
+
+/** The event as on MQTT …/event, built from the form; throws a list of what to fix. */
+function buildEvent(type, form) {
+  const spec = FORMS[type];
+  const ev = { event_id: form.dataset.eventId, ts: new Date().toISOString(), type };
+  const missing = [];
+  for (const f of spec.fields) {
+    const el = form.elements[f.name];
+    const v = el.value.trim();
+    el.classList.remove("invalid");
+    if (!v) {
+      if (f.req) { missing.push(f.label); el.classList.add("invalid"); }
+      continue;
+    }
+    if (f.type === "datetime-local") ev[f.name] = rfc3339(v);
+    else if (f.name === "units") ev.units = v.split(/[,，、\s]+/).filter(Boolean);
+    else ev[f.name] = v;
+  }
+  if (spec.selfCheck) {
+    ev.self_check = SELF_CHECK.map((item, i) => {
+      const note = form.elements[`note_${i}`].value.trim();
+      return { item, ok: form.elements[`ok_${i}`].checked, ...(note ? { note } : {}) };
+    });
+  }
+  if (spec.gas) {
+    const g = {};
+    for (const f of GAS) {
+      const v = form.elements[f.name].value.trim();
+      if (!v) continue;
+      if (f.type === "number") {
+        if (f.name.endsWith("_ppm")) (g.toxic_ppm ||= {})[f.name === "h2s_ppm" ? "H2S" : "CO"] = Number(v);
+        else g[f.name] = Number(v);
+      } else g[f.name] = v;
+    }
+    const hasReading = ["o2_pct", "lel_pct", "toxic_ppm"].some((k) => k in g);
+    if (spec.gasRequired && !hasReading) missing.push("至少一项气体分析读数");
+    if (hasReading) {
+      if (type === "gas_test") Object.assign(ev, g);
+      else ev.gas_test = { ts: new Date().toISOString(), ...g };
+    }
+  }
+  if (missing.length) throw new Error(`请填写：${missing.join("、")}`);
+  return ev;
+}
+
+/** Send a report and show the outcome; the input stays when it is refused. */
+async function send(path, body, form, done) {
+  const out = $(".form-error", form);
+  out.hidden = true;
+  const button = $("button[type=submit]", form);
+  button.disabled = true;
+  try {
+    const r = await api(`/api/v1/enterprises/${me.enterprise_id}/${path}`, { method: "POST", body });
+    toast(r.state === "stored" ? "已上报，监管部门已收到" : r.message);
+    done(r);
+  } catch (err) {
+    out.textContent = err instanceof ApiError ? err.message : String(err.message || err);
+    out.hidden = false;
+    loadReports();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function reportView() {
+  const options = Object.entries(FORMS).map(([k, s]) => `<option value="${k}">${esc(s.title)}</option>`).join("");
+  view.innerHTML = `<section class="card"><h1>上报生产状态和作业</h1>
+    <label>上报类型<select id="report-type">${options}</select></label>
+    <form id="report-form" novalidate></form></section>
+    <section class="card"><h2>我的上报</h2><div id="reports" class="muted">加载中…</div></section>`;
+  const select = $("#report-type");
+  const draw = () => {
+    const type = select.value;
+    const spec = FORMS[type];
+    const form = $("#report-form");
+    form.dataset.type = type;
+    form.dataset.eventId = newId();
+    let html = spec.fields.map(field).join("");
+    if (spec.selfCheck) {
+      html += `<fieldset><legend>复产自查清单（逐项确认）</legend>${SELF_CHECK.map((item, i) => `
+        <div class="check-item"><label class="check"><input type="checkbox" name="ok_${i}" checked>${esc(item)}</label>
+        <label>情况说明<input name="note_${i}" placeholder="不符合时写明原因和措施"></label></div>`).join("")}</fieldset>`;
+    }
+    if (spec.gas) html += `<fieldset><legend>气体分析${spec.gasRequired ? "" : "（开始前的分析）"}</legend><div class="row">${GAS.map(field).join("")}</div></fieldset>`;
+    html += `<p class="form-error error" role="alert" hidden></p><button class="primary" type="submit">提交${esc(spec.title)}</button>`;
+    form.innerHTML = html;
+    const opType = form.elements.op_type;
+    if (opType) {
+      const grades = () => {
+        form.elements.grade.innerHTML = '<option value="">（无级别）</option>' + (GRADES[opType.value] || [])
+          .map(([v, l]) => `<option value="${v}">${l}</option>`).join("");
+      };
+      opType.addEventListener("change", grades);
+      grades();
+    }
+  };
+  select.addEventListener("change", draw);
+  draw();
+  $("#report-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const form = e.target;
+    let ev;
+    try { ev = buildEvent(form.dataset.type, form); } catch (err) {
+      const out = $(".form-error", form);
+      out.textContent = err.message;
+      out.hidden = false;
+      return;
+    }
+    send("reports", ev, form, () => { form.reset(); form.dataset.eventId = newId(); loadReports(); });
+  });
+  loadReports();
+}
+
+async function loadReports() {
+  const box = $("#reports");
+  if (!box) return;
+  const rows = await api(`/api/v1/enterprises/${me.enterprise_id}/reports`);
+  box.innerHTML = rows.length ? rows.slice(0, 10).map((r) => `<div class="item" data-report="${r.id}">
+    <span class="tag ${r.state === "refused" ? "warn" : ""}">${esc(term("state.portal_reports", r.state))}</span>
+    <span class="muted">${esc(fmtTime(r.submitted_at))}</span>${r.message ? `<p>${esc(r.message)}</p>` : ""}</div>`).join("")
+    : "暂无上报";
+}
+
+async function commitmentView() {
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
+  const status = await api(`/api/v1/enterprises/${me.enterprise_id}/status`).catch(() => null);
+  const counts = {};
+  for (const op of (status && status.special_ops) || []) counts[op.op_type] = (counts[op.op_type] || 0) + 1;
+  const stopped = status && ["shutdown", "restart_requested", "restart_approved"].includes(status.mode);
+  view.innerHTML = `<section class="card"><h1>安全风险研判与承诺公告</h1>
+    <p class="muted">已按今天上报的作业预填，请核对后提交；与实际上报不符时监管部门会收到提示。</p>
+    <form id="commitment-form" novalidate>
+      <label>日期<input name="date" type="date" value="${today}" required></label>
+      <div class="row"><label>装置总数<input name="total" type="number" min="0" inputmode="numeric" required></label>
+      <label>运行装置<input name="running" type="number" min="0" inputmode="numeric" required></label></div>
+      <label>停产装置<input name="stopped" type="number" min="0" inputmode="numeric" required></label>
+      <fieldset><legend>今日特殊作业（项）</legend><div class="row">${OP_TYPES.map((o) => `
+        <label>${esc(OP_NAMES[o])}<input name="op_${o}" type="number" min="0" inputmode="numeric" value="${counts[o] || 0}"></label>`).join("")}</div></fieldset>
+      <div class="row"><label>检维修（项）<input name="maintenance" type="number" min="0" value="${(status && status.maintenance.length) || 0}"></label>
+      <label>承包商作业（项）<input name="contractor_work" type="number" min="0" value="0"></label></div>
+      <label class="check"><input type="checkbox" name="trial_production"${status && status.trial_id ? " checked" : ""}>试生产</label>
+      <label class="check"><input type="checkbox" name="startup_shutdown"${stopped ? " checked" : ""}>开停车</label>
+      <label>风险等级<select name="risk_level" required><option value="">请选择</option>
+        <option value="1">1 重大风险</option><option value="2">2 较大风险</option><option value="3">3 一般风险</option><option value="4">4 低风险</option></select></label>
+      <label>承诺人<input name="committed_by" required value="${esc(me.username)}"></label>
+      <p class="form-error error" role="alert" hidden></p>
+      <button class="primary" type="submit">提交承诺公告</button></form></section>`;
+  $("#commitment-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    const missing = ["total", "running", "stopped", "risk_level", "committed_by"].filter((n) => !f[n].value.trim());
+    for (const n of ["total", "running", "stopped", "risk_level", "committed_by"]) f[n].classList.toggle("invalid", missing.includes(n));
+    if (missing.length) {
+      const out = $(".form-error", e.target);
+      out.textContent = `请填写：${missing.map((n) => f[n].closest("label").firstChild.textContent.trim()).join("、")}`;
+      out.hidden = false;
+      return;
+    }
+    const int = (n) => Number.parseInt(f[n].value || "0", 10);
+    const body = { date: f.date.value, units: { total: int("total"), running: int("running"), stopped: int("stopped") },
+      special_ops: OP_TYPES.filter((o) => int(`op_${o}`) > 0).map((o) => ({ op_type: o, count: int(`op_${o}`) })),
+      maintenance: int("maintenance"), contractor_work: int("contractor_work"),
+      trial_production: f.trial_production.checked, startup_shutdown: f.startup_shutdown.checked,
+      risk_level: int("risk_level"), committed_by: f.committed_by.value.trim(), committed_at: new Date().toISOString() };
+    send("commitments", body, e.target, () => {});
+  });
+}
+
+async function inboxView() {
+  const page = await api(`/api/v1/enterprises/${me.enterprise_id}/guidance`, { query: { limit: 50 } });
+  const open = page.items.filter((d) => d.requires_ack && !["acknowledged", "expired"].includes(d.state));
+  const badge = $("#unread");
+  badge.textContent = String(open.length);
+  badge.hidden = !open.length;
+  view.innerHTML = `<section class="card"><h1>消息（指导、通知、提醒、决定）</h1><div id="inbox">${page.items.map((d) => `
+    <div class="item" data-ref="${esc(d.ref)}"><span class="tag">${d.channel === "guidance" ? "远程指导" : esc(term("notice_kind", d.kind) || "通知")}</span>
+      <span class="muted">${esc(fmtTime(d.created_at))}</span><p>${esc(d.text)}</p>
+      ${d.state === "acknowledged" ? `<span class="ok">已确认 ${esc(fmtTime(d.acked_at))}</span>`
+        : d.requires_ack && d.state !== "expired" ? `<button type="button" class="primary ack" data-ref="${esc(d.ref)}">确认收到</button>` : ""}
+    </div>`).join("") || '<p class="muted">暂无消息</p>'}</div><p class="form-error error" role="alert" hidden></p></section>`;
+  view.querySelectorAll("button.ack").forEach((b) => b.addEventListener("click", async () => {
+    b.disabled = true;
+    try {
+      await api(`/api/v1/enterprises/${me.enterprise_id}/acks`, { method: "POST",
+        body: { ref: b.dataset.ref, ts: new Date().toISOString(), by: me.username } });
+      toast("已确认");
+      await inboxView();
+    } catch (err) {
+      const out = $(".form-error", view);
+      out.textContent = err.message;
+      out.hidden = false;
+      b.disabled = false;
+    }
+  }));
+}
+
+async function licencesView() {
+  const rows = await api(`/api/v1/enterprises/${me.enterprise_id}/licences`);
+  view.innerHTML = `<section class="card"><h1>许可证</h1><div id="licences">${rows.map((l) => `
+    <div class="item" data-number="${esc(l.number)}"><b>${esc(l.kind)}</b> <span class="tag ${l.stage === "none" ? "" : "warn"}">${esc(l.stage_label)}</span>
+      <p class="muted">编号 ${esc(l.number)} · 有效期至 ${esc(l.valid_to)} · 申请延期截止 ${esc(l.deadline)}</p>
+      ${l.reminder ? `<p class="reminder">${esc(l.reminder)}</p>` : `<p class="muted">办理程序：${esc(l.procedure)}</p>`}
+      <p class="muted">依据：${esc(l.sources.join("；"))}</p></div>`).join("") || '<p class="muted">暂无许可证信息</p>'}</div></section>`;
+}
+
+const VIEWS = { report: reportView, commitment: commitmentView, inbox: inboxView, licences: licencesView };
+
+async function route() {
+  const tab = (location.hash || "#report").slice(1);
+  const show = VIEWS[tab] || reportView;
+  document.querySelectorAll("#tabs a").forEach((a) => a.classList.toggle("on", a.dataset.tab === tab));
+  try { await show(); } catch (err) {
+    view.innerHTML = `<p class="error">${esc(err.message || String(err))}</p>`;
+  }
+}
+
+function signedIn(s) {
+  me = s;
+  $("#login-form").hidden = true;
+  $("#tabs").hidden = false;
+  $("#logout").hidden = false;
+  $("#who").textContent = `${s.username}`;
+  if (s.role !== "enterprise") {
+    view.innerHTML = '<p class="error">企业端仅供企业账号使用，值班人员请使用<a href="/ui/">值班台</a>。</p>';
+    return;
+  }
+  route();
+}
+
+function signedOut() {
+  session.clear();
+  me = null;
+  $("#login-form").hidden = false;
+  $("#tabs").hidden = true;
+  $("#logout").hidden = true;
+  $("#who").textContent = "";
+  view.innerHTML = "";
+}
+
+async function main() {
+  await loadMessages();
+  setUnauthorizedHandler(signedOut);
+  window.addEventListener("hashchange", () => { if (me) route(); });
+  $("#logout").addEventListener("click", signedOut);
+  $("#login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    const err = $("#login-error");
+    err.hidden = true;
+    try {
+      signedIn(await signIn(f.username.value.trim(), f.password.value));
+    } catch (ex) {
+      err.textContent = `登录失败：${ex.message}`;
+      err.hidden = false;
+    }
+  });
+  const s = session.get();
+  if (s && s.token && s.expires_at > Date.now()) signedIn(s); else signedOut();
+}
+
+main();
