@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from domain.errors import Unauthorized
+from domain.i18n import msg
 from domain.users import Principal
 from storage import users
 
@@ -46,9 +47,9 @@ class AccountCheck:
         if state is None or now - state.checked > self._ttl:
             state = await self._load(pool, principal.user_id, now)
         if state is None or not state.active:
-            raise Unauthorized("this account is deactivated; the token is no longer valid")
+            raise Unauthorized(msg("auth.account_deactivated"))
         if state.role != principal.role.value or state.enterprise_id != principal.enterprise_id:
-            raise Unauthorized("this account's role changed; sign in again")
+            raise Unauthorized(msg("auth.role_changed"))
 
     async def _load(self, pool: AsyncConnectionPool, user_id: int, now: float) -> _State | None:
         async with pool.connection() as conn:

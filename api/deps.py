@@ -16,7 +16,7 @@ from api.security import read_token
 from config.policy import Policies
 from config.settings import Settings
 from domain.errors import Forbidden, Unauthorized
-from domain.i18n import negotiate
+from domain.i18n import msg, negotiate
 from domain.users import Principal, Role
 from storage.errors import amapped_errors
 
@@ -82,7 +82,7 @@ async def get_principal(
 ) -> Principal:
     """The principal of the bearer token; 401 without a valid one or a deactivated account."""
     if not token:
-        raise Unauthorized("a bearer token is required (POST /api/v1/auth/token)")
+        raise Unauthorized(msg("auth.token_required"))
     principal = read_token(token, secret=settings.secret_key)
     await account_check(request).ensure_current(pool_of(request), principal)
     return principal
@@ -97,7 +97,7 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
 
     async def dependency(principal: PrincipalDep) -> Principal:
         if principal.role not in allowed:
-            raise Forbidden(f"role {principal.role.value!r} may not do this")
+            raise Forbidden(msg("auth.role_forbidden", role=principal.role.value))
         return principal
 
     return dependency
@@ -106,7 +106,7 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
 def ensure_enterprise_access(principal: Principal, credit_code: str) -> None:
     """Raise Forbidden when an enterprise user reaches for another enterprise's data."""
     if not principal.may_see_enterprise(credit_code):
-        raise Forbidden("an enterprise account may only access its own enterprise")
+        raise Forbidden(msg("auth.own_enterprise_only"))
 
 
 Staff = Annotated[

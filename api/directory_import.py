@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from api.enterprise_models import EnterpriseFields, ImportReport, RowError
 from domain.directory import Enterprise, Officer
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from domain.imports import Parsed, parse_enterprises, parse_officers
 from domain.tabular import UPLOAD_LIMITS, read_table
 from services.changes import Actor
@@ -76,7 +77,7 @@ def _problems(parsed: Parsed[Any]) -> tuple[list[RowError], list[RowError]]:
     if fatal:
         missing = [e.column for e in fatal]
         raise ValidationFailed(
-            f"required column(s) missing: {', '.join(missing)}",
+            msg("import.columns_missing", missing=", ".join(missing)),
             details={"missing": missing, "problems": [e.model_dump() for e in fatal]},
         )
     errors = [

@@ -12,6 +12,7 @@ from domain.draw import parse_secret
 from domain.draw.public_value import PublicSource, period_label
 from domain.draw.verifier import REPEAT_REASONS
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from storage.draws import DrawRecord, Exclusion, Selection, StoredPlan
 from storage.inspection_results import OfficerName
 
@@ -117,7 +118,9 @@ class PublicValueIn(BaseModel):
         try:
             return [parse_secret(w.strip().lower()) for w in self.witness_secrets]
         except ValidationFailed as exc:
-            raise ValidationFailed(f"见证人密钥须为64位十六进制数 ({exc.message})") from exc
+            raise ValidationFailed(
+                msg("draw.witness_key_format", reason=exc.catalogue or exc.message)
+            ) from exc
 
 
 class DrawSummary(BaseModel):

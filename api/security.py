@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from domain.errors import Unauthorized
+from domain.i18n import msg
 from domain.users import Principal, Role
 
 _hasher = PasswordHasher()
@@ -86,6 +87,6 @@ def _verify(token: str, secret: str) -> tuple[Principal, float]:
         )
         return principal, float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("access token has expired") from exc
+        raise Unauthorized(msg("auth.token_expired")) from exc
     except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
-        raise Unauthorized("access token is not valid") from exc
+        raise Unauthorized(msg("auth.token_invalid")) from exc

@@ -13,6 +13,7 @@ from domain.directory import CREDIT_CLASSES, RISK_COLOURS, EnterpriseCode
 from domain.draw.public_value import PublicSource, period_label, period_window
 from domain.draw.verifier import EXCLUSION_REASONS
 from domain.errors import ConfigurationError, ValidationFailed
+from domain.i18n import msg
 from domain.plan import (
     ANY,
     DrawMode,
@@ -378,9 +379,9 @@ def parse_plan_spec(text: str) -> PlanFile:
     try:
         return PlanFile.model_validate(yaml.safe_load(text))
     except yaml.YAMLError as exc:
-        raise ValidationFailed(f"plan file is not valid YAML: {exc}") from exc
+        raise ValidationFailed(msg("plan.file_not_yaml", exc=exc)) from exc
     except ValidationError as exc:
-        raise ValidationFailed(f"plan file: {_problems(exc)}") from exc
+        raise ValidationFailed(msg("plan.file_invalid", exc=_problems(exc))) from exc
 
 
 def parse_plan_file(text: str, policy: SamplingPolicy) -> tuple[Plan, str | None]:

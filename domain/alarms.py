@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import RuleViolation, ValidationFailed
-from domain.i18n import Message, render
+from domain.i18n import Message, msg, render
 from domain.monitoring import AlarmId, EnterpriseId, Severity
 
 
@@ -102,7 +102,7 @@ def acknowledge(alarm: Alarm, *, by: str, at: datetime) -> Alarm:
     """Acknowledge an active alarm; acknowledging twice or a closed alarm is refused."""
     if alarm.state is not AlarmState.ACTIVE:
         raise RuleViolation(
-            f"alarm {alarm.id} is {alarm.state.value}; only an active alarm can be acknowledged",
+            msg("alarm.ack_not_active", id=alarm.id, state=alarm.state.value),
             details={"state": alarm.state.value},
         )
     return replace(alarm, state=AlarmState.ACKNOWLEDGED, acked_by=by, acked_at=at)
@@ -119,14 +119,14 @@ def close(
 ) -> Alarm:
     """Close an alarm; needs a known cause category and a description of the action taken."""
     if alarm.state is AlarmState.CLOSED:
-        raise RuleViolation(f"alarm {alarm.id} is already closed")
+        raise RuleViolation(msg("alarm.already_closed", id=alarm.id))
     if cause_category not in causes:
         raise ValidationFailed(
-            f"unknown cause category {cause_category!r}",
+            msg("alarm.cause_unknown", cause_category=cause_category),
             details={"allowed": sorted(causes)},
         )
     if len(action_taken.strip()) < 2:
-        raise ValidationFailed("closing an alarm needs the action taken (at least 2 characters)")
+        raise ValidationFailed(msg("alarm.action_required"))
     acked_by = alarm.acked_by or by
     acked_at = alarm.acked_at or at
     return replace(

@@ -23,6 +23,10 @@ class SafewatchError(Exception):
         self.message = text
         self.details = details
 
+    def text(self, lang: str) -> str:
+        """The message in `lang` (a catalogue message), else the text it was raised with."""
+        return render(self.catalogue, lang) if self.catalogue is not None else self.message
+
 
 class ValidationFailed(SafewatchError):
     """Input is malformed or breaks a rule (HTTP 422, MQTT reject)."""

@@ -10,6 +10,7 @@ from typing import NewType
 
 from domain.directory import CREDIT_CLASSES, RISK_COLOURS, EnterpriseCode
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 
 PlanId = NewType("PlanId", str)
 
@@ -137,7 +138,7 @@ def default_priority(risk_colour: str, credit_class: str) -> int:
 def even_quotas(size: int, departments: int) -> tuple[int, ...]:
     """Split `size` officers over `departments` as evenly as possible, earlier ones first."""
     if departments < 1:
-        raise ValidationFailed("a plan needs at least one department")
+        raise ValidationFailed(msg("plan.department_required"))
     base, extra = divmod(size, departments)
     return tuple(base + (1 if i < extra else 0) for i in range(departments))
 
@@ -147,9 +148,9 @@ def parse_ratio(text: str) -> Decimal:
     try:
         value = Decimal(text)
     except (InvalidOperation, TypeError) as exc:
-        raise ValidationFailed(f"ratio {text!r} is not a decimal number") from exc
+        raise ValidationFailed(msg("plan.ratio_not_number", text=text)) from exc
     if not value.is_finite() or value < 0 or value > 1:
-        raise ValidationFailed(f"ratio {text!r} must lie between 0 and 1")
+        raise ValidationFailed(msg("plan.ratio_range", text=text))
     return value
 
 
@@ -243,5 +244,7 @@ def check_rules(rules: DrawRules) -> DrawRules:
     """Return `rules` when usable, else raise ValidationFailed listing every problem."""
     problems = rules_problems(rules)
     if problems:
-        raise ValidationFailed("; ".join(problems), details={"problems": problems})
+        raise ValidationFailed(
+            msg("plan.rules_invalid", problems=problems), details={"problems": problems}
+        )
     return rules

@@ -294,8 +294,12 @@ def reject_restart(status: EnterpriseStatus, request: str, at: datetime) -> Ente
 def _require_pending(status: EnterpriseStatus, request: str) -> None:
     if status.mode is not Mode.RESTART_REQUESTED or status.restart_request != request:
         raise RuleViolation(
-            f"restart request {request!r} is not the pending request of this enterprise "
-            f"(mode {status.mode.value}, pending {status.restart_request!r})",
+            msg(
+                "restart.not_pending_request",
+                request=request,
+                mode=status.mode.value,
+                restart_request=status.restart_request,
+            ),
             details={"mode": status.mode.value, "pending": status.restart_request},
         )
 

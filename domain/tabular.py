@@ -22,6 +22,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from domain.errors import TooLarge, ValidationFailed
+from domain.i18n import msg
 
 XLSX_MAGIC = b"PK\x03\x04"
 MIB = 1024 * 1024
@@ -92,15 +93,23 @@ class _Shaper:
             width -= 1
         if width > self.limits.max_columns:
             raise ValidationFailed(
-                f"第 {number} 行有 {width} 列，超过上限 {self.limits.max_columns} 列"
-                f"（row {number} has {width} columns; the limit is {self.limits.max_columns}）",
+                msg(
+                    "file.too_many_columns",
+                    number=number,
+                    width=width,
+                    max_columns=self.limits.max_columns,
+                ),
                 details={"row": number, "columns": width, "limit": self.limits.max_columns},
             )
         for i, text in enumerate(cells[:width]):
             if len(text) > self.limits.max_cell_chars:
                 raise ValidationFailed(
-                    f"第 {number} 行第 {i + 1} 列超过 {self.limits.max_cell_chars} 个字符"
-                    f"（a cell is longer than {self.limits.max_cell_chars} characters）",
+                    msg(
+                        "file.cell_too_long",
+                        number=number,
+                        i=i + 1,
+                        max_cell_chars=self.limits.max_cell_chars,
+                    ),
                     details={"row": number, "column": i + 1, "limit": self.limits.max_cell_chars},
                 )
 
@@ -108,11 +117,11 @@ class _Shaper:
         self._check_width(1, cells)
         names = [c.strip() for c in cells]
         if not any(names):
-            raise ValidationFailed("第一行必须是列名（the first row must hold the column names）")
+            raise ValidationFailed(msg("file.header_required"))
         dupes = sorted({n for n in names if n and names.count(n) > 1})
         if dupes:
             raise ValidationFailed(
-                f"列名重复：{'、'.join(dupes)}（column names repeat: {', '.join(dupes)}）",
+                msg("file.duplicate_columns", dupes=list(dupes)),
                 details={"duplicates": dupes},
             )
         self.names = names
@@ -124,14 +133,12 @@ class _Shaper:
             self.blank += 1  # blank lines are not rows, but they are bounded too
             if self.blank > self.limits.max_blank_rows:
                 raise ValidationFailed(
-                    f"空行超过 {self.limits.max_blank_rows} 行"
-                    f"（more than {self.limits.max_blank_rows} blank rows）"
+                    msg("file.too_many_blank_rows", max_blank_rows=self.limits.max_blank_rows)
                 )
             return
         if len(self.rows) >= self.limits.max_rows:
             raise ValidationFailed(
-                f"数据超过 {self.limits.max_rows} 行，请拆分文件"
-                f"（more than {self.limits.max_rows} rows; split the file）",
+                msg("file.too_many_rows", max_rows=self.limits.max_rows),
                 details={"limit": self.limits.max_rows},
             )
         self.rows.append(
@@ -152,7 +159,7 @@ class _Shaper:
             else:
                 self.add(number, cells)
         if self.names is None:
-            raise ValidationFailed("文件是空的（the file is empty）")
+            raise ValidationFailed(msg("file.empty"))
         return self.rows
 
 
@@ -162,9 +169,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationFailed(
-        "CSV 文件既不是 UTF-8 也不是 GB18030 编码（the CSV file is neither UTF-8 nor GB18030 text）"
-    )
+    raise ValidationFailed(msg("file.csv_encoding"))
 
 
 def _csv_lines(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -175,7 +180,7 @@ def _csv_lines(text: str) -> Iterator[tuple[int, list[str]]]:
         yield from enumerate(reader, start=1)
     except csv.Error as exc:
         raise ValidationFailed(
-            f"CSV 文件无法读取：{exc}（the CSV file cannot be read）",
+            msg("file.csv_unreadable", exc=exc),
             details={"line": reader.line_num},
         ) from exc
 
@@ -188,11 +193,10 @@ def read_csv(data: bytes, limits: TableLimits = UPLOAD_LIMITS) -> list[Row]:
 
 def _check_size(data: bytes, limits: TableLimits) -> None:
     if not data:
-        raise ValidationFailed("文件是空的（the file is empty）")
+        raise ValidationFailed(msg("file.empty"))
     if len(data) > limits.max_bytes:
         raise TooLarge(
-            f"文件超过 {_mib(limits.max_bytes)}"
-            f"（the file is larger than {_mib(limits.max_bytes)}）",
+            msg("file.too_large", max_bytes=_mib(limits.max_bytes)),
             details={"limit_bytes": limits.max_bytes},
         )
 
@@ -203,13 +207,12 @@ def check_zip(data: bytes, limits: TableLimits) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise ValidationFailed("XLSX 文件无法读取（the XLSX file cannot be read）") from exc
+        raise ValidationFailed(msg("file.xlsx_unreadable")) from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.max_zip_entries:
             raise TooLarge(
-                f"XLSX 文件包含 {len(infos)} 个部件，超过上限"
-                f"（the XLSX file holds {len(infos)} parts; the limit is {limits.max_zip_entries}）"
+                msg("file.xlsx_parts", count=len(infos), max_zip_entries=limits.max_zip_entries)
             )
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_uncompressed:
@@ -227,16 +230,15 @@ def check_zip(data: bytes, limits: TableLimits) -> None:
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
                 # zipfile stops at the declared size; a lie shows up as a bad CRC here
                 raise ValidationFailed(
-                    f"XLSX 文件已损坏（the XLSX file is damaged: {info.filename[:80]}）"
+                    msg("file.xlsx_damaged", filename=info.filename[:80])
                 ) from exc
             except NotImplementedError as exc:  # an unsupported compression method
-                raise ValidationFailed("XLSX 文件无法读取（the XLSX file cannot be read）") from exc
+                raise ValidationFailed(msg("file.xlsx_unreadable")) from exc
 
 
 def _expands_too_far(size: int, limits: TableLimits) -> TooLarge:
     return TooLarge(
-        f"XLSX 文件解压后超过 {_mib(limits.max_uncompressed)}"
-        f"（the XLSX file expands to more than {_mib(limits.max_uncompressed)}）",
+        msg("file.xlsx_expands", max_uncompressed=_mib(limits.max_uncompressed)),
         details={"limit_uncompressed_bytes": limits.max_uncompressed, "at_least": size},
     )
 
@@ -246,8 +248,7 @@ def _xlsx_lines(sheet: Any, limits: TableLimits) -> Iterator[tuple[int, list[str
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         if number > last_allowed:
             raise ValidationFailed(
-                f"数据超过 {limits.max_rows} 行，请拆分文件"
-                f"（more than {limits.max_rows} rows; split the file）",
+                msg("file.too_many_rows", max_rows=limits.max_rows),
                 details={"limit": limits.max_rows},
             )
         yield number, [cell_text(v) for v in values]
@@ -260,10 +261,10 @@ def read_xlsx(data: bytes, limits: TableLimits = UPLOAD_LIMITS) -> list[Row]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds of error on a malformed file
-        raise ValidationFailed("XLSX 文件无法读取（the XLSX file cannot be read）") from exc
+        raise ValidationFailed(msg("file.xlsx_unreadable")) from exc
     try:
         if not book.worksheets:
-            raise ValidationFailed("XLSX 文件没有工作表（the XLSX file has no sheet）")
+            raise ValidationFailed(msg("file.xlsx_no_sheet"))
         sheet = book.worksheets[0]
         # The <dimension> element is a claim, not a fact: trusting it pads every row to it.
         sheet.reset_dimensions()
@@ -271,7 +272,7 @@ def read_xlsx(data: bytes, limits: TableLimits = UPLOAD_LIMITS) -> list[Row]:
     except (ValidationFailed, TooLarge):
         raise
     except Exception as exc:  # a damaged sheet fails while rows are read
-        raise ValidationFailed("XLSX 文件无法读取（the XLSX file cannot be read）") from exc
+        raise ValidationFailed(msg("file.xlsx_unreadable")) from exc
     finally:
         book.close()
 

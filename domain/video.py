@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import NewType
 
 from domain.errors import RuleViolation, ValidationFailed
+from domain.i18n import Message, msg
 
 VideoSessionId = NewType("VideoSessionId", str)
 
@@ -114,7 +115,7 @@ class RecordingInfo:
 def check_transition(current: SessionState, target: SessionState) -> None:
     """Raise RuleViolation unless `current` may move to `target`."""
     if target not in _ALLOWED[current]:
-        raise RuleViolation(f"video session cannot go from {current.value} to {target.value}")
+        raise RuleViolation(msg("video.bad_transition", current=current.value, target=target.value))
 
 
 def parse_purpose(value: str) -> Purpose:
@@ -124,7 +125,7 @@ def parse_purpose(value: str) -> Purpose:
     except ValueError:
         known = ", ".join(p.value for p in Purpose)
         raise ValidationFailed(
-            f"unknown video purpose {value!r}; use one of: {known}",
+            msg("video.purpose_unknown", value=value, known=known),
             details={"field": "purpose"},
         ) from None
 
@@ -137,16 +138,17 @@ def admission_problem(
     max_per_user: int,
     duty_reserve: int,
     may_use_reserve: bool,
-) -> str | None:
-    """Why a new session may not open now, or None. One account may hold `max_per_user`
-    sessions; the last `duty_reserve` of the global slots are kept for duty staff (bureau
-    interpretation: a duty room must always be able to call a site during an alarm)."""
+) -> Message | None:
+    """Why a new session may not open now (a catalogue message), or None. One account may hold
+    `max_per_user` sessions; the last `duty_reserve` of the global slots are kept for duty
+    staff (bureau interpretation: a duty room must always be able to call a site during an
+    alarm)."""
     if open_total >= max_sessions:
-        return f"{open_total} video sessions are open and the limit is {max_sessions}"
+        return msg("video.limit_total", open=open_total, limit=max_sessions)
     if open_by_requester >= max_per_user:
-        return f"this account already has {open_by_requester} open sessions (limit {max_per_user})"
+        return msg("video.limit_per_user", open=open_by_requester, limit=max_per_user)
     if not may_use_reserve and open_total >= max_sessions - duty_reserve:
-        return f"the last {duty_reserve} session slot(s) are reserved for duty staff"
+        return msg("video.limit_duty_reserve", reserve=duty_reserve)
     return None
 
 

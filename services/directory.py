@@ -9,6 +9,7 @@ from psycopg import AsyncConnection
 
 from domain.directory import Officer
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from services.changes import Actor, Audit, record
 from storage import directory, enterprises
 from storage.enterprises import EnterpriseRecord
@@ -45,7 +46,7 @@ async def update_enterprise(
     """Change the attributes sent (the credit code itself never changes)."""
     nulls = [k for k, v in changes.items() if v is None and k not in NULLABLE]
     if nulls:
-        raise ValidationFailed(f"{', '.join(nulls)} cannot be null")
+        raise ValidationFailed(msg("enterprise.fields_required", nulls=", ".join(nulls)))
     current = snapshot(before)
     updated = await enterprises.update(conn, values=current | changes)
     assert updated is not None

@@ -8,6 +8,7 @@ from psycopg import AsyncConnection
 
 from domain.directory import Enterprise, Officer
 from domain.errors import Conflict, NotFound
+from domain.i18n import msg
 from domain.inspection_list import InspectionList, TaskNotice, build_lists, notices
 from storage import directory, draws
 
@@ -16,7 +17,7 @@ async def inspection_lists(conn: AsyncConnection[Any], *, draw_id: int) -> list[
     """The inspection list of every staffed enterprise of a drawn record, in team order."""
     record = await draws.get_draw(conn, draw_id=draw_id)
     if record.state != "drawn":
-        raise Conflict(f"draw {draw_id} has not been drawn yet")
+        raise Conflict(msg("draw.not_drawn_yet", draw_id=draw_id))
     picked = [s for s in await draws.selections(conn, draw_id=draw_id) if s.staffed]
     codes = [s.credit_code for s in picked]
     people = {x for s in picked for x in (*s.officers, *s.experts)}
@@ -28,7 +29,7 @@ async def inspection_lists(conn: AsyncConnection[Any], *, draw_id: int) -> list[
     }
     missing = sorted(set(codes) - set(ents)) + sorted(people - set(offs))
     if missing:
-        raise NotFound(f"no longer in the directory: {', '.join(missing[:5])}")
+        raise NotFound(msg("draw.no_longer_in_directory", missing=", ".join(missing[:5])))
     return build_lists(
         plan_id=record.plan_id,
         period=record.period,

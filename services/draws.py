@@ -24,6 +24,7 @@ from domain.draw.public_value import PublicSource, no_public_source, period_labe
 from domain.draw.snapshot import Row, rules_from_json, rules_to_json, screen_enterprise_rows
 from domain.draw.verifier import REPEAT_REASONS
 from domain.errors import Conflict, ValidationFailed
+from domain.i18n import msg
 from domain.plan import DrawRules, Plan, PublicValueSource
 from services.changes import announce
 from storage import directory, draws, inspections
@@ -108,7 +109,9 @@ def cron_trigger(expression: str, timezone: str) -> Any:
     try:
         return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
     except (ValueError, KeyError) as exc:
-        raise ValidationFailed(f"schedule: {expression!r} is not a cron expression: {exc}") from exc
+        raise ValidationFailed(
+            msg("plan.schedule_invalid", expression=expression, exc=exc)
+        ) from exc
 
 
 def latest_fire_time(plan: StoredPlan, now: datetime) -> datetime | None:
@@ -174,13 +177,13 @@ def _attempt(
     if repeat is None:
         return 1, None
     if not same_window:
-        raise ValidationFailed("本期次尚未抽取，无需重抽 (nothing to repeat in this window)")
+        raise ValidationFailed(msg("draw.nothing_to_repeat"))
     if repeat.reason not in REPEAT_REASONS:
         raise ValidationFailed(
-            f"重抽理由代码须为 {', '.join(REPEAT_REASONS)} 之一 (unknown repeat reason code)"
+            msg("draw.repeat_reason_unknown", repeat_reasons=", ".join(REPEAT_REASONS))
         )
     if not repeat.note.strip() or len(repeat.note) > 500:
-        raise ValidationFailed("重抽须由主管填写理由说明（1–500 字）(a repeat needs a note)")
+        raise ValidationFailed(msg("draw.repeat_note_required"))
     last = same_window[-1]
     return last.attempt + 1, {"previous_commitment": last.commitment, "reason": repeat.reason}
 
@@ -211,18 +214,19 @@ async def freeze_period(
         other = [d for d in found if d not in same]
         if other:
             raise Conflict(
-                f"期次 {period.label} 与本计划已有期次 {other[0].period} 重叠 "
-                f"(the window overlaps period {other[0].period} of plan {plan_id})"
+                msg(
+                    "draw.period_overlap",
+                    label=period.label,
+                    period=other[0].period,
+                    plan_id=plan_id,
+                )
             )
         if same and repeat is None:
             return same[-1]
         attempt, repeated = _attempt(same, repeat)
         if source is None:
             if not policy.test_setting:
-                raise ValidationFailed(
-                    "抽查须指定公开随机数来源（彩票期号或公开随机信标轮次）；"
-                    "a draw without a public value is refused outside test settings"
-                )
+                raise ValidationFailed(msg("draw.public_value_required"))
             source = no_public_source(moment)
         # The record states times to the second; the database keeps exactly what it states.
         source = replace(
@@ -260,7 +264,9 @@ async def freeze_period(
             repeat_note=repeat.note if repeat else None,
         )
         if draw_id is None:  # unreachable under the plan lock; kept as a guard
-            raise Conflict(f"{plan_id} {period.label} attempt {attempt} was frozen meanwhile")
+            raise Conflict(
+                msg("draw.attempt_frozen", plan_id=plan_id, label=period.label, attempt=attempt)
+            )
         await announce(
             conn,
             changes=[
@@ -304,8 +310,7 @@ async def perform_draw(
         record = await draws.get_draw(conn, draw_id=draw_id)
         if record.read_after is not None and (now or utcnow()) < record.read_after:
             raise Conflict(
-                f"公开随机数须在 {record.read_after.isoformat()} 之后读取，现在不能抽取 "
-                "(the public value may not be read before the time named at freeze)"
+                msg("draw.public_value_too_early", read_after=record.read_after.isoformat())
             )
         drawn = await asyncio.to_thread(
             _draw, frozen_document, secret, public_value, witness_secrets or []
@@ -375,10 +380,7 @@ async def draw_now(
     requests: the first freezes and publishes the commitment, a later one draws."""
     existing = await draws.find_draws(conn, plan_id=plan_id, start=period.start, end=period.end)
     if existing and existing[-1].state == "drawn" and repeat is None:
-        raise Conflict(
-            f"{plan_id} {period.label} 已抽取；重抽须由主管填写理由 "
-            "(drawn already: a repeat needs a supervisor's reason)"
-        )
+        raise Conflict(msg("draw.already_drawn_repeat", plan_id=plan_id, label=period.label))
     record = await freeze_period(
         conn,
         plan_id=plan_id,

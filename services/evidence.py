@@ -81,5 +81,5 @@ async def read(
     """A file and its bytes, for staff or the file's own enterprise; Forbidden otherwise."""
     row = await evidence_files.get(conn, evidence_id=evidence_id)
     if not principal.may_see_enterprise(row.enterprise_id):
-        raise Forbidden("an enterprise account may only access its own enterprise")
+        raise Forbidden(msg("auth.own_enterprise_only"))
     return row, await evidence_files.content(conn, evidence_id=evidence_id)

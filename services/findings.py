@@ -81,7 +81,7 @@ async def record_finding(
         )
     enterprise = await enterprises.get(conn, credit_code=inspection.credit_code)
     if enterprise is None:
-        raise NotFound(f"enterprise {inspection.credit_code} does not exist")
+        raise NotFound(msg("enterprise.not_found", credit_code=inspection.credit_code))
     accepted = validate(
         finding,
         catalogue=rules.catalogue.as_domain(),
@@ -206,7 +206,7 @@ async def _team_member_for(
     conn: AsyncConnection[Any], row: FindingRecord, actor: Actor, today: date
 ) -> None:
     if row.inspection_id is None:
-        raise RuleViolation(f"finding {row.id} belongs to no inspection")
+        raise RuleViolation(msg("finding.no_inspection", id=row.id))
     inspection = await inspections.get_inspection(conn, inspection_id=row.inspection_id)
     await acting_member(conn, inspection=inspection, actor=actor, today=today)
 
@@ -287,7 +287,7 @@ async def state(
     row = await findings.get(conn, finding_id=finding_id, lock=True)
     await _team_member_for(conn, row, actor, _today(now, tz))
     if statement not in ("agree", "object"):
-        raise ValidationFailed("statement must be agree or object", details={"statement": None})
+        raise ValidationFailed(msg("finding.statement_choice"), details={"statement": None})
     text = ensure_reason(note, field="note") if statement == "object" else note.strip()
     await findings.set_statement(
         conn, finding_id=finding_id, statement=statement, note=text, at=now

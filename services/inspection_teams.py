@@ -41,9 +41,7 @@ async def acting_member(
 def _ensure_overseer(actor: Actor) -> None:
     assert actor.principal is not None
     if actor.principal.role not in OVERSEERS:
-        raise Forbidden(
-            "只有主管或管理员可以安排检查和调整检查组（only a supervisor assigns teams）"
-        )
+        raise Forbidden(msg("inspection.supervisor_only"))
 
 
 async def _proposed(
@@ -52,12 +50,12 @@ async def _proposed(
     """The proposed team as members, validated against the directory; ValidationFailed else."""
     bad_roles = sorted({r for _, r in staff if r not in TEAM_ROLES})
     if bad_roles:
-        raise ValidationFailed(f"unknown staff role(s): {', '.join(bad_roles)}")
+        raise ValidationFailed(msg("inspection.staff_role_unknown", bad_roles=", ".join(bad_roles)))
     ids = [o for o, _ in staff]
     known = await inspection_teams.officers(conn, ids=ids)
     unknown = sorted(set(ids) - set(known))
     if unknown:
-        raise NotFound(f"officer(s) not in the directory: {', '.join(unknown)}")
+        raise NotFound(msg("inspection.officers_unknown", unknown=", ".join(unknown)))
     team = [replace(known[o], role=r) for o, r in staff]
     conflicted = await inspection_teams.conflicts(conn, credit_code=credit_code, ids=ids)
     validate_team(team, conflicts=conflicted, today=today)

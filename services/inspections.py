@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from domain.clock import utcnow
 from domain.errors import RuleViolation, ValidationFailed
+from domain.i18n import msg
 from domain.inspection_access import ensure_on_team
 from services import evidence
 from services.changes import Actor, Audit, record
@@ -51,11 +52,13 @@ async def set_status(
     else:
         await _ensure_on_team(conn, before, actor)
     if before.status != "planned":
-        raise RuleViolation(f"inspection {inspection_id} is already {before.status}")
+        raise RuleViolation(
+            msg("inspection.already_in_state", inspection_id=inspection_id, status=before.status)
+        )
     if status == "done":
         today = now.astimezone(tz).date()
         if inspected_on is None or inspected_on > today + timedelta(days=1):
-            raise ValidationFailed("a done inspection needs inspected_on, not in the future")
+            raise ValidationFailed(msg("inspection.date_required"))
     await inspection_results.set_status(
         conn, inspection_id=inspection_id, status=status, inspected_on=inspected_on
     )
@@ -91,7 +94,7 @@ async def add_evidence(
     today = (now or utcnow()).astimezone(tz).date()
     await acting_member(conn, inspection=inspection, actor=actor, today=today)
     if inspection.status == "cancelled":
-        raise RuleViolation(f"inspection {inspection_id} was cancelled")
+        raise RuleViolation(msg("inspection.cancelled", inspection_id=inspection_id))
     return await evidence.store(
         conn,
         enterprise_id=inspection.credit_code,

@@ -11,6 +11,7 @@ from psycopg import AsyncConnection
 from config.policy_sampling import PlanFile, SamplingPolicy
 from domain.draw.public_value import PublicSource
 from domain.errors import Conflict, NotFound
+from domain.i18n import msg
 from services import draws as draw_service
 from services.changes import Actor, Audit, record
 from services.draws import DrawPolicy, Period, Repeat
@@ -115,7 +116,7 @@ async def witnessed_draw(
     by = _by(actor)
     frozen = await draws.get_draw(conn, draw_id=draw_id)
     if frozen.state != "frozen":
-        raise Conflict(f"draw {draw_id} has already been drawn")
+        raise Conflict(msg("draw.already_drawn", draw_id=draw_id))
     drawn = await draw_service.perform_draw(
         conn, draw_id=draw_id, public_value=public_value, actor=by, witness_secrets=witness_secrets
     )

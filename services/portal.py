@@ -38,7 +38,7 @@ async def submit(
     """Queue one report of the signed-in enterprise user's own enterprise; returns its id."""
     principal = actor.principal
     if principal is None or principal.enterprise_id != ent:
-        raise Forbidden("an enterprise account may only report for its own enterprise")
+        raise Forbidden(msg("portal.own_enterprise_only"))
     if kind not in KINDS:
         raise ValidationFailed(msg("portal.reject.topic_unknown"))
     if len(payload) > max_bytes:

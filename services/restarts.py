@@ -13,6 +13,7 @@ from domain import status as st
 from domain.clock import utcnow
 from domain.downlinks import ttl
 from domain.errors import NotFound, RuleViolation, ValidationFailed
+from domain.i18n import msg
 from domain.monitoring import EnterpriseId
 from services.changes import Actor, Audit, record
 from services.downlinks import live_payload
@@ -37,13 +38,12 @@ async def _check_evidence(conn: AsyncConnection[Any], ent: str, session_ids: lis
         session = await video.get(conn, session_id=session_id)
         if session is None or session.enterprise_id != ent:
             raise ValidationFailed(
-                f"video session {session_id!r} is not a session with this enterprise",
+                msg("restart.video_other_enterprise", session_id=session_id),
                 details={"video_session_id": session_id},
             )
         if session.state != "ended":
             raise RuleViolation(
-                f"video session {session_id!r} is {session.state}; hang up before deciding so "
-                "its recording is final"
+                msg("restart.video_still_open", session_id=session_id, state=session.state)
             )
 
 
@@ -65,11 +65,11 @@ async def decide(
     sessions = list(dict.fromkeys(video_session_ids))
     req = await restart_requests.get_request(conn, request_id=request_id)
     if req is None:
-        raise NotFound(f"restart request {request_id} does not exist")
+        raise NotFound(msg("restart.not_found", request_id=request_id))
     if req.state != "pending":
-        raise RuleViolation(f"restart request {request_id} is already {req.state}")
+        raise RuleViolation(msg("restart.already_decided", request_id=request_id, state=req.state))
     if not approve and len(reason) < 2:
-        raise RuleViolation("rejecting a restart request needs a reason")
+        raise RuleViolation(msg("restart.reason_required"))
     await _check_evidence(conn, req.enterprise_id, sessions)
     now = now or utcnow()
     ent = EnterpriseId(req.enterprise_id)

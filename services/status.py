@@ -11,6 +11,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from domain.errors import NotFound
+from domain.i18n import msg
 from domain.monitoring import EnterpriseId, Severity
 from domain.special_ops import SpecialOp
 from domain.status import EnterpriseStatus
@@ -45,7 +46,7 @@ async def enterprise_name(conn: AsyncConnection[Any], *, ent: str) -> str:
     """The directory name of `ent`; NotFound when it is not in the directory."""
     name = await enterprises.enterprise_name(conn, code=ent)
     if name is None:
-        raise NotFound(f"enterprise {ent} is not in the directory")
+        raise NotFound(msg("enterprise.not_in_directory", code=ent))
     return name
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from domain.errors import NotFound
+from domain.i18n import msg
 from services.changes import Actor, Audit, record
 from storage import telemetry_tags
 from storage.telemetry_tags import Tag
@@ -50,7 +51,7 @@ async def delete(
     """Remove a tag from the registry (its readings stay)."""
     before = await telemetry_tags.get_tag(conn, ent, tag)
     if before is None:
-        raise NotFound(f"tag {tag!r} is not registered for {ent}")
+        raise NotFound(msg("tag.not_registered", tag=tag, ent=ent))
     await telemetry_tags.delete_tag(conn, ent, tag)
     await record(
         conn,

@@ -8,6 +8,7 @@ from psycopg import AsyncConnection
 
 from domain.credit_code import validate_credit_code
 from domain.errors import NotFound, RuleViolation, ValidationFailed
+from domain.i18n import msg
 from domain.users import Principal, Role
 from services.changes import Actor, Audit, record
 from storage import directory, enterprises
@@ -33,7 +34,7 @@ async def load(conn: AsyncConnection[Any], *, user_id: int) -> Account:
     """One account; NotFound when absent."""
     account = await accounts.get(conn, user_id=user_id)
     if account is None:
-        raise NotFound(f"user {user_id} does not exist")
+        raise NotFound(msg("user.not_found", user_id=user_id))
     return account
 
 
@@ -41,13 +42,15 @@ async def _binding(conn: AsyncConnection[Any], role: Role, enterprise_id: str | 
     """Check the role's enterprise binding; return the credit code to store (or None)."""
     if role is not Role.ENTERPRISE:
         if enterprise_id is not None:
-            raise ValidationFailed("only enterprise accounts are bound to an enterprise")
+            raise ValidationFailed(msg("user.enterprise_only_for_enterprise"))
         return None
     if not enterprise_id:
-        raise ValidationFailed("an enterprise account needs enterprise_id (a credit code)")
+        raise ValidationFailed(msg("user.enterprise_required"))
     code = validate_credit_code(enterprise_id)
     if not await enterprises.exists(conn, credit_code=code):
-        raise ValidationFailed(f"enterprise {code} is not in the directory", details={"code": code})
+        raise ValidationFailed(
+            msg("enterprise.not_in_directory", code=code), details={"code": code}
+        )
     return code
 
 
@@ -67,9 +70,9 @@ async def _guard_last_admin(
     if not losing_admin:
         return
     if before.id == admin.user_id:
-        raise RuleViolation("administrators may not demote or deactivate themselves")
+        raise RuleViolation(msg("user.self_demote"))
     if await accounts.active_admins(conn, lock=True) <= 1:
-        raise RuleViolation("this is the last active administrator")
+        raise RuleViolation(msg("user.last_admin"))
 
 
 async def _record(
@@ -175,7 +178,7 @@ async def link_officer(
     account = await load(conn, user_id=user_id)
     if officer_id is not None:
         if account.role != Role.INSPECTOR.value:
-            raise ValidationFailed("只有检查员账号可以关联执法人员（only inspector accounts）")
+            raise ValidationFailed(msg("user.officer_only_for_inspector"))
         await directory.get_officer(conn, officer_id=officer_id)  # NotFound when unknown
     before = await accounts.officer_of(conn, user_id=user_id)
     await accounts.set_officer(conn, user_id=user_id, officer_id=officer_id)

@@ -19,6 +19,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from domain.errors import Forbidden, NotFound
+from domain.i18n import msg
 from domain.video import (
     NewSession,
     Purpose,
@@ -205,9 +206,7 @@ async def hangup(
         username=actor.principal.username,
         requested_by=current.requested_by,
     ):
-        raise Forbidden(
-            "检查员只能结束自己发起的视频会话（an inspector may end only its own sessions）"
-        )
+        raise Forbidden(msg("video.end_own_only"))
     why = reason.strip() or f"hung up by {actor.principal.username}"
     return await sessions.hangup(session_id, reason=why, actor=actor)
 
@@ -216,7 +215,7 @@ async def get(conn: AsyncConnection[Any], *, session_id: str) -> VideoSession:
     """One session; NotFound if there is none."""
     session = await video.get(conn, session_id=session_id)
     if session is None:
-        raise NotFound(f"video session {session_id} does not exist")
+        raise NotFound(msg("video.session_not_found", session_id=session_id))
     return session
 
 
@@ -227,10 +226,10 @@ async def recording(
     state, so it announces nothing)."""
     session = await get(conn, session_id=session_id)
     if not session.recording_path:
-        raise NotFound("this session has no recording (yet)")
+        raise NotFound(msg("video.no_recording_yet"))
     path = sessions.recording_file(session.recording_path)
     if not path.is_file():
-        raise NotFound("the recording file is missing on this server")
+        raise NotFound(msg("video.recording_file_missing"))
     await record_access(
         conn, actor=actor, audit_entry=Audit("video.recording.read", f"video_session:{session_id}")
     )

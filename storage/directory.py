@@ -21,6 +21,7 @@ from domain.directory import (
 )
 from domain.draw.snapshot import Row
 from domain.errors import NotFound
+from domain.i18n import msg
 from storage.errors import amapped_errors
 
 UPSERT_OFFICER = """
@@ -175,7 +176,7 @@ async def get_officer(conn: AsyncConnection[Any], *, officer_id: str) -> Officer
         conn, department=None, active=None, officer_id=officer_id, limit=1, offset=0
     )
     if not found:
-        raise NotFound(f"officer {officer_id!r} does not exist")
+        raise NotFound(msg("officer.not_found", officer_id=officer_id))
     return found[0]
 
 

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from domain.draw import ALGORITHM, Drawn, Frozen
 from domain.errors import Conflict, NotFound
+from domain.i18n import msg
 from storage.errors import amapped_errors
 
 UPSERT_PLAN = """
@@ -200,7 +201,7 @@ async def get_plan(conn: AsyncConnection[Any], *, plan_id: str) -> StoredPlan:
         await cur.execute(GET_PLAN, {"plan_id": plan_id})
         plan = await cur.fetchone()
     if plan is None:
-        raise NotFound(f"plan {plan_id!r} does not exist")
+        raise NotFound(msg("plan.not_found", plan_id=plan_id))
     return plan
 
 
@@ -284,9 +285,9 @@ async def frozen_for_draw(conn: AsyncConnection[Any], *, draw_id: int) -> tuple[
         await cur.execute(GET_FROZEN_FOR_DRAW, {"id": draw_id})
         row = await cur.fetchone()
     if row is None:
-        raise NotFound(f"draw {draw_id} does not exist")
+        raise NotFound(msg("draw.not_found", draw_id=draw_id))
     if row[2] != "frozen":
-        raise Conflict(f"draw {draw_id} has already been drawn")
+        raise Conflict(msg("draw.already_drawn", draw_id=draw_id))
     return bytes(row[0]), bytes.fromhex(row[1])
 
 
@@ -315,7 +316,7 @@ async def record_draw(
     async with amapped_errors(), conn.transaction(), conn.cursor() as cur:
         await cur.execute(RECORD_DRAW, params)
         if await cur.fetchone() is None:
-            raise Conflict(f"draw {draw_id} is not a frozen record awaiting its draw")
+            raise Conflict(msg("draw.not_awaiting", draw_id=draw_id))
         async with cur.copy(COPY_SELECTIONS) as copy:
             for position, (code, stratum, rank) in enumerate(drawn.selected):
                 team = teams.get(code)
@@ -341,7 +342,7 @@ async def get_draw(conn: AsyncConnection[Any], *, draw_id: int) -> DrawRecord:
         await cur.execute(GET_DRAW, {"id": draw_id})
         record = await cur.fetchone()
     if record is None:
-        raise NotFound(f"draw {draw_id} does not exist")
+        raise NotFound(msg("draw.not_found", draw_id=draw_id))
     return record
 
 
@@ -376,7 +377,7 @@ async def document(conn: AsyncConnection[Any], *, draw_id: int) -> bytes:
         await cur.execute(GET_DOCUMENT, {"id": draw_id})
         row = await cur.fetchone()
     if row is None:
-        raise NotFound(f"draw {draw_id} does not exist")
+        raise NotFound(msg("draw.not_found", draw_id=draw_id))
     return bytes(row[0])
 
 
@@ -386,7 +387,7 @@ async def published_document(conn: AsyncConnection[Any], *, draw_id: int) -> tup
         await cur.execute(GET_DOCUMENT_FINAL, {"id": draw_id})
         row = await cur.fetchone()
     if row is None:
-        raise NotFound(f"draw {draw_id} does not exist")
+        raise NotFound(msg("draw.not_found", draw_id=draw_id))
     return bytes(row[0]), bool(row[1])
 
 

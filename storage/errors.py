@@ -17,6 +17,7 @@ from domain.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
+from domain.i18n import msg
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +39,16 @@ def translate(exc: psycopg.Error) -> SafewatchError:
         getattr(diag, "message_primary", None) or exc.__class__.__name__,
     )
     if exc.sqlstate == IMMUTABLE_SQLSTATE:
-        return Immutable(
-            "该记录已公开或只可追加，不能修改（this record is published or append-only）"
-        )
+        return Immutable(msg("storage.immutable"))
     if isinstance(exc, pg.UniqueViolation):
-        return Conflict("该记录已存在（this record already exists）")
+        return Conflict(msg("storage.duplicate"))
     if isinstance(exc, pg.ForeignKeyViolation):
-        return NotFound("引用的记录不存在（refers to something that does not exist）")
+        return NotFound(msg("storage.reference_missing"))
     if isinstance(exc, pg.CheckViolation | pg.NotNullViolation | pg.DataError):
-        return ValidationFailed("数据不符合存储规则（a value is not acceptable for storage）")
+        return ValidationFailed(msg("storage.value_refused"))
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-        return StorageUnavailable("数据库暂时不可用（database unavailable）")
-    return SafewatchError(f"database error {exc.sqlstate or ''}".strip())
+        return StorageUnavailable(msg("storage.unavailable"))
+    return SafewatchError(msg("storage.database_error", sqlstate=exc.sqlstate or ""))
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from psycopg.rows import class_row
 
 from domain.errors import NotFound
 from domain.evidence import EvidenceFile
+from domain.i18n import msg
 from storage.errors import amapped_errors
 
 INSERT = """
@@ -100,7 +101,7 @@ async def get(conn: AsyncConnection[Any], *, evidence_id: int) -> EvidenceRow:
         await cur.execute(ONE, {"id": evidence_id})
         row = await cur.fetchone()
     if row is None:
-        raise NotFound(f"evidence file {evidence_id} does not exist")
+        raise NotFound(msg("evidence.not_found", evidence_id=evidence_id))
     return row
 
 
@@ -109,5 +110,5 @@ async def content(conn: AsyncConnection[Any], *, evidence_id: int) -> bytes:
     async with amapped_errors():
         row = await (await conn.execute(CONTENT, {"id": evidence_id})).fetchone()
     if row is None:
-        raise NotFound(f"evidence file {evidence_id} does not exist")
+        raise NotFound(msg("evidence.not_found", evidence_id=evidence_id))
     return bytes(row[0])

@@ -12,6 +12,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from domain.errors import NotFound
+from domain.i18n import msg
 from storage.errors import amapped_errors
 
 _COLUMNS = """
@@ -131,7 +132,7 @@ async def get(conn: AsyncConnection[Any], *, finding_id: int, lock: bool = False
         await cur.execute(LOCK_ONE if lock else SELECT_ONE, {"id": finding_id})
         row = await cur.fetchone()
     if row is None:
-        raise NotFound(f"finding {finding_id} does not exist")
+        raise NotFound(msg("finding.not_found", finding_id=finding_id))
     return row
 
 

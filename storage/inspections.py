@@ -12,6 +12,7 @@ from psycopg.rows import class_row
 
 from domain.draw import Team
 from domain.errors import NotFound
+from domain.i18n import msg
 from storage.errors import amapped_errors
 
 INSERT_DRAWN = """
@@ -167,7 +168,7 @@ async def get_inspection(conn: AsyncConnection[Any], *, inspection_id: int) -> I
         await cur.execute(GET, {"id": inspection_id})
         found = await cur.fetchone()
     if found is None:
-        raise NotFound(f"inspection {inspection_id} does not exist")
+        raise NotFound(msg("inspection.not_found", inspection_id=inspection_id))
     return found
 
 

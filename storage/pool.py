@@ -12,6 +12,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from domain.errors import StorageUnavailable
+from domain.i18n import msg
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def ensure_database(url: str) -> bool:
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%(k)s)", {"k": CREATE_DB_LOCK})
     except psycopg.OperationalError as exc:
-        raise StorageUnavailable(f"cannot reach PostgreSQL to create {dbname!r}: {exc}") from exc
+        raise StorageUnavailable(msg("storage.create_database", dbname=dbname, exc=exc)) from exc
 
 
 def probe(conn: psycopg.Connection[Any]) -> Capabilities:

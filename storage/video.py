@@ -11,6 +11,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row, dict_row
 
 from domain.errors import NotFound, RuleViolation
+from domain.i18n import msg
 from domain.video import (
     NewSession,
     Purpose,
@@ -150,7 +151,7 @@ async def create(conn: AsyncConnection[Any], *, new: NewSession) -> VideoSession
     async with amapped_errors():
         cur = await conn.execute(ENTERPRISE_EXISTS, params)
         if await cur.fetchone() is None:
-            raise NotFound(f"enterprise {new.enterprise_id} is not in the directory")
+            raise NotFound(msg("enterprise.not_in_directory", code=new.enterprise_id))
         async with conn.cursor(row_factory=dict_row) as dcur:
             await dcur.execute(INSERT, params)
             row = await dcur.fetchone()
@@ -174,8 +175,10 @@ async def set_state(
     if row is None:
         existing = await get(conn, session_id=session_id)
         if existing is None:
-            raise NotFound(f"video session {session_id} does not exist")
-        raise RuleViolation(f"video session {session_id} is already {existing.state}")
+            raise NotFound(msg("video.session_not_found", session_id=session_id))
+        raise RuleViolation(
+            msg("video.session_already", session_id=session_id, state=existing.state)
+        )
     return to_session(row)
 
 

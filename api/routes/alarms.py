@@ -13,6 +13,7 @@ from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import AlarmOut, Handler, PolicyDep, alarm_out, visible_filter
 from domain.alarms import Alarm
 from domain.errors import NotFound
+from domain.i18n import msg
 from domain.users import Principal
 from services import alarms as services
 from services.changes import Actor
@@ -104,7 +105,7 @@ async def list_alarms(
 async def _load(conn: ConnDep, principal: Principal, alarm_id: int, *, lock: bool) -> Alarm:
     alarm = await alarms.get(conn, alarm_id=alarm_id, for_update=lock)
     if alarm is None or not principal.may_see_enterprise(alarm.enterprise_id):
-        raise NotFound(f"alarm {alarm_id} does not exist")
+        raise NotFound(msg("alarm.not_found", alarm_id=alarm_id))
     return alarm
 
 

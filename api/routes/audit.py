@@ -12,6 +12,7 @@ from api.common import Page, PagingDep
 from api.deps import AdminOnly, ConnDep
 from api.errors import ERROR_RESPONSES
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from storage import audit_search
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
@@ -50,7 +51,7 @@ async def search_audit(
 ) -> Page[AuditOut]:
     """Audit entries, newest first."""
     if since is not None and until is not None and until <= since:
-        raise ValidationFailed("`until` must be later than `since`")
+        raise ValidationFailed(msg("query.until_before_since"))
     rows, total = await audit_search.search(
         conn,
         target=target,

@@ -17,6 +17,7 @@ from api.errors import ERROR_RESPONSES, ErrorResponse, error_json
 from api.security import issue_token, verify_password
 from domain.clock import utcnow
 from domain.errors import Unauthorized
+from domain.i18n import msg
 from domain.throttle import DEFAULT_POLICY, Lockout, ThrottlePolicy, lockout_for
 from domain.users import Principal, Role
 from storage import login_attempts, users
@@ -104,7 +105,7 @@ async def token(
     if user is None or not valid or not user.active:
         await login_attempts.finish(conn, attempt_id=attempt, outcome="failed")
         await conn.commit()  # the error below rolls the request's transaction back
-        raise Unauthorized("wrong username or password")
+        raise Unauthorized(msg("auth.wrong_password"))
     await login_attempts.finish(conn, attempt_id=attempt, outcome="ok")
     principal = Principal(user.id, user.username, Role(user.role), user.enterprise_id)
     ttl = timedelta(minutes=settings.token_ttl_minutes)
@@ -121,7 +122,7 @@ async def refresh(principal: PrincipalDep, conn: ConnDep, settings: SettingsDep)
     """A fresh token for a still-valid one, while the account is active (long duty shifts)."""
     user = await users.get_by_id(conn, user_id=principal.user_id)
     if user is None or not user.active or user.role != principal.role.value:
-        raise Unauthorized("this account is no longer active or its role changed; sign in again")
+        raise Unauthorized(msg("auth.session_invalid"))
     fresh = Principal(user.id, user.username, Role(user.role), user.enterprise_id)
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     return TokenResponse(

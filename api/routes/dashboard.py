@@ -18,6 +18,7 @@ from api.http_cache import STATIC_FILES
 from domain.clock import utcnow
 from domain.credit_code import credit_code_problem
 from domain.errors import NotFound, ValidationFailed
+from domain.i18n import msg
 from domain.users import Role
 from storage import board, enterprises, live
 
@@ -77,10 +78,10 @@ async def public_page(request: Request) -> Response:
 async def asset(name: str, request: Request) -> Response:
     """A dashboard asset shipped in the package (never a path taken as is from the request)."""
     if not ASSET.match(name):
-        raise NotFound("no such asset")
+        raise NotFound(msg("page.asset_not_found"))
     path = (STATIC / name).resolve()
     if not path.is_relative_to(STATIC) or not path.is_file():
-        raise NotFound("no such asset")
+        raise NotFound(msg("page.asset_not_found"))
     # Unversioned names: revalidate every time, answered by a 304 (strong ETag) when unchanged.
     return STATIC_FILES.response(request, path, media_type=CONTENT_TYPES[path.suffix])
 
@@ -98,10 +99,12 @@ async def board_snapshot(
     wanted = [c for c in (codes or "").split(",") if c] or None
     if wanted is not None:
         if len(wanted) > MAX_CODES:
-            raise ValidationFailed(f"at most {MAX_CODES} codes at a time")
+            raise ValidationFailed(msg("query.too_many_codes", max_codes=MAX_CODES))
         bad = [c for c in wanted if credit_code_problem(c)]
         if bad:
-            raise ValidationFailed(f"invalid credit code {bad[0]!r}", details={"codes": bad[:10]})
+            raise ValidationFailed(
+                msg("query.credit_code_invalid", bad=bad[0]), details={"codes": bad[:10]}
+            )
     only = None
     if principal.role is Role.ENTERPRISE:
         only = principal.enterprise_id or "-"

@@ -20,6 +20,7 @@ from api.enterprise_models import (
 from api.errors import ERROR_RESPONSES
 from domain.credit_code import validate_credit_code
 from domain.errors import NotFound
+from domain.i18n import msg
 from domain.users import Principal, Role
 from services import directory as services
 from services.changes import Actor
@@ -48,7 +49,7 @@ async def load_visible(conn: ConnDep, principal: Principal, ent: str) -> Enterpr
     ensure_enterprise_access(principal, code)
     record = await enterprises.get(conn, credit_code=code)
     if record is None:
-        raise NotFound(f"enterprise {code} is not in the directory")
+        raise NotFound(msg("enterprise.not_in_directory", code=code))
     return record
 
 

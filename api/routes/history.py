@@ -15,6 +15,7 @@ from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import VisibleEnt, require_enterprise, visible_filter
 from domain.clock import utcnow
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from storage import commitments, rejected_messages, telemetry_tags
 from storage import events as event_store
 
@@ -96,9 +97,9 @@ async def get_telemetry(
     hi = to or utcnow()
     lo = from_ or hi - timedelta(hours=1)
     if lo >= hi:
-        raise ValidationFailed("'from' must be before 'to'")
+        raise ValidationFailed(msg("query.from_after_to"))
     if hi - lo > timedelta(days=400):
-        raise ValidationFailed("at most 400 days per request")
+        raise ValidationFailed(msg("query.range_too_long"))
     points = await telemetry_tags.series(
         conn, ent=ent, tag=tag, lo=lo, hi=hi, bucket=bucket, limit=MAX_POINTS
     )

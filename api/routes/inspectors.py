@@ -16,6 +16,7 @@ from api.errors import ERROR_RESPONSES
 from domain.credit_code import credit_code_problem
 from domain.directory import Conflict, EnterpriseCode, Officer, OfficerId
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from domain.users import Principal, Role
 from services import directory as services
 from services.changes import Actor
@@ -81,7 +82,7 @@ def _domain(body: InspectorIn) -> Officer:
         and body.certificate_valid_to
         and body.certificate_valid_from > body.certificate_valid_to
     ):
-        raise ValidationFailed("certificate_valid_from is after certificate_valid_to")
+        raise ValidationFailed(msg("officer.certificate_dates"))
     oid = OfficerId(body.officer_id)
     return Officer(
         officer_id=oid,

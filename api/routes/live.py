@@ -21,6 +21,7 @@ from config.settings import Settings
 from domain.clock import utcnow
 from domain.credit_code import credit_code_problem
 from domain.errors import Unauthorized
+from domain.i18n import msg
 from domain.users import Principal
 from storage import live
 from storage.live import LiveChange
@@ -83,10 +84,10 @@ async def _principal(ws: WebSocket, token: str | None) -> tuple[Principal, float
         try:
             first = await asyncio.wait_for(ws.receive_json(), AUTH_TIMEOUT_S)
         except (TimeoutError, ValueError, KeyError) as exc:
-            raise Unauthorized("send {'type': 'auth', 'token': …} first") from exc
+            raise Unauthorized(msg("live.auth_first")) from exc
         token = first.get("token") if isinstance(first, dict) else None
         if not isinstance(token, str):
-            raise Unauthorized("send {'type': 'auth', 'token': …} first")
+            raise Unauthorized(msg("live.auth_first"))
     principal = read_token(token, secret=settings.secret_key)
     await account_check(ws).ensure_current(ws.app.state.pool, principal)
     return principal, _expiry(token)

@@ -179,5 +179,5 @@ async def get_report(ent: VisibleEnt, report_id: IdPath, conn: ConnDep, lang: La
     """One portal report of the enterprise and its outcome."""
     r = await portal_reports.get(conn, ent=ent, report_id=report_id)
     if r is None:
-        raise NotFound(f"report {report_id} of {ent} not found")
+        raise NotFound(msg("portal.report_not_found", report_id=report_id, ent=ent))
     return _out(r, lang)

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from api.errors import ERROR_RESPONSES
 from api.http_cache import STATIC_FILES
 from domain.errors import NotFound
+from domain.i18n import msg
 
 router = APIRouter(prefix="/public/v1/protocol", tags=["public"], responses=ERROR_RESPONSES)
 
@@ -55,7 +56,7 @@ async def protocol_schema(
 ) -> Response:
     """The JSON Schema (draft 2020-12) of one message, generated from the service's models."""
     if name not in _names():
-        raise NotFound(f"no protocol message {name[:32]!r}")
+        raise NotFound(msg("protocol.message_unknown", name=name[:32]))
     return STATIC_FILES.response(
         request, SCHEMA_DIR / f"{name}.schema.json", media_type=SCHEMA_TYPE
     )

@@ -17,6 +17,7 @@ from api.deps import ConnDep
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import Handler, VisibleEnt
 from domain.errors import NotFound
+from domain.i18n import msg
 from domain.tabular import UPLOAD_LIMITS, read_table
 from services import tags
 from services.changes import Actor
@@ -121,7 +122,7 @@ def _out(t: telemetry_tags.Tag) -> TagOut:
 
 async def _require(conn: ConnDep, ent: str) -> None:
     if await enterprises.enterprise_name(conn, code=ent) is None:
-        raise NotFound(f"enterprise {ent} is not in the directory")
+        raise NotFound(msg("enterprise.not_in_directory", code=ent))
 
 
 @router.get("/{ent}/tags", response_model=TagList)

@@ -16,6 +16,7 @@ from api.deps import ConnDep, require_roles
 from api.errors import ERROR_RESPONSES
 from api.video_replicas import forward_if_elsewhere
 from domain.errors import RuleViolation
+from domain.i18n import msg
 from domain.users import Principal, Role
 from domain.video import Purpose, SessionLinks, SessionState, VideoSession
 from monitor.video.manager import VideoSessionManager
@@ -52,7 +53,7 @@ def get_manager(request: Request) -> VideoSessionManager:
     """The process's session manager."""
     manager: VideoSessionManager | None = getattr(request.app.state, "video", None)
     if manager is None:
-        raise RuleViolation("the video service is not running in this process")
+        raise RuleViolation(msg("video.service_not_here"))
     return manager
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 
 _BLOCK = 64
 _IPAD = bytes(0x36 for _ in range(_BLOCK))
@@ -48,7 +49,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 def _refuse_float(text: str) -> NoReturn:
-    raise ValidationFailed(f"number {text} is not an integer; draw documents hold no fractions")
+    raise ValidationFailed(msg("draw.doc_fraction", text=text))
 
 
 def loads_strict(data: bytes) -> Any:
@@ -56,11 +57,11 @@ def loads_strict(data: bytes) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed(f"document is not UTF-8: {exc}") from exc
+        raise ValidationFailed(msg("draw.doc_encoding", exc=exc)) from exc
     try:
         return json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
     except json.JSONDecodeError as exc:
-        raise ValidationFailed(f"document is not valid JSON: {exc}") from exc
+        raise ValidationFailed(msg("draw.doc_not_json", exc=exc)) from exc
 
 
 class KeyedHash:

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.draw.snapshot import Row
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from domain.plan import DrawMode, DrawRules, ShutdownPolicy
 
 FIXED_STRATUM = "fixed"
@@ -66,7 +67,7 @@ def _check_dates(values: list[Any], what: str) -> None:
                 if len(value) != 10 or date.fromisoformat(value).isoformat() != value:
                     raise ValueError(value)
             except ValueError as exc:
-                raise ValidationFailed(f"{what}: {value!r} is not a YYYY-MM-DD date") from exc
+                raise ValidationFailed(msg("draw.not_a_date", what=what, value=value)) from exc
 
 
 def enterprise_eligibility(
@@ -134,7 +135,7 @@ def officer_eligibility(rules: DrawRules, rows: list[Row]) -> tuple[list[Pool], 
         if not all(type(c) is str for c in conflicts) or any(
             a >= b for a, b in itertools.pairwise(conflicts)
         ):
-            raise ValidationFailed(f"officer {row[0]!r}: conflicts must be sorted, distinct codes")
+            raise ValidationFailed(msg("draw.officer_conflicts_order", row=row[0]))
     start, end = rules.period_start.isoformat(), rules.period_end.isoformat()
     team = rules.team
     pool_index = {d: k for k, d in enumerate(team.departments)}

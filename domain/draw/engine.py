@@ -26,6 +26,7 @@ from domain.draw.eligibility import (
 from domain.draw.public_value import PublicSource, check_source, normalise, period_window, stamp
 from domain.draw.snapshot import ENTERPRISE_FIELDS, OFFICER_FIELDS, Row, rules_to_json
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from domain.plan import DrawMode, DrawRules, parse_ratio
 
 ALGORITHM = verifier.V2
@@ -153,7 +154,7 @@ def derive_seed(
 def parse_secret(text: str) -> bytes:
     """A secret as 64 lower-case hex digits → its 32 bytes."""
     if len(text) != 2 * SECRET_BYTES or any(c not in "0123456789abcdef" for c in text):
-        raise ValidationFailed("the secret must be 64 lower-case hexadecimal digits (256 bits)")
+        raise ValidationFailed(msg("draw.secret_format"))
     return bytes.fromhex(text)
 
 
@@ -172,7 +173,12 @@ def freeze(
     Everything the verifier would refuse is refused here, with the verifier's own rules."""
     if (period_window(period)) != (rules.period_start, rules.period_end):
         raise ValidationFailed(
-            f"period {period!r} is not the rules' window {rules.period_start}…{rules.period_end}"
+            msg(
+                "draw.period_mismatch",
+                period=period,
+                period_start=rules.period_start,
+                period_end=rules.period_end,
+            )
         )
     check_source(record.public_source, record.frozen_at)
     with paused_gc():
@@ -192,7 +198,7 @@ def freeze(
         try:
             verifier.check(doc, frozen_only=True)
         except ValueError as exc:
-            raise ValidationFailed(str(exc)) from exc
+            raise ValidationFailed(msg("draw.frozen_invalid", exc=str(exc))) from exc
         return fz
 
 
@@ -265,14 +271,14 @@ def draw(
     to its canonical form, so every spelling of one value gives one draw)."""
     witnesses = witness_secrets or []
     if len(secret) != SECRET_BYTES:
-        raise ValidationFailed("the secret must be 32 bytes")
+        raise ValidationFailed(msg("draw.secret_length"))
     if commitment_of(secret) != fz.commitment:
-        raise ValidationFailed("the secret does not match the published commitment")
+        raise ValidationFailed(msg("draw.secret_mismatch"))
     if len(witnesses) != len(fz.record.witnesses):
-        raise ValidationFailed(f"{len(fz.record.witnesses)} witness secret(s) are needed")
+        raise ValidationFailed(msg("draw.witness_count", count=len(fz.record.witnesses)))
     for given, (label, committed) in zip(witnesses, fz.record.witnesses, strict=True):
         if len(given) != SECRET_BYTES or commitment_of(given) != committed:
-            raise ValidationFailed(f"witness {label}: the secret does not match its commitment")
+            raise ValidationFailed(msg("draw.witness_mismatch", label=label))
     value = normalise(public_value, fz.record.public_source.format)
     seed = derive_seed(secret, witnesses, fz.document_bytes(), value)
     with paused_gc():

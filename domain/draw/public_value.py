@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.draw import verifier
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 
 #: A freeze time and a read-after time are written to the second, in UTC.
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -20,7 +21,7 @@ def _checked(fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
     except ValueError as exc:
-        raise ValidationFailed(str(exc)) from exc
+        raise ValidationFailed(msg("draw.public_value_invalid", exc=str(exc))) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ def check_source(source: PublicSource, frozen_at: datetime) -> None:
     """Refuse a source the verifier would refuse (unknown kind, read before the freeze …)."""
     if source.kind not in verifier.SOURCES:
         raise ValidationFailed(
-            f"公开随机数来源类型须为 {', '.join(verifier.SOURCES)} 之一 (not {source.kind!r})"
+            msg("draw.public_value_kind", sources=", ".join(verifier.SOURCES), kind=source.kind)
         )
     doc = {"public_source": source.to_json(), "frozen_at": stamp(frozen_at)}
     if source.kind == "none":
@@ -67,10 +68,7 @@ def check_source(source: PublicSource, frozen_at: datetime) -> None:
             microsecond=0
         )
     if not ok or verifier.CONTROL.search(source.name + source.round):
-        raise ValidationFailed(
-            "公开随机数来源须写明名称，读取时间须晚于冻结时间 "
-            "(the public value source needs a name, and a read-after time later than the freeze)"
-        )
+        raise ValidationFailed(msg("draw.public_value_source"))
 
 
 def normalise(value: str, fmt: str) -> str:
@@ -81,7 +79,7 @@ def normalise(value: str, fmt: str) -> str:
 def stamp(moment: datetime) -> str:
     """A UTC time to the second, `YYYY-MM-DDTHH:MM:SSZ`."""
     if moment.tzinfo is None:
-        raise ValidationFailed("times must carry a time zone")
+        raise ValidationFailed(msg("draw.time_without_zone"))
     return moment.astimezone(UTC).strftime(STAMP_FORMAT)
 
 
@@ -102,7 +100,7 @@ def period_window(label: str) -> tuple[date, date]:
 def witness_commitment(secret: bytes) -> str:
     """What a witness publishes at freeze: hex SHA-256 of their 32 secret bytes."""
     if len(secret) != 32:
-        raise ValidationFailed("a witness contributes exactly 32 bytes (64 hex digits)")
+        raise ValidationFailed(msg("draw.witness_secret_length"))
     return hashlib.sha256(secret).hexdigest()
 
 

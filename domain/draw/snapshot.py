@@ -12,6 +12,7 @@ from domain.directory import Enterprise, EnterpriseCode, InspectionHistory, Offi
 from domain.draw import verifier
 from domain.draw.canonical import paused_gc
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from domain.plan import (
     DrawMode,
     DrawRules,
@@ -155,7 +156,7 @@ def officer_rows(
 def _refuse_duplicates(rows: list[Row], what: str) -> None:
     for prev, cur in itertools.pairwise(rows):
         if prev[0] == cur[0]:
-            raise ValidationFailed(f"{what} {cur[0]!r} appears twice in the population")
+            raise ValidationFailed(msg("draw.population_duplicate", what=what, cur=cur[0]))
 
 
 def check_snapshot(
@@ -163,24 +164,31 @@ def check_snapshot(
 ) -> list[Row]:
     """Return the rows of a parsed snapshot after checking its shape, types, order and NULs."""
     if not isinstance(snapshot, dict) or set(snapshot) != {"fields", "rows"}:
-        raise ValidationFailed(f"{what}: a snapshot is an object with fields and rows")
+        raise ValidationFailed(msg("draw.snapshot_shape", what=what))
     if snapshot["fields"] != list(fields):
-        raise ValidationFailed(f"{what}.fields: expected {list(fields)}")
+        raise ValidationFailed(msg("draw.snapshot_fields", what=what, fields=list(fields)))
     rows = snapshot["rows"]
     if not isinstance(rows, list) or not all(
         type(r) is list and len(r) == len(fields) for r in rows
     ):
-        raise ValidationFailed(f"{what}.rows: every row is a list of {len(fields)} values")
+        raise ValidationFailed(msg("draw.snapshot_row_width", what=what, count=len(fields)))
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in fields]
     for name, column, allowed in zip(fields, columns, types, strict=True):
         found = set(map(type, column))
         if not found <= set(allowed):
-            raise ValidationFailed(f"{what}.{name}: values must be {[t.__name__ for t in allowed]}")
+            raise ValidationFailed(
+                msg(
+                    "draw.snapshot_value_type",
+                    what=what,
+                    name=name,
+                    value=[t.__name__ for t in allowed],
+                )
+            )
     keys = columns[0]
     if any(a >= b for a, b in itertools.pairwise(keys)):
-        raise ValidationFailed(f"{what}.rows: not sorted by {fields[0]} or a key appears twice")
+        raise ValidationFailed(msg("draw.snapshot_row_order", what=what, fields=fields[0]))
     if any("\x00" in k for k in keys):
-        raise ValidationFailed(f"{what}: identifiers may not contain U+0000")
+        raise ValidationFailed(msg("draw.snapshot_nul", what=what))
     return rows
 
 
@@ -224,9 +232,9 @@ def rules_to_json(rules: DrawRules) -> dict[str, Any]:
 
 def _want(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
     if isinstance(value, bool) and kind is int:
-        raise ValidationFailed(f"rules.{where}: expected an integer")
+        raise ValidationFailed(msg("draw.rules_integer", where=where))
     if not isinstance(value, kind):
-        raise ValidationFailed(f"rules.{where}: wrong type")
+        raise ValidationFailed(msg("draw.rules_type", where=where))
     return value
 
 
@@ -239,7 +247,7 @@ def _date(value: Any, where: str) -> date:
     try:
         return date.fromisoformat(_want(value, str, where))
     except ValueError as exc:
-        raise ValidationFailed(f"rules.{where}: not a date") from exc
+        raise ValidationFailed(msg("draw.rules_date", where=where)) from exc
 
 
 def rules_from_json(data: Any, *, template: bool = False) -> DrawRules:
@@ -265,14 +273,14 @@ def rules_from_json(data: Any, *, template: bool = False) -> DrawRules:
         "excluded",
     }
     if not isinstance(data, dict) or set(data) != expected:
-        raise ValidationFailed(f"rules: expected exactly the keys {sorted(expected)}")
+        raise ValidationFailed(msg("draw.rules_keys", expected=sorted(expected)))
     strata = []
     for i, s in enumerate(_want(data["strata"], list, "strata")):
         keys = {"id", "sector", "risk_colour", "credit_class", "ratio", "min", "max", "priority"}
         if template and isinstance(s, dict) and "priority" not in s:
             s = {**s, "priority": 0}
         if not isinstance(s, dict) or set(s) != keys:
-            raise ValidationFailed(f"rules.strata[{i}]: expected keys {sorted(keys)}")
+            raise ValidationFailed(msg("draw.rules_stratum_keys", i=i, keys=sorted(keys)))
         strata.append(
             Stratum(
                 sector=_want(s["sector"], str, f"strata[{i}].sector"),
@@ -286,19 +294,19 @@ def rules_from_json(data: Any, *, template: bool = False) -> DrawRules:
         )
     team = _want(data["team"], dict, "team")
     if set(team) != {"size", "departments", "quotas", "experts"}:
-        raise ValidationFailed("rules.team: expected keys size, departments, quotas, experts")
+        raise ValidationFailed(msg("draw.rules_team_keys"))
     excluded = []
     for pair in _want(data["excluded"], list, "excluded"):
         if not (
             isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
         ):
-            raise ValidationFailed("rules.excluded: each entry is [code, reason]")
+            raise ValidationFailed(msg("draw.rules_excluded"))
         excluded.append((EnterpriseCode(pair[0]), pair[1]))
     try:
         mode = DrawMode(data["mode"])
         shutdown = ShutdownPolicy(data["shutdown_policy"])
     except ValueError as exc:
-        raise ValidationFailed(f"rules: {exc}") from exc
+        raise ValidationFailed(msg("draw.rules_invalid", exc=exc)) from exc
     rules = DrawRules(
         period_start=_date(data["period_start"], "period_start"),
         period_end=_date(data["period_end"], "period_end"),

@@ -19,6 +19,7 @@ from domain.draw.snapshot import (
     rules_from_json,
 )
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 
 
 def verify_bytes(data: bytes, frozen: bytes | None = None) -> str | None:
@@ -53,9 +54,9 @@ def load_frozen(data: bytes) -> Frozen:
             doc = verifier.parse(data)
             version = verifier.check(doc, frozen_only=True)
         except ValueError as exc:
-            raise ValidationFailed(f"frozen record: {exc}") from exc
+            raise ValidationFailed(msg("draw.frozen_invalid", exc=exc)) from exc
         if version != ALGORITHM or "secret" in doc:
-            raise ValidationFailed(f"not a frozen {ALGORITHM} record")
+            raise ValidationFailed(msg("draw.not_frozen_record", algorithm=ALGORITHM))
         fz = freeze(
             plan_id=doc["plan_id"],
             period=doc["period"],
@@ -68,5 +69,5 @@ def load_frozen(data: bytes) -> Frozen:
             record=record_of(doc),
         )
         if fz.document_bytes() + b"\n" != data:
-            raise ValidationFailed("the frozen record does not re-derive; it was altered")
+            raise ValidationFailed(msg("draw.frozen_altered"))
         return fz

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
 from domain.clock import BUREAU_TZ, Clock, utcnow
-from domain.credit_code import credit_code_problem
+from domain.credit_code import credit_code_issue
 from domain.errors import NotFound, RuleViolation, ValidationFailed
+from domain.i18n import EN, msg
 from domain.video import (
     NewSession,
     Purpose,
@@ -154,14 +155,14 @@ class VideoSessionManager:
         """Store a session and ask the site for video; its state then moves on by itself.
         `may_use_reserve` is False for accounts that are not duty staff; `actor` (opaque here)
         is handed to the store, which records the person's action with the row."""
-        problem = credit_code_problem(enterprise)
-        if problem is not None:
+        issue = credit_code_issue(enterprise)
+        if issue is not None:
             raise ValidationFailed(
-                f"enterprise id refused: {problem}", details={"field": "enterprise"}
+                msg("video.enterprise_invalid", problem=issue), details={"field": "enterprise"}
             )
         if self._closed:
-            raise RuleViolation("the video service is shutting down")
-        problem = admission_problem(
+            raise RuleViolation(msg("video.shutting_down"))
+        full = admission_problem(
             open_total=len(self._sessions),
             open_by_requester=sum(1 for s in self._sessions if self._owners.get(s) == requested_by),
             max_sessions=self.limits.max_sessions,
@@ -169,9 +170,10 @@ class VideoSessionManager:
             duty_reserve=self.limits.duty_reserve,
             may_use_reserve=may_use_reserve,
         )
-        if problem is not None:
+        if full is not None:
             raise RuleViolation(
-                f"{problem}; hang one up first", details={"limit": self.limits.max_sessions}
+                msg("video.too_many_sessions", problem=full),
+                details={"limit": self.limits.max_sessions},
             )
         sid = VideoSessionId(uuid.uuid4().hex)
         live = LiveSession(
@@ -229,14 +231,14 @@ class VideoSessionManager:
         validate_sdp(offer_sdp, kind="offer")
         live = self._require_open(session_id)
         if len(live.viewers) >= self.limits.max_viewers:
-            raise RuleViolation(f"this session already has {len(live.viewers)} viewers (limit)")
+            raise RuleViolation(msg("video.viewer_limit", count=len(live.viewers)))
         try:
             async with asyncio.timeout(self.limits.answer_timeout_s):
                 await live.first_frame.wait()
         except TimeoutError:
-            raise RuleViolation("the site is not sending video yet; try again shortly") from None
+            raise RuleViolation(msg("video.site_not_sending")) from None
         if live.closing or live.site_track is None:
-            raise RuleViolation("the session ended before the viewer could join")
+            raise RuleViolation(msg("video.ended_before_join"))
         viewer_id = uuid.uuid4().hex[:12]
         try:
             viewer, answer = await live.add_viewer(
@@ -244,7 +246,7 @@ class VideoSessionManager:
             )
         except SDP_ERRORS as exc:
             raise ValidationFailed(
-                f"SDP offer cannot be used: {exc}", details={"field": "sdp"}
+                msg("video.offer_unusable", exc=exc), details={"field": "sdp"}
             ) from None
 
         @viewer.pc.on("connectionstatechange")
@@ -259,7 +261,9 @@ class VideoSessionManager:
         """A viewer leaves; the session stays up for the others."""
         live = self._require_open(session_id)
         if viewer_id not in live.viewers:
-            raise NotFound(f"viewer {viewer_id} is not in video session {session_id}")
+            raise NotFound(
+                msg("video.viewer_not_found", viewer_id=viewer_id, session_id=session_id)
+            )
         await live.drop_viewer(viewer_id)
 
     async def snapshot(self, session_id: str) -> bytes:
@@ -267,7 +271,7 @@ class VideoSessionManager:
         live = self._require_open(session_id)
         frame = live.latest_frame
         if frame is None:
-            raise NotFound("no video frame has arrived from the site yet")
+            raise NotFound(msg("video.no_frame_yet"))
         return await asyncio.to_thread(encode_jpeg, frame)
 
     async def hangup(
@@ -279,7 +283,7 @@ class VideoSessionManager:
         if live is None:
             row = await self._store.get(VideoSessionId(session_id))
             if row is None:
-                raise NotFound(f"video session {session_id} does not exist")
+                raise NotFound(msg("video.session_not_found", session_id=session_id))
             return row
         return await self._finish(live, SessionState.ENDED, reason, notify_site=True, actor=actor)
 
@@ -287,7 +291,7 @@ class VideoSessionManager:
         """Absolute path of a stored recording path; refuses anything outside the recordings dir."""
         path = (self.recordings_dir / relative).resolve()
         if not path.is_relative_to(self.recordings_dir):
-            raise NotFound("recording not found")
+            raise NotFound(msg("video.recording_not_found"))
         return path
 
     # internals
@@ -295,7 +299,7 @@ class VideoSessionManager:
     def _require_open(self, session_id: str) -> LiveSession:
         live = self._sessions.get(VideoSessionId(session_id))
         if live is None or live.closing:
-            raise NotFound(f"video session {session_id} is not open")
+            raise NotFound(msg("video.session_not_open", session_id=session_id))
         return live
 
     async def _on_offer(self, enterprise: str, msg: SdpMsg) -> None:
@@ -311,11 +315,12 @@ class VideoSessionManager:
             try:
                 validate_sdp(msg.sdp, kind="offer")
             except ValidationFailed as exc:
-                await self._reject(enterprise, msg.session_id, exc.code, exc.message)
+                # Technical English like the MQTT reject reasons (docs/protocol.md).
+                await self._reject(enterprise, msg.session_id, exc.code, exc.text(EN))
                 await self._finish(
                     live,
                     SessionState.FAILED,
-                    f"the site sent an unusable offer: {exc.message}",
+                    f"the site sent an unusable offer: {exc.text(EN)}",
                     notify_site=True,
                 )
                 return

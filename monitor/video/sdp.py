@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiortc import sdp as aiortc_sdp
 
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 
 #: Real offers are 2–8 KiB; anything far larger is not an SDP we want to parse.
 MAX_SDP_BYTES = 64 * 1024
@@ -12,13 +13,15 @@ SDP_TYPES = frozenset({"offer", "answer"})
 
 
 def _fail(kind: str, reason: str) -> ValidationFailed:
-    return ValidationFailed(f"malformed SDP {kind}: {reason}", details={"field": "sdp"})
+    return ValidationFailed(
+        msg("video.sdp_malformed", kind=kind, reason=reason), details={"field": "sdp"}
+    )
 
 
 def validate_sdp(text: object, *, kind: str, need_video: bool = True) -> str:
     """Return `text` if it is a usable WebRTC SDP `kind`; raise ValidationFailed saying why not."""
     if kind not in SDP_TYPES:
-        raise ValidationFailed(f"SDP type must be offer or answer, got {kind!r}")
+        raise ValidationFailed(msg("video.sdp_type", kind=kind))
     if not isinstance(text, str) or not text.strip():
         raise _fail(kind, "empty or not a string")
     if len(text.encode("utf-8", "replace")) > MAX_SDP_BYTES:

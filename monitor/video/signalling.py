@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.credit_code import credit_code_problem
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,13 @@ def parse_topic(prefix: str, topic: str) -> VideoTopic:
     """Split a video topic into enterprise and kind; ValidationFailed if it is not one."""
     head = f"{prefix}/ent/"
     if not topic.startswith(head):
-        raise ValidationFailed(f"topic {topic[:120]!r} is not under {head}")
+        raise ValidationFailed(msg("video.topic_prefix", topic=topic[:120], head=head))
     parts = topic[len(head) :].split("/")
     if len(parts) != 3 or parts[1] != "video" or parts[2] not in KINDS:
-        raise ValidationFailed(f"topic {topic[:120]!r} is not a video signalling topic")
+        raise ValidationFailed(msg("video.topic_kind", topic=topic[:120]))
     problem = credit_code_problem(parts[0])
     if problem is not None:
-        raise ValidationFailed(f"topic enterprise id refused: {problem}")
+        raise ValidationFailed(msg("video.topic_enterprise", problem=problem))
     return VideoTopic(enterprise=parts[0], kind=parts[2])
 
 
@@ -113,17 +114,19 @@ M = TypeVar("M", bound=_Msg)
 def parse_payload(model: type[M], payload: bytes) -> M:
     """Decode JSON `payload` into `model`; ValidationFailed with the first problem otherwise."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ValidationFailed(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+        raise ValidationFailed(msg("video.payload_too_large", max_payload_bytes=MAX_PAYLOAD_BYTES))
     try:
         data = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed(f"payload is not JSON: {exc}") from None
+        raise ValidationFailed(msg("video.payload_not_json", exc=exc)) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
-        raise ValidationFailed(f"{where}: {first.get('msg')}") from None
+        raise ValidationFailed(
+            msg("video.payload_field", where=where, value=first.get("msg"))
+        ) from None
 
 
 class MemorySignaller:

@@ -12,6 +12,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from domain.errors import ValidationFailed
+from domain.i18n import msg
 from monitor.video.pattern import PatternTrack
 
 _PATTERN = re.compile(r"^pattern(?::(\d+)x(\d+)(?:@(\d+))?)?$")
@@ -24,10 +25,7 @@ def check_camera(camera: str) -> str:
         return camera
     if Path(camera).is_file():
         return camera
-    raise ValidationFailed(
-        f"camera {camera!r} is not 'pattern[:WxH@FPS]', an rtsp:// URL, a /dev/video* device "
-        "or an existing video file"
-    )
+    raise ValidationFailed(msg("video.camera_spec", camera=camera))
 
 
 def open_camera(camera: str) -> tuple[MediaStreamTrack, MediaPlayer | None]:
@@ -45,7 +43,7 @@ def open_camera(camera: str) -> tuple[MediaStreamTrack, MediaPlayer | None]:
     else:
         return LoopingFileTrack(camera), None
     if player.video is None:
-        raise ValidationFailed(f"camera {camera!r} has no video stream")
+        raise ValidationFailed(msg("video.camera_no_stream", camera=camera))
     return player.video, player
 
 

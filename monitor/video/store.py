@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.errors import NotFound
+from domain.i18n import msg
 from domain.video import (
     OPEN_STATES,
     NewSession,
@@ -69,7 +70,7 @@ class MemoryVideoStore:
     async def create(self, new: NewSession, *, actor: object | None = None) -> VideoSession:
         """Store a requested session (who asked is not kept here)."""
         if self._enterprises is not None and new.enterprise_id not in self._enterprises:
-            raise NotFound(f"enterprise {new.enterprise_id} is not in the directory")
+            raise NotFound(msg("enterprise.not_in_directory", code=new.enterprise_id))
         row = VideoSession(
             id=new.id,
             enterprise_id=new.enterprise_id,
@@ -105,7 +106,7 @@ class MemoryVideoStore:
         """Move a session to `state`."""
         row = self.rows.get(session_id)
         if row is None:
-            raise NotFound(f"video session {session_id} does not exist")
+            raise NotFound(msg("video.session_not_found", session_id=session_id))
         changes: dict[str, object] = {"state": state}
         if state is SessionState.CONNECTING:
             changes["connecting_at"] = at

@@ -175,7 +175,7 @@ def test_xlsx_import_and_dry_run(client: TestClient) -> None:
 def test_import_refuses_unreadable_files_clearly(client: TestClient) -> None:
     h = admin(client)
     for data, expected in (
-        (b"", "empty"),
+        (b"", "文件是空的"),
         (b"name,county\nx,y\n", "统一社会信用代码"),
         (b"PK\x03\x04garbage", "XLSX"),
     ):

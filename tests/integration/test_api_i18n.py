@@ -85,3 +85,25 @@ def test_vocabulary_for_the_pages(client: TestClient) -> None:
     assert zh["messages"]["term.state.restart_requests.pending"] == "待审核"
     assert en["messages"]["term.state.restart_requests.pending"] == "pending"
     assert not [k for k in zh["messages"] if k.startswith(("alarm.", "error."))]
+
+
+def test_former_english_errors_now_speak_the_readers_language(client: TestClient) -> None:
+    """Errors that used to be English-only sentences (a zh-CN reader got a generic text) now
+    carry their own catalogue text in both languages, specific about what to fix."""
+    h = admin(client)
+    en = h | {"Accept-Language": "en"}
+    url = "/api/v1/alarms/987654"
+    zh_body = client.get(url, headers=h).json()["error"]
+    en_body = client.get(url, headers=en).json()["error"]
+    assert zh_body["code"] == en_body["code"] == "not_found"
+    assert zh_body["message"] == "告警987654不存在，请刷新告警列表"
+    assert en_body["message"] == "Alarm 987654 does not exist"
+    assert "reason" not in zh_body
+    me = client.get("/api/v1/auth/me", headers=h).json()
+    res = client.patch(f"/api/v1/users/{me['user_id']}", json={"active": False}, headers=h)
+    assert res.status_code == 409
+    assert res.json()["error"]["message"] == "管理员不能降低自己的角色或停用自己的账号"
+    res = client.patch(f"/api/v1/users/{me['user_id']}", json={"active": False}, headers=en)
+    assert (
+        res.json()["error"]["message"] == "Administrators may not demote or deactivate themselves"
+    )

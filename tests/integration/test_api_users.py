@@ -70,7 +70,7 @@ def test_enterprise_account_is_bound_to_a_valid_known_credit_code(
     base = {"username": "ent1", "password": "ent-pass-1234", "role": "enterprise"}
     res = client.post("/api/v1/users", json=base, headers=h)
     assert res.status_code == 422
-    assert "enterprise_id" in str(res.json()["error"])
+    assert "统一社会信用代码" in res.json()["error"]["message"]
     bad = code[:17] + ("0" if code[17] != "0" else "1")
     res = client.post("/api/v1/users", json=base | {"enterprise_id": bad}, headers=h)
     assert res.status_code == 422
@@ -106,7 +106,7 @@ def test_admin_cannot_lock_out_every_admin(client: TestClient) -> None:
     me = client.get("/api/v1/auth/me", headers=h).json()
     res = client.patch(f"/api/v1/users/{me['user_id']}", json={"active": False}, headers=h)
     assert res.status_code == 409
-    assert "themselves" in str(res.json()["error"])
+    assert res.json()["error"]["message"] == "管理员不能降低自己的角色或停用自己的账号"
     other = _create(client, h, username="root2", password="root2-pass-123", role="admin")
     h2 = login(client, "root2", "root2-pass-123")
     assert client.delete(f"/api/v1/users/{me['user_id']}", headers=h2).status_code == 200
@@ -208,10 +208,10 @@ def test_tokens_stop_working_when_the_account_is_deactivated_or_changes_role(
     client.patch(f"/api/v1/users/{user['id']}", json={"role": "duty"}, headers=h)
     res = client.get("/api/v1/auth/me", headers=token)
     assert res.status_code == 401
-    assert "role changed" in str(res.json()["error"])
+    assert "角色已变更" in res.json()["error"]["message"]
     token = login(client, "li", "li-pass-1234")
     assert client.get("/api/v1/auth/me", headers=token).status_code == 200
     client.delete(f"/api/v1/users/{user['id']}", headers=h)
     res = client.get("/api/v1/auth/me", headers=token)
     assert res.status_code == 401
-    assert "deactivated" in str(res.json()["error"])
+    assert "已停用" in res.json()["error"]["message"]

@@ -150,7 +150,7 @@ async def test_witnesses_commit_at_freeze_and_reveal_at_the_draw(pool: AsyncConn
             now=FROZEN_AT,
         )
     async with pool.connection() as conn:
-        with pytest.raises(ValidationFailed, match="witness"):
+        with pytest.raises(ValidationFailed, match="见证人"):
             await draw_service.perform_draw(
                 conn, draw_id=record.id, public_value="1", actor="x", now=AFTER
             )

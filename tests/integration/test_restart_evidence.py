@@ -70,7 +70,7 @@ async def test_decision_keeps_video_evidence(settings: Settings, pool, client: T
                 url, json={"reason": "复验合格", "video_session_ids": ["vs-live"]}, headers=h
             )
             assert live.status_code == 409
-            assert "hang up" in str(live.json()["error"])
+            assert "请先挂断" in live.json()["error"]["message"]
             foreign = client.post(url, json={"video_session_ids": ["vs-other"]}, headers=h)
             assert foreign.status_code == 422
             ok = client.post(

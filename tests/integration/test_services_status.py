@@ -23,7 +23,7 @@ from tests.integration.monitor_support import seed
 
 async def test_an_unknown_enterprise_is_not_found(pool: AsyncConnectionPool) -> None:
     async with pool.connection() as conn:
-        with pytest.raises(NotFound, match="not in the directory"):
+        with pytest.raises(NotFound, match="不在监管企业名录中"):
             await status.enterprise_now(conn, ent="913301020000000019")
 
 

@@ -59,7 +59,7 @@ def test_agent_refuses_bad_input_clearly():
     assert "--enterprise refused" in bad_code.output
     no_camera = runner.invoke(app, ["agent", "--enterprise", ENT, "--camera", "nowhere.mp4"])
     assert no_camera.exit_code == 2
-    assert "is not 'pattern" in no_camera.output
+    assert "写法无效" in no_camera.output
     bad_event = runner.invoke(app, ["agent", "--enterprise", ENT, "--event", "{nope"])
     assert bad_event.exit_code == 2
     bad_url = runner.invoke(app, ["agent", "--enterprise", ENT, "--mqtt-url", "http://x"])

@@ -176,7 +176,7 @@ async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient, pool: As
         json={"enterprise": OTHER[:-1] + "Z", "purpose": "guidance"},
     )
     assert res.status_code == 422
-    assert "enterprise id refused" in str(error(res))
+    assert "企业代码无效" in error(res)["message"]
 
     res = await client.post(
         "/api/v1/video/sessions", headers=duty, json={"enterprise": OTHER, "purpose": "guidance"}
@@ -193,7 +193,7 @@ async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient, pool: As
         headers=duty,
         json={"type": "offer", "sdp": "v=0\r\ngarbage"},
     )
-    assert "malformed SDP offer" in str(error(res))
+    assert "视频连接描述格式错误（offer）" in error(res)["message"]
     res = await client.get("/api/v1/video/sessions/nope/snapshot.jpg", headers=duty)
     assert res.status_code == 404
     res = await client.get("/api/v1/video/sessions/..%2F..%2Fetc/recording", headers=duty)
@@ -215,7 +215,7 @@ async def test_inspectors_cannot_end_duty_sessions_nor_take_the_duty_reserve(
     assert mine.status_code == 201, mine.text
     refused = await client.post("/api/v1/video/sessions", headers=inspector, json=body)
     assert refused.status_code == 409
-    assert "reserved for duty staff" in str(error(refused))
+    assert "留给值班人员" in error(refused)["message"]
     theirs = await client.post("/api/v1/video/sessions", headers=duty, json=body)
     assert theirs.status_code == 201, theirs.text  # the reserve is there for the duty room
     sid = theirs.json()["id"]

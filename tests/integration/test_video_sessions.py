@@ -151,17 +151,17 @@ async def test_offline_site_fails_with_a_clear_reason_within_the_timeout(
 
 
 async def test_limits_and_refusals(manager: VideoSessionManager, video_sites: list[str]):
-    with pytest.raises(NotFound, match="not in the directory"):
+    with pytest.raises(NotFound, match="不在监管企业名录中"):
         await manager.request(
             enterprise=make_credit_code("330100", 699999), requested_by="d", purpose=Purpose.OTHER
         )
-    with pytest.raises(ValidationFailed, match="enterprise id refused"):
+    with pytest.raises(ValidationFailed, match="企业代码无效"):
         await manager.request(enterprise="X" * 18, requested_by="d", purpose=Purpose.OTHER)
     first = await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
     await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
-    with pytest.raises(RuleViolation, match="limit is 2"):
+    with pytest.raises(RuleViolation, match="达到上限2个"):
         await manager.request(enterprise=OTHER, requested_by="d", purpose=Purpose.OTHER)
-    with pytest.raises(ValidationFailed, match="malformed SDP offer"):
+    with pytest.raises(ValidationFailed, match="视频连接描述格式错误（offer）"):
         await manager.add_viewer(first.id, "v=0\r\nnonsense")
     with pytest.raises(NotFound):
         await manager.snapshot("no-such-session")

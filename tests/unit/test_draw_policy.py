@@ -38,7 +38,7 @@ def test_policy_refuses_unknown_keys_and_bad_values(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="surprise"):
         load_sampling_policy(bad)
     bad.write_text(text.replace('ratio: "0.15"', 'ratio: "1.5"'), encoding="utf-8")
-    with pytest.raises(ConfigurationError, match="between 0 and 1"):
+    with pytest.raises(ConfigurationError, match="须在0到1之间"):
         load_sampling_policy(bad)
     bad.write_text(text.replace("sources: [gf-2019-5]", "sources: [nowhere]", 1), encoding="utf-8")
     with pytest.raises(ConfigurationError, match="nowhere"):

@@ -44,7 +44,7 @@ ZH_CAT = CATALOGUES[ZH]
 CJK = re.compile(r"[\u3400-\u9fff]")
 #: Latin tokens a zh-CN text may contain: units, gas and standard abbreviations.
 ALLOWED_LATIN = frozenset(
-    {"ppm", "LEL", "vol", "MQTT", "CSV", "XLSX", "JSON", "ID", "GB", "IP", "cron"}
+    {"ppm", "LEL", "vol", "MQTT", "CSV", "XLSX", "JSON", "ID", "GB", "IP", "cron", "UTF"}
 )
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from domain.i18n import EN, Message, render
 from domain.video import admission_problem, may_hang_up
 
 LIMITS = {"max_sessions": 4, "max_per_user": 2, "duty_reserve": 1}
 
 
-def _problem(total: int, mine: int, duty: bool) -> str | None:
+def _text(problem: Message | None) -> str:
+    return render(problem, EN) if problem is not None else ""
+
+
+def _problem(total: int, mine: int, duty: bool) -> Message | None:
     return admission_problem(
         open_total=total, open_by_requester=mine, may_use_reserve=duty, **LIMITS
     )
@@ -16,14 +21,15 @@ def _problem(total: int, mine: int, duty: bool) -> str | None:
 def test_one_account_cannot_exhaust_the_global_limit() -> None:
     assert _problem(0, 0, duty=True) is None
     assert _problem(1, 1, duty=True) is None
-    assert "limit 2" in (_problem(2, 2, duty=True) or "")
+    assert "limit 2" in _text(_problem(2, 2, duty=True))
 
 
 def test_the_last_slot_is_kept_for_duty_staff() -> None:
     assert _problem(2, 0, duty=False) is None
-    assert "reserved for duty staff" in (_problem(3, 0, duty=False) or "")
+    assert "reserved for duty staff" in _text(_problem(3, 0, duty=False))
+    assert "留给值班人员" in render(_problem(3, 0, duty=False) or "")
     assert _problem(3, 0, duty=True) is None
-    assert "limit is 4" in (_problem(4, 0, duty=True) or "")
+    assert "limit is 4" in _text(_problem(4, 0, duty=True))
 
 
 def test_an_inspector_ends_only_its_own_sessions() -> None:

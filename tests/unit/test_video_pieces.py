@@ -85,7 +85,7 @@ def test_valid_offer_passes_and_malformed_ones_say_why():
     for sdp, needle in cases.items():
         with pytest.raises(ValidationFailed) as info:
             validate_sdp(sdp, kind="offer")
-        assert "malformed SDP offer" in info.value.message
+        assert "视频连接描述格式错误（offer）" in info.value.message
         assert needle in info.value.message
 
 
@@ -96,7 +96,7 @@ def test_topics_parse_and_refuse_bad_enterprise_ids():
     bad = ENT[:-1] + ("0" if ENT[-1] != "0" else "1")
     with pytest.raises(ValidationFailed, match="check"):
         parse_topic("safewatch/v1", video_topic("safewatch/v1", bad, "offer"))
-    with pytest.raises(ValidationFailed, match="not a video"):
+    with pytest.raises(ValidationFailed, match="不是视频信令主题"):
         parse_topic("safewatch/v1", f"safewatch/v1/ent/{ENT}/event")
 
 
@@ -104,7 +104,7 @@ def test_payloads_validate_at_the_edge():
     msg = parse_payload(SdpMsg, b'{"session_id": "abc", "type": "offer", "sdp": "v=0"}')
     assert msg.type == "offer"
     assert parse_payload(HangupMsg, b'{"session_id": "abc"}').reason is None
-    with pytest.raises(ValidationFailed, match="not JSON"):
+    with pytest.raises(ValidationFailed, match="不是 JSON"):
         parse_payload(SdpMsg, b"{")
     with pytest.raises(ValidationFailed, match="session_id"):
         parse_payload(SdpMsg, b'{"session_id": "a b", "type": "offer", "sdp": ""}')
