@@ -8,13 +8,14 @@ import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.credentials import Written, listeners_text
+from monitor.credentials import Written, listeners_text, with_tls
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,19 @@ def free_port() -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """Certificates for MQTT over TLS on every listener (as in production: docs/operations.md)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    def lines(self) -> str:
+        """The listener settings (TLS 1.2 or later)."""
+        return f"cafile {self.ca}\ncertfile {self.cert}\nkeyfile {self.key}\ntls_version tlsv1.2\n"
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceListener:
     """The service's own listener (with the sites' listener binding client ids to accounts)."""
 
@@ -68,6 +82,7 @@ def write_config(
     password_file: Path | None = None,
     acl_file: Path | None = None,
     service: ServiceListener | None = None,
+    tls: TlsFiles | None = None,
 ) -> Path:
     """Write mosquitto.conf into `data_dir` and return its path."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -91,6 +106,8 @@ def write_config(
             listeners += f"password_file {password_file}\n"
         if acl_file is not None:
             listeners += f"acl_file {acl_file}\n"
+    if tls is not None:
+        listeners = with_tls(listeners, tls.lines())
     text = CONFIG_TEMPLATE.format(data_dir=data_dir.resolve(), listeners=listeners)
     path = data_dir / "mosquitto.conf"
     path.write_text(text, encoding="utf-8")
@@ -121,6 +138,10 @@ class BrokerProcess:
     config: Path
     service_port: int | None = None
 
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto re-reads its password and ACL files (credential rotation)."""
+        self.process.send_signal(signal.SIGHUP)
+
     def stop(self) -> None:
         """Terminate the broker and wait for it."""
         if self.process.poll() is None:
@@ -144,6 +165,7 @@ def start_mosquitto(
     service_password_file: Path | None = None,
     service_acl_file: Path | None = None,
     service_port: int | None = None,
+    tls: TlsFiles | None = None,
 ) -> BrokerProcess:
     """Start Mosquitto from PATH with a generated config; raise RuntimeError if it cannot.
     With the service's password file and ACL it gets two listeners (`listeners_text`)."""
@@ -157,9 +179,16 @@ def start_mosquitto(
             service_port or free_port(), service_password_file, service_acl_file
         )
     config = write_config(
-        data_dir, port=port, password_file=password_file, acl_file=acl_file, service=service
+        data_dir,
+        port=port,
+        password_file=password_file,
+        acl_file=acl_file,
+        service=service,
+        tls=tls,
     )
     _hand_to_broker_user(data_dir, password_file, acl_file, service_password_file, service_acl_file)
+    if tls is not None:
+        _hand_to_broker_user(tls.key.parent, tls.key)
     proc = subprocess.Popen(
         [exe, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -178,15 +207,19 @@ def start_mosquitto(
     raise RuntimeError("mosquitto did not start listening within 10 s")
 
 
-def start_for_accounts(data_dir: Path, written: Written) -> BrokerProcess:
+def start_for_accounts(
+    data_dir: Path, written: Written, *, tls: TlsFiles | None = None
+) -> BrokerProcess:
     """Mosquitto with the production listeners for the accounts `generate` wrote: the sites'
-    listener (client id = user name, per-enterprise ACL) and the service listener."""
+    listener (client id = user name, per-enterprise ACL) and the service listener; with `tls`,
+    both over TLS only, as in production."""
     return start_mosquitto(
         data_dir,
         password_file=written.password_file,
         acl_file=written.acl_file,
         service_password_file=written.service_password_file,
         service_acl_file=written.service_acl_file,
+        tls=tls,
     )
 
 

@@ -13,7 +13,7 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.credentials import Written, listeners_text
+from monitor.credentials import Written, listeners_text, with_tls
 
 #: Where docker-compose.yml mounts things inside the broker container.
 CONFIG_DIR = "/mosquitto/config"
@@ -66,12 +66,7 @@ def deploy_conf_text() -> str:
         service_password_file=Path(f"{CONFIG_DIR}/service.passwd"),
         service_acl_file=Path(f"{CONFIG_DIR}/service.acl"),
     )
-    lines = []
-    for line in listeners.splitlines(keepends=True):
-        lines.append(line)
-        if line.startswith("listener "):
-            lines.append(TLS_LINES)
-    return DEPLOY_SETTINGS + "".join(lines)
+    return DEPLOY_SETTINGS + with_tls(listeners, TLS_LINES)
 
 
 #: Modes: readable by the broker user inside the container (a different uid from the operator

@@ -43,6 +43,14 @@ def mqtt_credentials(
         ),
     ] = None,
     rotate: Annotated[bool, typer.Option(help="new passwords for every account")] = False,
+    rotate_enterprise: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rotate-enterprise",
+            help="a new password for this enterprise's account only (repeat for several); "
+            "then make the broker re-read its files (SIGHUP)",
+        ),
+    ] = None,
     service_user: Annotated[
         str | None,
         typer.Option(help="the service account (default SAFEWATCH_MQTT_USERNAME or safewatch)"),
@@ -84,6 +92,14 @@ def mqtt_credentials(
         )
         raise typer.Exit(1) from exc
     target = out_dir or settings.data_dir / "mosquitto"
+    unknown = sorted(set(rotate_enterprise or ()) - set(codes))
+    if unknown:
+        typer.echo(
+            f"error: --rotate-enterprise {', '.join(unknown)}: not an active enterprise of the "
+            "directory",
+            err=True,
+        )
+        raise typer.Exit(2)
     user = service_user or settings.mqtt_username or "safewatch"
     written = generate(
         target,
@@ -92,6 +108,7 @@ def mqtt_credentials(
         service_password=settings.mqtt_password,
         enterprises=codes,
         rotate=rotate,
+        rotate_only=frozenset(rotate_enterprise or ()),
     )
     try:
         files = finish_deploy_files(

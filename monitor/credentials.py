@@ -75,11 +75,15 @@ def plan_accounts(
     service_password: str | None,
     enterprises: list[str],
     rotate: bool = False,
+    rotate_only: frozenset[str] = frozenset(),
 ) -> list[Account]:
-    """The service account plus one account per enterprise; passwords kept unless rotating."""
+    """The service account plus one account per enterprise; passwords kept unless rotating
+    (every account, or only the accounts named in `rotate_only`)."""
 
     def keep(name: str) -> str | None:
-        return None if rotate or name not in existing else existing[name].password
+        if rotate or name in rotate_only or name not in existing:
+            return None
+        return existing[name].password
 
     service = Account(
         service_user, service_password or keep(service_user) or new_password(), "service"
@@ -149,6 +153,16 @@ def listeners_text(
     )
 
 
+def with_tls(listeners: str, tls_lines: str) -> str:
+    """`listeners` with the TLS settings after every `listener` line (MQTT over TLS only)."""
+    out = []
+    for line in listeners.splitlines(keepends=True):
+        out.append(line)
+        if line.startswith("listener "):
+            out.append(tls_lines)
+    return "".join(out)
+
+
 def password_file_text(accounts: list[Account], *, iterations: int = ITERATIONS) -> str:
     """The password_file: `user:hash` per line."""
     return "".join(
@@ -195,6 +209,7 @@ def generate(
     service_password: str | None,
     enterprises: list[str],
     rotate: bool = False,
+    rotate_only: frozenset[str] = frozenset(),
     iterations: int = ITERATIONS,
 ) -> Written:
     """Write credentials.csv, passwd + acl (sites) and service.passwd + service.acl."""
@@ -205,6 +220,7 @@ def generate(
         service_password=service_password,
         enterprises=enterprises,
         rotate=rotate,
+        rotate_only=rotate_only,
     )
     write_private(creds, credentials_csv(accounts))
     sites = [a for a in accounts if a.role != "service"]

@@ -19,6 +19,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from domain.credit_code import credit_code_problem
 from domain.errors import ValidationFailed
+from monitor.site_outbox import Outbox
 from monitor.video.ice import IceServer, rtc_configuration
 from monitor.video.manager import SDP_ERRORS
 from monitor.video.mqtt import MqttLink, MqttOptions, MqttSignaller
@@ -236,6 +237,18 @@ async def publish_events(
     return sent
 
 
+async def send_outbox(link: MqttLink, prefix: str, enterprise: str, outbox: Outbox) -> int:
+    """Publish the outbox's pending events oldest first (QoS 1), each marked done at its
+    PUBACK; return how many were sent."""
+    sent = 0
+    for event in outbox.pending():
+        await link.publish(event_topic(prefix, enterprise), event, wait=10.0)
+        outbox.done(event["event_id"])
+        log.info("published %s event %s", event["type"], event["event_id"])
+        sent += 1
+    return sent
+
+
 async def run_agent(
     config: AgentConfig,
     options: MqttOptions,
@@ -245,8 +258,10 @@ async def run_agent(
     presence: bool = False,
     connect_timeout: float = 30.0,
     ready: asyncio.Future[SiteAgent] | None = None,
+    outbox: Outbox | None = None,
 ) -> SiteAgent:
-    """Connect, publish `events`, then serve video requests until `stop` is set."""
+    """Connect, publish `events` (through `outbox` when given: what a crash left pending is
+    sent first, with its ids), then serve video requests until `stop` is set."""
     presence_topic = f"{config.topic_prefix}/ent/{config.enterprise}/presence"
     if presence:
         options = dataclasses.replace(options, will=(presence_topic, b'{"online": false}', True))
@@ -273,8 +288,13 @@ async def run_agent(
         if presence:
             await link.publish(presence_topic, presence_payload(online=True), retain=True)
             beating = asyncio.create_task(_heartbeat(link, presence_topic, config.heartbeat_s))
-        for event in await publish_events(link, config.topic_prefix, config.enterprise, events):
-            log.info("published %s event %s", event["type"], event["event_id"])
+        if outbox is not None:
+            for raw in events:
+                outbox.add(raw)
+            await send_outbox(link, config.topic_prefix, config.enterprise, outbox)
+        else:
+            for event in await publish_events(link, config.topic_prefix, config.enterprise, events):
+                log.info("published %s event %s", event["type"], event["event_id"])
         if ready is not None and not ready.done():
             ready.set_result(agent)
         await stop.wait()

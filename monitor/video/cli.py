@@ -16,6 +16,7 @@ import typer
 
 from domain.credit_code import credit_code_problem
 from domain.errors import ConfigurationError, SafewatchError, ValidationFailed
+from monitor.site_outbox import Outbox
 from monitor.video.agent import AgentConfig, run_agent
 from monitor.video.ice import parse_ice_servers
 from monitor.video.mqtt import MqttOptions
@@ -69,6 +70,13 @@ def agent(
         typer.Option(help="publish this operation event (JSON or @file.json; repeat), then exit"),
     ] = None,
     stay: Annotated[bool, typer.Option(help="with --event: keep serving video afterwards")] = False,
+    outbox: Annotated[
+        Path | None,
+        typer.Option(
+            help="keep events in this file until the broker has them (sent again, with the "
+            "same ids, after a crash)"
+        ),
+    ] = None,
     presence: Annotated[
         bool,
         typer.Option(
@@ -118,7 +126,10 @@ def agent(
         typer.echo(f"agent: {getattr(exc, 'message', exc)}", err=True)
         raise typer.Exit(2) from exc
     try:
-        asyncio.run(_main(config, options, events, stay=stay or not events, presence=presence))
+        box = Outbox(outbox) if outbox is not None else None
+        asyncio.run(
+            _main(config, options, events, stay=stay or not events, presence=presence, outbox=box)
+        )
     except SafewatchError as exc:
         typer.echo(f"agent: {exc.message}", err=True)
         raise typer.Exit(1) from exc
@@ -133,6 +144,7 @@ async def _main(
     *,
     stay: bool,
     presence: bool,
+    outbox: Outbox | None = None,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -141,4 +153,4 @@ async def _main(
     if not stay:
         stop.set()
     os.environ.pop(f"{ENV}MQTT_PASSWORD", None)  # not inherited by anything we spawn
-    await run_agent(config, options, stop, events=events, presence=presence)
+    await run_agent(config, options, stop, events=events, presence=presence, outbox=outbox)

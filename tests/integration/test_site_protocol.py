@@ -32,7 +32,15 @@ from monitor.video.agent import AgentConfig, SiteAgent, run_agent
 from monitor.video.mqtt import MqttOptions
 from scheduler import jobs_monitor
 from scheduler.context import JobContext, set_context
-from tests.integration.monitor_support import rows, running_ingest, scalar, seed, ts, wait_for
+from tests.integration.monitor_support import (
+    Device,
+    rows,
+    running_ingest,
+    scalar,
+    seed,
+    ts,
+    wait_for,
+)
 from tests.integration.site_support import SiteBroker, site_broker
 
 
@@ -424,3 +432,66 @@ def _puback_reasons(
     finally:
         c.disconnect()
         c.loop_stop()
+
+
+async def test_the_reference_clients_outbox_resends_after_a_crash_with_the_same_ids(
+    settings: Settings, pool, tmp_path
+) -> None:
+    """An event the agent wrote to its outbox and published, but crashed before the PUBACK:
+    the next start sends it again with the same id and ts; the service stores it once."""
+    from monitor.site_outbox import Outbox
+
+    (ent,) = await seed(pool, 1)
+    sandbox = settings.model_copy(update={"mqtt_receipts": True})
+    path = tmp_path / "outbox.jsonl"
+    crashed = Outbox(path)
+    first = crashed.add({"type": "maintenance_start", "maint_id": "M-1", "scope": "plant"})
+    with site_broker(sandbox, [ent]) as sb:
+        # the service's view of the receipts (one session per site account: the agent and a
+        # second client with the same account would take each other's session over)
+        watch = Device(
+            sb.service,
+            ent,
+            port=sb.broker.service_port,
+            username=sb.service.mqtt_username,
+            password=sb.service.mqtt_password,
+        )
+        try:
+            async with running_ingest(sb.service, pool):
+                dev = sb.device(ent, subscribe=False)
+                dev.send("event", dict(first))  # it reached the service before the crash
+                dev.close()
+
+                async def stored() -> bool:
+                    return [r["verdict"] for r in watch.of_kind("receipt")] == ["stored"]
+
+                await wait_for(stored, what="the first copy stored")
+                again = Outbox(path)  # the restarted client reads its outbox
+                assert again.pending() == [first]
+                stop = asyncio.Event()
+                stop.set()  # publish what is pending, then stop (a planned stop)
+                config = AgentConfig(
+                    enterprise=ent, topic_prefix=sb.service.mqtt_topic_prefix, talkback="discard"
+                )
+                options = MqttOptions(
+                    host=sb.broker.host,
+                    port=sb.broker.port,
+                    client_id=f"site-{ent}",
+                    username=ent,
+                    password=sb.passwords[ent],
+                )
+                await run_agent(config, options, stop, outbox=again, presence=True)
+                assert again.pending() == []
+                assert Outbox(path).pending() == []
+
+                async def judged() -> bool:
+                    refs = [r["ref"] for r in watch.of_kind("receipt")]
+                    return refs.count(first["event_id"]) == 2
+
+                await wait_for(judged, what="the resent copy judged")
+                events = [r for r in watch.of_kind("receipt") if r["ref"] == first["event_id"]]
+                assert [r["verdict"] for r in events] == ["stored", "duplicate"]
+                assert not watch.of_kind("reject")
+                assert await scalar(pool, "SELECT count(*) FROM events") == 1
+        finally:
+            watch.close()
