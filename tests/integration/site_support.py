@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from config.settings import Settings
 from monitor.broker import BrokerProcess, TlsFiles, read_passwords, start_for_accounts
 from monitor.credentials import generate
+from monitor.video.mqtt import MqttOptions
 from tests.integration.monitor_support import Device, broker_dir, readable_by_broker, stop_broker
 
 SERVICE_USER = "safewatch"
@@ -29,6 +31,17 @@ class SiteBroker:
     service: Settings
     creds_dir: Path
     codes: tuple[str, ...]
+
+    def agent_options(self, ent: str, **extra: Any) -> MqttOptions:
+        """How the reference client of `ent` connects to the sites' listener."""
+        return MqttOptions(
+            host=self.broker.host,
+            port=self.broker.port,
+            client_id=f"site-{ent}",
+            username=ent,
+            password=self.passwords[ent],
+            **extra,
+        )
 
     def rotate(self, ent: str) -> str:
         """A new password for one enterprise (`mqtt-credentials --rotate-enterprise`), the

@@ -29,7 +29,6 @@ from config.policy import load_policies
 from config.settings import Settings
 from domain.clock import utcnow
 from monitor.video.agent import AgentConfig, SiteAgent, run_agent
-from monitor.video.mqtt import MqttOptions
 from scheduler import jobs_monitor
 from scheduler.context import JobContext, set_context
 from tests.integration.monitor_support import (
@@ -300,13 +299,7 @@ async def _agent(sb: SiteBroker, ent: str, stop: asyncio.Event, *, heartbeat_s: 
         talkback="discard",
         heartbeat_s=heartbeat_s,
     )
-    options = MqttOptions(
-        host=sb.broker.host,
-        port=sb.broker.port,
-        client_id=f"site-{ent}",
-        username=ent,
-        password=sb.passwords[ent],
-    )
+    options = sb.agent_options(ent)
     return await run_agent(config, options, stop, presence=True)
 
 
@@ -473,13 +466,7 @@ async def test_the_reference_clients_outbox_resends_after_a_crash_with_the_same_
                 config = AgentConfig(
                     enterprise=ent, topic_prefix=sb.service.mqtt_topic_prefix, talkback="discard"
                 )
-                options = MqttOptions(
-                    host=sb.broker.host,
-                    port=sb.broker.port,
-                    client_id=f"site-{ent}",
-                    username=ent,
-                    password=sb.passwords[ent],
-                )
+                options = sb.agent_options(ent)
                 await run_agent(config, options, stop, outbox=again, presence=True)
                 assert again.pending() == []
                 assert Outbox(path).pending() == []

@@ -21,7 +21,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from config.settings import Settings
 from monitor.broker import TlsFiles
 from monitor.video.agent import AgentConfig, run_agent
-from monitor.video.mqtt import MqttOptions
 from tests.integration.monitor_support import broker_dir, rows, running_ingest, seed, wait_for
 from tests.integration.site_support import SiteBroker, make_test_ca, site_broker
 
@@ -89,12 +88,8 @@ async def test_the_reference_client_reports_over_tls_and_untrusted_clients_are_r
     config = AgentConfig(
         enterprise=ent, topic_prefix=sb.service.mqtt_topic_prefix, talkback="discard"
     )
-    options = MqttOptions(
-        host=sb.broker.host,
-        port=sb.broker.port,
-        client_id=f"site-{ent}",
-        username=ent,
-        password=sb.passwords[ent],
+    options = sb.agent_options(
+        ent,
         tls=True,
         ca_file=str(tls.ca),
         session_expiry_s=3600,
