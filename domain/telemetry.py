@@ -37,6 +37,15 @@ class TagLimits:
     deadband: float = 0.0
     delay_s: float = 0.0
     stale_after_s: float | None = None
+    #: The measuring range (量程): values outside are refused at the ingest, not alarmed.
+    range_min: float | None = None
+    range_max: float | None = None
+
+    def outside_range(self, value: float) -> bool:
+        """Whether a reading lies outside the tag's measuring range (none set: never)."""
+        return (self.range_min is not None and value < self.range_min) or (
+            self.range_max is not None and value > self.range_max
+        )
 
     @property
     def has_limits(self) -> bool:

@@ -39,6 +39,7 @@ from monitor.parse import (
     body_ref,
     check,
     event_ref,
+    outside_tag_range,
 )
 from monitor.portal import PortalIntake
 from monitor.processor import Processor
@@ -283,7 +284,11 @@ class Ingest:
             if isinstance(c, Refused):
                 refused.append(c)
             elif await self._known(conn, c.enterprise_id):
-                accepted.append(c)
+                outside = outside_tag_range(c, self.caches.registry)
+                if outside is None:
+                    accepted.append(c)
+                else:
+                    refused.append(outside)
             else:
                 refused.append(
                     Refused(

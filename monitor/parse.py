@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from domain.monitoring import EnterpriseId
+from domain.telemetry import TagLimits
 from monitor.schemas import (
     EVENT_ADAPTER,
     EventBase,
@@ -171,6 +173,30 @@ def _out_of_range(body: Body, limits: Limits) -> tuple[RejectCode, str] | None:
             f"permit window valid_from..valid_to of {body.valid_to - body.valid_from} exceeds "
             f"{limits.max_permit.days} days (no permit type allows that)",
         )
+    return None
+
+
+def outside_tag_range(a: Accepted, registry: Mapping[tuple[str, str], TagLimits]) -> Refused | None:
+    """A telemetry message with a value outside its registered tag's measuring range, refused
+    whole (as the global bound does); None when every value fits (or no range is set)."""
+    body = a.body
+    if not isinstance(body, TelemetryMessage):
+        return None
+    ent = str(a.enterprise_id)
+    for i, p in enumerate(body.points):
+        value = p["value"]
+        limits = registry.get((ent, p["tag"])) if value is not None else None
+        if limits is not None and value is not None and limits.outside_range(value):
+            low = "" if limits.range_min is None else f"{limits.range_min:g}"
+            high = "" if limits.range_max is None else f"{limits.range_max:g}"
+            return Refused(
+                a.msg,
+                RejectCode.VALUE_OUTSIDE_TAG_RANGE,
+                f"points.{i}.value {value!r} ({p['tag']}) is outside the tag's registered "
+                f"range [{low}, {high}]",
+                ent,
+                body_ref(body),
+            )
     return None
 
 

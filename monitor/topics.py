@@ -42,6 +42,7 @@ class RejectCode(StrEnum):
     TIMESTAMP_FUTURE = "timestamp_future"
     TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
     VALUE_OUT_OF_RANGE = "value_out_of_range"
+    VALUE_OUTSIDE_TAG_RANGE = "value_outside_tag_range"
     EVENT_ID_REUSED = "event_id_reused"
     REF_UNKNOWN = "ref_unknown"
     STORAGE_REFUSED = "storage_refused"

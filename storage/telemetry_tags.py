@@ -15,7 +15,7 @@ from storage.errors import amapped_errors
 from storage.locking import lock_pairs
 
 REGISTRY = """
-SELECT enterprise_id, tag, hh, h, l, ll, deadband, delay_s, stale_after_s
+SELECT enterprise_id, tag, hh, h, l, ll, deadband, delay_s, stale_after_s, range_min, range_max
   FROM telemetry_tags WHERE enabled
 """
 REGISTRY_VERSION = "SELECT count(*), max(updated_at) FROM telemetry_tags"
@@ -41,24 +41,26 @@ UPDATE telemetry_tags t SET last_value = u.value, last_ts = u.ts
 LIST = """
 SELECT
 enterprise_id, tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s,
-enabled, level, last_value, last_ts, updated_at
+enabled, level, last_value, last_ts, updated_at, range_min, range_max
  FROM telemetry_tags WHERE enterprise_id = %(ent)s ORDER BY tag
 """
 GET = """
 SELECT
 enterprise_id, tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s,
-enabled, level, last_value, last_ts, updated_at
+enabled, level, last_value, last_ts, updated_at, range_min, range_max
  FROM telemetry_tags WHERE enterprise_id = %(ent)s AND tag = %(tag)s
 """
 UPSERT = """
 INSERT INTO telemetry_tags (enterprise_id, tag, kind, unit, description, hh, h, l, ll, deadband,
-                            delay_s, stale_after_s, enabled)
+                            delay_s, stale_after_s, enabled, range_min, range_max)
 VALUES (%(enterprise_id)s, %(tag)s, %(kind)s, %(unit)s, %(description)s, %(hh)s, %(h)s, %(l)s,
-        %(ll)s, %(deadband)s, %(delay_s)s, %(stale_after_s)s, %(enabled)s)
+        %(ll)s, %(deadband)s, %(delay_s)s, %(stale_after_s)s, %(enabled)s, %(range_min)s,
+        %(range_max)s)
 ON CONFLICT (enterprise_id, tag) DO UPDATE SET kind = EXCLUDED.kind, unit = EXCLUDED.unit,
        description = EXCLUDED.description, hh = EXCLUDED.hh, h = EXCLUDED.h, l = EXCLUDED.l,
        ll = EXCLUDED.ll, deadband = EXCLUDED.deadband, delay_s = EXCLUDED.delay_s,
-       stale_after_s = EXCLUDED.stale_after_s, enabled = EXCLUDED.enabled, updated_at = now(),
+       stale_after_s = EXCLUDED.stale_after_s, enabled = EXCLUDED.enabled,
+       range_min = EXCLUDED.range_min, range_max = EXCLUDED.range_max, updated_at = now(),
        registered_at = CASE WHEN NOT telemetry_tags.enabled AND EXCLUDED.enabled THEN now()
                             ELSE telemetry_tags.registered_at END
 RETURNING (xmax = 0) AS created
@@ -119,6 +121,8 @@ class Tag:
     last_value: float | None
     last_ts: datetime | None
     updated_at: datetime
+    range_min: float | None = None
+    range_max: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +142,9 @@ async def registry(conn: AsyncConnection[Any]) -> dict[tuple[str, str], TagLimit
     async with amapped_errors():
         rows = await (await conn.execute(REGISTRY)).fetchall()
     return {
-        (r[0], r[1]): TagLimits(r[2], r[3], r[4], r[5], float(r[6]), float(r[7]), r[8])
+        (r[0], r[1]): TagLimits(
+            r[2], r[3], r[4], r[5], float(r[6]), float(r[7]), r[8], range_min=r[9], range_max=r[10]
+        )
         for r in rows
     }
 
@@ -215,11 +221,12 @@ async def get_tag(conn: AsyncConnection[Any], ent: str, tag: str) -> Tag | None:
 
 
 async def upsert_tags(conn: AsyncConnection[Any], rows: Sequence[dict[str, Any]]) -> int:
-    """Create or update entries; return how many were created."""
+    """Create or update entries (a missing measuring range means none); return how many were
+    created."""
     created = 0
     async with amapped_errors(), conn.cursor() as cur:
         for row in rows:
-            await cur.execute(UPSERT, row)
+            await cur.execute(UPSERT, {"range_min": None, "range_max": None, **row})
             got = await cur.fetchone()
             created += int(bool(got and got[0]))
     return created

@@ -49,6 +49,8 @@ class TagIn(BaseModel):
                     "delay_s": 10,
                     "stale_after_s": 300,
                     "enabled": True,
+                    "range_min": 0.0,
+                    "range_max": 10.0,
                 }
             ]
         },
@@ -65,6 +67,20 @@ class TagIn(BaseModel):
     delay_s: float = Field(default=0.0, ge=0, le=3600, allow_inf_nan=False)
     stale_after_s: int | None = Field(default=None, ge=10, le=7 * 86400)
     enabled: bool = True
+    range_min: float | None = Field(
+        default=None,
+        ge=-1e12,
+        le=1e12,
+        allow_inf_nan=False,
+        description="measuring range (量程), lower end: lower readings are refused at the ingest",
+    )
+    range_max: float | None = Field(
+        default=None,
+        ge=-1e12,
+        le=1e12,
+        allow_inf_nan=False,
+        description="measuring range (量程), upper end: higher readings are refused at the ingest",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> TagIn:
@@ -76,6 +92,14 @@ class TagIn(BaseModel):
                 raise ValueError(f"limits must satisfy HH ≥ H > L ≥ LL ({n1}={v1}, {n2}={v2})")
         if any(v is not None and abs(v) > 1e12 for _, v in chain):
             raise ValueError("limits must be within ±1e12")
+        if (
+            self.range_min is not None
+            and self.range_max is not None
+            and self.range_min >= self.range_max
+        ):
+            raise ValueError(
+                f"range_min must be below range_max ({self.range_min} ≥ {self.range_max})"
+            )
         return self
 
 
@@ -113,6 +137,8 @@ def _out(t: telemetry_tags.Tag) -> TagOut:
         delay_s=t.delay_s,
         stale_after_s=t.stale_after_s,
         enabled=t.enabled,
+        range_min=t.range_min,
+        range_max=t.range_max,
         level=t.level,
         last_value=t.last_value if t.last_value is None or math.isfinite(t.last_value) else None,
         last_ts=t.last_ts,
@@ -203,8 +229,10 @@ COLUMNS = (
     "delay_s",
     "stale_after_s",
     "enabled",
+    "range_min",
+    "range_max",
 )
-_NUMBERS = {"hh", "h", "l", "ll", "deadband", "delay_s", "stale_after_s"}
+_NUMBERS = {"hh", "h", "l", "ll", "deadband", "delay_s", "stale_after_s", "range_min", "range_max"}
 _TRUE = {"1", "true", "yes", "y", "是", "启用"}
 _FALSE = {"0", "false", "no", "n", "否", "停用"}
 
@@ -262,7 +290,8 @@ async def import_tags(
     ent: VisibleEnt, file: UploadFile, principal: Handler, conn: ConnDep, request: Request
 ) -> TagImportReport:
     """Import a registry from CSV (UTF-8 or GB18030) or XLSX with the columns
-    tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s, enabled."""
+    tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s, enabled,
+    range_min, range_max (the measuring range; optional)."""
     await _require(conn, ent)
 
     async def store(c: AsyncConnection[Any], valid: list[tuple[str, TagIn]]) -> tuple[int, int]:
