@@ -282,11 +282,16 @@ async def run_agent(
     )
     agent = SiteAgent(config, MqttSignaller(link))
     holder.append(agent)
+    if presence:  # online with ts after every (re)connection, before anything else
+        link.birth = (
+            presence_topic,
+            lambda: json.dumps(presence_payload(online=True)).encode(),
+            True,
+        )
     await link.start(connect_timeout=connect_timeout)
     beating: asyncio.Task[None] | None = None
     try:
         if presence:
-            await link.publish(presence_topic, presence_payload(online=True), retain=True)
             beating = asyncio.create_task(_heartbeat(link, presence_topic, config.heartbeat_s))
         if outbox is not None:
             for raw in events:

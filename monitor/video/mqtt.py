@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,8 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         self._client = client
+        #: (topic, payload maker, retain) published at QoS 1 on every (re)connection.
+        self.birth: tuple[str, Callable[[], bytes], bool] | None = None
 
     @property
     def is_connected(self) -> bool:
@@ -151,6 +153,10 @@ class MqttLink:
             return
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
+        birth = self.birth
+        if birth is not None:  # e.g. the site's presence after every (re)connection
+            topic, make, retain = birth
+            client.publish(topic, make(), qos=1, retain=retain)
         log.info(
             "MQTT connected as %s (%d subscriptions)",
             self._options.client_id,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,6 +30,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from config.policy import load_policies
 from config.settings import Settings
 from domain.clock import utcnow
+from monitor.broker import BrokerProcess
 from monitor.video.agent import AgentConfig, SiteAgent, run_agent
 from scheduler import jobs_monitor
 from scheduler.context import JobContext, set_context
@@ -482,3 +485,49 @@ async def test_the_reference_clients_outbox_resends_after_a_crash_with_the_same_
                 assert await scalar(pool, "SELECT count(*) FROM events") == 1
         finally:
             watch.close()
+
+
+async def test_the_reference_client_says_it_is_online_after_every_reconnection(
+    site: tuple[SiteBroker, list[str]], pool
+) -> None:
+    """The broker restarts under a connected agent (heartbeat 60 s): after paho reconnects, the
+    agent publishes presence with a new ts at once, not at its next heartbeat."""
+    sb, (ent, _) = site
+    stop = asyncio.Event()
+    agent = asyncio.create_task(_agent(sb, ent, stop, heartbeat_s=60.0))
+    try:
+        async with running_ingest(sb.service, pool):
+            await wait_for(online_of(pool, ent), timeout=20, what="the agent online")
+            before = await scalar(
+                pool,
+                "SELECT presence_at FROM enterprise_status WHERE enterprise_id = %(e)s",
+                {"e": ent},
+            )
+            restarted = utcnow()
+            _restart(sb.broker)
+
+            async def announced_again() -> bool:
+                at = await scalar(
+                    pool,
+                    "SELECT presence_at FROM enterprise_status WHERE enterprise_id = %(e)s",
+                    {"e": ent},
+                )
+                return at is not None and at > before and at >= restarted - timedelta(seconds=1)
+
+            await wait_for(announced_again, timeout=45, what="presence after the reconnection")
+    finally:
+        stop.set()
+        await asyncio.wait_for(agent, 15)
+
+
+def _restart(broker: BrokerProcess) -> None:
+    """Stop the broker and start it again on the same ports with the same configuration."""
+    broker.process.terminate()
+    broker.process.wait(10)
+    if broker.process.stderr is not None:
+        broker.process.stderr.close()
+    broker.process = subprocess.Popen(
+        [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(broker.config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
