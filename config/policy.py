@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.policy_documents import DocumentSettings, load_documents
 from config.policy_enforcement import (
     Catalogue,
     FirstViolation,
@@ -37,6 +38,7 @@ POLICY_FILES = (
     "licence_renewal.yaml",
     "region.yaml",
     "hazard_criteria.yaml",
+    "documents.yaml",
 )
 
 
@@ -53,6 +55,7 @@ class Policies:
     region: Region
     hazards: HazardCriteria
     licences: RenewalSchedule
+    documents: DocumentSettings
 
 
 def sampling_file(policy_dir: Path) -> Path:
@@ -72,6 +75,7 @@ def load_policies(policy_dir: Path) -> Policies:
         region=load_region(policy_dir),
         hazards=load_hazard_criteria(policy_dir),
         licences=load_licence_renewal(policy_dir),
+        documents=load_documents(policy_dir),
     )
     log.info("policy files in %s validated", policy_dir)
     return policies

@@ -19,6 +19,7 @@ from domain.licences import RenewalSchedule
 from domain.monitoring import NOTHING
 from scheduler.context import current
 from scheduler.isolation import Problems, apply_isolated, load_by_enterprise, write_isolated
+from services import findings, rectification
 from services import reminders as reminder_service
 from services.changes import SYSTEM, Audit, record
 from storage import enforcement
@@ -178,7 +179,19 @@ async def reminders() -> None:
             await apply_isolated(
                 conn, NOTHING, problems, rules=ctx.policies.monitoring.rules, now=now
             )
-        log.info("reminders: %d sent, %d enterprises skipped", len(sent), len(problems.found))
+        today = now.astimezone(ctx.settings.tz).date()
+        async with ctx.pool.connection() as conn, conn.transaction():
+            # issue 15: provisional 不予/首违 outcomes not verified in time lapse to 立案, and
+            # overdue rectification orders are escalated to the supervisors
+            lapsed = await findings.lapse_due(conn, today=today, now=now)
+            overdue = await rectification.sweep_overdue(conn, today=today, now=now)
+        log.info(
+            "reminders: %d sent, %d enterprises skipped; %d outcomes lapsed, %d orders overdue",
+            len(sent),
+            len(problems.found),
+            len(lapsed),
+            len(overdue),
+        )
     except Exception:
         log.exception("reminders job failed")
         raise

@@ -20,6 +20,51 @@ from storage import evidence_files
 from storage.evidence_files import EvidenceRow
 
 
+async def file(
+    conn: AsyncConnection[Any],
+    *,
+    enterprise_id: str,
+    subject_kind: str,
+    subject_id: str,
+    filename: str,
+    data: bytes,
+    note: str = "",
+    actor: Actor,
+    limits: EvidenceLimits = DEFAULT_LIMITS,
+) -> EvidenceRow:
+    """Accept and store one file without auditing it: for a use case whose own audit entry
+    names the file (one audited action per request)."""
+    assert actor.principal is not None, "evidence is uploaded by a person"
+    if not SUBJECT_KIND.match(subject_kind):
+        raise ValueError(f"bad evidence subject kind {subject_kind!r}")
+    if len(note) > limits.max_note_chars:
+        raise ValidationFailed(
+            msg("evidence.note_too_long", max=limits.max_note_chars), details={"note": "too long"}
+        )
+    accepted = accept(data, filename=filename, limits=limits)
+    return await evidence_files.insert(
+        conn,
+        file=accepted,
+        enterprise_id=enterprise_id,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        note=note.strip(),
+        uploaded_by=actor.principal.username,
+    )
+
+
+def described(row: EvidenceRow) -> dict[str, Any]:
+    """What an audit entry keeps of a file."""
+    return {
+        "evidence_id": row.id,
+        "subject": f"{row.subject_kind}:{row.subject_id}",
+        "filename": row.filename,
+        "media_type": row.media_type,
+        "size_bytes": row.size_bytes,
+        "sha256": row.sha256,
+    }
+
+
 async def store(
     conn: AsyncConnection[Any],
     *,
@@ -33,36 +78,22 @@ async def store(
     limits: EvidenceLimits = DEFAULT_LIMITS,
 ) -> EvidenceRow:
     """Accept and store one file under (subject_kind, subject_id), audited as evidence.upload."""
-    assert actor.principal is not None, "evidence is uploaded by a person"
-    if not SUBJECT_KIND.match(subject_kind):
-        raise ValueError(f"bad evidence subject kind {subject_kind!r}")
-    if len(note) > limits.max_note_chars:
-        raise ValidationFailed(
-            msg("evidence.note_too_long", max=limits.max_note_chars), details={"note": "too long"}
-        )
-    accepted = accept(data, filename=filename, limits=limits)
-    row = await evidence_files.insert(
+    row = await file(
         conn,
-        file=accepted,
         enterprise_id=enterprise_id,
         subject_kind=subject_kind,
         subject_id=subject_id,
-        note=note.strip(),
-        uploaded_by=actor.principal.username,
+        filename=filename,
+        data=data,
+        note=note,
+        actor=actor,
+        limits=limits,
     )
     await record(
         conn,
         actor=actor,
         audit_entry=Audit(
-            action="evidence.upload",
-            target=f"evidence:{row.id}",
-            after={
-                "subject": f"{subject_kind}:{subject_id}",
-                "filename": row.filename,
-                "media_type": row.media_type,
-                "size_bytes": row.size_bytes,
-                "sha256": row.sha256,
-            },
+            action="evidence.upload", target=f"evidence:{row.id}", after=described(row)
         ),
         changes=[
             (

@@ -21,7 +21,8 @@ basis_reason, cause, measure, deadline, corrected_on_site, severity, hazard_stan
 hazard_criterion, harm, accident, illegal_production, bad_social_impact, mitigations, outcome,
 recommendation, advice, policy_version, provisional, verify_by, decision, decision_reason,
 decided_by, decided_at, verified_on, lapsed_at, rectified_at, statement, statement_note,
-statement_at, created_by, created_at
+statement_at, created_by, created_at, order_id, reinspection_id, reinspection_result,
+reinspection_method, reinspection_note, reinspection_video, closed_at
 """
 INSERT = (
     """
@@ -44,6 +45,25 @@ _SELECT = "SELECT" + _COLUMNS + "FROM findings"
 SELECT_ONE = _SELECT + " WHERE id = %(id)s"
 LOCK_ONE = SELECT_ONE + " FOR UPDATE"
 FOR_INSPECTION = _SELECT + " WHERE inspection_id = %(inspection_id)s ORDER BY id"
+FOR_ORDER = _SELECT + " WHERE order_id = %(order_id)s ORDER BY id"
+TO_ORDER = """
+SELECT id FROM findings
+ WHERE inspection_id = %(inspection_id)s AND order_id IS NULL AND NOT corrected_on_site
+   AND deadline IS NOT NULL AND closed_at IS NULL
+ ORDER BY id
+"""
+ATTACH = "UPDATE findings SET order_id = %(order_id)s WHERE id = ANY(%(ids)s)"
+REINSPECT = """
+UPDATE findings SET reinspection_id = %(inspection_id)s, reinspection_result = %(result)s,
+       reinspection_method = %(method)s, reinspection_note = %(note)s,
+       reinspection_video = %(video)s,
+       closed_at = CASE WHEN %(result)s = 'passed' THEN %(at)s END
+ WHERE id = %(id)s
+"""
+EXTEND = """
+UPDATE findings SET deadline = %(deadline)s
+ WHERE order_id = %(order_id)s AND closed_at IS NULL AND NOT corrected_on_site
+"""
 DECIDE = """
 UPDATE findings SET decision = %(decision)s, decision_reason = %(reason)s,
        decided_by = %(by)s, decided_at = %(at)s, outcome = %(outcome)s
@@ -112,6 +132,13 @@ class FindingRecord:
     statement_at: datetime | None
     created_by: str
     created_at: datetime
+    order_id: int | None = None
+    reinspection_id: int | None = None
+    reinspection_result: str | None = None
+    reinspection_method: str | None = None
+    reinspection_note: str = ""
+    reinspection_video: str | None = None
+    closed_at: datetime | None = None
 
 
 async def insert(conn: AsyncConnection[Any], values: dict[str, Any]) -> FindingRecord:
@@ -195,3 +222,54 @@ async def provisional_due(conn: AsyncConnection[Any], *, today: date) -> list[in
     async with amapped_errors():
         cur = await conn.execute(PROVISIONAL_DUE, {"today": today})
         return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def for_order(conn: AsyncConnection[Any], *, order_id: int) -> list[FindingRecord]:
+    """The findings a rectification order covers."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(FindingRecord)) as cur:
+        await cur.execute(FOR_ORDER, {"order_id": order_id})
+        return await cur.fetchall()
+
+
+async def to_order(conn: AsyncConnection[Any], *, inspection_id: int) -> list[int]:
+    """Open findings of an inspection with a deadline and no order yet."""
+    async with amapped_errors():
+        cur = await conn.execute(TO_ORDER, {"inspection_id": inspection_id})
+        return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def attach(conn: AsyncConnection[Any], *, order_id: int, ids: list[int]) -> None:
+    """Put findings under a rectification order."""
+    async with amapped_errors():
+        await conn.execute(ATTACH, {"order_id": order_id, "ids": ids})
+
+
+async def reinspect(
+    conn: AsyncConnection[Any],
+    *,
+    finding_id: int,
+    inspection_id: int,
+    result: str,
+    method: str,
+    note: str,
+    video: str | None,
+    at: datetime,
+) -> None:
+    """Record a 复查's result on a finding (passed closes it)."""
+    params = {
+        "id": finding_id,
+        "inspection_id": inspection_id,
+        "result": result,
+        "method": method,
+        "note": note,
+        "video": video,
+        "at": at,
+    }
+    async with amapped_errors():
+        await conn.execute(REINSPECT, params)
+
+
+async def extend(conn: AsyncConnection[Any], *, order_id: int, deadline: date) -> None:
+    """Move the open findings of an order to a new deadline (their verify_by stays)."""
+    async with amapped_errors():
+        await conn.execute(EXTEND, {"order_id": order_id, "deadline": deadline})

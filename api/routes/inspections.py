@@ -116,6 +116,12 @@ class FindingOut(BaseModel):
     rectified_at: datetime | None = None
     statement: str | None = None
     statement_note: str
+    order_id: int | None = None
+    reinspection_id: int | None = None
+    reinspection_result: str | None = None
+    reinspection_method: str | None = None
+    reinspection_note: str = ""
+    closed_at: datetime | None = None
     created_by: str
     created_at: datetime
 

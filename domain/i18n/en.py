@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.i18n.en_workbench import ADVISOR, WORKBENCH
+from domain.i18n.en_workbench import ADVISOR, RECTIFICATION, WORKBENCH
 
 ALARMS: dict[str, str] = {
     "alarm.superseded_by_late_event": "Superseded by a late event: replayed in event-time order, the alarm does not hold; closed by the system",
@@ -664,4 +664,5 @@ MESSAGES: dict[str, str] = {
     **WORKBENCH,
     **PORTAL,
     **ADVISOR,
+    **RECTIFICATION,
 }

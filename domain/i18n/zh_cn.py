@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.i18n.zh_cn_workbench import ADVISOR, WORKBENCH
+from domain.i18n.zh_cn_workbench import ADVISOR, RECTIFICATION, WORKBENCH
 
 #: Alarm texts: `alarm.<rule>[.<variant>]`; their titles stay in config/alarm_rules.yaml.
 ALARMS: dict[str, str] = {
@@ -623,4 +623,5 @@ MESSAGES: dict[str, str] = {
     **WORKBENCH,
     **PORTAL,
     **ADVISOR,
+    **RECTIFICATION,
 }

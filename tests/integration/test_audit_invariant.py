@@ -31,7 +31,7 @@ from services import alarms as alarm_service
 from storage import enterprise_status, restart_requests
 from tests.integration.apiclient import PASSWORD, add_user, admin, login, seed
 from tests.integration.test_api_draws import OFFICERS_CSV, PERIOD
-from tests.integration.workbench_support import team_inspector
+from tests.integration.workbench_support import inspector_as, team_inspector
 
 STATE_CHANGING = {"post", "put", "patch", "delete"}
 
@@ -255,6 +255,89 @@ def _on_finding(w: World, tail: str, body: dict[str, Any]) -> Call:
     return Call("POST", f"/api/v1/findings/{finding_id}/{tail}", {"json": body}, headers)
 
 
+def _hand_inspection(w: World) -> tuple[int, str, dict[str, str]]:
+    """A hand-made inspection (no draw needed) and its team leader's headers."""
+    code = w.codes[5 + next(_n) % 12]
+    body = _by_hand(w) | {
+        "credit_code": code,
+        "staff": [
+            {"officer_id": "ZF-007", "role": "leader"},
+            {"officer_id": "ZF-008", "role": "member"},
+        ],
+    }
+    iid = int(w.ok("POST", "/api/v1/inspections", json=body)["id"])
+    return iid, code, inspector_as(w.client, w.db_url, "ZF-007")
+
+
+def _recorded(w: World, finding: dict[str, Any] | None = None) -> tuple[int, str, Any, int]:
+    iid, code, team = _hand_inspection(w)
+    res = w.client.post(
+        f"/api/v1/inspections/{iid}/findings", json=finding or FINDING, headers=team
+    )
+    assert res.status_code == 201, res.text
+    return iid, code, team, int(res.json()["id"])
+
+
+def _order(w: World) -> tuple[int, dict[str, str], dict[str, str]]:
+    """A fresh rectification order, the enterprise's headers and the team's."""
+    iid, code, team, _ = _recorded(w)
+    res = w.client.post(f"/api/v1/inspections/{iid}/rectification", headers=team)
+    assert res.status_code == 201, res.text
+    add_user(w.db_url, f"aud_{code}", "enterprise", code)
+    return int(res.json()["id"]), login(w.client, f"aud_{code}", PASSWORD), team
+
+
+def _extension(w: World) -> int:
+    order_id, ent, _ = _order(w)
+    body = {"requested_deadline": "2099-03-01", "reason": "整改设备订货周期较长"}
+    res = w.client.post(f"/api/v1/rectifications/{order_id}/extensions", json=body, headers=ent)
+    assert res.status_code == 201, res.text
+    return int(res.json()["id"])
+
+
+def _suspension(w: World) -> tuple[int, dict[str, str]]:
+    major = FINDING | {
+        "item_code": "HC-MAJOR-01",
+        "legal_basis": "安全生产法 第一百一十八条",
+        "severity": "major_hazard",
+        "criterion_text": "按判定标准第（十二）项认定的重大事故隐患",
+    }
+    _, _, team, finding_id = _recorded(w, major)
+    body = {"kind": "suspend_production", "content": "责令储罐区暂时停产并撤出作业人员",
+            "safety_not_ensured": True}  # fmt: skip
+    res = w.client.post(f"/api/v1/findings/{finding_id}/measures", json=body, headers=team)
+    assert res.status_code == 201, res.text
+    return int(res.json()["id"]), team
+
+
+def _on_order(w: World, tail: str, kwargs: dict[str, Any]) -> Call:
+    order_id, ent, _ = _order(w)
+    return Call("POST", f"/api/v1/rectifications/{order_id}/{tail}", kwargs, ent)
+
+
+def _issue(w: World) -> Call:
+    iid, _, team, _ = _recorded(w)
+    return Call("POST", f"/api/v1/inspections/{iid}/rectification", {}, team)
+
+
+def _reinspection(w: World) -> Call:
+    iid, _, team, finding_id = _recorded(w)
+    body = {"inspection_id": iid, "result": "passed", "note": "现场核实已整改"}
+    return Call("POST", f"/api/v1/findings/{finding_id}/reinspection", {"json": body}, team)
+
+
+def _measure(w: World) -> Call:
+    _, _, team, finding_id = _recorded(w)
+    body = {"kind": "interview", "content": "约谈企业主要负责人，督促落实培训制度"}
+    return Call("POST", f"/api/v1/findings/{finding_id}/measures", {"json": body}, team)
+
+
+def _refusal(w: World) -> Call:
+    measure_id, team = _suspension(w)
+    body = {"note": "企业负责人拒绝停产并继续作业"}
+    return Call("POST", f"/api/v1/measures/{measure_id}/refusal", {"json": body}, team)
+
+
 def _by_hand(w: World) -> dict[str, Any]:
     _officers(w)
     return {
@@ -394,6 +477,22 @@ SCENARIOS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("POST", "/api/v1/findings/{finding_id}/statement"): lambda w: _on_finding(
         w, "statement", {"statement": "agree"}
     ),
+    ("POST", "/api/v1/inspections/{inspection_id}/rectification"): _issue,
+    ("POST", "/api/v1/rectifications/{order_id}/ack"): lambda w: _on_order(w, "ack", {}),
+    ("POST", "/api/v1/rectifications/{order_id}/evidence"): lambda w: _on_order(
+        w, "evidence", {"files": {"file": ("p.png", PNG, "image/png")}}
+    ),
+    ("POST", "/api/v1/rectifications/{order_id}/extensions"): lambda w: _on_order(
+        w, "extensions", {"json": {"requested_deadline": "2099-03-01", "reason": "订货周期较长"}}
+    ),
+    ("POST", "/api/v1/rectification-extensions/{extension_id}/decide"): lambda w: Call(
+        "POST",
+        f"/api/v1/rectification-extensions/{_extension(w)}/decide",
+        {"json": {"approve": True, "reason": "理由充分，同意延期"}},
+    ),
+    ("POST", "/api/v1/findings/{finding_id}/reinspection"): _reinspection,
+    ("POST", "/api/v1/findings/{finding_id}/measures"): _measure,
+    ("POST", "/api/v1/measures/{measure_id}/refusal"): _refusal,
     ("POST", "/api/v1/inspections"): lambda w: Call(
         "POST", "/api/v1/inspections", {"json": _by_hand(w)}
     ),

@@ -39,6 +39,7 @@ RECORDS = {
     "session_id": ("video_sessions", "enterprise_id"),
     "evidence_id": ("evidence_files", "enterprise_id"),
     "finding_id": ("findings", "enterprise_id"),
+    "order_id": ("rectification_orders", "enterprise_id"),
 }
 ID_PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
 FOREIGN_IDS = "SELECT id::text, {col} FROM {table} WHERE {col} <> %s"  # names from RECORDS only
@@ -77,6 +78,8 @@ def test_enterprise_account_cannot_reach_other_enterprises_records_by_id(
         res = client.post(
             f"/api/v1/inspections/{inspection}/findings", json=FINDING, headers=as_team
         )
+        assert res.status_code == 201, res.text
+        res = client.post(f"/api/v1/inspections/{inspection}/rectification", headers=as_team)
         assert res.status_code == 201, res.text
         photo = {"file": ("p.png", PNG, "image/png")}
         res = client.post(

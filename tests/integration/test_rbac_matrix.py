@@ -27,6 +27,7 @@ ADMIN = frozenset({"admin"})
 EDITORS = frozenset({"admin", "supervisor"})
 RECORDERS = frozenset({"admin", "supervisor", "inspector"})
 INSPECTORS = frozenset({"inspector"})
+ENTERPRISE = frozenset({"enterprise"})
 HANDLERS = frozenset({"admin", "supervisor", "duty"})
 PUBLIC = "public"
 
@@ -76,6 +77,19 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/findings/{finding_id}"): EVERYONE,
     ("POST", "/api/v1/findings/{finding_id}/decision"): INSPECTORS,
     ("POST", "/api/v1/findings/{finding_id}/statement"): INSPECTORS,
+    # the rectification loop: the team orders and re-inspects, the enterprise acknowledges,
+    # uploads evidence and asks for extensions, a supervisor decides them
+    ("POST", "/api/v1/inspections/{inspection_id}/rectification"): INSPECTORS,
+    ("GET", "/api/v1/rectifications"): EVERYONE,
+    ("GET", "/api/v1/rectifications/{order_id}"): EVERYONE,
+    ("POST", "/api/v1/rectifications/{order_id}/ack"): ENTERPRISE,
+    ("POST", "/api/v1/rectifications/{order_id}/evidence"): ENTERPRISE,
+    ("POST", "/api/v1/rectifications/{order_id}/extensions"): ENTERPRISE,
+    ("POST", "/api/v1/rectification-extensions/{extension_id}/decide"): EDITORS,
+    ("POST", "/api/v1/findings/{finding_id}/reinspection"): INSPECTORS,
+    ("POST", "/api/v1/findings/{finding_id}/measures"): INSPECTORS,
+    ("GET", "/api/v1/findings/{finding_id}/measures"): EVERYONE,
+    ("POST", "/api/v1/measures/{measure_id}/refusal"): INSPECTORS,
     ("GET", "/public/v1/draws"): PUBLIC,
     ("GET", "/public/v1/draws/{draw_id}"): PUBLIC,
     ("GET", "/public/v1/draws/{draw_id}/document"): PUBLIC,

@@ -1,0 +1,448 @@
+"""The rectification loop: the order to the enterprise (MQTT notice + its pages), its
+acknowledgement and evidence, extension requests decided by a supervisor, 复查 closing each
+finding, escalation of overdue orders, and enforcement measures (measures 3 and 4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from psycopg import AsyncConnection
+
+from config.policy_documents import DocumentSettings
+from config.policy_monitoring import MonitoringPolicy
+from domain import rectification as rules
+from domain.clock import utcnow
+from domain.downlinks import ttl
+from domain.errors import Forbidden, RuleViolation, ValidationFailed
+from domain.i18n import msg, render
+from domain.inspection_access import OVERSEERS, ensure_reason
+from domain.users import Role
+from services import evidence
+from services.changes import SYSTEM, Actor, Audit, record
+from services.downlinks import live_payload
+from services.inspection_teams import acting_member
+from storage import downlinks, findings, inspections
+from storage import rectification as orders
+from storage.evidence_files import EvidenceRow
+from storage.rectification import OrderRow
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _today(now: datetime, tz: ZoneInfo) -> date:
+    return now.astimezone(tz).date()
+
+
+def _enterprise_only(actor: Actor, order: OrderRow) -> str:
+    """The order's own enterprise account acts on it (staff never act in its name)."""
+    p = actor.principal
+    assert p is not None
+    if p.role is not Role.ENTERPRISE or p.enterprise_id != order.enterprise_id:
+        raise Forbidden("只有被责令整改的企业账号才能确认整改指令、上传整改证据或申请延期")
+    return p.username
+
+
+async def doc_no(
+    conn: AsyncConnection[Any], *, documents: DocumentSettings, kind: str, year: int
+) -> str:
+    """The next number of a document kind, as printed."""
+    n = await orders.next_number(conn, kind=kind, year=year)
+    return rules.doc_number(documents.prefix(kind), year, n)
+
+
+async def issue(
+    conn: AsyncConnection[Any],
+    *,
+    inspection_id: int,
+    documents: DocumentSettings,
+    monitoring: MonitoringPolicy,
+    actor: Actor,
+    tz: ZoneInfo = SHANGHAI,
+    now: datetime | None = None,
+) -> OrderRow:
+    """Issue the 责令限期整改指令书 for an inspection's open findings: numbered, sent to the
+    site as an MQTT `notice` (kind `rectification_order`) and shown on the enterprise's pages."""
+    now = now or utcnow()
+    inspection = await inspections.get_inspection(conn, inspection_id=inspection_id)
+    await acting_member(conn, inspection=inspection, actor=actor, today=_today(now, tz))
+    existing = await orders.order_of_inspection(conn, inspection_id=inspection_id)
+    if existing is not None:
+        raise RuleViolation(msg("rectification.exists", doc_no=existing.doc_no))
+    ids = await findings.to_order(conn, inspection_id=inspection_id)
+    if not ids:
+        raise RuleViolation(msg("rectification.nothing_to_order"))
+    rows = [await findings.get(conn, finding_id=i) for i in ids]
+    deadline = max(r.deadline for r in rows if r.deadline is not None)
+    number = await doc_no(
+        conn, documents=documents, kind="rectification_order", year=_today(now, tz).year
+    )
+    assert actor.principal is not None
+    order_id = await orders.insert_order(
+        conn,
+        inspection_id=inspection_id,
+        enterprise_id=inspection.credit_code,
+        doc_no=number,
+        deadline=deadline,
+        issued_by=actor.principal.username,
+        at=now,
+    )
+    await findings.attach(conn, order_id=order_id, ids=ids)
+    notice = await downlinks.create(
+        conn,
+        channel="notice",
+        ent=inspection.credit_code,
+        kind="rectification_order",
+        text=render(
+            msg(
+                "rectification.notice",
+                name=inspection.enterprise_name,
+                doc_no=number,
+                deadline=deadline,
+                count=len(ids),
+            )
+        ),
+        extra={
+            "order_id": order_id,
+            "doc_no": number,
+            "deadline": deadline.isoformat(),
+            "findings": [
+                {
+                    "id": r.id,
+                    "item_code": r.item_code,
+                    "measure": r.measure,
+                    "deadline": r.deadline.isoformat() if r.deadline else None,
+                }
+                for r in rows
+            ],
+            "page": f"/enterprise/rectifications/{order_id}",
+        },
+        sender=actor.principal.username,
+        requires_ack=True,
+        expires_at=now + ttl(monitoring, "notice"),
+        now=now,
+    )
+    await orders.set_notice(conn, order_id=order_id, notice_id=notice.id)
+    await record(
+        conn,
+        actor=actor,
+        audit_entry=Audit(
+            action="rectification.issue",
+            target=f"rectification:{order_id}",
+            after={"doc_no": number, "deadline": deadline.isoformat(), "findings": ids},
+        ),
+        changes=[
+            ("guidance", inspection.credit_code, live_payload(notice, "created")),
+            ("rectification", inspection.credit_code, {"id": order_id, "state": "issued"}),
+        ],
+    )
+    return await orders.get_order(conn, order_id=order_id)
+
+
+async def _moved(
+    conn: AsyncConnection[Any],
+    order: OrderRow,
+    *,
+    actor: Actor,
+    action: str,
+    state: str,
+    event: str,
+    at: datetime,
+    after: dict[str, Any] | None = None,
+    staff_too: bool = False,
+) -> OrderRow:
+    by = actor.principal.username if actor.principal else "system"
+    await orders.set_state(conn, order_id=order.id, state=state, event=event, by=by, at=at)
+    change = {"id": order.id, "state": state}
+    await record(
+        conn,
+        actor=actor,
+        audit_entry=Audit(
+            action=action,
+            target=f"rectification:{order.id}",
+            before={"state": order.state},
+            after={"state": state, **(after or {})},
+        ),
+        changes=[
+            ("rectification", order.enterprise_id, change),
+            *(
+                [("supervisor_notice", None, {"rectification": order.id, **change})]
+                if staff_too
+                else []
+            ),
+        ],
+    )
+    return await orders.get_order(conn, order_id=order.id)
+
+
+async def acknowledge(
+    conn: AsyncConnection[Any], *, order_id: int, actor: Actor, now: datetime | None = None
+) -> OrderRow:
+    """The enterprise confirms it received the order."""
+    order = await orders.get_order(conn, order_id=order_id, lock=True)
+    _enterprise_only(actor, order)
+    rules.ensure_open(order.state, order_id)
+    return await _moved(
+        conn,
+        order,
+        actor=actor,
+        action="rectification.acknowledge",
+        state=rules.after_acknowledgement(order.state),
+        event="ack",
+        at=now or utcnow(),
+    )
+
+
+async def submit_evidence(
+    conn: AsyncConnection[Any],
+    *,
+    order_id: int,
+    filename: str,
+    data: bytes,
+    note: str,
+    actor: Actor,
+    now: datetime | None = None,
+) -> EvidenceRow:
+    """The enterprise uploads a photo or document showing the rectification."""
+    order = await orders.get_order(conn, order_id=order_id, lock=True)
+    _enterprise_only(actor, order)
+    rules.ensure_open(order.state, order_id)
+    row = await evidence.file(
+        conn,
+        enterprise_id=order.enterprise_id,
+        subject_kind="rectification",
+        subject_id=str(order_id),
+        filename=filename,
+        data=data,
+        note=note,
+        actor=actor,
+    )
+    await _moved(
+        conn,
+        order,
+        actor=actor,
+        action="rectification.evidence",
+        state="submitted",
+        event="evidence",
+        at=now or utcnow(),
+        after=evidence.described(row),
+        staff_too=True,
+    )
+    return row
+
+
+async def request_extension(
+    conn: AsyncConnection[Any],
+    *,
+    order_id: int,
+    requested_deadline: date,
+    reason: str,
+    actor: Actor,
+    tz: ZoneInfo = SHANGHAI,
+    now: datetime | None = None,
+) -> int:
+    """The enterprise asks for a later deadline with a reason (one pending request at a time)."""
+    now = now or utcnow()
+    order = await orders.get_order(conn, order_id=order_id, lock=True)
+    by = _enterprise_only(actor, order)
+    rules.ensure_open(order.state, order_id)
+    text = rules.check_extension(
+        requested=requested_deadline, current=order.deadline, today=_today(now, tz), reason=reason
+    )
+    ext_id = await orders.insert_extension(
+        conn, order_id=order_id, requested_deadline=requested_deadline, reason=text, by=by
+    )
+    await record(
+        conn,
+        actor=actor,
+        audit_entry=Audit(
+            action="rectification.extension_request",
+            target=f"rectification_extension:{ext_id}",
+            after={
+                "order_id": order_id,
+                "requested_deadline": requested_deadline.isoformat(),
+                "reason": text,
+            },
+        ),
+        changes=[
+            ("rectification", order.enterprise_id, {"id": order_id, "extension": ext_id}),
+            ("supervisor_notice", None, {"rectification": order_id, "extension": ext_id}),
+        ],
+    )
+    return ext_id
+
+
+async def decide_extension(
+    conn: AsyncConnection[Any],
+    *,
+    extension_id: int,
+    approve: bool,
+    reason: str,
+    actor: Actor,
+    now: datetime | None = None,
+) -> OrderRow:
+    """A supervisor approves (the order's and its open findings' deadlines move; a provisional
+    不予/首违 outcome keeps its original verification deadline — bureau interpretation) or
+    rejects an extension request, with a reason."""
+    assert actor.principal is not None
+    if actor.principal.role not in OVERSEERS:
+        raise Forbidden("只有主管可以审批延期申请（only a supervisor decides extensions）")
+    now = now or utcnow()
+    ext = await orders.get_extension(conn, extension_id=extension_id)
+    if ext.state != "pending":
+        raise RuleViolation(
+            msg("rectification.extension_decided", extension_id=extension_id, state=ext.state)
+        )
+    text = ensure_reason(reason)
+    order = await orders.get_order(conn, order_id=ext.order_id, lock=True)
+    rules.ensure_open(order.state, order.id)
+    state = "approved" if approve else "rejected"
+    await orders.decide_extension(
+        conn,
+        extension_id=extension_id,
+        state=state,
+        by=actor.principal.username,
+        at=now,
+        reason=text,
+    )
+    if approve:
+        await orders.set_deadline(conn, order_id=order.id, deadline=ext.requested_deadline)
+        await findings.extend(conn, order_id=order.id, deadline=ext.requested_deadline)
+        if order.state == "overdue":
+            back = "submitted" if order.submitted_at else "acknowledged"
+            await orders.set_state(
+                conn, order_id=order.id, state=back, event="extend", by="", at=now
+            )
+    await record(
+        conn,
+        actor=actor,
+        audit_entry=Audit(
+            action=f"rectification.extension_{state}",
+            target=f"rectification_extension:{extension_id}",
+            before={"deadline": order.deadline.isoformat(), "state": "pending"},
+            after={
+                "state": state,
+                "reason": text,
+                "deadline": (ext.requested_deadline if approve else order.deadline).isoformat(),
+            },
+        ),
+        changes=[("rectification", order.enterprise_id, {"id": order.id, "extension": state})],
+    )
+    return await orders.get_order(conn, order_id=order.id)
+
+
+async def reinspect(
+    conn: AsyncConnection[Any],
+    *,
+    finding_id: int,
+    inspection_id: int,
+    result: str,
+    method: str,
+    note: str,
+    video_session_id: str | None,
+    actor: Actor,
+    tz: ZoneInfo = SHANGHAI,
+    now: datetime | None = None,
+) -> OrderRow | None:
+    """复查 of one finding, on site or by video (the recording is the evidence), by the team of
+    the original inspection or of a follow-up inspection of it; passed closes the finding and,
+    with all its order's findings passed, the order. Returns the order."""
+    now = now or utcnow()
+    today = _today(now, tz)
+    row = await findings.get(conn, finding_id=finding_id, lock=True)
+    visit = await inspections.get_inspection(conn, inspection_id=inspection_id)
+    if visit.id != row.inspection_id and visit.follow_up_of != row.inspection_id:
+        raise ValidationFailed(
+            msg("rectification.reinspect_team"), details={"inspection_id": inspection_id}
+        )
+    await acting_member(conn, inspection=visit, actor=actor, today=today)
+    if row.closed_at is not None:
+        raise RuleViolation(f"finding {finding_id} is closed already")
+    if result not in ("passed", "failed") or method not in ("onsite", "video"):
+        raise ValidationFailed("result is passed|failed, method onsite|video")
+    if method == "video" and not (
+        video_session_id
+        and await orders.video_session_of(conn, session_id=video_session_id, ent=row.enterprise_id)
+    ):
+        raise ValidationFailed(
+            msg("rectification.video_needs_session"), details={"video_session_id": None}
+        )
+    text = note.strip()
+    if result == "failed":
+        text = ensure_reason(note, field="note")
+    await findings.reinspect(
+        conn,
+        finding_id=finding_id,
+        inspection_id=inspection_id,
+        result=result,
+        method=method,
+        note=text,
+        video=video_session_id,
+        at=now,
+    )
+    if result == "passed":
+        await findings.verify(conn, finding_id=finding_id, on=today, at=now)
+    order = None
+    closed = False
+    if row.order_id is not None:
+        order = await orders.get_order(conn, order_id=row.order_id, lock=True)
+        covered = await findings.for_order(conn, order_id=order.id)
+        if all(f.reinspection_result == "passed" for f in covered) and order.state != "closed":
+            await orders.set_state(
+                conn,
+                order_id=order.id,
+                state="closed",
+                event="close",
+                by=actor.principal.username if actor.principal else "",
+                at=now,
+            )
+            closed = True
+    await record(
+        conn,
+        actor=actor,
+        audit_entry=Audit(
+            action="finding.reinspect",
+            target=f"finding:{finding_id}",
+            after={
+                "inspection_id": inspection_id,
+                "result": result,
+                "method": method,
+                "note": text,
+                "video_session_id": video_session_id,
+                "order_closed": order.id if closed and order else None,
+            },
+        ),
+        changes=[
+            ("finding", row.enterprise_id, {"id": finding_id, "reinspection": result}),
+            *(
+                [("rectification", row.enterprise_id, {"id": order.id, "state": "closed"})]
+                if closed and order
+                else []
+            ),
+        ],
+    )
+    return await orders.get_order(conn, order_id=order.id) if order else None
+
+
+async def sweep_overdue(conn: AsyncConnection[Any], *, today: date, now: datetime) -> list[int]:
+    """Orders past their deadline without a closing 复查: escalated once to the supervisors."""
+    done = []
+    for order_id in await orders.overdue(conn, today=today):
+        order = await orders.get_order(conn, order_id=order_id, lock=True)
+        if not rules.is_overdue(state=order.state, deadline=order.deadline, today=today):
+            continue
+        text = render(msg("rectification.overdue", doc_no=order.doc_no, deadline=order.deadline))
+        await _moved(
+            conn,
+            order,
+            actor=SYSTEM,
+            action="rectification.overdue",
+            state="overdue",
+            event="overdue",
+            at=now,
+            after={"escalated_to": "supervisor", "text": text},
+            staff_too=True,
+        )
+        done.append(order_id)
+    return done
