@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from config.policy_enforcement import load_reminders
+from config.policy import load_policies
 from config.settings import DEFAULT_POLICY_DIR, Settings
 from domain.clock import utcnow
 from scheduler.jobs_reminders import send_due_reminders
@@ -127,11 +127,18 @@ def test_drawn_inspection_to_closed_rectification(client: TestClient, db_url: st
     assert [e["sha256"] for e in detail["evidence"]] == [res.json()["sha256"]]
 
     # a reminder before the deadline (reminders.yaml: 3 days before)
-    policy = load_reminders(DEFAULT_POLICY_DIR)
+    policies = load_policies(DEFAULT_POLICY_DIR)
     now = datetime.now(UTC)
     sent = _run(
         db_url,
-        lambda c: send_due_reminders(c, today=SOON - timedelta(days=3), now=now, policy=policy),
+        lambda c: send_due_reminders(
+            c,
+            today=SOON - timedelta(days=3),
+            now=now,
+            policy=policies.reminders,
+            schedule=policies.licences,
+            notice_life=timedelta(days=7),
+        ),
     )
     assert [r.subject for r in sent if r.kind == "rectification_deadline"] == [
         f"finding:{f1['id']}"
