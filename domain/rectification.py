@@ -56,7 +56,7 @@ def check_extension(*, requested: date, current: date, today: date, reason: str)
         problems["reason"] = msg("inspection.reason_required", min=MIN_TEXT)
     if problems:
         raise ValidationFailed(
-            next(iter(problems.values())),
+            msg("rectification.extension_refused", problems=list(problems.values())),
             details={k: render(v) for k, v in problems.items()},
         )
     return text

@@ -122,10 +122,10 @@ async def record_refusal(
     inspection = await inspections.get_inspection(conn, inspection_id=row.inspection_id)
     await acting_member(conn, inspection=inspection, actor=actor, today=now.astimezone(tz).date())
     if measure.kind not in ("suspend_production", "stop_equipment"):
-        raise RuleViolation("only a suspension or stop decision can be refused")
+        raise RuleViolation(msg("measure.not_refusable"))
     text = ensure_reason(note, field="note")
     if not await orders.refuse(conn, measure_id=measure_id, note=text, at=now):
-        raise RuleViolation(f"measure {measure_id}: the refusal is recorded already")
+        raise RuleViolation(msg("measure.refusal_recorded", measure_id=measure_id))
     await record(
         conn,
         actor=actor,

@@ -40,7 +40,7 @@ def _enterprise_only(actor: Actor, order: OrderRow) -> str:
     p = actor.principal
     assert p is not None
     if p.role is not Role.ENTERPRISE or p.enterprise_id != order.enterprise_id:
-        raise Forbidden("只有被责令整改的企业账号才能确认整改指令、上传整改证据或申请延期")
+        raise Forbidden(msg("rectification.enterprise_only"))
     return p.username
 
 
@@ -287,7 +287,7 @@ async def decide_extension(
     rejects an extension request, with a reason."""
     assert actor.principal is not None
     if actor.principal.role not in OVERSEERS:
-        raise Forbidden("只有主管可以审批延期申请（only a supervisor decides extensions）")
+        raise Forbidden(msg("rectification.supervisor_only"))
     now = now or utcnow()
     ext = await orders.get_extension(conn, extension_id=extension_id)
     if ext.state != "pending":
@@ -358,9 +358,9 @@ async def reinspect(
         )
     await acting_member(conn, inspection=visit, actor=actor, today=today)
     if row.closed_at is not None:
-        raise RuleViolation(f"finding {finding_id} is closed already")
+        raise RuleViolation(msg("finding.closed_already", finding_id=finding_id))
     if result not in ("passed", "failed") or method not in ("onsite", "video"):
-        raise ValidationFailed("result is passed|failed, method onsite|video")
+        raise ValidationFailed(msg("rectification.reinspection_values"))
     if method == "video" and not (
         video_session_id
         and await orders.video_session_of(conn, session_id=video_session_id, ent=row.enterprise_id)

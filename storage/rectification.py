@@ -11,6 +11,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from domain.errors import NotFound
+from domain.i18n import msg
 from storage.errors import amapped_errors
 
 NEXT_NUMBER = """
@@ -194,7 +195,7 @@ async def get_order(conn: AsyncConnection[Any], *, order_id: int, lock: bool = F
         conn, ORDER_LOCK if lock else ORDER_BY_ID, {"id": order_id}, OrderRow
     )
     if row is None:
-        raise NotFound(f"rectification order {order_id} does not exist")
+        raise NotFound(msg("rectification.order_not_found", order_id=order_id))
     return row
 
 
@@ -269,7 +270,7 @@ async def get_extension(conn: AsyncConnection[Any], *, extension_id: int) -> Ext
     """One extension request, locked; NotFound when absent."""
     row: ExtensionRow | None = await _one(conn, EXT_LOCK, {"id": extension_id}, ExtensionRow)
     if row is None:
-        raise NotFound(f"extension request {extension_id} does not exist")
+        raise NotFound(msg("rectification.extension_not_found", extension_id=extension_id))
     return row
 
 
@@ -307,7 +308,7 @@ async def get_measure(conn: AsyncConnection[Any], *, measure_id: int) -> Measure
     """One measure, locked; NotFound when absent."""
     row: MeasureRow | None = await _one(conn, MEASURE_LOCK, {"id": measure_id}, MeasureRow)
     if row is None:
-        raise NotFound(f"measure {measure_id} does not exist")
+        raise NotFound(msg("measure.not_found", measure_id=measure_id))
     return row
 
 

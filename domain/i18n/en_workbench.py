@@ -90,6 +90,16 @@ ADVISOR: dict[str, str] = {
 }
 
 RECTIFICATION: dict[str, str] = {
+    "rectification.extension_refused": "Extension request refused: {problems:list}",
+    "rectification.order_not_found": "Rectification order {order_id} does not exist",
+    "rectification.extension_not_found": "Extension request {extension_id} does not exist",
+    "rectification.enterprise_only": "Only the ordered enterprise's account acknowledges, uploads evidence or asks for an extension",
+    "rectification.supervisor_only": "Only a supervisor decides extension requests",
+    "rectification.reinspection_values": "A follow-up result is passed or failed, its method onsite or video",
+    "finding.closed_already": "Finding {finding_id} passed its follow-up and is closed",
+    "measure.not_found": "Measure {measure_id} does not exist",
+    "measure.not_refusable": "Only a suspension or stop decision can be refused",
+    "measure.refusal_recorded": "The refusal of measure {measure_id} is recorded already",
     "rectification.closed": "Rectification order {order_id} is closed",
     "rectification.nothing_to_order": "The inspection has no finding to rectify by a deadline",
     "rectification.exists": "The inspection already has rectification order {doc_no}",

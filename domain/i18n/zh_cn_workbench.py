@@ -93,6 +93,16 @@ ADVISOR: dict[str, str] = {
 }
 
 RECTIFICATION: dict[str, str] = {
+    "rectification.extension_refused": "延期申请未被接受：{problems:list}",
+    "rectification.order_not_found": "整改指令{order_id}不存在",
+    "rectification.extension_not_found": "延期申请{extension_id}不存在",
+    "rectification.enterprise_only": "只有被责令整改的企业账号才能确认整改指令、上传整改证据或申请延期",
+    "rectification.supervisor_only": "只有主管可以审批延期申请",
+    "rectification.reinspection_values": "复查结果只能是“通过”或“未通过”，方式只能是现场或视频",
+    "finding.closed_already": "检查发现{finding_id}已复查通过并结案",
+    "measure.not_found": "执法措施{measure_id}不存在",
+    "measure.not_refusable": "只有责令暂时停产停业或停止使用设施设备的决定才能记录拒不执行",
+    "measure.refusal_recorded": "执法措施{measure_id}的拒不执行情况已记录",
     "rectification.closed": "整改指令{order_id}已结案，不能再变更",
     "rectification.nothing_to_order": "该检查没有需要限期整改的检查发现（当场整改的除外）",
     "rectification.exists": "该检查已下达整改指令{doc_no}",
