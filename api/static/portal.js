@@ -282,7 +282,73 @@ async function licencesView() {
       <p class="muted">依据：${esc(l.sources.join("；"))}</p></div>`).join("") || '<p class="muted">暂无许可证信息</p>'}</div></section>`;
 }
 
-const VIEWS = { report: reportView, commitment: commitmentView, inbox: inboxView, licences: licencesView };
+/** A small form's submit: values out, the server's answer in; the input stays on an error. */
+function onSubmit(form, run) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const out = $(".form-error", form);
+    out.hidden = true;
+    try { await run(form.elements); } catch (err) {
+      out.textContent = err.message;
+      out.hidden = false;
+    }
+  });
+}
+
+async function accountView() {
+  const ent = me.enterprise_id;
+  const [accounts, contacts] = await Promise.all([api(`/api/v1/enterprises/${ent}/accounts`),
+    api(`/api/v1/enterprises/${ent}/contacts`)]);
+  const mine = accounts.find((a) => a.username === me.username);
+  const manager = Boolean(mine && mine.manager);
+  const input = (name, label, type = "text", value = "") =>
+    `<label>${label}<input name="${name}" type="${type}" value="${esc(value)}"></label>`;
+  view.innerHTML = `<section class="card"><h1>本企业账号</h1><div id="accounts">${accounts.map((a) => `
+    <div class="item" data-user="${esc(a.username)}"><b>${esc(a.display_name || a.username)}</b>
+      <span class="tag">${a.manager ? "管理员" : "上报员"}</span>${a.active ? "" : '<span class="tag warn">已停用</span>'}
+      ${manager && !a.manager && a.active ? `<button type="button" class="deactivate" data-id="${a.id}">停用</button>` : ""}</div>`).join("")}</div>
+    ${manager ? `<form id="reporter-form" novalidate><h2>增加上报员</h2>${input("username", "用户名（字母、数字）")}
+      ${input("display_name", "姓名")}${input("password", "初始密码（至少10位）", "password")}
+      <p class="form-error error" role="alert" hidden></p><button class="primary" type="submit">增加上报员</button></form>` : ""}</section>
+    <section class="card"><form id="contacts-form" novalidate><h2>接收通知的联系人</h2>
+      ${[0, 1, 2].map((i) => `<fieldset><legend>联系人${i + 1}</legend>${input(`name_${i}`, "姓名", "text", (contacts[i] || {}).name || "")}
+        ${input(`phone_${i}`, "电话", "tel", (contacts[i] || {}).phone || "")}${input(`role_${i}`, "职务", "text", (contacts[i] || {}).role || "")}</fieldset>`).join("")}
+      <p class="form-error error" role="alert" hidden></p>
+      ${manager ? '<button class="primary" type="submit">保存联系人</button>' : '<p class="muted">联系人由本企业管理员维护。</p>'}</form></section>
+    <section class="card"><form id="password-form" novalidate><h2>修改密码</h2>
+      ${input("current_password", "当前密码", "password")}${input("new_password", "新密码（至少10位）", "password")}
+      <p class="form-error error" role="alert" hidden></p><button class="primary" type="submit">修改密码</button></form></section>`;
+  view.querySelectorAll("button.deactivate").forEach((b) => b.addEventListener("click", async () => {
+    await api(`/api/v1/enterprises/${ent}/accounts/${b.dataset.id}/deactivate`, { method: "POST" });
+    toast("已停用");
+    await accountView();
+  }));
+  if (manager) {
+    onSubmit($("#reporter-form"), async (f) => {
+      await api(`/api/v1/enterprises/${ent}/accounts`, { method: "POST", body: {
+        username: f.username.value.trim(), display_name: f.display_name.value.trim(), password: f.password.value } });
+      toast("已增加上报员");
+      await accountView();
+    });
+    onSubmit($("#contacts-form"), async (f) => {
+      const list = [0, 1, 2].map((i) => ({ name: f[`name_${i}`].value.trim(), phone: f[`phone_${i}`].value.trim(),
+        role: f[`role_${i}`].value.trim() })).filter((c) => c.name);
+      await api(`/api/v1/enterprises/${ent}/contacts`, { method: "PUT", body: { contacts: list } });
+      toast("联系人已保存");
+    });
+  }
+  onSubmit($("#password-form"), async (f) => {
+    if (f.new_password.value.length < 10) throw new Error("新密码至少10位");
+    await api("/api/v1/auth/password", { method: "POST", body: {
+      current_password: f.current_password.value, new_password: f.new_password.value } });
+    f.current_password.value = "";
+    f.new_password.value = "";
+    toast("密码已修改");
+  });
+}
+
+const VIEWS = { report: reportView, commitment: commitmentView, inbox: inboxView, licences: licencesView,
+  account: accountView };
 
 async function route() {
   const tab = (location.hash || "#report").slice(1);

@@ -202,7 +202,7 @@ def test_touch_targets_and_no_sideways_scrolling(
     p = context.new_page()
     try:
         _sign_in_phone(p, server, "ent_phone")
-        for tab in ("report", "commitment", "inbox", "licences"):
+        for tab in ("report", "commitment", "inbox", "licences", "account"):
             p.tap(f"#tabs a[data-tab={tab}]")
             p.wait_for_load_state("networkidle")
             small = p.evaluate(
@@ -217,3 +217,30 @@ def test_touch_targets_and_no_sideways_scrolling(
             assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), tab
     finally:
         context.close()
+
+
+def test_the_manager_adds_a_reporter_and_changes_the_password(
+    phone: Page, server: ServerThread, db_url: str
+) -> None:
+    ent, *_ = seed(db_url, 1)
+    add_user(db_url, "ent_phone", "enterprise", ent)
+    _sign_in_phone(phone, server, "ent_phone")
+    phone.tap("#tabs a[data-tab=account]")
+    phone.fill("#reporter-form [name=username]", "rep.li")
+    phone.fill("#reporter-form [name=display_name]", "李上报")
+    phone.fill("#reporter-form [name=password]", "short")
+    phone.tap("#reporter-form button[type=submit]")
+    expect(phone.locator("#reporter-form .form-error")).to_be_visible()
+    assert phone.input_value("#reporter-form [name=display_name]") == "李上报"  # input kept
+    phone.fill("#reporter-form [name=password]", "reporter-pass-1")
+    phone.tap("#reporter-form button[type=submit]")
+    expect(phone.locator("#accounts [data-user='rep.li']")).to_contain_text("上报员")
+    phone.fill("#contacts-form [name=name_0]", "张安全")
+    phone.fill("#contacts-form [name=phone_0]", "0994-1234567")
+    phone.tap("#contacts-form button[type=submit]")
+    expect(phone.locator("#toast")).to_contain_text("联系人已保存")
+    phone.fill("#password-form [name=current_password]", "wrong-password")
+    phone.fill("#password-form [name=new_password]", "a-new-password-1")
+    phone.tap("#password-form button[type=submit]")
+    expect(phone.locator("#password-form .form-error")).to_contain_text("当前密码不正确")
+    shot(phone, "portal-account")

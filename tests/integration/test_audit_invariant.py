@@ -221,6 +221,21 @@ def _portal(path: str, body: dict[str, Any]) -> Callable[[World], Call]:
     return call
 
 
+def _own_account(w: World, role: str = "enterprise") -> dict[str, str]:
+    """Headers of a fresh account (an enterprise manager of the first code by default)."""
+    name = f"self{next(_n)}"
+    add_user(w.db_url, name, role, w.codes[0] if role == "enterprise" else None)
+    return login(w.client, name, PASSWORD)
+
+
+def _reporter(w: World) -> Call:
+    h = _own_account(w)
+    ent = w.codes[0]
+    body = {"username": f"rep{next(_n)}", "password": "reporter-pass-1"}
+    made = w.client.post(f"/api/v1/enterprises/{ent}/accounts", json=body, headers=h).json()
+    return Call("POST", f"/api/v1/enterprises/{ent}/accounts/{made['id']}/deactivate", {}, h)
+
+
 def _officer_link(w: World) -> Call:
     _officers(w)
     user = _user(w, "inspector")
@@ -551,6 +566,25 @@ SCENARIOS: dict[tuple[str, str], Callable[[World], Call]] = {
     ),
     ("POST", "/api/v1/enterprises/{ent}/commitments"): _portal(
         "commitments", {"date": "2026-03-01"}
+    ),
+    ("POST", "/api/v1/enterprises/{ent}/accounts"): lambda w: Call(
+        "POST",
+        f"/api/v1/enterprises/{w.codes[0]}/accounts",
+        {"json": {"username": "audit-reporter", "password": "reporter-pass-1"}},
+        _own_account(w),
+    ),
+    ("POST", "/api/v1/enterprises/{ent}/accounts/{user_id}/deactivate"): _reporter,
+    ("PUT", "/api/v1/enterprises/{ent}/contacts"): lambda w: Call(
+        "PUT",
+        f"/api/v1/enterprises/{w.codes[0]}/contacts",
+        {"json": {"contacts": [{"name": "张安全", "phone": "0994-0000000", "role": "安全负责人"}]}},
+        _own_account(w),
+    ),
+    ("POST", "/api/v1/auth/password"): lambda w: Call(
+        "POST",
+        "/api/v1/auth/password",
+        {"json": {"current_password": PASSWORD, "new_password": "a-new-password-1"}},
+        _own_account(w, "duty"),
     ),
     ("POST", "/api/v1/enterprises/{ent}/acks"): _portal(
         "acks", {"ref": "G1", "ts": "2026-03-01T08:00:00+08:00"}
