@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from api.enterprise_models import EnterpriseFields, ImportReport, RowError
 from domain.directory import Enterprise, Officer
 from domain.errors import ValidationFailed
-from domain.i18n import msg
-from domain.imports import Parsed, parse_enterprises, parse_officers
+from domain.i18n import ZH, Message, msg, render
+from domain.imports import HEADER_NOTES, Parsed, parse_enterprises, parse_officers
 from domain.tabular import UPLOAD_LIMITS, read_table
 from services.changes import Actor
 from services.imports import ParsedUpload, run_import
@@ -23,27 +23,26 @@ from services.imports import ParsedUpload, run_import
 Row = TypeVar("Row")
 
 HAZARD_LEVELS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-HEADER_NOTES = ("unknown column, ignored",)
 
 
-def _header_problems(parsed: Parsed[Any]) -> tuple[list[RowError], list[RowError]]:
+def _header_problems(parsed: Parsed[Any], lang: str) -> tuple[list[RowError], list[RowError]]:
     """Split row-1 problems into fatal ones (missing columns) and warnings."""
     fatal: list[RowError] = []
     warnings: list[RowError] = []
     for e in parsed.errors:
         if e.row != 1:
             continue
-        target = warnings if e.reason in HEADER_NOTES or "ignored" in e.reason else fatal
-        target.append(RowError(row=e.row, column=e.column, reason=e.reason))
+        target = warnings if e.reason.code in HEADER_NOTES else fatal
+        target.append(RowError(row=e.row, column=e.column, reason=render(e.reason, lang)))
     return fatal, warnings
 
 
-def enterprise_values(ent: Enterprise) -> tuple[dict[str, Any] | None, str | None]:
+def enterprise_values(ent: Enterprise) -> tuple[dict[str, Any] | None, Message | None]:
     """The storable fields of a parsed enterprise, or why its hazard level is not valid."""
     level_text = ent.major_hazard_level.strip()
     level = HAZARD_LEVELS.get(level_text) if level_text else None
     if level_text and level is None:
-        return None, f"{level_text!r} is not a major-hazard level 1-4 (一级-四级)"
+        return None, msg("import.hazard_level", value=level_text)
     values = {
         "credit_code": ent.credit_code,
         "name": ent.name,
@@ -70,10 +69,10 @@ def enterprise_values(ent: Enterprise) -> tuple[dict[str, Any] | None, str | Non
     return values, None
 
 
-def _problems(parsed: Parsed[Any]) -> tuple[list[RowError], list[RowError]]:
+def _problems(parsed: Parsed[Any], lang: str) -> tuple[list[RowError], list[RowError]]:
     """(row errors, header warnings) of a parsed table; ValidationFailed naming the missing
     required columns."""
-    fatal, warnings = _header_problems(parsed)
+    fatal, warnings = _header_problems(parsed, lang)
     if fatal:
         missing = [e.column for e in fatal]
         raise ValidationFailed(
@@ -81,33 +80,42 @@ def _problems(parsed: Parsed[Any]) -> tuple[list[RowError], list[RowError]]:
             details={"missing": missing, "problems": [e.model_dump() for e in fatal]},
         )
     errors = [
-        RowError(row=e.row, column=e.column, reason=e.reason) for e in parsed.errors if e.row != 1
+        RowError(row=e.row, column=e.column, reason=render(e.reason, lang))
+        for e in parsed.errors
+        if e.row != 1
     ]
     return errors, warnings
 
 
-def parse_officer_upload(data: bytes, filename: str) -> ParsedUpload[Officer, RowError]:
-    """Officers and experts of an uploaded CSV/XLSX table, with row errors and warnings."""
+def parse_officer_upload(
+    data: bytes, filename: str, lang: str = ZH
+) -> ParsedUpload[Officer, RowError]:
+    """Officers and experts of an uploaded CSV/XLSX table, with row errors and warnings (in
+    the reader's `lang`)."""
     rows = read_table(data, filename)
     parsed = parse_officers(rows)
-    errors, warnings = _problems(parsed)
+    errors, warnings = _problems(parsed, lang)
     return ParsedUpload(
         list(parsed.records), errors, warnings, len(rows), rejected=len({e.row for e in errors})
     )
 
 
-def parse_enterprise_upload(data: bytes, filename: str) -> ParsedUpload[dict[str, Any], RowError]:
-    """(valid rows, row errors, header warnings, rows read) of an uploaded CSV/XLSX table."""
+def parse_enterprise_upload(
+    data: bytes, filename: str, lang: str = ZH
+) -> ParsedUpload[dict[str, Any], RowError]:
+    """(valid rows, row errors, header warnings, rows read) of an uploaded CSV/XLSX table; the
+    reasons in the reader's `lang`."""
     rows = read_table(data, filename)
     parsed = parse_enterprises(rows)
-    errors, warnings = _problems(parsed)
+    errors, warnings = _problems(parsed, lang)
     row_of: dict[str, int] = parsed.extras.get("row_of", {})
     valid: list[dict[str, Any]] = []
     for ent in parsed.records:
         row = row_of.get(ent.credit_code, 0)
         values, problem = enterprise_values(ent)
         if values is None:
-            errors.append(RowError(row=row, column="重大危险源等级", reason=problem or ""))
+            reason = render(problem, lang) if problem is not None else ""
+            errors.append(RowError(row=row, column="重大危险源等级", reason=reason))
             continue
         try:  # the same limits as the JSON API
             EnterpriseFields.model_validate({k: v for k, v in values.items() if k != "credit_code"})
@@ -116,7 +124,7 @@ def parse_enterprise_upload(data: bytes, filename: str) -> ParsedUpload[dict[str
                 RowError(
                     row=row,
                     column=str(err["loc"][0]) if err["loc"] else "?",
-                    reason=str(err["msg"]),
+                    reason=render(msg("import.value_invalid", detail=str(err["msg"])), lang),
                 )
                 for err in exc.errors()
             )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from domain.credit_code import credit_code_problem
+from domain.credit_code import credit_code_issue
 from domain.directory import (
     CREDIT_CLASSES,
     Conflict,
@@ -23,6 +23,7 @@ from domain.directory import (
     Officer,
     OfficerId,
 )
+from domain.i18n import Message, msg
 
 T = TypeVar("T")
 _OFFICER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -96,13 +97,19 @@ ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
 ITEM_REQUIRED = ("item_id", "item", "legal_basis", "sectors", "method")
 
 
+#: Header notes that are warnings (the column is ignored), not errors.
+COLUMN_IGNORED = "import.column_ignored"
+COLUMN_REPEATED = "import.column_repeated"
+HEADER_NOTES = frozenset({COLUMN_IGNORED, COLUMN_REPEATED})
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem in one row: the row number, the column, and why."""
 
     row: int
     column: str
-    reason: str
+    reason: Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +132,14 @@ class _Row:
         header = self.names.get(column)
         value = (self.cells.get(header, "") if header else "").strip()
         if required and not value:
-            self.fail(column, "is empty")
+            self.fail(column, msg("import.cell_empty"))
         if len(value) > limit:
-            self.fail(column, f"is longer than {limit} characters")
+            self.fail(column, msg("import.cell_too_long", limit=limit))
         if "\x00" in value:
-            self.fail(column, "contains a NUL character")
+            self.fail(column, msg("import.cell_nul"))
         return value
 
-    def fail(self, column: str, reason: str) -> None:
+    def fail(self, column: str, reason: Message) -> None:
         self.errors.append(RowError(self.number, self.names.get(column, column), reason))
 
     def pick(self, column: str, table: Mapping[str, T], default: T | None = None) -> T | None:
@@ -141,7 +148,8 @@ class _Row:
             return default
         found = table.get(value) or table.get(value.lower())
         if found is None:
-            self.fail(column, f"{value!r} is not one of {', '.join(sorted(set(map(str, table))))}")
+            allowed = "、".join(sorted(set(map(str, table))))
+            self.fail(column, msg("import.not_one_of", value=value, allowed=allowed))
         return found
 
     def flag(self, column: str, default: bool) -> bool:
@@ -151,7 +159,7 @@ class _Row:
         if value in _TRUE:
             return True
         if value not in _FALSE:
-            self.fail(column, f"{value!r} is not yes/no (是/否)")
+            self.fail(column, msg("import.not_yes_no", value=value))
         return False
 
     def day(self, column: str) -> date | None:
@@ -161,13 +169,13 @@ class _Row:
         try:
             return date.fromisoformat(value.replace("/", "-"))
         except ValueError:
-            self.fail(column, f"{value!r} is not a date (YYYY-MM-DD)")
+            self.fail(column, msg("import.not_a_date", value=value))
             return None
 
     def count(self, column: str) -> int:
         value = self.text(column) or "0"
         if not value.isdigit():
-            self.fail(column, f"{value!r} is not a whole number")
+            self.fail(column, msg("import.not_whole_number", value=value))
             return 0
         return int(value)
 
@@ -182,14 +190,14 @@ def _resolve(
         found = next((c for c, aliases in columns.items()
                       if key == c or key in aliases or key.lower() == c), None)  # fmt: skip
         if found is None:
-            errors.append(RowError(1, key, "unknown column, ignored"))
+            errors.append(RowError(1, key, msg(COLUMN_IGNORED)))
         elif found in names:
-            errors.append(RowError(1, key, f"a second column for {found}, ignored"))
+            errors.append(RowError(1, key, msg(COLUMN_REPEATED, column=found)))
         else:
             names[found] = header
     for column in required:
         if column not in names:
-            errors.append(RowError(1, columns[column][0], "required column is missing"))
+            errors.append(RowError(1, columns[column][0], msg("import.column_missing")))
     return names, errors
 
 
@@ -204,7 +212,7 @@ def _parse(
     for _, cells in rows:
         headers.extend(h for h in cells if h not in headers)
     names, errors = _resolve(headers, columns, required)
-    if any(e.reason == "required column is missing" for e in errors):
+    if any(e.reason.code == "import.column_missing" for e in errors):
         return Parsed((), tuple(errors))
     records: list[T] = []
     first_seen: dict[str, int] = {}
@@ -216,7 +224,11 @@ def _parse(
             continue
         key, record = built
         if key in first_seen:
-            errors.append(RowError(number, names[required[0]], f"repeats row {first_seen[key]}"))
+            errors.append(
+                RowError(
+                    number, names[required[0]], msg("import.row_repeated", row=first_seen[key])
+                )
+            )
             continue
         first_seen[key] = number
         records.append(record)
@@ -231,23 +243,26 @@ def _split(value: str) -> list[str]:
 
 def _enterprise(row: _Row) -> tuple[str, Enterprise] | None:
     code = row.text("credit_code", required=True).upper()
-    if code and (problem := credit_code_problem(code)):
-        row.fail("credit_code", problem)
+    if code and (issue := credit_code_issue(code)):
+        row.fail("credit_code", issue)
     klass = row.text("credit_class", required=True).upper()
     if klass and klass not in CREDIT_CLASSES:
-        row.fail("credit_class", f"{klass!r} is not one of {', '.join(CREDIT_CLASSES)}")
+        row.fail(
+            "credit_class",
+            msg("import.not_one_of", value=klass, allowed="、".join(CREDIT_CLASSES)),
+        )
     licences = []
     for part in _split(row.text("licences", limit=2000)):
         bits = [b.strip() for b in part.split("|")]
         if len(bits) < 2 or len(bits) > 4:
-            row.fail("licences", f"{part!r} is not kind|number|valid from|valid to")
+            row.fail("licences", msg("import.licence_format", value=part))
             continue
         dates = []
         for text in bits[2:]:
             try:
                 dates.append(date.fromisoformat(text) if text else None)
             except ValueError:
-                row.fail("licences", f"{text!r} is not a date")
+                row.fail("licences", msg("import.not_a_date", value=text))
                 dates.append(None)
         dates += [None] * (2 - len(dates))
         licences.append(Licence(bits[0], bits[1], dates[0], dates[1]))
@@ -272,7 +287,7 @@ def _enterprise(row: _Row) -> tuple[str, Enterprise] | None:
         contacts=tuple(contacts),
     )
     if "|" in ent.county or "|" in ent.sector:
-        row.fail("sector", "may not contain '|'")
+        row.fail("sector", msg("import.no_bar"))
     return code, ent
 
 
@@ -302,13 +317,13 @@ def parse_enterprises(rows: Iterable[NumberedRow]) -> Parsed[Enterprise]:
 def _officer(row: _Row) -> tuple[str, Officer] | None:
     oid = OfficerId(row.text("officer_id", required=True, limit=64))
     if oid and not _OFFICER_ID.fullmatch(oid):
-        row.fail("officer_id", "may hold only letters, digits and _ . : -")
+        row.fail("officer_id", msg("import.officer_id_chars"))
     conflicts = []
     for part in _split(row.text("conflicts", limit=5000)):
         code, _, reason = part.partition(":")
         code = code.strip().upper()
-        if problem := credit_code_problem(code):
-            row.fail("conflicts", f"{code!r}: {problem}")
+        if issue := credit_code_issue(code):
+            row.fail("conflicts", msg("import.conflict_code", code=code, problem=issue))
         conflicts.append(Conflict(oid, EnterpriseCode(code), reason.strip()))
     officer = Officer(
         officer_id=oid,
@@ -323,7 +338,7 @@ def _officer(row: _Row) -> tuple[str, Officer] | None:
         conflicts=tuple(conflicts),
     )
     if "|" in officer.department:
-        row.fail("department", "may not contain '|'")
+        row.fail("department", msg("import.no_bar"))
     return oid, officer
 
 

@@ -18,7 +18,8 @@ from domain.draw.canonical import paused_gc
 from domain.draw.public_value import no_public_source, pseudonym, reveal, witness_commitment
 from domain.draw.snapshot import enterprise_rows, officer_rows
 from domain.errors import SafewatchError, ValidationFailed
-from domain.imports import Parsed, RowError, parse_enterprises, parse_officers
+from domain.i18n import render
+from domain.imports import HEADER_NOTES, Parsed, RowError, parse_enterprises, parse_officers
 from domain.tabular import OFFLINE_LIMITS, NumberedRows, read_table
 
 #: How many bad rows are listed before the rest are only counted.
@@ -48,12 +49,12 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _report(what: str, parsed: Parsed[Any], keep_good_rows: bool) -> None:
     """List a table's problems; refuse bad rows unless asked to keep the good ones."""
-    notes = [e for e in parsed.errors if e.row == 1 and e.reason.endswith("ignored")]
+    notes = [e for e in parsed.errors if e.row == 1 and e.reason.code in HEADER_NOTES]
     errors: list[RowError] = [e for e in parsed.errors if e not in notes]
     for note in notes:
-        typer.echo(f"note: {what}: column {note.column!r}: {note.reason}", err=True)
+        typer.echo(f"note: {what}: column {note.column!r}: {render(note.reason)}", err=True)
     for err in errors[:SHOW_ERRORS]:
-        typer.echo(f"{what}: row {err.row}, column {err.column!r}: {err.reason}", err=True)
+        typer.echo(f"{what}: row {err.row}, column {err.column!r}: {render(err.reason)}", err=True)
     if len(errors) > SHOW_ERRORS:
         typer.echo(f"{what}: … and {len(errors) - SHOW_ERRORS} more problems", err=True)
     if errors and not (keep_good_rows and parsed.records):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 
 from api.common import Page, PagingDep, client_ip
-from api.deps import ConnDep, PrincipalDep, ensure_enterprise_access, require_roles
+from api.deps import ConnDep, LangDep, PrincipalDep, ensure_enterprise_access, require_roles
 from api.directory_import import import_upload, parse_enterprise_upload
 from api.enterprise_models import (
     EnterpriseIn,
@@ -108,6 +109,7 @@ async def import_enterprises(
     editor: Editor,
     conn: ConnDep,
     request: Request,
+    lang: LangDep,
     dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
 ) -> ImportReport:
     """Import CSV (UTF-8 or GB18030) or XLSX; valid rows are stored by code, bad rows listed."""
@@ -116,7 +118,7 @@ async def import_enterprises(
         file=file,
         dry_run=dry_run,
         actor=Actor(editor, client_ip(request)),
-        parse=parse_enterprise_upload,
+        parse=functools.partial(parse_enterprise_upload, lang=lang),
         store=lambda c, rows: enterprises.upsert_many(c, rows=rows),
         action="enterprise.import",
         target="enterprise:*",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Annotated
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.common import Page, PagingDep, client_ip
-from api.deps import ConnDep, Staff, require_roles
+from api.deps import ConnDep, LangDep, Staff, require_roles
 from api.directory_import import import_upload, parse_officer_upload
 from api.enterprise_models import ImportReport
 from api.errors import ERROR_RESPONSES
@@ -163,6 +164,7 @@ async def import_inspectors(
     editor: Editor,
     conn: ConnDep,
     request: Request,
+    lang: LangDep,
     dry_run: Annotated[bool, Query(description="check only, store nothing")] = False,
 ) -> ImportReport:
     """Import CSV/XLSX of officers and experts; good rows kept by id, bad rows listed."""
@@ -171,7 +173,7 @@ async def import_inspectors(
         file=file,
         dry_run=dry_run,
         actor=Actor(editor, client_ip(request)),
-        parse=parse_officer_upload,
+        parse=functools.partial(parse_officer_upload, lang=lang),
         store=lambda c, officers: directory.upsert_officers(c, officers=officers),
         action="inspector.import",
         target="inspector:*",

@@ -486,6 +486,23 @@ PORTAL: dict[str, str] = {
 #: the stable `code` of the error class (docs/i18n.md). tests/unit/test_error_keys.py fails on
 #: any raise of a domain error with plain text instead of a catalogue message.
 API_ERRORS: dict[str, str] = {
+    "import.cell_empty": "is empty",
+    "import.cell_too_long": "is longer than {limit} characters",
+    "import.cell_nul": "contains a NUL character",
+    "import.not_one_of": "'{value}' is not one of {allowed}",
+    "import.not_yes_no": "'{value}' is not yes/no (是/否)",
+    "import.not_a_date": "'{value}' is not a date (YYYY-MM-DD)",
+    "import.not_whole_number": "'{value}' is not a whole number",
+    "import.column_ignored": "unknown column, ignored",
+    "import.column_repeated": "a second column for {column}, ignored",
+    "import.column_missing": "required column is missing",
+    "import.row_repeated": "repeats row {row}",
+    "import.licence_format": "'{value}' is not kind|number|valid from|valid to",
+    "import.no_bar": "may not contain '|'",
+    "import.officer_id_chars": "may hold only letters, digits and _ . : -",
+    "import.conflict_code": "'{code}': {problem}",
+    "import.value_invalid": "value not accepted: {detail}",
+    "import.hazard_level": "'{value}' is not a major-hazard level 1-4 (一级-四级)",
     "protocol.message_unknown": "No protocol message '{name}'",
     "alarm.ack_not_active": "Alarm {id} is {state}; only an active alarm can be acknowledged",
     "alarm.action_required": "Closing an alarm needs the action taken (at least 2 characters)",

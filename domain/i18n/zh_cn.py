@@ -445,6 +445,23 @@ PORTAL: dict[str, str] = {
 #: the stable `code` of the error class (docs/i18n.md). tests/unit/test_error_keys.py fails on
 #: any raise of a domain error with plain text instead of a catalogue message.
 API_ERRORS: dict[str, str] = {
+    "import.cell_empty": "必填项为空，请填写",
+    "import.cell_too_long": "内容超过{limit:num}个字符，请精简",
+    "import.cell_nul": "内容含有空字符，请删除后重新导入",
+    "import.not_one_of": "“{value}”不是可选值之一（可选：{allowed}）",
+    "import.not_yes_no": "“{value}”应填“是”或“否”",
+    "import.not_a_date": "“{value}”不是日期，请按“2026-12-03”格式填写",
+    "import.not_whole_number": "“{value}”不是整数",
+    "import.column_ignored": "无法识别的列，已忽略",
+    "import.column_repeated": "与另一列同为“{column}”，已忽略",
+    "import.column_missing": "缺少必填列",
+    "import.row_repeated": "与第{row}行重复",
+    "import.licence_format": "“{value}”应按“证照种类|编号|有效期起|有效期止”填写",
+    "import.no_bar": "不能含有竖线“|”",
+    "import.officer_id_chars": "只能包含字母、数字和“_ . : -”",
+    "import.conflict_code": "回避企业代码“{code}”无效：{problem}",
+    "import.value_invalid": "取值不符合要求：{detail}",
+    "import.hazard_level": "“{value}”不是重大危险源等级（一级至四级或1至4）",
     "protocol.message_unknown": "协议消息“{name}”不存在，请核对消息名称",
     "alarm.ack_not_active": "告警{id}当前为“{state:term.alarm_state}”，只有未确认的告警才能确认",
     "alarm.action_required": "关闭告警须填写已采取的措施（至少2个字）",

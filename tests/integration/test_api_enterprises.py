@@ -131,12 +131,22 @@ def test_csv_import_keeps_valid_rows_and_reports_each_bad_one(client: TestClient
     assert (report["rows"], report["created"], report["updated"]) == (6, 2, 0)
     assert report["rejected"] == 4
     by_row = {(e["row"], e["column"]): e["reason"] for e in report["errors"]}
-    assert "check character" in by_row[(3, "统一社会信用代码")]
+    assert "校验码" in by_row[(3, "统一社会信用代码")]
     assert (4, "风险等级") in by_row
     assert "maybe" in by_row[(4, "高危")]
     assert "五级" in by_row[(6, "重大危险源等级")]
-    assert "repeats row 2" in by_row[(8, "统一社会信用代码")]
+    assert by_row[(8, "统一社会信用代码")] == "与第2行重复"
     assert [w["column"] for w in report["warnings"]] == ["备注"]
+    assert report["warnings"][0]["reason"] == "无法识别的列，已忽略"
+    # The same report for an English reader (Accept-Language), every reason in English.
+    again = client.post(
+        "/api/v1/enterprises/import?dry_run=true",
+        files=files,
+        headers=h | {"Accept-Language": "en"},
+    ).json()
+    by_row_en = {(e["row"], e["column"]): e["reason"] for e in again["errors"]}
+    assert by_row_en[(8, "统一社会信用代码")] == "repeats row 2"
+    assert "check character" in by_row_en[(3, "统一社会信用代码")]
     one = client.get(f"/api/v1/enterprises/{CODE}", headers=h).json()
     assert one["risk_colour"] == "red"
     assert one["high_risk"] is True

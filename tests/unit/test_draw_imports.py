@@ -7,6 +7,7 @@ from pathlib import Path
 
 from domain.directory import InspectionMethod
 from domain.directory_table import enterprise_table, item_table, officer_table
+from domain.i18n import EN, render
 from domain.imports import parse_enterprises, parse_items, parse_officers
 from domain.tabular import read_csv as rows_from_csv
 from domain.tabular import read_xlsx as rows_from_xlsx
@@ -44,8 +45,9 @@ def test_bad_enterprise_rows_are_reported_and_good_rows_kept() -> None:
         (4, "本年检查次数"),
         (4, "上次检查日期"),
     } <= errors
-    assert any(e.row == 6 and "repeats row 2" in e.reason for e in parsed.errors)
-    assert all(e.reason for e in parsed.errors)
+    assert any(e.row == 6 and render(e.reason) == "与第2行重复" for e in parsed.errors)
+    assert any(e.row == 6 and render(e.reason, EN) == "repeats row 2" for e in parsed.errors)
+    assert all(render(e.reason) for e in parsed.errors)
 
 
 def test_missing_required_column_is_a_header_error() -> None:
