@@ -22,7 +22,7 @@ async def _manager(conn: AsyncConnection[Any], actor: Actor, ent: str) -> Princi
     """The acting principal, if it is an active manager account of `ent`."""
     p = actor.principal
     if p is None or p.role is not Role.ENTERPRISE or p.enterprise_id != ent:
-        raise Forbidden("only the enterprise's own manager account may do this")
+        raise Forbidden(msg("enterprise.manager_only"))
     me = await store.get(conn, ent=ent, user_id=p.user_id)
     if me is None or not me.active or not me.manager:
         raise Forbidden(msg("account.manager_only"))
@@ -109,7 +109,7 @@ async def set_contacts(
     await _manager(conn, actor, ent)
     before = await store.contacts(conn, ent=ent)
     if before is None:
-        raise NotFound(f"enterprise {ent} is not in the directory")
+        raise NotFound(msg("enterprise.not_in_directory", code=ent))
     after = await store.set_contacts(conn, ent=ent, contacts=contacts)
     await record(
         conn,

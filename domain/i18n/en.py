@@ -486,6 +486,7 @@ PORTAL: dict[str, str] = {
 #: the stable `code` of the error class (docs/i18n.md). tests/unit/test_error_keys.py fails on
 #: any raise of a domain error with plain text instead of a catalogue message.
 API_ERRORS: dict[str, str] = {
+    "enterprise.manager_only": "Only the enterprise's own manager account may do this",
     "import.cell_empty": "is empty",
     "import.cell_too_long": "is longer than {limit} characters",
     "import.cell_nul": "contains a NUL character",

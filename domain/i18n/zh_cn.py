@@ -445,6 +445,7 @@ PORTAL: dict[str, str] = {
 #: the stable `code` of the error class (docs/i18n.md). tests/unit/test_error_keys.py fails on
 #: any raise of a domain error with plain text instead of a catalogue message.
 API_ERRORS: dict[str, str] = {
+    "enterprise.manager_only": "只有本企业的管理员账号可以执行此操作",
     "import.cell_empty": "必填项为空，请填写",
     "import.cell_too_long": "内容超过{limit:num}个字符，请精简",
     "import.cell_nul": "内容含有空字符，请删除后重新导入",
