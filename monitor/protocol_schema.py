@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from monitor.schemas import EVENT_ADAPTER
 from monitor.schemas_downlink import GuidanceMessage, NoticeMessage, ReceiptMessage, RejectMessage
 from monitor.schemas_site import AckMessage, CommitmentMessage, PresenceMessage, TelemetryMessage
+from monitor.video.signalling import HangupMsg, RequestMsg, SdpMsg
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 #: Where the generated files are committed (shipped in the package, served by the API).
@@ -66,6 +67,24 @@ MESSAGES: tuple[Message, ...] = (
         TypeAdapter(ReceiptMessage),
         "Verdict on an uplink (sandbox / conformance mode only)",
     ),
+    Message(
+        "video_offer", "uplink", "…/video/offer", TypeAdapter(SdpMsg), "Video: the site's offer"
+    ),
+    Message(
+        "video_hangup",
+        "uplink",
+        "…/video/hangup",
+        TypeAdapter(HangupMsg),
+        "Video: end a session (the same message both ways)",
+    ),
+    Message(
+        "video_request",
+        "downlink",
+        "…/video/request",
+        TypeAdapter(RequestMsg),
+        "Video: the service asks the site for video",
+    ),
+    Message("video_answer", "downlink", "…/video/answer", TypeAdapter(SdpMsg), "Video: the answer"),
 )
 BY_NAME = {m.name: m for m in MESSAGES}
 

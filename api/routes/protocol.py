@@ -50,7 +50,7 @@ async def protocol_schema(
         PathParam(
             max_length=32,
             description="event, telemetry, commitment, presence, ack, guidance, notice, reject, "
-            "receipt",
+            "receipt, video_offer, video_hangup, video_request, video_answer",
         ),
     ],
 ) -> Response:
