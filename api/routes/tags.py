@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -13,11 +14,11 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from api.common import client_ip
-from api.deps import ConnDep
+from api.deps import ConnDep, LangDep
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import Handler, VisibleEnt
 from domain.errors import NotFound
-from domain.i18n import msg
+from domain.i18n import ZH, Message, msg, render
 from domain.tabular import UPLOAD_LIMITS, read_table
 from services import tags
 from services.changes import Actor
@@ -237,8 +238,19 @@ _TRUE = {"1", "true", "yes", "y", "是", "启用"}
 _FALSE = {"0", "false", "no", "n", "否", "停用"}
 
 
-def parse_tags(data: bytes, filename: str) -> ParsedUpload[tuple[str, TagIn], RowError]:
-    """Rows of an uploaded registry → (valid (tag, entry) pairs, per-row errors, row count)."""
+class _RowProblem(Exception):
+    """Why one row of a tag import is refused (a catalogue message)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.code)
+        self.message = message
+
+
+def parse_tags(
+    data: bytes, filename: str, lang: str = ZH
+) -> ParsedUpload[tuple[str, TagIn], RowError]:
+    """Rows of an uploaded registry → (valid (tag, entry) pairs, per-row errors in the
+    reader's `lang`, row count)."""
     table = read_table(data, filename)
     valid: list[tuple[str, TagIn]] = []
     errors: list[RowError] = []
@@ -247,15 +259,14 @@ def parse_tags(data: bytes, filename: str) -> ParsedUpload[tuple[str, TagIn], Ro
         unknown = sorted(set(cells) - set(COLUMNS))
         tag = cells.get("tag", "").strip()
         if unknown:
-            errors.append(
-                RowError(row=number, tag=tag or None, message=f"unknown columns {unknown}")
-            )
+            problem = msg("tag_import.columns_unknown", columns=", ".join(unknown))
+            errors.append(RowError(row=number, tag=tag or None, message=render(problem, lang)))
             continue
         try:
             if not tag:
-                raise ValueError("tag is empty")
+                raise _RowProblem(msg("tag_import.tag_empty"))
             if tag in seen:
-                raise ValueError(f"tag {tag!r} appears twice")
+                raise _RowProblem(msg("tag_import.tag_repeated", tag=tag))
             fields: dict[str, Any] = {}
             for name, text in cells.items():
                 text = text.strip()
@@ -263,22 +274,35 @@ def parse_tags(data: bytes, filename: str) -> ParsedUpload[tuple[str, TagIn], Ro
                     continue
                 if name == "enabled":
                     if text.lower() not in _TRUE | _FALSE:
-                        raise ValueError(f"enabled must be one of {sorted(_TRUE | _FALSE)}")
+                        allowed = "、".join(sorted(_TRUE | _FALSE))
+                        raise _RowProblem(msg("tag_import.enabled", allowed=allowed))
                     fields[name] = text.lower() in _TRUE
                 elif name in _NUMBERS:
-                    fields[name] = float(text) if name != "stale_after_s" else int(float(text))
+                    try:
+                        number_ = float(text)
+                    except ValueError:
+                        raise _RowProblem(
+                            msg("tag_import.not_a_number", column=name, value=text)
+                        ) from None
+                    fields[name] = number_ if name != "stale_after_s" else int(number_)
                 else:
                     fields[name] = text
             if not re.fullmatch(TAG_PATTERN, tag):
-                raise ValueError(f"tag {tag!r} may only use A-Z a-z 0-9 _ . : / # - (1–64)")
+                raise _RowProblem(msg("tag_import.tag_chars", tag=tag))
             entry = TagIn.model_validate(fields)
-        except (ValueError, ValidationError) as exc:
-            msg = (
-                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        except (_RowProblem, ValidationError) as exc:
+            problem = (
+                msg(
+                    "tag_import.invalid",
+                    detail="; ".join(
+                        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+                    ),
+                )
                 if isinstance(exc, ValidationError)
-                else str(exc)
+                else exc.message
             )
-            errors.append(RowError(row=number, tag=tag or None, message=msg[:500]))
+            text = render(problem, lang)[:500]
+            errors.append(RowError(row=number, tag=tag or None, message=text))
             continue
         seen.add(tag)
         valid.append((tag, entry))
@@ -287,7 +311,12 @@ def parse_tags(data: bytes, filename: str) -> ParsedUpload[tuple[str, TagIn], Ro
 
 @router.post("/{ent}/tags/import", response_model=TagImportReport)
 async def import_tags(
-    ent: VisibleEnt, file: UploadFile, principal: Handler, conn: ConnDep, request: Request
+    ent: VisibleEnt,
+    file: UploadFile,
+    principal: Handler,
+    conn: ConnDep,
+    request: Request,
+    lang: LangDep,
 ) -> TagImportReport:
     """Import a registry from CSV (UTF-8 or GB18030) or XLSX with the columns
     tag, kind, unit, description, hh, h, l, ll, deadband, delay_s, stale_after_s, enabled,
@@ -302,7 +331,7 @@ async def import_tags(
         conn,
         data=await file.read(UPLOAD_LIMITS.max_bytes + 1),
         filename=file.filename or "",
-        parse=parse_tags,
+        parse=functools.partial(parse_tags, lang=lang),
         store=store,
         dry_run=False,
         actor=Actor(principal, client_ip(request)),

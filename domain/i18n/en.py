@@ -486,6 +486,13 @@ PORTAL: dict[str, str] = {
 #: the stable `code` of the error class (docs/i18n.md). tests/unit/test_error_keys.py fails on
 #: any raise of a domain error with plain text instead of a catalogue message.
 API_ERRORS: dict[str, str] = {
+    "tag_import.columns_unknown": "Unknown columns {columns}; use the column names of the template",
+    "tag_import.tag_empty": "tag is empty",
+    "tag_import.tag_repeated": "tag '{tag}' appears twice",
+    "tag_import.enabled": "enabled must be one of {allowed}",
+    "tag_import.not_a_number": "{column}: '{value}' is not a number",
+    "tag_import.tag_chars": "tag '{tag}' may only use A-Z a-z 0-9 _ . : / # - (1–64)",
+    "tag_import.invalid": "the tag's settings are not valid: {detail}",
     "enterprise.manager_only": "Only the enterprise's own manager account may do this",
     "import.cell_empty": "is empty",
     "import.cell_too_long": "is longer than {limit} characters",

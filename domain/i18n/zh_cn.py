@@ -445,6 +445,13 @@ PORTAL: dict[str, str] = {
 #: the stable `code` of the error class (docs/i18n.md). tests/unit/test_error_keys.py fails on
 #: any raise of a domain error with plain text instead of a catalogue message.
 API_ERRORS: dict[str, str] = {
+    "tag_import.columns_unknown": "无法识别的列：{columns}，请按导入模板使用列名",
+    "tag_import.tag_empty": "位号为空，请填写",
+    "tag_import.tag_repeated": "位号“{tag}”在文件中出现两次",
+    "tag_import.enabled": "“是否启用”应填以下之一：{allowed}",
+    "tag_import.not_a_number": "{column}列的“{value}”不是数字",
+    "tag_import.tag_chars": "位号“{tag}”只能使用字母、数字和“_ . : / # -”（1至64个字符）",
+    "tag_import.invalid": "位号设置不符合要求：{detail}",
     "enterprise.manager_only": "只有本企业的管理员账号可以执行此操作",
     "import.cell_empty": "必填项为空，请填写",
     "import.cell_too_long": "内容超过{limit:num}个字符，请精简",

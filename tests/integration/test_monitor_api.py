@@ -359,6 +359,9 @@ def test_tag_registry_crud_and_import(settings: Settings, client: TestClient, db
         2,
     )
     assert [e["row"] for e in report["errors"]] == [4, 6]
+    # Row reasons in the reader's language (zh-CN by default).
+    assert report["errors"][0]["message"].startswith("位号“bad tag”只能使用字母")
+    assert report["errors"][1]["message"].startswith("位号设置不符合要求")
     tags = client.get(f"/api/v1/enterprises/{ent}/tags", headers=h).json()["items"]
     assert [t["tag"] for t in tags] == ["P101.PT", "T101.TT", "V101.LT"]
     assert client.delete(f"/api/v1/enterprises/{ent}/tags/T101.TT", headers=h).status_code == 204
