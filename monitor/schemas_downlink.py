@@ -6,7 +6,7 @@ that what the running service publishes validates against it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,7 +36,9 @@ class NoticeMessage(Downlink):
 
     id: Annotated[str, Field(pattern=r"^N[0-9]+$", description="acknowledge it on …/ack")]
     ts: datetime
-    kind: str = Field(description="restart_decision (more kinds may be added)")
+    kind: str = Field(
+        description="restart_decision, licence_expiry, rectification_deadline (more may be added)"
+    )
     text: str
     from_: Annotated[str, Field(alias="from")]
     requires_ack: bool
@@ -51,6 +53,18 @@ class NoticeMessage(Downlink):
         default=None,
         description="restart_decision: ids of the video sessions the decision was based on",
     )
+    reminder_id: int | None = Field(
+        default=None, description="licence_expiry, rectification_deadline: the reminder's id"
+    )
+    stage: str | None = Field(
+        default=None,
+        description="licence_expiry: first | deadline | last | expired; "
+        "rectification_deadline: d<days>",
+    )
+    due: date | None = Field(
+        default=None, description="the licence's last valid day, or the rectification deadline"
+    )
+    subject: str | None = Field(default=None, description="what the reminder is about")
 
 
 class RejectMessage(Downlink):
