@@ -10,7 +10,7 @@ from typing import NewType
 
 from domain.directory import CREDIT_CLASSES, RISK_COLOURS, EnterpriseCode
 from domain.errors import ValidationFailed
-from domain.i18n import msg
+from domain.i18n import EN, Message, msg, render
 
 PlanId = NewType("PlanId", str)
 
@@ -161,71 +161,76 @@ def canonical_ratio(text: str) -> str:
     return out if out not in {"-0", ""} else "0"
 
 
-def rules_problems(rules: DrawRules) -> list[str]:
-    """Return every reason these rules are unusable (empty when they are fine)."""
+def rules_problems(rules: DrawRules) -> list[Message]:
+    """Return every reason these rules are unusable (empty when they are fine), as catalogue
+    messages (`plan.rule.*`)."""
     # The verifier module is the one source of the published validity rules; imported here
     # (not at the top) because domain.draw imports this module.
     from domain.draw.verifier import CONTROL, EXCLUSION_REASONS
 
-    problems: list[str] = []
+    problems: list[Message] = []
     if rules.period_end < rules.period_start:
-        problems.append("period ends before it starts")
+        problems.append(msg("plan.rule.period_order"))
     team = rules.team
     if team.size < MIN_TEAM_SIZE:
-        problems.append(f"team size must be at least {MIN_TEAM_SIZE} officers (行政处罚法 Art. 42)")
+        problems.append(msg("plan.rule.team_size", min=MIN_TEAM_SIZE))
     if not team.departments:
-        problems.append("a plan needs at least one department")
+        problems.append(msg("plan.department_required"))
     if len(set(team.departments)) != len(team.departments):
-        problems.append("departments are listed twice")
+        problems.append(msg("plan.rule.departments_twice"))
     if len(team.quotas) != len(team.departments):
-        problems.append("one quota per department is needed")
+        problems.append(msg("plan.rule.quota_per_department"))
     elif any(q < 1 for q in team.quotas) or sum(team.quotas) != team.size:
-        problems.append(
-            "every department needs a quota of at least 1 and quotas must sum to the size"
-        )
+        problems.append(msg("plan.rule.quota_sum"))
     if team.experts < 0:
-        problems.append("experts per team cannot be negative")
+        problems.append(msg("plan.rule.experts_negative"))
     if rules.workload_cap < 1:
-        problems.append("officer workload cap must be at least 1")
+        problems.append(msg("plan.rule.workload_cap"))
     if rules.yearly_cap < 1:
-        problems.append("yearly cap must be at least 1")
+        problems.append(msg("plan.rule.yearly_cap"))
     if rules.cooldown_days < 0:
-        problems.append("cooldown days cannot be negative")
+        problems.append(msg("plan.rule.cooldown"))
     seen: set[str] = set()
     for stratum in rules.strata:
         if stratum.stratum_id in seen:
-            problems.append(f"stratum {stratum.stratum_id} is listed twice")
+            problems.append(msg("plan.rule.stratum_twice", stratum=stratum.stratum_id))
         seen.add(stratum.stratum_id)
         if stratum.risk_colour not in (ANY, *RISK_COLOURS):
-            problems.append(f"stratum {stratum.stratum_id}: unknown risk colour")
+            problems.append(msg("plan.rule.risk_colour", stratum=stratum.stratum_id))
         if stratum.credit_class not in (ANY, *CREDIT_CLASSES):
-            problems.append(f"stratum {stratum.stratum_id}: unknown credit class")
+            problems.append(msg("plan.rule.credit_class", stratum=stratum.stratum_id))
         try:
             parse_ratio(stratum.ratio)
         except ValidationFailed as exc:
-            problems.append(f"stratum {stratum.stratum_id}: {exc.message}")
+            problems.append(
+                msg(
+                    "plan.rule.stratum",
+                    stratum=stratum.stratum_id,
+                    problem=exc.catalogue or exc.message,
+                )
+            )
         if stratum.priority < 0 or stratum.priority > 2**53:
-            problems.append(f"stratum {stratum.stratum_id}: priority must be 1 or more")
+            problems.append(msg("plan.rule.priority", stratum=stratum.stratum_id))
         if stratum.minimum < 0 or (
             stratum.maximum is not None and stratum.maximum < stratum.minimum
         ):
-            problems.append(f"stratum {stratum.stratum_id}: bounds need 0 <= min <= max")
+            problems.append(msg("plan.rule.bounds", stratum=stratum.stratum_id))
     if rules.mode is DrawMode.RANDOM and not rules.strata:
-        problems.append("a random plan needs at least one stratum")
+        problems.append(msg("plan.rule.random_needs_stratum"))
     if rules.mode is DrawMode.FIXED and not rules.fixed_list:
-        problems.append("a fixed-list plan needs its list of enterprises")
+        problems.append(msg("plan.rule.fixed_needs_list"))
     for value in (*rules.counties, *rules.sectors, *team.departments):
         if "|" in value:
-            problems.append(f"{value!r} contains a forbidden character ('|')")
+            problems.append(msg("plan.rule.bar", value=value))
     texts = [*rules.counties, *rules.sectors, *team.departments, *rules.fixed_list]
     texts += [*rules.shutdown_states, *(s.sector for s in rules.strata)]
     texts += [c for c, _ in rules.excluded]
-    problems += [f"{v!r} contains a control character" for v in texts if CONTROL.search(v)]
+    problems += [msg("plan.rule.control", value=v) for v in texts if CONTROL.search(v)]
     codes = [c for c, _ in rules.excluded]
     if len(set(codes)) != len(codes):
-        problems.append("an excluded enterprise is listed twice")
+        problems.append(msg("plan.rule.excluded_twice"))
     problems += [
-        f"exclusion reason {r!r} is not one of the codes {', '.join(EXCLUSION_REASONS)}"
+        msg("plan.rule.exclusion_reason", reason=r, codes=", ".join(EXCLUSION_REASONS))
         for _, r in rules.excluded
         if r not in EXCLUSION_REASONS
     ]
@@ -233,10 +238,10 @@ def rules_problems(rules: DrawRules) -> list[str]:
         ("counties", rules.counties),
         ("sectors", rules.sectors),
         ("fixed_list", rules.fixed_list),
-        ("shutdown states", rules.shutdown_states),
+        ("shutdown_states", rules.shutdown_states),
     ):
         if len(set(values)) != len(values):
-            problems.append(f"{name}: an entry is listed twice")
+            problems.append(msg("plan.rule.listed_twice", field=name))
     return problems
 
 
@@ -245,6 +250,7 @@ def check_rules(rules: DrawRules) -> DrawRules:
     problems = rules_problems(rules)
     if problems:
         raise ValidationFailed(
-            msg("plan.rules_invalid", problems=problems), details={"problems": problems}
+            msg("plan.rules_invalid", problems=problems),
+            details={"problems": [render(p, EN) for p in problems]},
         )
     return rules

@@ -68,7 +68,10 @@ def test_plan_file_takes_defaults_from_the_policy() -> None:
     ("change", "message"),
     [
         ("team: {departments: [应急管理局], size: 1}", "greater than or equal to 2"),
-        ("team: {departments: [应急管理局, 市场监管局], size: 2, quotas: [2, 1]}", "quotas"),
+        (
+            "team: {departments: [应急管理局, 市场监管局], size: 2, quotas: [2, 1]}",
+            "名额之和须等于检查组人数",
+        ),
         ("team: {departments: [应急管理局]}\nwhatever: 1", "whatever"),
     ],
 )
