@@ -359,6 +359,77 @@ async function route() {
   }
 }
 
+// Phone video (measure 15): answer duty staff's request with the rear camera; talkback plays.
+const call = { pc: null, stream: null, sid: null, ice: [], timer: null };
+
+async function pollVideo() {
+  if (!me || me.role !== "enterprise" || call.pc || document.hidden) return;
+  try {
+    const w = await api(`/api/v1/enterprises/${me.enterprise_id}/video/requests`);
+    call.ice = w.ice_servers;
+    call.sid = w.sessions[0] || null;
+    $("#video-call").hidden = !call.sid;
+  } catch { /* the next poll tries again */ }
+}
+
+function iceGathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 3000);  // answer with what was gathered (host candidates first)
+  });
+}
+
+async function answerCall() {
+  const err = $("#call-error");
+  err.hidden = true;
+  $("#call-answer").disabled = true;
+  try {
+    call.stream = await navigator.mediaDevices.getUserMedia({ audio: false,
+      video: { facingMode: { ideal: "environment" }, width: { ideal: 640 }, height: { ideal: 480 } } });
+    const pc = new RTCPeerConnection({ iceServers: call.ice });
+    call.pc = pc;
+    for (const track of call.stream.getVideoTracks()) pc.addTransceiver(track, { direction: "sendonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    pc.addEventListener("track", (e) => {
+      if (e.track.kind === "audio") $("#call-audio").srcObject = new MediaStream([e.track]);
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      $("#call-state").textContent = { connecting: "连接中…", connected: "已连线，正在传送画面",
+        failed: "连接失败", closed: "已挂断" }[pc.connectionState] || "";
+      if (pc.connectionState === "failed") hangupCall();
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await iceGathered(pc);
+    const ans = await api(`/api/v1/enterprises/${me.enterprise_id}/video/${call.sid}/offer`,
+      { method: "POST", body: { type: "offer", sdp: pc.localDescription.sdp } });
+    await pc.setRemoteDescription({ type: "answer", sdp: ans.sdp });
+    const preview = $("#call-preview");
+    preview.srcObject = call.stream;
+    preview.hidden = false;
+    $("#call-answer").hidden = true;
+    $("#call-hangup").hidden = false;
+  } catch (ex) {
+    err.textContent = ex.name === "NotAllowedError" ? "未获得摄像头权限，请在浏览器设置中允许后重试"
+      : `接听失败：${ex.message}`;
+    err.hidden = false;
+    hangupCall(false);
+  }
+}
+
+function hangupCall(hide = true) {
+  if (call.pc) call.pc.close();
+  if (call.stream) call.stream.getTracks().forEach((t) => t.stop());
+  call.pc = null;
+  call.stream = null;
+  $("#call-preview").hidden = true;
+  $("#call-answer").hidden = false;
+  $("#call-answer").disabled = false;
+  $("#call-hangup").hidden = true;
+  if (hide) $("#video-call").hidden = true;
+}
+
 function signedIn(s) {
   me = s;
   $("#login-form").hidden = true;
@@ -370,6 +441,7 @@ function signedIn(s) {
     return;
   }
   route();
+  pollVideo();
 }
 
 function signedOut() {
@@ -387,6 +459,9 @@ async function main() {
   setUnauthorizedHandler(signedOut);
   window.addEventListener("hashchange", () => { if (me) route(); });
   $("#logout").addEventListener("click", signedOut);
+  $("#call-answer").addEventListener("click", answerCall);
+  $("#call-hangup").addEventListener("click", () => hangupCall());
+  call.timer = setInterval(pollVideo, 2000);
   $("#login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = e.target.elements;

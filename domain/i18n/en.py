@@ -423,6 +423,7 @@ PORTAL: dict[str, str] = {
     "account.manager_only": "only the enterprise's manager account may do this (reporter accounts manage neither accounts nor contacts)",
     "account.not_a_reporter": "this account is not a reporter account of the enterprise",
     "account.password_wrong": "the current password is wrong",
+    "video.already_answered": "this video request was already answered or has ended",
     "portal.refused": "report not accepted: {why}",
     "portal.pending": "report received and being processed; see its result under My reports",
     "portal.body": "the report must be a JSON object",

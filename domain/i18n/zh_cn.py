@@ -382,6 +382,7 @@ PORTAL: dict[str, str] = {
     "account.manager_only": "只有本企业的管理员账号可以执行此操作（上报员账号不能管理账号和联系人）",
     "account.not_a_reporter": "该账号不是本企业的上报员账号",
     "account.password_wrong": "当前密码不正确",
+    "video.already_answered": "该视频请求已接听或已结束",
     "portal.refused": "上报未被接受：{why}",
     "portal.pending": "上报已收到，正在处理，请稍后在“我的上报”中查看结果",
     "portal.body": "上报内容必须是一个对象（键值对）",

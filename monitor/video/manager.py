@@ -308,22 +308,48 @@ class VideoSessionManager:
             # Another API process may own it (every process sees every offer): stay quiet.
             log.debug("offer for session %s, which this process does not run", msg.session_id)
             return
+        answer = await self._accept_offer(live, msg.sdp)
+        if answer is not None:
+            await self._signaller.publish(
+                video_topic(self._prefix, enterprise, "answer"),
+                {"session_id": live.id, "type": "answer", "sdp": answer},
+            )
+            log.info("[%s] answered the site's offer", live.label)
+
+    async def answer_phone(self, *, session_id: str, enterprise: str, offer_sdp: str) -> str:
+        """The enterprise answers a request from a phone's browser instead of a site agent:
+        its SDP offer (rear camera, talkback audio received) in, the answer out. The session,
+        relay, recording and evidence are the agent's."""
+        live = self._sessions.get(VideoSessionId(session_id))
+        if live is None or live.enterprise != enterprise or live.closing:
+            raise NotFound(f"video session {session_id} is not waiting for this enterprise")
+        validate_sdp(offer_sdp, kind="offer")  # a bad offer is the phone's 422, not the end
+        answer = await self._accept_offer(live, offer_sdp)
+        if answer is None:
+            raise RuleViolation(msg("video.already_answered"))
+        log.info("[%s] answered the phone's offer", live.label)
+        return answer
+
+    async def _accept_offer(self, live: LiveSession, sdp: str) -> str | None:
+        """Open the site side of a requested session; the answer, or None when the offer came
+        too late or could not be used (the session then failed and the site was told)."""
+        enterprise = live.enterprise
         async with live.lock:
             if live.state is not SessionState.REQUESTED or live.closing:
                 log.info("[%s] ignored a repeated offer", live.label)
-                return
+                return None
             try:
-                validate_sdp(msg.sdp, kind="offer")
+                validate_sdp(sdp, kind="offer")
             except ValidationFailed as exc:
                 # Technical English like the MQTT reject reasons (docs/protocol.md).
-                await self._reject(enterprise, msg.session_id, exc.code, exc.text(EN))
+                await self._reject(enterprise, live.id, exc.code, exc.text(EN))
                 await self._finish(
                     live,
                     SessionState.FAILED,
                     f"the site sent an unusable offer: {exc.text(EN)}",
                     notify_site=True,
                 )
-                return
+                return None
             await self._set_state(live, SessionState.CONNECTING)
             live.connecting_mono = time.monotonic()
             recorder = (
@@ -332,7 +358,7 @@ class VideoSessionManager:
                 else None
             )
             try:
-                answer = await live.open_site(msg.sdp, rtc_configuration(self._ice), recorder)
+                answer = await live.open_site(sdp, rtc_configuration(self._ice), recorder)
             except SDP_ERRORS as exc:
                 await self._finish(
                     live,
@@ -340,9 +366,9 @@ class VideoSessionManager:
                     f"the site's offer cannot be used: {exc}",
                     notify_site=True,
                 )
-                return
+                return None
             if live.closing:
-                return
+                return None
             pc = live.site_pc
             assert pc is not None
 
@@ -357,11 +383,7 @@ class VideoSessionManager:
                     )
 
             live.spawn(self._await_live(live))
-            await self._signaller.publish(
-                video_topic(self._prefix, enterprise, "answer"),
-                {"session_id": live.id, "type": "answer", "sdp": answer},
-            )
-            log.info("[%s] answered the site's offer", live.label)
+            return answer
 
     async def _await_live(self, live: LiveSession) -> None:
         await live.first_frame.wait()

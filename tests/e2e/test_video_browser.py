@@ -168,6 +168,25 @@ async def server(
     await asyncio.wait_for(task, 15)
 
 
+async def launch_in_netns(pw: Any, namespace: str, base: str, tmp_path: Path) -> Any:
+    """Headless Chromium inside the namespace, with a fake camera and microphone."""
+    wrapper = tmp_path / "chromium-in-netns"
+    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {namespace} {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--unsafely-treat-insecure-origin-as-secure={base}",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    return await pw.chromium.launch(executable_path=str(wrapper), args=args, headless=True)
+
+
 async def until_true(page: Any, predicate: str, within_s: float = 10.0) -> None:
     """Poll a predicate through page.evaluate (wait_for_function evals in the page, and the
     page's CSP forbids eval), failing after `within_s` seconds."""
@@ -207,23 +226,9 @@ async def test_browser_watches_the_site_and_talks_back(
             "/api/v1/auth/token", data={"username": "admin", "password": TEST_ADMIN_PASSWORD}
         )
         token = res.json()["access_token"]
-    wrapper = tmp_path / "chromium-in-netns"
-    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {netns[0]} {CHROMIUM} "$@"\n')
-    wrapper.chmod(0o755)
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--unsafely-treat-insecure-origin-as-secure={base}",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
     manager: VideoSessionManager = app.state.video
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(wrapper), args=args, headless=True)
+        browser = await launch_in_netns(pw, netns[0], base, tmp_path)
         try:
             page = await browser.new_page()
             errors: list[str] = []

@@ -45,6 +45,10 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/video/sessions/{session_id}/viewers/{viewer_id}"): (
         "detaches a WebRTC viewer; the session stays as it is"
     ),
+    ("POST", "/api/v1/enterprises/{ent}/video/{session_id}/offer"): (
+        "the site side of a requested session, as a site agent's MQTT offer: the session's state "
+        "changes are the video store's (its row and 'video' live change), audited at the request"
+    ),
 }
 
 HOW_TO = (

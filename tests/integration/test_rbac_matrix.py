@@ -134,6 +134,8 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/enterprises/{ent}/contacts"): EVERYONE,
     ("PUT", "/api/v1/enterprises/{ent}/contacts"): frozenset({"enterprise"}),
     ("POST", "/api/v1/auth/password"): EVERYONE,
+    ("GET", "/api/v1/enterprises/{ent}/video/requests"): frozenset({"enterprise"}),
+    ("POST", "/api/v1/enterprises/{ent}/video/{session_id}/offer"): frozenset({"enterprise"}),
     ("POST", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions"): STAFF,
     ("GET", "/api/v1/video/sessions/{session_id}"): STAFF,
