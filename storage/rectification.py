@@ -331,3 +331,28 @@ async def video_session_of(conn: AsyncConnection[Any], *, session_id: str, ent: 
     async with amapped_errors():
         row = await (await conn.execute(VIDEO_OF, {"id": session_id, "ent": ent})).fetchone()
     return row is not None
+
+
+ISSUED = "SELECT doc_no FROM issued_documents WHERE kind = %(kind)s AND subject = %(subject)s"
+ISSUE = """
+INSERT INTO issued_documents (kind, subject, doc_no) VALUES (%(kind)s, %(subject)s, %(doc_no)s)
+ON CONFLICT (kind, subject) DO NOTHING
+RETURNING doc_no
+"""
+
+
+async def issued_number(conn: AsyncConnection[Any], *, kind: str, subject: str) -> str | None:
+    """The number a document was issued with, if it was."""
+    async with amapped_errors():
+        row = await (await conn.execute(ISSUED, {"kind": kind, "subject": subject})).fetchone()
+    return None if row is None else str(row[0])
+
+
+async def issue_number(
+    conn: AsyncConnection[Any], *, kind: str, subject: str, doc_no: str
+) -> str | None:
+    """Keep a document's number; None when another request issued it first."""
+    params = {"kind": kind, "subject": subject, "doc_no": doc_no}
+    async with amapped_errors():
+        row = await (await conn.execute(ISSUE, params)).fetchone()
+    return None if row is None else str(row[0])

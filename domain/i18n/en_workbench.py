@@ -90,6 +90,10 @@ ADVISOR: dict[str, str] = {
 }
 
 RECTIFICATION: dict[str, str] = {
+    "document.unknown": "No such enforcement document: {kind}",
+    "document.no_order": "Inspection {inspection_id} has no rectification order yet",
+    "document.not_reinspected": "Order {doc_no} has no follow-up yet: no follow-up opinion",
+    "document.not_no_penalty": "Finding {finding_id} is not a (current) no-penalty outcome: no no-penalty decision",
     "rectification.extension_refused": "Extension request refused: {problems:list}",
     "rectification.order_not_found": "Rectification order {order_id} does not exist",
     "rectification.extension_not_found": "Extension request {extension_id} does not exist",

@@ -93,6 +93,10 @@ ADVISOR: dict[str, str] = {
 }
 
 RECTIFICATION: dict[str, str] = {
+    "document.unknown": "没有这种执法文书：{kind}",
+    "document.no_order": "检查{inspection_id}尚未下达整改指令",
+    "document.not_reinspected": "整改指令{doc_no}尚未复查，不能出具整改复查意见书",
+    "document.not_no_penalty": "检查发现{finding_id}不是不予处罚或首违不罚的结论（或已失效），不能出具不予行政处罚决定书",
     "rectification.extension_refused": "延期申请未被接受：{problems:list}",
     "rectification.order_not_found": "整改指令{order_id}不存在",
     "rectification.extension_not_found": "延期申请{extension_id}不存在",
