@@ -487,6 +487,7 @@ PORTAL: dict[str, str] = {
 #: the stable `code` of the error class (docs/i18n.md). tests/unit/test_error_keys.py fails on
 #: any raise of a domain error with plain text instead of a catalogue message.
 API_ERRORS: dict[str, str] = {
+    "video.not_waiting_for_enterprise": "Video session {session_id} is not waiting for this enterprise",
     "plan.rule.period_order": "period ends before it starts",
     "plan.rule.team_size": "team size must be at least {min} officers (行政处罚法 Art. 42)",
     "plan.rule.departments_twice": "departments are listed twice",

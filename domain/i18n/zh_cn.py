@@ -446,6 +446,7 @@ PORTAL: dict[str, str] = {
 #: the stable `code` of the error class (docs/i18n.md). tests/unit/test_error_keys.py fails on
 #: any raise of a domain error with plain text instead of a catalogue message.
 API_ERRORS: dict[str, str] = {
+    "video.not_waiting_for_enterprise": "视频会话{session_id}不在等待本企业应答，请刷新后重试",
     "plan.rule.period_order": "检查期的结束日期早于开始日期",
     "plan.rule.team_size": "每个检查组至少需要{min:num}名执法人员（《行政处罚法》第四十二条）",
     "plan.rule.departments_twice": "执法部门重复列出",

@@ -322,7 +322,7 @@ class VideoSessionManager:
         relay, recording and evidence are the agent's."""
         live = self._sessions.get(VideoSessionId(session_id))
         if live is None or live.enterprise != enterprise or live.closing:
-            raise NotFound(f"video session {session_id} is not waiting for this enterprise")
+            raise NotFound(msg("video.not_waiting_for_enterprise", session_id=session_id))
         validate_sdp(offer_sdp, kind="offer")  # a bad offer is the phone's 422, not the end
         answer = await self._accept_offer(live, offer_sdp)
         if answer is None:
