@@ -272,7 +272,11 @@ def resume(op: SpecialOp, ts: datetime, policy: SpecialOpsPolicy) -> tuple[Speci
     if op.state is not OpState.PAUSED or op.paused_at is None:
         return replace(op, state=OpState.ACTIVE), NOTHING
     tp = policy.types[op.op_type]
-    managed, why = managed_grade(op.op_type, op.grade, ts, policy)
+    # One grade above the permit's (5.1.1), never two: an operation already raised at its start
+    # keeps that grade when it restarts in the night again; a daytime restart keeps it too.
+    managed, why = managed_grade(op.op_type, op.reported_grade or op.grade, ts, policy)
+    if why is None:
+        managed = op.grade
     new = replace(op, state=OpState.ACTIVE)
     outcome = NOTHING
     if managed != op.grade:

@@ -107,6 +107,18 @@ def test_restart_at_night_upgrades() -> None:
     assert rules(out) == ["video_missing"]
 
 
+def test_a_night_restart_of_work_raised_at_its_start_stays_one_grade_higher() -> None:
+    """Started at night (二级 → 一级), paused, restarted at night and by day: still 一级 — one
+    grade above the permit (GB 30871-2022 5.1.1), never two."""
+    op, _ = so.start(start(sh(2026, 3, 3, 20), "2", hours=4), ENT, None, POLICY)
+    assert (op.grade, op.reported_grade) == ("1", "2")
+    for at in (sh(2026, 3, 3, 21), sh(2026, 3, 4, 9)):
+        op = so.pause(op, at - timedelta(minutes=20))
+        op, _ = so.gas_test(op, GasReading(at - timedelta(minutes=5), o2_pct=20.9), POLICY)
+        op, _ = so.resume(op, at, POLICY)
+        assert (op.grade, op.reported_grade) == ("1", "2"), at
+
+
 def test_special_hot_work_needs_video_for_its_whole_duration() -> None:
     t = sh(2026, 3, 3, 10)
     op, out = so.start(start(t, "special"), ENT, None, POLICY)
