@@ -90,6 +90,7 @@ ADVISOR: dict[str, str] = {
 }
 
 RECTIFICATION: dict[str, str] = {
+    "statistics.period": "Invalid period: the end is before the start or the period exceeds three years",
     "document.unknown": "No such enforcement document: {kind}",
     "document.no_order": "Inspection {inspection_id} has no rectification order yet",
     "document.not_reinspected": "Order {doc_no} has no follow-up yet: no follow-up opinion",

@@ -93,6 +93,7 @@ ADVISOR: dict[str, str] = {
 }
 
 RECTIFICATION: dict[str, str] = {
+    "statistics.period": "统计期间无效：结束日期不能早于开始日期，且不超过三年",
     "document.unknown": "没有这种执法文书：{kind}",
     "document.no_order": "检查{inspection_id}尚未下达整改指令",
     "document.not_reinspected": "整改指令{doc_no}尚未复查，不能出具整改复查意见书",
