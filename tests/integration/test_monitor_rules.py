@@ -3,10 +3,13 @@ status violations, presence clearing — each ends in the alarms table with the 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from config.policy import load_policies
 from config.settings import Settings
+from domain.special_ops_model import OpType
+from domain.special_ops_oversight import managed_grade
 from tests.integration.monitor_support import (
     Device,
     rows,
@@ -158,10 +161,14 @@ async def test_commitment_cross_check_and_status_violations(settings: Settings, 
     ent, *_ = await seed(pool, 1)
     dev = Device(settings, ent)
     today = datetime.fromisoformat(ts()).astimezone(settings.tz).date().isoformat()
+    # 升级管理 (GB 30871-2022 5.1.1): at night, on a rest day or a holiday the 一级 permit is
+    # managed as 特级, and the commitment must name the grade the work is managed at.
+    ops_policy = load_policies(settings.policy_dir).monitoring.special_ops
+    grade, _ = managed_grade(OpType.HOT_WORK, "1", datetime.now(UTC), ops_policy)
     commitment = {
         "date": today,
         "units": {"total": 4, "running": 4, "stopped": 0},
-        "special_ops": [{"op_type": "hot_work", "grade": "1", "count": 1}],
+        "special_ops": [{"op_type": "hot_work", "grade": grade, "count": 1}],
         "maintenance": 0,
         "trial_production": False,
         "startup_shutdown": False,
