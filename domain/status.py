@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from domain.alarms import Rule
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 
+_MAINT_ID = attrgetter("maint_id")
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     """The status after an event and the alarms it raises or clears."""
@@ -94,7 +98,12 @@ def apply(status: EnterpriseStatus, event: StatusEvent, trial: TrialPolicy) -> T
         case Resume():
             return _resume(status, event)
         case MaintenanceStart():
-            kept = tuple(m for m in status.maintenance if m.maint_id != event.maint_id)
+            # The started job goes last (callers read it there). An enterprise may hold
+            # thousands of open jobs and a replay applies all of its events: the usual case (a
+            # new id) is checked at C speed, not by a Python loop per job (issue 11).
+            kept = status.maintenance
+            if event.maint_id in map(_MAINT_ID, kept):
+                kept = tuple(m for m in kept if m.maint_id != event.maint_id)
             job = Maintenance(event.maint_id, event.scope, event.units, event.ts, event.planned_end)
             return Transition(replace(status, maintenance=(*kept, job)))
         case MaintenanceEnd():

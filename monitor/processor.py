@@ -321,7 +321,7 @@ class Processor:
             if s.new_request is not None and lg.request_row is not None:
                 requests.append((ent, lg.request_row))
             if isinstance(ev, st.MaintenanceStart):
-                job = next(m for m in s.state.status.maintenance if m.maint_id == ev.maint_id)
+                job = s.state.status.maintenance[-1]  # st.apply puts the started job last
                 maint_starts.append((ent, job))
             elif isinstance(ev, st.MaintenanceEnd) and any(
                 m.maint_id == ev.maint_id for m in before.maintenance

@@ -92,9 +92,8 @@ async def replay_enterprise(
     await so_store.save_ops(conn, [state.ops[k] for k in sorted(state.ops)])
     out = Replay(state.status, RuleOutcome())
     fresh = {x.ordered.event.event_id for x in batch}
-    for o, s in done.steps:
-        if s.test is not None and o.event.event_id in fresh:
-            t = s.test
+    for o, t in done.steps:
+        if t is not None and o.event.event_id in fresh:
             out.tests.append((ent, str(t.op_id), t.reading, t.problems, t.event_id))
     await _requests(conn, ent, every, done, out)
     stored = await store.alarms_of(conn, ent, _REPLAYED_RULES)

@@ -285,3 +285,28 @@ def test_a_later_replay_raises_again_what_an_earlier_one_superseded() -> None:
         site.live_alarms()
         == in_order([resume(3), resume_request(4), shutdown(3.5), resume(3.7)]).live_alarms()
     )
+
+
+def test_a_long_history_of_open_maintenance_replays_in_linear_memory() -> None:
+    """Issue 11: the fault suite's fuzz stalled the ingest for everyone when a late event made
+    an enterprise with 20,000 open maintenance jobs replay: every step kept its state (all open
+    jobs) — 1.5 GB — and found the new job by a Python loop. Now the steps keep no state."""
+    import tracemalloc
+
+    n = 3000
+    events = [
+        rp.Ordered(st.MaintenanceStart(f"m{i}", at(i), f"job{i}", st.Scope.UNIT, ("U1",), None))
+        for i in range(n)
+    ]
+    tracemalloc.start()
+    try:
+        done = rp.replay(rp.EnterpriseState.empty(ENT), events, POLICIES)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(done.state.status.maintenance) == n
+    assert done.state.status.maintenance[-1].maint_id == f"job{n - 1}"
+    assert set(done.maintenance) == {f"job{i}" for i in range(n)}
+    assert len(done.steps) == n
+    # Before: about n²/2 references kept (≈ 36 MB for 3,000); now the last state and the steps.
+    assert peak < 8 * 2**20, f"{peak / 2**20:.1f} MiB"
