@@ -227,7 +227,7 @@ async def _seed_demo(settings: Settings, region: Region) -> None:
     try:
         async with pool.connection() as conn:
             rows = demo_enterprises(region=region)
-            await seed.seed_enterprises(conn, rows)
+            await seed.seed_enterprises(conn, rows=rows)
             for username, role, ent in (
                 ("duty", "duty", None),
                 ("supervisor", "supervisor", None),

@@ -231,7 +231,7 @@ def seed_published_draw(url: str) -> int:
         await pool.open(wait=True)
         try:
             async with pool.connection() as conn:
-                await seed.seed_enterprises(conn, demo_enterprises())
+                await seed.seed_enterprises(conn, rows=demo_enterprises())
             await demo_seed.seed_demo(
                 pool, demo_settings().model_copy(update={"database_url": url})
             )

@@ -74,4 +74,4 @@ async def seed_demo(
     del settings
     rows = [row for ent in demo_enterprises(region=region) for row in tag_rows(ent.credit_code)]
     async with pool.connection() as conn:
-        await telemetry_tags.insert_missing(conn, rows)
+        await telemetry_tags.insert_missing(conn, rows=rows)

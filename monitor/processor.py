@@ -182,7 +182,7 @@ class Processor:
             return
         # The status rows were created by _activity; this locks them (sorted) and reads the key
         # of each enterprise's last applied event, so two workers never interleave one.
-        applied = await order_store.lock_order(conn, [a.enterprise_id for a, _ in events])
+        applied = await order_store.lock_order(conn, ents=[a.enterprise_id for a, _ in events])
         horizon = now - self.policy.replay_horizon
         by_ent: dict[str, list[tuple[Accepted, EventBase, Logged]]] = {}
         per_ent: dict[EnterpriseId, Counter[str]] = {}
@@ -219,10 +219,10 @@ class Processor:
             statuses[EnterpriseId(ent)] = r.status
             work.add(r.alarm_actions)
             work.live.extend(r.changes)
-            await so_store.insert_tests(conn, r.tests)
+            await so_store.insert_tests(conn, tests=r.tests)
             if r.last_key is not None:
                 order[ent] = r.last_key
-        await order_store.save_order(conn, order)
+        await order_store.save_order(conn, keys=order)
         await event_store.copy_events(
             conn,
             rows=[
@@ -233,7 +233,7 @@ class Processor:
             ],
             received_at=utcnow(),
         )
-        await order_store.flag_events(conn, flags)
+        await order_store.flag_events(conn, flags=flags)
         for ent_id, counts in sorted(per_ent.items()):
             work.live.append(("event", ent_id, {"types": dict(counts)}))
         for ent_id in sorted(statuses):
@@ -269,20 +269,22 @@ class Processor:
             conn, ents=[a.enterprise_id for a, ev, _ in events if isinstance(ev, STATUS_EVENTS)]
         )
         op_keys = [(a.enterprise_id, str(ev.op_id)) for a, ev, _ in events if hasattr(ev, "op_id")]
-        ops = await so_store.lock_ops(conn, op_keys)
+        ops = await so_store.lock_ops(conn, keys=op_keys)
         needs_prior = [
             (a.enterprise_id, ev.op_id)
             for a, ev, _ in events
             if isinstance(ev, SpecialOpStartEvent) and ev.gas_test is None
         ]
-        prior: dict[tuple[str, str], GasReading] = await so_store.latest_tests(conn, needs_prior)
+        prior: dict[tuple[str, str], GasReading] = await so_store.latest_tests(
+            conn, keys=needs_prior
+        )
         # A start is judged with the enterprise's other open operations (guardians, the work a
         # temporary power serves) and whether a video session of the site is live.
         start_ents = sorted(
             {a.enterprise_id for a, ev, _ in events if isinstance(ev, SpecialOpStartEvent)}
         )
-        others = await so_store.open_ops_of(conn, start_ents)
-        live = await so_store.live_video_enterprises(conn, start_ents) if start_ents else set()
+        others = await so_store.open_ops_of(conn, ents=start_ents)
+        live = await so_store.live_video_enterprises(conn, ents=start_ents) if start_ents else set()
         ops_of: dict[str, dict[str, SpecialOp]] = {}
         for o in others:
             ops_of.setdefault(o.enterprise_id, {})[str(o.op_id)] = o
@@ -338,8 +340,8 @@ class Processor:
         )
         await enterprise_status.start_maintenance(conn, jobs=maint_starts)
         await enterprise_status.end_maintenance(conn, ends=maint_ends)
-        await so_store.save_ops(conn, [states[e].ops[op] for e, op in sorted(changed_ops)])
-        await so_store.insert_tests(conn, tests)
+        await so_store.save_ops(conn, ops=[states[e].ops[op] for e, op in sorted(changed_ops)])
+        await so_store.insert_tests(conn, tests=tests)
         await self._requests(conn, requests, work)
         touched = voided | {EnterpriseId(ent) for ent, _ in requests}
         if touched:

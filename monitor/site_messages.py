@@ -39,7 +39,7 @@ async def store_commitment(conn: AsyncConnection[Any], a: Accepted, work: Work) 
         committed_by=body.committed_by,
         committed_at=body.committed_at,
     )
-    await commitments.upsert(conn, c)
+    await commitments.upsert(conn, c=c)
     work.days.add((a.enterprise_id, c.day))
     work.actions.append(
         AlarmClear(AlarmKey(a.enterprise_id, Rule.COMMITMENT_MISSING, f"day:{c.day.isoformat()}"))
@@ -103,11 +103,11 @@ async def cross_check_days(
     for ent, day in work.days:
         by_day.setdefault(day, []).append(ent)
     for day, ents in sorted(by_day.items()):
-        found = await commitments.for_day(conn, ents, day)
+        found = await commitments.for_day(conn, ents=ents, day=day)
         if not found:
             continue
         lo = datetime.combine(day, time(0), tz)
-        facts = await commitments.actuals(conn, list(found), lo=lo, hi=lo + timedelta(days=1))
+        facts = await commitments.actuals(conn, ents=list(found), lo=lo, hi=lo + timedelta(days=1))
         for ent, c in found.items():
             work.add(mismatch_outcome(c, cross_check(c, facts[ent]), now))
 

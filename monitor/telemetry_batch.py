@@ -87,7 +87,7 @@ async def _evaluate(
     out: TelemetryResult,
 ) -> None:
     limited = [k for k in readings if registry[k].has_limits]
-    states = await telemetry_tags.lock_states(conn, limited)
+    states = await telemetry_tags.lock_states(conn, keys=limited)
     changed: list[tuple[str, str, TagState]] = []
     last: dict[TagKey, tuple[float | None, datetime]] = {}
     for key, values in readings.items():
@@ -114,5 +114,5 @@ async def _evaluate(
                 out.actions.extend(outcome.actions)
         if state != start:
             changed.append((ent, tag, state))
-    await telemetry_tags.save_states(conn, changed)
-    await telemetry_tags.save_last_values(conn, last)
+    await telemetry_tags.save_states(conn, states=changed)
+    await telemetry_tags.save_last_values(conn, last=last)

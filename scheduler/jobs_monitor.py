@@ -113,7 +113,7 @@ async def _commitments(
         str(e) for e, s in await alarms.open_subjects(conn, Rule.COMMITMENT_MISSING) if s == subject
     }
     outcome = NOTHING
-    for ent in await commitments.missing_for_day(conn, today):
+    for ent in await commitments.missing_for_day(conn, day=today):
         if ent not in open_now:
             outcome += missing_outcome(ent, today, due, now)
     return outcome

@@ -66,14 +66,14 @@ async def record_access(conn: AsyncConnection[Any], *, actor: Actor, audit_entry
 async def announce(conn: AsyncConnection[Any], *, changes: Sequence[Change]) -> None:
     """Live changes of the system's own work whose stored rows are the record (the MQTT ingest's
     batches, watchdogs, delivery receipts): no audit entry, many changes in one statement."""
-    await live.publish_changes(conn, changes)
+    await live.publish_changes(conn, changes=changes)
 
 
 async def _write(
     conn: AsyncConnection[Any], actor: Actor, entry: Audit, changes: Sequence[Change]
 ) -> int:
     audit_id = await _audit(conn, actor, entry)
-    await live.publish_changes(conn, changes)
+    await live.publish_changes(conn, changes=changes)
     return audit_id
 
 

@@ -72,14 +72,14 @@ async def replay_enterprise(
 ) -> Replay:
     """Fold the enterprise's stored events, restart decisions and this batch's events in
     event-time order from the empty state; write the result and reconcile the alarms."""
-    logged = [parse(text) for text in await store.log_of(conn, ent)]
+    logged = [parse(text) for text in await store.log_of(conn, ent=ent)]
     decisions = [
         rp.Ordered(rp.RestartDecision(f"decision:{d.id}", d.at, d.request, d.approved))
-        for d in await store.decisions_of(conn, ent)
+        for d in await store.decisions_of(conn, ent=ent)
     ]
     every = [*logged, *batch]
     # Like the in-order path, a start is judged knowing whether a video session is live now.
-    live = await so_store.live_video_enterprises(conn, [ent])
+    live = await so_store.live_video_enterprises(conn, ents=[ent])
     initial = replace(rp.EnterpriseState.empty(EnterpriseId(ent)), video_live=ent in live)
     done = rp.replay(
         initial,
@@ -88,20 +88,20 @@ async def replay_enterprise(
     )
     state = done.state
     await enterprise_status.save_statuses(conn, statuses=[state.status])
-    await store.write_maintenance(conn, ent, done.maintenance)
-    await so_store.save_ops(conn, [state.ops[k] for k in sorted(state.ops)])
+    await store.write_maintenance(conn, ent=ent, jobs=done.maintenance)
+    await so_store.save_ops(conn, ops=[state.ops[k] for k in sorted(state.ops)])
     out = Replay(state.status, RuleOutcome())
     fresh = {x.ordered.event.event_id for x in batch}
     for o, t in done.steps:
         if t is not None and o.event.event_id in fresh:
             out.tests.append((ent, str(t.op_id), t.reading, t.problems, t.event_id))
     await _requests(conn, ent, every, done, out)
-    stored = await store.alarms_of(conn, ent, _REPLAYED_RULES)
+    stored = await store.alarms_of(conn, ent=ent, rules=_REPLAYED_RULES)
     plan = rp.reconcile(done.outcome, set(stored.open_ids), stored.closed_seen)
     out.alarm_actions = plan.raise_clear
     out.changes += await store.close_superseded(
         conn,
-        [stored.open_ids[k] for k in plan.superseded],
+        ids=[stored.open_ids[k] for k in plan.superseded],
         now=now,
         cause=rp.SUPERSEDED_CAUSE,
         text=render(rp.SUPERSEDED_TEXT),
@@ -140,5 +140,5 @@ async def _requests(
             )
     pending = done.state.status.restart_request
     if pending is not None:
-        await store.revive_request(conn, ent, pending)
+        await store.revive_request(conn, ent=ent, event_id=pending)
     await restart_requests.supersede_pending(conn, keep={EnterpriseId(ent): pending})

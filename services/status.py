@@ -56,7 +56,7 @@ async def enterprise_now(conn: AsyncConnection[Any], *, ent: str) -> EnterpriseN
     found = await enterprise_status.lock_statuses(conn, ents=[ent], lock=False)
     ops = []
     for op in await special_ops.open_ops(conn, ent=ent):
-        tests = await special_ops.tests_of(conn, ent, op.op_id)
+        tests = await special_ops.tests_of(conn, ent=ent, op_id=op.op_id)
         ops.append(OpenOp(op, tests[0] if tests else None))
     count, worst = await alarms.open_alarms(conn, ent=ent)
     return EnterpriseNow(

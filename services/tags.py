@@ -27,9 +27,9 @@ async def put(
     actor: Actor,
 ) -> Tag:
     """Create or replace a tag's registry entry."""
-    before = await telemetry_tags.get_tag(conn, ent, tag)
-    await telemetry_tags.upsert_tags(conn, [{"enterprise_id": ent, "tag": tag, **fields}])
-    after = await telemetry_tags.get_tag(conn, ent, tag)
+    before = await telemetry_tags.get_tag(conn, ent=ent, tag=tag)
+    await telemetry_tags.upsert_tags(conn, rows=[{"enterprise_id": ent, "tag": tag, **fields}])
+    after = await telemetry_tags.get_tag(conn, ent=ent, tag=tag)
     assert after is not None
     await record(
         conn,
@@ -49,10 +49,10 @@ async def delete(
     conn: AsyncConnection[Any], *, ent: str, tag: str, snapshot: Snapshot, actor: Actor
 ) -> None:
     """Remove a tag from the registry (its readings stay)."""
-    before = await telemetry_tags.get_tag(conn, ent, tag)
+    before = await telemetry_tags.get_tag(conn, ent=ent, tag=tag)
     if before is None:
         raise NotFound(msg("tag.not_registered", tag=tag, ent=ent))
-    await telemetry_tags.delete_tag(conn, ent, tag)
+    await telemetry_tags.delete_tag(conn, ent=ent, tag=tag)
     await record(
         conn,
         actor=actor,

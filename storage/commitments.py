@@ -97,7 +97,7 @@ def from_payload(p: dict[str, Any]) -> Commitment:
     )
 
 
-async def upsert(conn: AsyncConnection[Any], c: Commitment) -> None:
+async def upsert(conn: AsyncConnection[Any], *, c: Commitment) -> None:
     """Store a commitment; a later one for the same day replaces it."""
     async with amapped_errors():
         await conn.execute(
@@ -114,7 +114,7 @@ async def upsert(conn: AsyncConnection[Any], c: Commitment) -> None:
 
 
 async def for_day(
-    conn: AsyncConnection[Any], ents: Sequence[str], day: date
+    conn: AsyncConnection[Any], *, ents: Sequence[str], day: date
 ) -> dict[EnterpriseId, Commitment]:
     """The commitments of these enterprises for one day."""
     if not ents:
@@ -129,7 +129,7 @@ async def for_day(
 
 
 async def actuals(
-    conn: AsyncConnection[Any], ents: Sequence[str], *, lo: datetime, hi: datetime
+    conn: AsyncConnection[Any], *, ents: Sequence[str], lo: datetime, hi: datetime
 ) -> dict[EnterpriseId, Actuals]:
     """What each enterprise reported between lo and hi (one bureau day)."""
     uniq = sorted(set(ents))
@@ -156,14 +156,14 @@ async def actuals(
     }
 
 
-async def missing_for_day(conn: AsyncConnection[Any], day: date) -> list[EnterpriseId]:
+async def missing_for_day(conn: AsyncConnection[Any], *, day: date) -> list[EnterpriseId]:
     """Monitored enterprises without a commitment for `day`."""
     async with amapped_errors():
         rows = await (await conn.execute(MISSING, {"day": day})).fetchall()
     return [EnterpriseId(r[0]) for r in rows]
 
 
-async def recent(conn: AsyncConnection[Any], ent: str, *, limit: int = 7) -> list[dict[str, Any]]:
+async def recent(conn: AsyncConnection[Any], *, ent: str, limit: int = 7) -> list[dict[str, Any]]:
     """The latest commitments of one enterprise as stored."""
     async with amapped_errors():
         rows = await (await conn.execute(LIST, {"ent": ent, "limit": limit})).fetchall()

@@ -189,7 +189,7 @@ async def acknowledge(
     return Downlink(**row), first
 
 
-async def get(conn: AsyncConnection[Any], downlink_id: int) -> Downlink | None:
+async def get(conn: AsyncConnection[Any], *, downlink_id: int) -> Downlink | None:
     """One downlink."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(Downlink)) as cur:
         await cur.execute(GET, {"id": downlink_id})

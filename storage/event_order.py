@@ -97,7 +97,9 @@ class StoredAlarms:
     closed_seen: set[tuple[AlarmKey, str]]
 
 
-async def lock_order(conn: AsyncConnection[Any], ents: Sequence[str]) -> dict[str, OrderKey | None]:
+async def lock_order(
+    conn: AsyncConnection[Any], *, ents: Sequence[str]
+) -> dict[str, OrderKey | None]:
     """Lock the enterprises' status rows for this transaction; the key of each one's last event."""
     if not ents:
         return {}
@@ -106,7 +108,7 @@ async def lock_order(conn: AsyncConnection[Any], ents: Sequence[str]) -> dict[st
     return {str(r[0]): (r[1], int(r[2]), str(r[3])) if r[1] is not None else None for r in rows}
 
 
-async def save_order(conn: AsyncConnection[Any], keys: Mapping[str, OrderKey]) -> None:
+async def save_order(conn: AsyncConnection[Any], *, keys: Mapping[str, OrderKey]) -> None:
     """Record the key of the last event applied to each enterprise."""
     if not keys:
         return
@@ -123,14 +125,14 @@ async def save_order(conn: AsyncConnection[Any], keys: Mapping[str, OrderKey]) -
         )
 
 
-async def log_of(conn: AsyncConnection[Any], ent: str) -> list[str]:
+async def log_of(conn: AsyncConnection[Any], *, ent: str) -> list[str]:
     """The stored payloads of an enterprise's events that a replay applies."""
     async with amapped_errors():
         rows = await (await conn.execute(LOG_OF, {"ent": ent})).fetchall()
     return [str(r[0]) for r in rows]
 
 
-async def decisions_of(conn: AsyncConnection[Any], ent: str) -> list[Decision]:
+async def decisions_of(conn: AsyncConnection[Any], *, ent: str) -> list[Decision]:
     """Approved and rejected restart requests of an enterprise."""
     async with amapped_errors():
         rows = await (await conn.execute(DECISIONS_OF, {"ent": ent})).fetchall()
@@ -138,7 +140,7 @@ async def decisions_of(conn: AsyncConnection[Any], ent: str) -> list[Decision]:
 
 
 async def flag_events(
-    conn: AsyncConnection[Any], flags: Sequence[tuple[str, str, datetime, str]]
+    conn: AsyncConnection[Any], *, flags: Sequence[tuple[str, str, datetime, str]]
 ) -> None:
     """Flag stored events as (enterprise, event id, ts, 'late' | 'beyond_horizon')."""
     if not flags:
@@ -156,7 +158,7 @@ async def flag_events(
 
 
 async def write_maintenance(
-    conn: AsyncConnection[Any], ent: str, jobs: Mapping[str, MaintenanceRecord]
+    conn: AsyncConnection[Any], *, ent: str, jobs: Mapping[str, MaintenanceRecord]
 ) -> None:
     """Write maintenance jobs as a replay left them (open or ended)."""
     if not jobs:
@@ -177,7 +179,7 @@ async def write_maintenance(
         await conn.execute(WRITE_MAINTENANCE, {"rows": rows_json(rows)})
 
 
-async def alarms_of(conn: AsyncConnection[Any], ent: str, rules: Sequence[str]) -> StoredAlarms:
+async def alarms_of(conn: AsyncConnection[Any], *, ent: str, rules: Sequence[str]) -> StoredAlarms:
     """Open alarms (by key) and observations a person closed, of an enterprise for some rules."""
     async with amapped_errors():
         rows = await (
@@ -197,7 +199,7 @@ async def alarms_of(conn: AsyncConnection[Any], ent: str, rules: Sequence[str]) 
 
 
 async def close_superseded(
-    conn: AsyncConnection[Any], ids: Sequence[int], *, now: datetime, cause: str, text: str
+    conn: AsyncConnection[Any], *, ids: Sequence[int], now: datetime, cause: str, text: str
 ) -> list[Change]:
     """Close alarms a replay no longer raises; the live changes to announce."""
     if not ids:
@@ -223,7 +225,7 @@ async def close_superseded(
     ]
 
 
-async def revive_request(conn: AsyncConnection[Any], ent: str, event_id: str) -> None:
+async def revive_request(conn: AsyncConnection[Any], *, ent: str, event_id: str) -> None:
     """Make a request the wrong order had superseded pending again (event-time order keeps it)."""
     async with amapped_errors():
         await conn.execute(REVIVE_REQUEST, {"ent": ent, "event_id": event_id})

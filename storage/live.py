@@ -71,7 +71,7 @@ async def publish_change(
     return int(row[0])
 
 
-async def publish_changes(conn: AsyncConnection[Any], changes: Sequence[Change]) -> None:
+async def publish_changes(conn: AsyncConnection[Any], *, changes: Sequence[Change]) -> None:
     """Record several changes in one statement, in order (the ingest's hot path)."""
     if not changes:
         return

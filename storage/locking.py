@@ -11,7 +11,7 @@ from storage.errors import amapped_errors
 
 
 async def lock_pairs(
-    conn: AsyncConnection[Any], statement: LiteralString, keys: Sequence[tuple[str, str]]
+    conn: AsyncConnection[Any], *, statement: LiteralString, keys: Sequence[tuple[str, str]]
 ) -> list[tuple[Any, ...]]:
     """The rows `statement` locks for these (enterprise, key) pairs (its parameters: %(ents)b
     and %(keys)b). Pairs are de-duplicated and sorted, so two transactions locking overlapping

@@ -18,7 +18,7 @@ ON CONFLICT (credit_code) DO NOTHING
 """
 
 
-async def seed_enterprises(conn: AsyncConnection[Any], rows: list[DemoEnterprise]) -> int:
+async def seed_enterprises(conn: AsyncConnection[Any], *, rows: list[DemoEnterprise]) -> int:
     """Insert demo enterprises that are not there yet; return how many rows were offered."""
     async with amapped_errors(), conn.cursor() as cur:
         await cur.executemany(

@@ -135,10 +135,10 @@ def _op(r: Sequence[Any]) -> SpecialOp:
 
 
 async def lock_ops(
-    conn: AsyncConnection[Any], keys: Sequence[tuple[str, str]]
+    conn: AsyncConnection[Any], *, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], SpecialOp]:
     """The operations with these (enterprise, op id) keys, locked."""
-    return {(r[0], r[1]): _op(r) for r in await lock_pairs(conn, LOCK_OPS, keys)}
+    return {(r[0], r[1]): _op(r) for r in await lock_pairs(conn, statement=LOCK_OPS, keys=keys)}
 
 
 async def open_ops(conn: AsyncConnection[Any], *, ent: str | None = None) -> list[SpecialOp]:
@@ -157,7 +157,7 @@ async def enterprises_with_open_ops(conn: AsyncConnection[Any]) -> list[str]:
     return [r[0] for r in rows]
 
 
-async def open_ops_of(conn: AsyncConnection[Any], ents: Sequence[str]) -> list[SpecialOp]:
+async def open_ops_of(conn: AsyncConnection[Any], *, ents: Sequence[str]) -> list[SpecialOp]:
     """Operations not ended of these enterprises."""
     if not ents:
         return []
@@ -167,7 +167,7 @@ async def open_ops_of(conn: AsyncConnection[Any], ents: Sequence[str]) -> list[S
 
 
 async def live_video_enterprises(
-    conn: AsyncConnection[Any], ents: Sequence[str] | None = None
+    conn: AsyncConnection[Any], *, ents: Sequence[str] | None = None
 ) -> set[str]:
     """Enterprises with a live video session (of these, or of all)."""
     params = {"ents": None if ents is None else sorted(set(ents))}
@@ -201,7 +201,7 @@ _PLAIN_COLUMNS = (
 )
 
 
-async def save_ops(conn: AsyncConnection[Any], ops: Sequence[SpecialOp]) -> None:
+async def save_ops(conn: AsyncConnection[Any], *, ops: Sequence[SpecialOp]) -> None:
     """Insert or update operations (one statement, one binary array per column)."""
     if not ops:
         return
@@ -213,7 +213,7 @@ async def save_ops(conn: AsyncConnection[Any], ops: Sequence[SpecialOp]) -> None
 
 
 async def latest_tests(
-    conn: AsyncConnection[Any], keys: Sequence[tuple[str, str]]
+    conn: AsyncConnection[Any], *, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], GasReading]:
     """The newest stored analysis of each (enterprise, op id)."""
     if not keys:
@@ -242,6 +242,7 @@ async def latest_tests(
 
 async def insert_tests(
     conn: AsyncConnection[Any],
+    *,
     tests: Sequence[tuple[str, str, GasReading, list[str], str | None]],
 ) -> None:
     """Store analyses: (enterprise, op id, reading, problems, event id)."""
@@ -269,7 +270,7 @@ async def insert_tests(
         await conn.execute(INSERT_TEST, {"rows": rows_json(params)})
 
 
-async def tests_of(conn: AsyncConnection[Any], ent: str, op_id: str) -> list[StoredTest]:
+async def tests_of(conn: AsyncConnection[Any], *, ent: str, op_id: str) -> list[StoredTest]:
     """The latest analyses of one operation, newest first."""
     async with amapped_errors():
         rows = await (await conn.execute(TESTS_OF, {"ent": ent, "op_id": op_id})).fetchall()

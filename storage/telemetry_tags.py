@@ -158,15 +158,15 @@ async def registry_version(conn: AsyncConnection[Any]) -> tuple[int, datetime | 
 
 
 async def lock_states(
-    conn: AsyncConnection[Any], keys: Sequence[tuple[str, str]]
+    conn: AsyncConnection[Any], *, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], TagState]:
     """Alarm states of these tags, locked."""
-    rows = await lock_pairs(conn, LOCK_STATES, keys)
+    rows = await lock_pairs(conn, statement=LOCK_STATES, keys=keys)
     return {(r[0], r[1]): TagState(Level(r[2]), Level(r[3]) if r[3] else None, r[4]) for r in rows}
 
 
 async def save_states(
-    conn: AsyncConnection[Any], states: Sequence[tuple[str, str, TagState]]
+    conn: AsyncConnection[Any], *, states: Sequence[tuple[str, str, TagState]]
 ) -> None:
     """Persist changed alarm states."""
     if not states:
@@ -188,7 +188,7 @@ async def save_states(
 
 
 async def save_last_values(
-    conn: AsyncConnection[Any], last: dict[tuple[str, str], tuple[float | None, datetime]]
+    conn: AsyncConnection[Any], *, last: dict[tuple[str, str], tuple[float | None, datetime]]
 ) -> None:
     """Remember each registered tag's newest reading (for staleness and the status page)."""
     if not last:
@@ -206,21 +206,21 @@ async def save_last_values(
         )
 
 
-async def list_tags(conn: AsyncConnection[Any], ent: str) -> list[Tag]:
+async def list_tags(conn: AsyncConnection[Any], *, ent: str) -> list[Tag]:
     """The registry of one enterprise."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(Tag)) as cur:
         await cur.execute(LIST, {"ent": ent})
         return await cur.fetchall()
 
 
-async def get_tag(conn: AsyncConnection[Any], ent: str, tag: str) -> Tag | None:
+async def get_tag(conn: AsyncConnection[Any], *, ent: str, tag: str) -> Tag | None:
     """One registry entry."""
     async with amapped_errors(), conn.cursor(row_factory=class_row(Tag)) as cur:
         await cur.execute(GET, {"ent": ent, "tag": tag})
         return await cur.fetchone()
 
 
-async def upsert_tags(conn: AsyncConnection[Any], rows: Sequence[dict[str, Any]]) -> int:
+async def upsert_tags(conn: AsyncConnection[Any], *, rows: Sequence[dict[str, Any]]) -> int:
     """Create or update entries (a missing measuring range means none); return how many were
     created."""
     created = 0
@@ -232,7 +232,7 @@ async def upsert_tags(conn: AsyncConnection[Any], rows: Sequence[dict[str, Any]]
     return created
 
 
-async def insert_missing(conn: AsyncConnection[Any], rows: Sequence[dict[str, Any]]) -> None:
+async def insert_missing(conn: AsyncConnection[Any], *, rows: Sequence[dict[str, Any]]) -> None:
     """Register tags not registered yet, for enterprises in the directory (others are skipped;
     existing entries are left alone)."""
     if rows:
@@ -240,7 +240,7 @@ async def insert_missing(conn: AsyncConnection[Any], rows: Sequence[dict[str, An
             await cur.executemany(INSERT_MISSING, rows)
 
 
-async def delete_tag(conn: AsyncConnection[Any], ent: str, tag: str) -> bool:
+async def delete_tag(conn: AsyncConnection[Any], *, ent: str, tag: str) -> bool:
     """Remove an entry; False when there was none."""
     async with amapped_errors():
         cur = await conn.execute(DELETE, {"ent": ent, "tag": tag})

@@ -137,7 +137,7 @@ async def list_commitments(
 ) -> list[CommitmentOut]:
     """The latest daily commitments, newest first."""
     await require_enterprise(conn, ent)
-    rows = await commitments.recent(conn, ent, limit=days)
+    rows = await commitments.recent(conn, ent=ent, limit=days)
     return [CommitmentOut.model_validate(r) for r in rows]
 
 

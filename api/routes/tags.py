@@ -156,7 +156,7 @@ async def _require(conn: ConnDep, ent: str) -> None:
 async def list_tags(ent: VisibleEnt, conn: ConnDep) -> TagList:
     """Every registered tag of the enterprise."""
     await _require(conn, ent)
-    return TagList(items=[_out(t) for t in await telemetry_tags.list_tags(conn, ent)])
+    return TagList(items=[_out(t) for t in await telemetry_tags.list_tags(conn, ent=ent)])
 
 
 def _snapshot(t: telemetry_tags.Tag) -> dict[str, Any]:
@@ -324,7 +324,7 @@ async def import_tags(
     await _require(conn, ent)
 
     async def store(c: AsyncConnection[Any], valid: list[tuple[str, TagIn]]) -> tuple[int, int]:
-        created = await telemetry_tags.upsert_tags(c, [_row(ent, t, e) for t, e in valid])
+        created = await telemetry_tags.upsert_tags(c, rows=[_row(ent, t, e) for t, e in valid])
         return created, len(valid) - created
 
     done = await run_import(

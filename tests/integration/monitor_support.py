@@ -31,7 +31,7 @@ async def seed(pool: AsyncConnectionPool, n: int = 3) -> list[str]:
     """Insert n demo enterprises; return their credit codes."""
     rows = demo_enterprises(max(n, 1))[:n]
     async with pool.connection() as conn:
-        await seed_enterprises(conn, rows)
+        await seed_enterprises(conn, rows=rows)
     return [r.credit_code for r in rows]
 
 

@@ -257,7 +257,7 @@ async def stored(
         status = (await enterprise_status.lock_statuses(conn, ents=[ent], lock=False))[
             EnterpriseId(ent)
         ]
-        ops = await so_store.lock_ops(conn, [(ent, op) for op in op_ids])
+        ops = await so_store.lock_ops(conn, keys=[(ent, op) for op in op_ids])
         rows = await (
             await conn.execute(
                 "SELECT rule, subject FROM alarms WHERE enterprise_id = %(e)s"

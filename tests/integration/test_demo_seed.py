@@ -21,7 +21,7 @@ async def test_seeding_twice_gives_one_plan_and_one_verifiable_draw(
     pool: AsyncConnectionPool, settings: Settings
 ) -> None:
     async with pool.connection() as conn:
-        await seed.seed_enterprises(conn, demo_enterprises())
+        await seed.seed_enterprises(conn, rows=demo_enterprises())
     await seed_demo(pool, settings)
     await seed_demo(pool, settings)
     async with pool.connection() as conn:

@@ -19,7 +19,7 @@ from storage import draws, seed
 @pytest.fixture
 async def drawn(pool: AsyncConnectionPool, settings: Settings) -> int:
     async with pool.connection() as conn:
-        await seed.seed_enterprises(conn, demo_enterprises())
+        await seed.seed_enterprises(conn, rows=demo_enterprises())
     await seed_demo(pool, settings)
     async with pool.connection() as conn:
         records = await draws.list_draws(conn)
