@@ -12,6 +12,7 @@ from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
 from storage.errors import amapped_errors
+from storage.paging import fetch_page
 
 CREATE = """
 INSERT INTO downlinks (channel, enterprise_id, kind, text, extra, sender, requires_ack,
@@ -205,8 +206,5 @@ async def list_downlinks(
     offset: int,
 ) -> tuple[list[Downlink], int]:
     """Downlinks, newest first, with the total count."""
-    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(LIST, {"ent": ent, "channel": channel, "limit": limit, "offset": offset})
-        rows = await cur.fetchall()
-    total = int(rows[0]["total"]) if rows else 0
-    return [Downlink(**{k: v for k, v in r.items() if k != "total"}) for r in rows], total
+    params = {"ent": ent, "channel": channel, "limit": limit, "offset": offset}
+    return await fetch_page(conn, statement=LIST, params=params, row=Downlink)

@@ -11,6 +11,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from storage.errors import amapped_errors
+from storage.paging import fetch_page
 
 COPY_EVENTS = (
     "COPY events (ts, enterprise_id, event_id, type, payload, received_at) "
@@ -86,7 +87,4 @@ async def list_events(
 ) -> tuple[list[StoredEvent], int]:
     """Events of one enterprise, newest first, with the total count."""
     params = {"ent": ent, "lo": lo, "hi": hi, "type": type_, "limit": limit, "offset": offset}
-    async with amapped_errors():
-        rows = await (await conn.execute(EVENTS, params)).fetchall()
-    total = int(rows[0][-1]) if rows else 0
-    return [StoredEvent(*r[:-1]) for r in rows], total
+    return await fetch_page(conn, statement=EVENTS, params=params, row=StoredEvent)

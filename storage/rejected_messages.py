@@ -10,6 +10,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from storage.errors import amapped_errors
+from storage.paging import fetch_page
 
 #: One statement for a batch's refusals (not one per row): a site sending many bad messages
 #: costs the batch one round trip.
@@ -94,12 +95,5 @@ async def list_rejected(
     offset: int,
 ) -> tuple[list[RejectedMessage], int]:
     """Refused messages, newest first, with the total count."""
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(
-                LIST_REJECTED,
-                {"ent": enterprise_id, "code": code, "limit": limit, "offset": offset},
-            )
-        ).fetchall()
-    total = int(rows[0][-1]) if rows else 0
-    return [RejectedMessage(*r[:-1]) for r in rows], total
+    params = {"ent": enterprise_id, "code": code, "limit": limit, "offset": offset}
+    return await fetch_page(conn, statement=LIST_REJECTED, params=params, row=RejectedMessage)

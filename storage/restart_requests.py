@@ -13,6 +13,7 @@ from psycopg.rows import class_row
 from domain.monitoring import EnterpriseId
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
+from storage.paging import fetch_page
 
 INSERT_REQUEST = """
 INSERT INTO restart_requests (enterprise_id, event_id, requested_at, planned_at, self_check,
@@ -105,14 +106,8 @@ async def list_requests(
     conn: AsyncConnection[Any], *, state: str | None, ent: str | None, limit: int, offset: int
 ) -> tuple[list[RestartRequest], int]:
     """Restart requests, pending first, with the total count."""
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(
-                LIST_REQUESTS, {"state": state, "ent": ent, "limit": limit, "offset": offset}
-            )
-        ).fetchall()
-    total = int(rows[0][-1]) if rows else 0
-    return [RestartRequest(*r[:-1]) for r in rows], total
+    params = {"state": state, "ent": ent, "limit": limit, "offset": offset}
+    return await fetch_page(conn, statement=LIST_REQUESTS, params=params, row=RestartRequest)
 
 
 async def decide_request(
