@@ -4,6 +4,8 @@ officers a proposed team names, their declared conflicts, and replacing a team."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -68,3 +70,36 @@ async def replace_team(
             INSERT_STAFF,
             [{"inspection_id": inspection_id, "officer_id": o, "role": r} for o, r in staff],
         )
+
+
+MINE = """
+SELECT i.id, i.credit_code, e.name AS enterprise_name, i.source, i.planned_from, i.planned_to,
+       i.inspected_on, i.status, s.role
+  FROM inspection_staff s JOIN inspections i ON i.id = s.inspection_id
+  JOIN enterprises e ON e.credit_code = i.credit_code
+ WHERE s.officer_id = %(officer_id)s AND i.status <> 'cancelled'
+ ORDER BY i.planned_from, i.id
+ LIMIT 500
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class MyInspection:
+    """An inspection on an officer's list, with the officer's role on it."""
+
+    id: int
+    credit_code: str
+    enterprise_name: str
+    source: str
+    planned_from: date
+    planned_to: date
+    inspected_on: date | None
+    status: str
+    role: str
+
+
+async def for_officer(conn: AsyncConnection[Any], *, officer_id: str) -> list[MyInspection]:
+    """The inspections whose team includes the officer (not cancelled)."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(MyInspection)) as cur:
+        await cur.execute(MINE, {"officer_id": officer_id})
+        return await cur.fetchall()

@@ -29,7 +29,8 @@ from services import findings as finding_service
 from services import inspection_teams
 from services import inspections as inspection_service
 from services.changes import Actor
-from storage import evidence_files, findings, inspections
+from storage import evidence_files, findings, inspections, users
+from storage import inspection_teams as teams_storage
 from storage.evidence_files import EvidenceRow
 
 router = APIRouter(tags=["workbench"], responses=ERROR_RESPONSES)
@@ -119,6 +120,52 @@ def evidence_out(row: EvidenceRow) -> EvidenceOut:
         **{k: getattr(row, k) for k in EvidenceOut.model_fields if k != "url"},
         url=f"/api/v1/evidence/{row.id}",
     )
+
+
+class MyInspectionOut(BaseModel):
+    """An inspection on the signed-in officer's list, bucketed for the workbench."""
+
+    id: int
+    credit_code: str
+    enterprise_name: str
+    source: str
+    planned_from: date
+    planned_to: date
+    inspected_on: date | None = None
+    status: str
+    role: str
+    bucket: Literal["overdue", "today", "week", "later", "done"]
+
+
+@router.get("/api/v1/my/inspections", response_model=list[MyInspectionOut])
+async def my_inspections(
+    who: Inspector, conn: ConnDep, settings: SettingsDep
+) -> list[MyInspectionOut]:
+    """The inspections of the signed-in inspector's team: overdue, today, this week, later."""
+    officer = await users.officer_of(conn, user_id=who.user_id)
+    if officer is None:
+        return []
+    today = utcnow().astimezone(settings.tz).date()
+    rows = await teams_storage.for_officer(conn, officer_id=officer)
+    return [
+        MyInspectionOut(
+            **{k: getattr(r, k) for k in MyInspectionOut.model_fields if k != "bucket"},
+            bucket=_bucket(r.status, r.planned_from, r.planned_to, today),
+        )
+        for r in rows
+    ]
+
+
+def _bucket(
+    status: str, start: date, end: date, today: date
+) -> Literal["overdue", "today", "week", "later", "done"]:
+    if status == "done":
+        return "done"
+    if end < today:
+        return "overdue"
+    if start <= today:
+        return "today"
+    return "week" if (start - today).days < 7 else "later"
 
 
 @router.post("/api/v1/inspections", response_model=Created, status_code=201)

@@ -11,6 +11,9 @@ const PAGES = {
   restarts: () => import("./restarts.js"),
   users: () => import("./admin.js"),
   audit: () => import("./admin.js"),
+  inspections: () => import("./workbench.js"),
+  inspection: () => import("./workbench.js"),
+  rect: () => import("./workbench.js"),
 };
 
 const view = document.getElementById("view");

@@ -92,6 +92,7 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/measures/{measure_id}/refusal"): INSPECTORS,
     ("GET", "/api/v1/inspections/{inspection_id}/documents/{kind}"): EVERYONE,
     ("GET", "/api/v1/enforcement/statistics"): EDITORS,
+    ("GET", "/api/v1/my/inspections"): INSPECTORS,
     ("GET", "/api/v1/findings/{finding_id}/documents/no_penalty_decision"): EVERYONE,
     ("GET", "/public/v1/draws"): PUBLIC,
     ("GET", "/public/v1/draws/{draw_id}"): PUBLIC,

@@ -1,0 +1,156 @@
+"""Browser (Debian chromium): an inspector records two findings on the workbench (one refused
+for a missing measure, shown in zh-CN), issues the order; the enterprise acknowledges and uploads
+evidence; the inspector closes by 复查 and downloads the documents as PDF, whose text holds each
+finding's basis, cause and measure; an inspector outside the team is refused."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from playwright.sync_api import Page, expect
+from pypdf import PdfReader
+
+from domain.clock import utcnow
+from tests.conftest import TEST_ADMIN_PASSWORD
+from tests.e2e import dashboard_support as support
+from tests.e2e.dashboard_support import shot, sign_in
+from tests.integration.apiclient import PASSWORD, add_user, seed
+from tests.integration.liveserver import ServerThread
+from tests.integration.test_api_draws import OFFICERS_CSV
+
+pytestmark = pytest.mark.e2e
+browser, server, page = support.browser, support.server, support.page
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def _world(server: ServerThread, db_url: str) -> tuple[int, str]:
+    code = seed(db_url, 3)[0]
+    today = utcnow().date()
+    with httpx.Client(base_url=server.url) as c:
+        token = c.post(
+            "/api/v1/auth/token", data={"username": "admin", "password": TEST_ADMIN_PASSWORD}
+        ).json()["access_token"]
+        h = {"Authorization": f"Bearer {token}"}
+        files = {"file": ("o.csv", OFFICERS_CSV.encode(), "text/csv")}
+        assert c.post("/api/v1/inspectors/import", files=files, headers=h).status_code == 200
+        body = {
+            "credit_code": code,
+            "source": "targeted",
+            "reason": "重点企业年度重点检查",
+            "planned_from": today.isoformat(),
+            "planned_to": (today + timedelta(days=3)).isoformat(),
+            "staff": [
+                {"officer_id": "ZF-001", "role": "leader"},
+                {"officer_id": "ZF-002", "role": "member"},
+            ],
+        }
+        res = c.post("/api/v1/inspections", json=body, headers=h)
+        assert res.status_code == 201, res.text
+    for user, officer in (("insp1", "ZF-001"), ("outsider", "ZF-003")):
+        add_user(db_url, user, "inspector")
+        with psycopg.connect(db_url) as conn:
+            conn.execute("UPDATE users SET officer_id = %s WHERE username = %s", (officer, user))
+    add_user(db_url, "ent1", "enterprise", code)
+    return int(res.json()["id"]), code
+
+
+def _sign_out(page: Page) -> None:
+    page.click("#logout")
+    page.wait_for_selector("#login-form")
+
+
+def _pdf_text(data: bytes) -> str:
+    return "".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def test_inspector_enterprise_and_reinspection_in_the_browser(
+    page: Page, server: ServerThread, db_url: str
+) -> None:
+    iid, _ = _world(server, db_url)
+    soon = (utcnow().date() + timedelta(days=10)).isoformat()
+    sign_in(page, server, "insp1", PASSWORD)
+    page.goto(server.url + "/ui/#/inspections")
+    expect(page.locator("table[data-bucket=today]")).to_contain_text(f"#{iid}")
+    page.click(f"a[href='#/inspection/{iid}']")
+    form = page.locator("#finding-form")
+    expect(page.locator("#team")).to_contain_text("检查组长")
+    form.locator("select[name=item_code]").select_option("SP-TRAIN-01")
+    expect(form.locator("input[name=legal_basis]")).to_have_value("安全生产法 第二十八条")
+    expect(page.locator("#penalty-basis")).to_contain_text("安全生产法 第九十七条")
+    form.locator("textarea[name=cause]").fill("新入职员工3人未经三级安全教育即上岗作业")
+    form.locator("input[name=deadline]").fill(soon)
+    form.locator("select[name=harm]").select_option("none")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#finding-errors li[data-field=measure]")).to_contain_text(
+        "必须填写整改措施"
+    )
+    shot(page, "workbench-refused")
+    form.locator("textarea[name=measure]").fill("组织补训并考核合格后上岗，建立培训档案")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#findings tbody tr")).to_have_count(1)
+    expect(page.locator("#findings")).to_contain_text("不予处罚")
+    form = page.locator("#finding-form")
+    form.locator("select[name=item_code]").select_option("SP-SIGN-01")
+    form.locator("textarea[name=cause]").fill("储罐区入口未设置安全警示标志，夜间照明不足")
+    form.locator("textarea[name=measure]").fill("在储罐区入口设置符合国家标准的安全警示标志")
+    form.locator("input[name=deadline]").fill(soon)
+    form.locator("select[name=severity]").select_option("general")
+    form.locator("select[name=harm]").select_option("minor")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#findings tbody tr")).to_have_count(2)
+    page.click("#issue-order")
+    expect(page.locator("button[data-reinspect]")).to_have_count(2)
+    shot(page, "workbench-findings")
+    _sign_out(page)
+
+    sign_in(page, server, "outsider", PASSWORD)
+    page.goto(server.url + f"/ui/#/inspection/{iid}")
+    form = page.locator("#finding-form")
+    form.locator("select[name=item_code]").select_option("SP-TRAIN-01")
+    form.locator("textarea[name=cause]").fill("新入职员工3人未经三级安全教育即上岗作业")
+    form.locator("textarea[name=measure]").fill("组织补训并考核合格后上岗，建立培训档案")
+    form.locator("input[name=deadline]").fill(soon)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#finding-errors")).to_contain_text("只有本次检查的检查组成员")
+    _sign_out(page)
+
+    sign_in(page, server, "ent1", PASSWORD)
+    page.goto(server.url + "/ui/#/rect")
+    page.click("#orders a")
+    page.click("#ack")
+    expect(page.locator("#order-state")).to_have_text("企业已确认")
+    page.locator("#rect-evidence input[type=file]").set_input_files(
+        {"name": "整改后.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    page.click("#rect-evidence button[type=submit]")
+    expect(page.locator("#order-state")).to_have_text("企业已报送整改")
+    expect(page.locator("#rect-files")).to_contain_text("整改后.png")
+    shot(page, "enterprise-rectification")
+    _sign_out(page)
+
+    sign_in(page, server, "insp1", PASSWORD)
+    page.goto(server.url + f"/ui/#/inspection/{iid}")
+    expect(page.locator("button[data-reinspect]")).to_have_count(2)
+    for left in (1, 0):
+        page.locator("button[data-reinspect]").first.click()
+        expect(page.locator("button[data-reinspect]")).to_have_count(left)
+    expect(page.locator("#findings")).to_contain_text("复查通过")
+    for kind in ("inspection_record", "rectification_order", "reinspection_opinion"):
+        with page.expect_download() as info:
+            page.click(f"button[data-doc={kind}]")
+        text = _pdf_text(Path(info.value.path()).read_bytes())
+        for part in (
+            "安全生产法第二十八条",
+            "新入职员工3人未经三级安全教育即上岗作业",
+            "组织补训并考核合格后上岗，建立培训档案",
+            "安全生产法第三十五条",
+            "储罐区入口未设置安全警示标志，夜间照明不足",
+            "在储罐区入口设置符合国家标准的安全警示标志",
+        ):
+            assert part in text, (kind, part)
+    shot(page, "workbench-closed")
