@@ -7,17 +7,20 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from api.common import IdPath, client_ip
 from api.deps import ConnDep, LangDep, PoolDep, require_roles
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import PolicyDep, VisibleEnt, require_enterprise
+from api.routes.workbench import EvidenceOut, evidence_out
 from domain.errors import NotFound, ValidationFailed
+from domain.evidence import DEFAULT_LIMITS
 from domain.i18n import msg, render
 from domain.portal import explain
 from domain.users import Principal, Role
+from services import evidence as evidence_service
 from services import portal
 from services.changes import Actor
 from storage import portal_reports
@@ -181,3 +184,32 @@ async def get_report(ent: VisibleEnt, report_id: IdPath, conn: ConnDep, lang: La
     if r is None:
         raise NotFound(msg("portal.report_not_found", report_id=report_id, ent=ent))
     return _out(r, lang)
+
+
+@router.post(
+    "/enterprises/{ent}/permit-photos",
+    response_model=EvidenceOut,
+    status_code=status.HTTP_201_CREATED,
+)
+async def upload_permit_photo(
+    ent: VisibleEnt,
+    file: UploadFile,
+    permit_no: Annotated[str, Form(min_length=1, max_length=64)],
+    principal: Reporter,
+    conn: ConnDep,
+    request: Request,
+) -> EvidenceOut:
+    """A photo of the signed 安全作业票 (JPEG, PNG, WebP or PDF; size-limited, SHA-256 kept) in
+    the generic evidence store under ('work_permit', permit number); the special operation's
+    start names it (`permit_photo`: evidence id and SHA-256)."""
+    await require_enterprise(conn, ent)
+    row = await evidence_service.store(
+        conn,
+        enterprise_id=ent,
+        subject_kind="work_permit",
+        subject_id=permit_no,
+        filename=file.filename or "permit.jpg",
+        data=await file.read(DEFAULT_LIMITS.max_bytes + 1),
+        actor=Actor(principal, client_ip(request)),
+    )
+    return evidence_out(row)

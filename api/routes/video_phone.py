@@ -13,6 +13,8 @@ from api.deps import require_roles
 from api.errors import ERROR_RESPONSES
 from api.routes.monitoring_common import VisibleEnt
 from api.routes.video import ManagerDep, SessionIdPath
+from domain.errors import NotFound
+from domain.i18n import msg
 from domain.users import Principal, Role
 from domain.video import SessionState
 
@@ -56,10 +58,27 @@ async def waiting(ent: VisibleEnt, _: Reporter, manager: ManagerDep) -> WaitingR
     )
 
 
-@router.post("/enterprises/{ent}/video/{session_id}/offer", response_model=PhoneAnswer)
+async def own_waiting_session(
+    session_id: SessionIdPath, principal: Reporter, manager: ManagerDep
+) -> str:
+    """A session of the caller's own enterprise this process runs (404 otherwise, before the
+    body is even read: a guessed id of another enterprise learns nothing)."""
+    live = manager.live(session_id)
+    if live is None or live.enterprise != principal.enterprise_id:
+        raise NotFound(msg("video.session_not_found", session_id=session_id))
+    return session_id
+
+
+@router.post("/video/sessions/{session_id}/phone-offer", response_model=PhoneAnswer)
 async def answer_from_phone(
-    ent: VisibleEnt, session_id: SessionIdPath, body: PhoneOffer, _: Reporter, manager: ManagerDep
+    session_id: Annotated[str, Depends(own_waiting_session)],
+    body: PhoneOffer,
+    principal: Reporter,
+    manager: ManagerDep,
 ) -> PhoneAnswer:
-    """The phone's offer in, the answer out (404 when the session is not waiting for it)."""
-    sdp = await manager.answer_phone(session_id=session_id, enterprise=ent, offer_sdp=body.sdp)
+    """The phone's offer in, the answer out (the enterprise's own account; 404 when the
+    session is not its own or not open here)."""
+    sdp = await manager.answer_phone(
+        session_id=session_id, enterprise=str(principal.enterprise_id), offer_sdp=body.sdp
+    )
     return PhoneAnswer(sdp=sdp)

@@ -160,6 +160,9 @@ function reportView() {
         <div class="check-item"><label class="check"><input type="checkbox" name="ok_${i}" checked>${esc(item)}</label>
         <label>情况说明<input name="note_${i}" placeholder="不符合时写明原因和措施"></label></div>`).join("")}</fieldset>`;
     }
+    if (type === "special_op_start") {
+      html += '<label>签字的安全作业票照片<input name="permit_photo" type="file" accept="image/*,application/pdf" capture="environment"></label>';
+    }
     if (spec.gas) html += `<fieldset><legend>气体分析${spec.gasRequired ? "" : "（开始前的分析）"}</legend><div class="row">${GAS.map(field).join("")}</div></fieldset>`;
     html += `<p class="form-error error" role="alert" hidden></p><button class="primary" type="submit">提交${esc(spec.title)}</button>`;
     form.innerHTML = html;
@@ -185,7 +188,19 @@ function reportView() {
       out.hidden = false;
       return;
     }
-    send("reports", ev, form, () => { form.reset(); form.dataset.eventId = newId(); loadReports(); });
+    const photo = form.elements.permit_photo && form.elements.permit_photo.files[0];
+    const go = () => send("reports", ev, form, () => { form.reset(); form.dataset.eventId = newId(); loadReports(); });
+    if (!photo) { go(); return; }
+    const data = new FormData();
+    data.append("file", photo);
+    data.append("permit_no", ev.permit_no);
+    api(`/api/v1/enterprises/${me.enterprise_id}/permit-photos`, { method: "POST", form: data })
+      .then((r) => { ev.permit_photo = { evidence_id: r.id, sha256: r.sha256 }; go(); })
+      .catch((err) => {
+        const out = $(".form-error", form);
+        out.textContent = `作业票照片未能上传：${err.message}`;
+        out.hidden = false;
+      });
   });
   loadReports();
 }
@@ -402,7 +417,7 @@ async function answerCall() {
     });
     await pc.setLocalDescription(await pc.createOffer());
     await iceGathered(pc);
-    const ans = await api(`/api/v1/enterprises/${me.enterprise_id}/video/${call.sid}/offer`,
+    const ans = await api(`/api/v1/video/sessions/${call.sid}/phone-offer`,
       { method: "POST", body: { type: "offer", sdp: pc.localDescription.sdp } });
     await pc.setRemoteDescription({ type: "answer", sdp: ans.sdp });
     const preview = $("#call-preview");

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import psycopg
@@ -61,7 +62,7 @@ def _local(minutes: int) -> str:
     return (utcnow() + timedelta(minutes=minutes)).astimezone(BUREAU_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
-def _report(phone: Page, kind: str, values: dict[str, str]) -> None:
+def _report(phone: Page, kind: str, values: dict[str, str], files: Any = None) -> None:
     phone.select_option("#report-type", kind)
     for name, value in values.items():
         el = phone.locator(f"#report-form [name={name}]")
@@ -69,6 +70,8 @@ def _report(phone: Page, kind: str, values: dict[str, str]) -> None:
             el.select_option(value)
         else:
             el.fill(value)
+    if files:
+        phone.set_input_files("#report-form [name=permit_photo]", files=files)
     phone.tap("#report-form button[type=submit]")
 
 
@@ -109,12 +112,30 @@ def test_phone_reports_reach_the_duty_board_and_review(
         "lel_pct": "0",
         "gas": "CH4",
     }
-    _report(phone, "special_op_start", form)
+    photo = {
+        "name": "permit.png",
+        "mimeType": "image/png",
+        "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+    }
+    _report(phone, "special_op_start", form, files=[photo])
     expect(phone.locator("#reports .item").first).to_contain_text("已接收")
     stored = time.perf_counter()
     expect(row).to_contain_text("动火", timeout=1000)
     hot_s = time.perf_counter() - stored
     print(f"board after the phone confirmed: {shutdown_s:.3f} s, {hot_s:.3f} s")  # noqa: T201
+    with psycopg.connect(db_url) as conn:  # the signed permit's photo, in the evidence store
+        sha = conn.execute(
+            "SELECT sha256 FROM evidence_files WHERE enterprise_id = %s"
+            " AND subject_kind = 'work_permit' AND subject_id = 'DH-2026-0001'",
+            (ent,),
+        ).fetchone()
+        assert sha is not None
+        payload = conn.execute(
+            "SELECT payload FROM events WHERE enterprise_id = %s AND type = 'special_op_start'",
+            (ent,),
+        ).fetchone()
+        assert payload is not None
+        assert sha[0] in str(payload[0])
 
     # A restart request with one failed self-check item goes to review with it.
     phone.select_option("#report-type", "resume_request")

@@ -45,7 +45,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/video/sessions/{session_id}/viewers/{viewer_id}"): (
         "detaches a WebRTC viewer; the session stays as it is"
     ),
-    ("POST", "/api/v1/enterprises/{ent}/video/{session_id}/offer"): (
+    ("POST", "/api/v1/video/sessions/{session_id}/phone-offer"): (
         "the site side of a requested session, as a site agent's MQTT offer: the session's state "
         "changes are the video store's (its row and 'video' live change), audited at the request"
     ),
@@ -578,6 +578,12 @@ SCENARIOS: dict[tuple[str, str], Callable[[World], Call]] = {
         _own_account(w),
     ),
     ("POST", "/api/v1/enterprises/{ent}/accounts/{user_id}/deactivate"): _reporter,
+    ("POST", "/api/v1/enterprises/{ent}/permit-photos"): lambda w: Call(
+        "POST",
+        f"/api/v1/enterprises/{w.codes[0]}/permit-photos",
+        {"files": {"file": ("p.png", PNG, "image/png")}, "data": {"permit_no": "DH-1"}},
+        _own_account(w),
+    ),
     ("PUT", "/api/v1/enterprises/{ent}/contacts"): lambda w: Call(
         "PUT",
         f"/api/v1/enterprises/{w.codes[0]}/contacts",
