@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from config.settings import Settings
+from domain.clock import BUREAU_TZ
 from tests.integration.apiclient import PASSWORD, add_user
 from tests.integration.conftest import bearer
 from tests.integration.liveserver import ServerThread
@@ -179,3 +181,48 @@ async def test_only_the_enterprise_itself_reports_for_it(
         assert res.status_code == 403
     assert await scalar(pool, "SELECT count(*) FROM portal_reports") == 1
     assert await scalar(pool, "SELECT count(*) FROM events") == 1
+
+
+async def test_the_daily_commitment_over_https_is_cross_checked_as_over_mqtt(
+    settings: Settings, pool: Any, live_server: ServerThread, db_url: str
+) -> None:
+    (ent,) = await seed(pool, 1)
+    add_user(db_url, "ent_mgr", "enterprise", ent)
+    h = bearer(live_server, "ent_mgr", PASSWORD)
+    duty = bearer(live_server)
+    hot = {
+        "event_id": "web-o-9",
+        "ts": ts(-30),
+        "type": "special_op_start",
+        "op_id": "DH-9",
+        "op_type": "hot_work",
+        "grade": "2",
+        "permit_no": "DH-2026-009",
+        "valid_from": ts(-120),
+        "valid_to": ts(3600),
+        "location": "罐区",
+        "guardian": "李四",
+        "guardian_cert": "JH-0001",
+        "gas_test": {"ts": ts(-40), "o2_pct": 20.9, "lel_pct": 0.0, "gas": "CH4"},
+    }
+    commitment = {
+        "date": datetime.now(BUREAU_TZ).date().isoformat(),
+        "units": {"total": 2, "running": 2, "stopped": 0},
+        "special_ops": [],  # says no hot work today
+        "risk_level": 3,
+        "committed_by": "张三",
+        "committed_at": ts(-60),
+    }
+    async with (
+        running_ingest(settings, pool),
+        httpx.AsyncClient(base_url=live_server.url, timeout=30) as client,
+    ):
+        assert (await _post(client, ent, _body(hot), h)).status_code == 200
+        res = await _post(client, ent, _body(commitment), h, "commitments")
+        assert res.status_code == 200, res.text
+        assert res.json()["state"] == "stored"
+        listed = await client.get(f"/api/v1/enterprises/{ent}/commitments", headers=duty)
+        assert listed.status_code == 200
+        alarms = await client.get("/api/v1/alarms", params={"ent": ent}, headers=duty)
+        rules = {a["rule"] for a in alarms.json()["items"]}
+        assert "commitment_mismatch" in rules, rules
