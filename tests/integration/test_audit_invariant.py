@@ -241,9 +241,20 @@ def _reporter(w: World) -> Call:
 
 
 def _officer_link(w: World) -> Call:
-    _officers(w)
+    # An officer of its own: the imported ones may already be linked to an account (the
+    # workbench scenarios link one to whichever officer the draw made team leader).
+    officer = {
+        "officer_id": "ZF-901",
+        "name": "关联执法员",
+        "department": "应急管理局",
+        "county": "上城区",
+        "certificate_no": "浙A-9010",
+        "certificate_valid_from": "2024-01-01",
+        "certificate_valid_to": "2029-12-31",
+    }
+    w.ok("POST", "/api/v1/inspectors", json=officer)
     user = _user(w, "inspector")
-    return Call("PUT", f"/api/v1/users/{user}/officer", {"json": {"officer_id": "ZF-001"}})
+    return Call("PUT", f"/api/v1/users/{user}/officer", {"json": {"officer_id": "ZF-901"}})
 
 
 #: The smallest PNG signature an evidence upload is sniffed as.
