@@ -45,6 +45,11 @@ _SELECT = "SELECT" + _COLUMNS + "FROM findings"
 SELECT_ONE = _SELECT + " WHERE id = %(id)s"
 LOCK_ONE = SELECT_ONE + " FOR UPDATE"
 FOR_INSPECTION = _SELECT + " WHERE inspection_id = %(inspection_id)s ORDER BY id"
+OVERRIDES = (
+    _SELECT
+    + """ WHERE decision IS NOT NULL AND decision <> recommendation
+ ORDER BY decided_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s"""
+)
 FOR_ORDER = _SELECT + " WHERE order_id = %(order_id)s ORDER BY id"
 TO_ORDER = """
 SELECT id FROM findings
@@ -273,3 +278,10 @@ async def extend(conn: AsyncConnection[Any], *, order_id: int, deadline: date) -
     """Move the open findings of an order to a new deadline (their verify_by stays)."""
     async with amapped_errors():
         await conn.execute(EXTEND, {"order_id": order_id, "deadline": deadline})
+
+
+async def overrides(conn: AsyncConnection[Any], *, limit: int, offset: int) -> list[FindingRecord]:
+    """Findings whose officer departed from the advisor's recommendation, newest first."""
+    async with amapped_errors(), conn.cursor(row_factory=class_row(FindingRecord)) as cur:
+        await cur.execute(OVERRIDES, {"limit": limit, "offset": offset})
+        return await cur.fetchall()

@@ -14,11 +14,13 @@ from pydantic import BaseModel
 
 from api.deps import ConnDep, SettingsDep, require_roles
 from api.errors import ERROR_RESPONSES
+from api.routes.inspections import FindingOut, finding_out
 from domain.errors import ValidationFailed
 from domain.i18n import msg
 from domain.tabular_export import csv_bytes, xlsx_bytes
 from domain.users import Principal, Role
 from storage import enforcement_stats as stats
+from storage import findings
 
 router = APIRouter(tags=["statistics"], responses=ERROR_RESPONSES)
 Overseer = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SUPERVISOR))]
@@ -93,3 +95,14 @@ async def statistics(
     return Response(
         data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
+
+
+@router.get("/api/v1/enforcement/overrides", response_model=list[FindingOut])
+async def overrides(
+    _: Overseer,
+    conn: ConnDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[FindingOut]:
+    """Findings decided against the advisor's recommendation, with the officer's reason."""
+    return [finding_out(r) for r in await findings.overrides(conn, limit=limit, offset=offset)]

@@ -14,6 +14,7 @@ const PAGES = {
   inspections: () => import("./workbench.js"),
   inspection: () => import("./workbench.js"),
   rect: () => import("./workbench.js"),
+  stats: () => import("./stats.js"),
 };
 
 const view = document.getElementById("view");

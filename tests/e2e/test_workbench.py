@@ -154,3 +154,14 @@ def test_inspector_enterprise_and_reinspection_in_the_browser(
         ):
             assert part in text, (kind, part)
     shot(page, "workbench-closed")
+    _sign_out(page)
+
+    sign_in(page, server)  # a supervisor's view: statistics with the chart and the export
+    page.goto(server.url + "/ui/#/stats")
+    expect(page.locator("#stats-table thead")).to_contain_text("不予处罚")
+    expect(page.locator("#stats-table tbody tr")).to_have_count(1)
+    expect(page.locator("#stats-chart")).to_be_visible()
+    with page.expect_download() as info:
+        page.click("button[data-export=csv]")
+    assert Path(info.value.path()).read_bytes().decode("utf-8-sig").startswith('"区县"')
+    shot(page, "enforcement-stats")

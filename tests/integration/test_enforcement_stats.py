@@ -69,6 +69,11 @@ def test_statistics_count_outcomes_overrides_and_rectification(
     items = {(i["item_code"], i["severity"]): i["findings"] for i in res.json()["by_item"]}
     assert items == {("SP-TRAIN-01", "minor"): 1, ("SP-SIGN-01", "general"): 1}
 
+    listed = client.get("/api/v1/enforcement/overrides", headers=sup).json()
+    assert [(f["id"], f["decision"], f["decision_reason"]) for f in listed] == [
+        (f2["id"], "lenient", reason)
+    ]
+    assert client.get("/api/v1/enforcement/overrides", headers=team).status_code == 403
     csv = client.get(
         "/api/v1/enforcement/statistics", params=params | {"format": "csv"}, headers=sup
     )

@@ -93,6 +93,7 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/inspections/{inspection_id}/documents/{kind}"): EVERYONE,
     ("GET", "/api/v1/enforcement/statistics"): EDITORS,
     ("GET", "/api/v1/my/inspections"): INSPECTORS,
+    ("GET", "/api/v1/enforcement/overrides"): EDITORS,
     ("GET", "/api/v1/findings/{finding_id}/documents/no_penalty_decision"): EVERYONE,
     ("GET", "/public/v1/draws"): PUBLIC,
     ("GET", "/public/v1/draws/{draw_id}"): PUBLIC,
