@@ -226,3 +226,54 @@ async def test_the_daily_commitment_over_https_is_cross_checked_as_over_mqtt(
         alarms = await client.get("/api/v1/alarms", params={"ent": ent}, headers=duty)
         rules = {a["rule"] for a in alarms.json()["items"]}
         assert "commitment_mismatch" in rules, rules
+
+
+async def test_a_late_phone_report_is_applied_in_event_time_order_with_the_device(
+    settings: Settings, pool: Any, live_server: ServerThread, db_url: str
+) -> None:
+    (ent,) = await seed(pool, 1)
+    add_user(db_url, "ent_mgr", "enterprise", ent)
+    h = bearer(live_server, "ent_mgr", PASSWORD)
+    duty = bearer(live_server)
+    dev = Device(settings, ent)
+    try:
+        async with (
+            running_ingest(settings, pool) as ingest,
+            httpx.AsyncClient(base_url=live_server.url, timeout=30) as client,
+        ):
+            # the device reports the plant shut down 10 s ago …
+            dev.send(
+                "event",
+                {
+                    "event_id": "d-s",
+                    "ts": ts(-10),
+                    "type": "shutdown",
+                    "scope": "plant",
+                    "reason": "停电",
+                },
+            )
+
+            async def taken() -> bool:
+                return ingest.stored_events >= 1
+
+            await wait_for(taken, what="the device's shutdown")
+            # … then the phone reports a trial production started a minute ago (older)
+            trial = {
+                "event_id": "web-t",
+                "ts": ts(-60),
+                "type": "trial_start",
+                "trial_id": "T-1",
+                "planned_end": ts(30 * 86400),
+            }
+            res = await _post(client, ent, _body(trial), h)
+            assert res.status_code == 200, res.text
+            flag = await scalar(
+                pool,
+                "SELECT order_flag FROM events WHERE enterprise_id = %(e)s AND event_id = 'web-t'",
+                {"e": ent},
+            )
+            assert flag == "late"  # replayed into the state in event-time order
+            status = await client.get(f"/api/v1/enterprises/{ent}/status", headers=duty)
+            assert status.json()["mode"] == "shutdown", status.text  # the later event wins
+    finally:
+        dev.close()
