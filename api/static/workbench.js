@@ -39,6 +39,11 @@ function findingRows(findings, inspectionId) {
     <td>${esc(f.measure)}</td><td>${esc(f.deadline || "当场改正")}</td><td>${esc(SEVERITIES[f.severity] || f.severity)}</td>
     <td class="rec"><b>${esc(RECS[f.decision || f.recommendation] || "")}</b>${f.provisional ? "（待复查确认）" : ""}
       <details><summary>审查的规则</summary><ul>${(f.advice || []).map((c) => `<li class="${c.passed ? "" : "muted"}">${c.passed ? "✓" : "✗"} ${esc(c.text)}</li>`).join("")}</ul></details></td>
+    <td class="decide">${f.decision ? `已确认（${esc(RECS[f.decision] || f.decision)}）` : f.lapsed_at ? ""
+      : `<button type="button" data-confirm="${f.id}" data-rec="${esc(f.recommendation)}">确认建议</button>`}</td>
+    <td class="statement">${f.statement ? `企业：${f.statement === "agree" ? "无异议" : `有异议（${esc(f.statement_note)}）`}`
+      : `<button type="button" data-agree="${f.id}">企业无异议</button> <input size="12" data-note="${f.id}" placeholder="异议内容">
+         <button type="button" data-object="${f.id}">企业有异议</button>`}</td>
     <td>${f.reinspection_result === "passed" ? "复查通过" : f.order_id
       ? `<button type="button" data-reinspect="${f.id}" data-inspection="${inspectionId}">复查通过</button>` : ""}</td></tr>`).join("");
 }
@@ -52,7 +57,7 @@ async function renderInspection(view, id) {
       <table id="team"><thead><tr><th>姓名</th><th>角色</th><th>执法证号</th></tr></thead><tbody>${ins.team.map((m) => `<tr>
         <td>${esc(m.name)}</td><td>${esc(m.role_label)}</td><td>${esc(m.certificate_no || "—")}</td></tr>`).join("")}</tbody></table></section>
     <section class="panel"><h3>检查发现</h3><table id="findings"><thead><tr><th>#</th><th>检查项</th><th>违法事实</th><th>法律依据</th>
-      <th>整改措施</th><th>期限</th><th>情节</th><th>处理建议</th><th></th></tr></thead><tbody>${findingRows(ins.findings, ins.id)}</tbody></table>
+      <th>整改措施</th><th>期限</th><th>情节</th><th>处理建议</th><th>决定</th><th>企业意见</th><th></th></tr></thead><tbody>${findingRows(ins.findings, ins.id)}</tbody></table>
       <p class="error" id="wb-error"></p>
       <div class="filters"><button type="button" id="issue-order">下达责令限期整改指令书</button>
       ${Object.entries(DOCS).map(([k, v]) => `<button type="button" data-doc="${k}">${esc(v)}（PDF）</button>`).join("")}</div></section>
@@ -107,6 +112,15 @@ async function renderInspection(view, id) {
       } else if (el.dataset.reinspect) {
         await api(`/api/v1/findings/${el.dataset.reinspect}/reinspection`, { method: "POST",
           body: { inspection_id: Number(el.dataset.inspection), result: "passed", note: "现场核实已整改" } });
+        renderInspection(view, id);
+      } else if (el.dataset.confirm) {
+        await api(`/api/v1/findings/${el.dataset.confirm}/decision`, { method: "POST", body: { decision: el.dataset.rec } });
+        renderInspection(view, id);
+      } else if (el.dataset.agree || el.dataset.object) {
+        const fid = el.dataset.agree || el.dataset.object;
+        const note = (view.querySelector(`input[data-note="${fid}"]`) || {}).value || "";
+        await api(`/api/v1/findings/${fid}/statement`, { method: "POST",
+          body: { statement: el.dataset.agree ? "agree" : "object", note } });
         renderInspection(view, id);
       } else if (el.dataset.doc) {
         await download(`/api/v1/inspections/${id}/documents/${el.dataset.doc}`, `${DOCS[el.dataset.doc]}-${id}.pdf`);

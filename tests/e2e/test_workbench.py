@@ -94,6 +94,10 @@ def test_inspector_enterprise_and_reinspection_in_the_browser(
     form.locator("button[type=submit]").click()
     expect(page.locator("#findings tbody tr")).to_have_count(1)
     expect(page.locator("#findings")).to_contain_text("不予处罚")
+    page.click("button[data-confirm]")  # the officer confirms the recommendation
+    expect(page.locator("#findings td.decide")).to_contain_text("已确认（不予处罚）")
+    page.click("button[data-agree]")  # closing step: the enterprise's representative agrees
+    expect(page.locator("#findings td.statement")).to_contain_text("企业：无异议")
     form = page.locator("#finding-form")
     form.locator("select[name=item_code]").select_option("SP-SIGN-01")
     form.locator("textarea[name=cause]").fill("储罐区入口未设置安全警示标志，夜间照明不足")

@@ -179,14 +179,29 @@ def test_drawn_inspection_to_closed_rectification(client: TestClient, db_url: st
     )
     assert res.status_code == 422
     assert "视频复查必须关联视频会话" in res.json()["error"]["message"]
-    for finding in (f1, f2):
-        res = client.post(
-            f"/api/v1/findings/{finding['id']}/reinspection",
-            json={"inspection_id": fid, "result": "passed", "note": "现场核实已整改"},
-            headers=team,
+    # f1 by video: the session with the enterprise whose recording is the evidence
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO video_sessions (id, enterprise_id, requested_by, purpose, state,"
+            " recording_path, recording_bytes, ended_at) VALUES"
+            " ('reinspect-1', %s, 'insp', 'alarm', 'ended', 'rec/reinspect-1.webm', 10, now())",
+            (code,),
         )
-        assert res.status_code == 200, res.text
-        assert res.json()["reinspection_result"] == "passed"
+    by_video = {"inspection_id": fid, "result": "passed", "method": "video",
+                "video_session_id": "reinspect-1", "note": "视频复查：警示标志已设置"}  # fmt: skip
+    res = client.post(f"/api/v1/findings/{f1['id']}/reinspection", json=by_video, headers=team)
+    assert res.status_code == 200, res.text
+    assert (res.json()["reinspection_method"], res.json()["reinspection_result"]) == (
+        "video",
+        "passed",
+    )
+    res = client.post(
+        f"/api/v1/findings/{f2['id']}/reinspection",
+        json={"inspection_id": fid, "result": "passed", "note": "现场核实已整改"},
+        headers=team,
+    )
+    assert res.status_code == 200, res.text
+    assert res.json()["reinspection_result"] == "passed"
     closed = client.get(f"/api/v1/rectifications/{oid}", headers=ent).json()
     assert closed["state"] == "closed"
     assert all(f["verified_on"] for f in closed["findings"])
