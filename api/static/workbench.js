@@ -103,7 +103,8 @@ async function renderInspection(view, id) {
       renderInspection(view, id);
     } catch (err) { view.querySelector("#wb-error").textContent = err.message; }
   });
-  view.addEventListener("click", async (ev) => {
+  // One handler per view (a re-render replaces it, never adds another).
+  view.onclick = async (ev) => {
     const el = ev.target;
     try {
       if (el.id === "issue-order") {
@@ -126,7 +127,7 @@ async function renderInspection(view, id) {
         await download(`/api/v1/inspections/${id}/documents/${el.dataset.doc}`, `${DOCS[el.dataset.doc]}-${id}.pdf`);
       }
     } catch (err) { view.querySelector("#wb-error").textContent = err.message; }
-  });
+  };
 }
 
 async function renderOrders(view, id) {
