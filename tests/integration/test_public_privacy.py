@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 
+from api.routes.protocol import SCHEMA_DIR
 from tests.integration.apiclient import seed
 from tests.integration.conftest import bearer
 from tests.integration.liveserver import ServerThread
@@ -44,10 +45,18 @@ def _plant(db_url: str, codes: list[str]) -> None:
         conn.execute("UPDATE users SET display_name = %s", (PERSONAL,))
 
 
+SCHEMAS = sorted(SCHEMA_DIR.glob("*.schema.json"))
+
+
 def _scan_targets(app_routes: list[str], draw_id: int) -> list[str]:
     out = []
     for path in app_routes:
-        out.append(re.sub(r"\{draw_id[^}]*\}", str(draw_id), path))
+        path = re.sub(r"\{draw_id[^}]*\}", str(draw_id), path)
+        if "{name}" in path:  # the protocol's JSON Schemas: every one of them
+            out += [path.replace("{name}", f.name.split(".")[0]) for f in SCHEMAS]
+            continue
+        assert "{" not in path, f"a public route with a parameter the scan does not fill: {path}"
+        out.append(path)
     return out
 
 
