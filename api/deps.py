@@ -64,7 +64,10 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 LangDep = Annotated[str, Depends(get_lang)]
 PoliciesDep = Annotated[Policies, Depends(get_policies)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
-ConnDep = Annotated[AsyncConnection[Any], Depends(get_conn)]
+# scope="function": the transaction commits before the response is sent (FastAPI's default
+# "request" scope runs the exit code after it), so a client that reads right after a write it
+# was answered for sees that write.
+ConnDep = Annotated[AsyncConnection[Any], Depends(get_conn, scope="function")]
 
 
 def account_check(request: HTTPConnection) -> AccountCheck:

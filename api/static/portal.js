@@ -288,6 +288,82 @@ async function inboxView() {
   }));
 }
 
+// Rectification orders (责令限期整改指令书, issue 15's API): acknowledge, upload evidence, ask for
+// more time. Each form keeps its input when it is refused; the server sniffs the file type again.
+const ORDER_STATES = { issued: "待确认", acknowledged: "已确认，整改中", submitted: "已报送整改证据",
+  overdue: "已逾期", closed: "已复查结案" };
+const EXT_STATES = { pending: "待审批", approved: "已同意", rejected: "未同意" };
+const EVIDENCE_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
+const EVIDENCE_MAX_MB = 10;  // domain/evidence.py DEFAULT_LIMITS (the server checks it again)
+
+function orderCard(o) {
+  const open = o.state !== "closed";
+  return `<div class="item order" data-order="${o.id}"><b>${esc(o.doc_no)}</b>
+    <span class="tag ${["issued", "overdue"].includes(o.state) ? "warn" : ""} order-state">${esc(ORDER_STATES[o.state] || o.state)}</span>
+    <p class="muted">整改期限 ${esc(o.deadline)} · 下达 ${esc(fmtTime(o.issued_at))}</p>
+    <ol class="findings">${o.findings.map((f) => `<li><p>${esc(f.cause)}</p>
+      <p><b>整改措施：</b>${esc(f.measure)}</p><p class="muted">期限 ${esc(f.deadline || o.deadline)}</p></li>`).join("")}</ol>
+    ${o.state === "issued" ? `<button type="button" class="primary rect-ack" data-order="${o.id}">确认收到整改指令</button>` : ""}
+    <h2>整改证据</h2><ul class="evidence">${o.evidence.map((e) => `<li data-sha="${esc(e.sha256)}">${esc(e.filename)}
+      · ${(e.size_bytes / 1024).toFixed(1)} KB · ${esc(fmtTime(e.uploaded_at))}<br><span class="muted sha">SHA-256 ${esc(e.sha256)}</span></li>`).join("")
+      || '<li class="muted">尚未上传</li>'}</ul>
+    ${open ? `<form class="rect-evidence" novalidate><label>整改后的照片或文件（JPG、PNG、WebP、PDF，不超过${EVIDENCE_MAX_MB} MB）
+        <input name="file" type="file" accept="image/jpeg,image/png,image/webp,application/pdf"></label>
+      <label>整改说明<input name="note" maxlength="500"></label>
+      <p class="form-error error" role="alert" hidden></p><button class="primary" type="submit">上传整改证据</button></form>
+      ${o.extensions.map((x) => `<p class="muted extension">延期申请至 ${esc(x.requested_deadline)}：${esc(EXT_STATES[x.state] || x.state)}${x.decision_reason ? `（${esc(x.decision_reason)}）` : ""}</p>`).join("")}
+      <form class="rect-extension" novalidate><h2>申请延期</h2>
+        <label>申请延期至<input name="requested_deadline" type="date"></label>
+        <label>延期理由<textarea name="reason" rows="3" maxlength="1000"></textarea></label>
+        <p class="form-error error" role="alert" hidden></p><button class="primary" type="submit">提交延期申请</button></form>` : ""}
+  </div>`;
+}
+
+async function rectView() {
+  const orders = await api("/api/v1/rectifications");
+  view.innerHTML = `<section class="card"><h1>整改指令</h1><div id="orders">${orders.map(orderCard).join("")
+    || '<p class="muted">暂无整改指令</p>'}</div><p class="form-error error" role="alert" hidden></p></section>`;
+  view.querySelectorAll("button.rect-ack").forEach((b) => b.addEventListener("click", async () => {
+    b.disabled = true;
+    try {
+      await api(`/api/v1/rectifications/${b.dataset.order}/ack`, { method: "POST" });
+      toast("已确认收到整改指令");
+      await rectView();
+    } catch (err) {
+      const out = $(":scope > section > .form-error", view);
+      out.textContent = err.message;
+      out.hidden = false;
+      b.disabled = false;
+    }
+  }));
+  view.querySelectorAll("form.rect-evidence").forEach((form) => onSubmit(form, async (f) => {
+    const file = f.file.files[0];
+    f.file.classList.toggle("invalid", !file);
+    if (!file) throw new Error("请选择整改后的照片或文件");
+    if (file.type && !EVIDENCE_TYPES.includes(file.type)) {
+      throw new Error("只能上传 JPG、PNG、WebP 图片或 PDF 文件");
+    }
+    if (file.size > EVIDENCE_MAX_MB * 1024 * 1024) throw new Error(`文件超过 ${EVIDENCE_MAX_MB} MB，请压缩后重新上传`);
+    const id = form.closest(".order").dataset.order;
+    const data = new FormData();
+    data.append("file", file);
+    data.append("note", f.note.value.trim());
+    const r = await api(`/api/v1/rectifications/${id}/evidence`, { method: "POST", form: data });
+    toast(`已上传，SHA-256 ${r.sha256.slice(0, 16)}…`);
+    await rectView();
+  }));
+  view.querySelectorAll("form.rect-extension").forEach((form) => onSubmit(form, async (f) => {
+    const missing = [["requested_deadline", "申请延期至"], ["reason", "延期理由"]].filter(([n]) => !f[n].value.trim());
+    for (const n of ["requested_deadline", "reason"]) f[n].classList.toggle("invalid", missing.some(([m]) => m === n));
+    if (missing.length) throw new Error(`请填写：${missing.map(([, l]) => l).join("、")}`);
+    const id = form.closest(".order").dataset.order;
+    await api(`/api/v1/rectifications/${id}/extensions`, { method: "POST",
+      body: { requested_deadline: f.requested_deadline.value, reason: f.reason.value.trim() } });
+    toast("延期申请已提交，等待监管部门审批");
+    await rectView();
+  }));
+}
+
 async function licencesView() {
   const rows = await api(`/api/v1/enterprises/${me.enterprise_id}/licences`);
   view.innerHTML = `<section class="card"><h1>许可证</h1><div id="licences">${rows.map((l) => `
@@ -362,7 +438,7 @@ async function accountView() {
   });
 }
 
-const VIEWS = { report: reportView, commitment: commitmentView, inbox: inboxView, licences: licencesView,
+const VIEWS = { report: reportView, commitment: commitmentView, inbox: inboxView, rect: rectView, licences: licencesView,
   account: accountView };
 
 async function route() {

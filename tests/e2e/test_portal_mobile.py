@@ -2,10 +2,13 @@
 start with a gas analysis and duty staff see both on the board within a second of the phone
 confirming; a restart request with a failed self-check item reaches review; a form keeps the
 input and says what to fix; guidance is acknowledged; a licence 100 days from expiry shows its
-reminder with the procedure text; touch targets are at least 44 px at 360 and 414 px."""
+reminder with the procedure text; touch targets are at least 44 px at 360 and 414 px; the
+enterprise acknowledges a rectification order, asks for more time and uploads its evidence, which
+the server holds with its SHA-256."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,9 +24,11 @@ from config.settings import Settings
 from domain.clock import BUREAU_TZ, utcnow
 from tests.e2e import dashboard_support as support
 from tests.e2e.dashboard_support import shot, sign_in
+from tests.e2e.test_workbench import PNG, _world
 from tests.integration.apiclient import PASSWORD, add_user, seed
 from tests.integration.conftest import bearer
 from tests.integration.liveserver import ServerThread
+from tests.integration.workbench_support import inspector_as
 
 pytestmark = pytest.mark.e2e
 browser, server, page, monitor = support.browser, support.server, support.page, support.monitor
@@ -223,7 +228,7 @@ def test_touch_targets_and_no_sideways_scrolling(
     p = context.new_page()
     try:
         _sign_in_phone(p, server, "ent_phone")
-        for tab in ("report", "commitment", "inbox", "licences", "account"):
+        for tab in ("report", "commitment", "inbox", "rect", "licences", "account"):
             p.tap(f"#tabs a[data-tab={tab}]")
             p.wait_for_load_state("networkidle")
             small = p.evaluate(
@@ -265,3 +270,89 @@ def test_the_manager_adds_a_reporter_and_changes_the_password(
     phone.tap("#password-form button[type=submit]")
     expect(phone.locator("#password-form .form-error")).to_contain_text("当前密码不正确")
     shot(phone, "portal-account")
+
+
+SMALL_TARGETS = """(root) => [...document.querySelectorAll(root + ' button, ' + root + ' input, '
+      + root + ' textarea')].filter((e) => e.offsetParent !== null)
+    .map((e) => [e.name || e.textContent.trim().slice(0, 12), e.getBoundingClientRect().height])
+    .filter(([, h]) => h < 44)"""
+
+
+def test_the_enterprise_acknowledges_an_order_and_uploads_evidence_from_the_phone(
+    phone: Page, server: ServerThread, db_url: str
+) -> None:
+    iid, code = _world(server, db_url)  # an inspection of `code` by ZF-001/ZF-002; user ent1
+    soon = utcnow().astimezone(BUREAU_TZ).date() + timedelta(days=10)
+    with httpx.Client(base_url=server.url) as c:
+        team = inspector_as(c, db_url, "ZF-001")
+        finding = {
+            "item_code": "SP-SIGN-01",
+            "legal_basis": "安全生产法 第三十五条",
+            "cause": "储罐区入口未设置安全警示标志，夜间照明不足",
+            "measure": "在储罐区入口设置符合国家标准的安全警示标志",
+            "deadline": soon.isoformat(),
+            "severity": "general",
+            "harm": "minor",
+        }
+        res = c.post(f"/api/v1/inspections/{iid}/findings", json=finding, headers=team)
+        assert res.status_code == 201, res.text
+        res = c.post(f"/api/v1/inspections/{iid}/rectification", headers=team)
+        assert res.status_code == 201, res.text
+        oid = res.json()["id"]
+
+    _sign_in_phone(phone, server, "ent1")
+    phone.tap("#tabs a[data-tab=rect]")
+    order = phone.locator(f"#orders .order[data-order='{oid}']")
+    expect(order).to_contain_text("在储罐区入口设置符合国家标准的安全警示标志")  # the measure
+    expect(order.locator(".findings")).to_contain_text(f"期限 {soon.isoformat()}")
+    expect(order.locator(".order-state")).to_have_text("待确认")
+    assert phone.evaluate(SMALL_TARGETS, "#orders") == []
+
+    order.locator("button.rect-ack").tap()
+    expect(order.locator(".order-state")).to_have_text("已确认，整改中")
+
+    # An extension request without a reason: said on the phone, the date kept; then sent.
+    later = (soon + timedelta(days=15)).isoformat()
+    ext = order.locator("form.rect-extension")
+    ext.locator("[name=requested_deadline]").fill(later)
+    ext.locator("button[type=submit]").tap()
+    expect(ext.locator(".form-error")).to_contain_text("请填写：延期理由")
+    assert ext.locator("[name=requested_deadline]").input_value() == later
+    ext.locator("[name=reason]").fill("警示标志需定制，供货周期约二十天")
+    ext.locator("button[type=submit]").tap()
+    expect(order.locator(".extension")).to_contain_text(f"延期申请至 {later}：待审批")
+
+    # A file that only claims to be a picture: the server refuses it, the note stays.
+    up = order.locator("form.rect-evidence")
+    up.locator("[name=note]").fill("已在入口设置警示标志并增设照明")
+    fake = {"name": "fake.png", "mimeType": "image/png", "buffer": b"not a picture at all"}
+    up.locator("[name=file]").set_input_files(fake)
+    up.locator("button[type=submit]").tap()
+    expect(up.locator(".form-error")).to_be_visible()
+    assert up.locator("[name=note]").input_value() == "已在入口设置警示标志并增设照明"
+    shot(phone, "portal-rect-refused")
+
+    up.locator("[name=file]").set_input_files(
+        {"name": "整改后.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    up.locator("button[type=submit]").tap()
+    sha = hashlib.sha256(PNG).hexdigest()
+    expect(order.locator(".evidence")).to_contain_text(f"SHA-256 {sha}")
+    expect(order.locator(".order-state")).to_have_text("已报送整改证据")
+    shot(phone, "portal-rect-evidence")
+    with psycopg.connect(db_url) as conn:  # the server holds the file with its SHA-256
+        rows = conn.execute(
+            "SELECT sha256, encode(sha256(content), 'hex'), note FROM evidence_files"
+            " WHERE enterprise_id = %s"
+            " AND subject_kind = 'rectification' AND subject_id = %s",
+            (code, str(oid)),
+        ).fetchall()
+        assert rows == [(sha, sha, "已在入口设置警示标志并增设照明")]
+        ack = conn.execute(
+            "SELECT acknowledged_at IS NOT NULL FROM rectification_orders WHERE id = %s", (oid,)
+        ).fetchone()
+        assert ack == (True,)
+        reason = conn.execute(
+            "SELECT reason FROM rectification_extensions WHERE order_id = %s", (oid,)
+        ).fetchone()
+        assert reason == ("警示标志需定制，供货周期约二十天",)
