@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
+from psycopg import AsyncConnection
 from pydantic import BaseModel
 
 from api.common import client_ip
@@ -70,16 +71,14 @@ def _throttled(lock: Lockout) -> JSONResponse:
     return response
 
 
-@router.post("/token", response_model=TokenResponse, responses=THROTTLED_RESPONSE)
-async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    conn: ConnDep,
-    settings: SettingsDep,
-    request: Request,
-) -> TokenResponse | JSONResponse:
-    """Exchange a username and password for a bearer token (429 after repeated failures)."""
-    policy, ip, name = _policy(request), client_ip(request), form.username
-    # Check and claim under one lock: parallel guesses see each other's pending attempts.
+async def claim_attempt(
+    conn: AsyncConnection[Any], request: Request, name: str
+) -> int | JSONResponse:
+    """Check the throttle of `name` and the caller's address and claim a pending attempt under
+    one lock (parallel guesses see each other's pending attempts), committed; or the 429 answer.
+    The caller resolves the attempt with `login_attempts.finish` as ok or failed. Sign-ins and
+    password changes share the budget: both check the account's password."""
+    policy, ip = _policy(request), client_ip(request)
     await login_attempts.lock(conn, username=name, client_ip=ip)
     now, by_user, by_ip = await login_attempts.recent_failures(
         conn,
@@ -97,6 +96,21 @@ async def token(
         return _throttled(lock)
     attempt = await login_attempts.start(conn, username=name, client_ip=ip)
     await conn.commit()  # releases the lock; the pending attempt now counts for the others
+    return attempt
+
+
+@router.post("/token", response_model=TokenResponse, responses=THROTTLED_RESPONSE)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    conn: ConnDep,
+    settings: SettingsDep,
+    request: Request,
+) -> TokenResponse | JSONResponse:
+    """Exchange a username and password for a bearer token (429 after repeated failures)."""
+    name = form.username
+    attempt = await claim_attempt(conn, request, name)
+    if isinstance(attempt, JSONResponse):
+        return attempt
     user = await users.get_by_username(conn, username=name)
     # argon2 takes tens of milliseconds of CPU: not on the event loop
     valid = await asyncio.to_thread(

@@ -3,16 +3,19 @@ every account's own password change."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.common import IdPath, client_ip
 from api.deps import ConnDep, PrincipalDep, account_check, require_roles
 from api.enterprise_models import Contact
 from api.errors import ERROR_RESPONSES
+from api.routes.auth import THROTTLED_RESPONSE, claim_attempt
 from api.routes.monitoring_common import VisibleEnt, require_enterprise
 from api.routes.users import MIN_PASSWORD, USERNAME
 from api.security import hash_password, verify_password
@@ -20,6 +23,7 @@ from domain.users import Principal, Role
 from services import enterprise_accounts as service
 from services.changes import Actor
 from storage import enterprise_accounts as store
+from storage import login_attempts
 from storage.enterprise_accounts import EnterpriseAccount
 
 router = APIRouter(prefix="/api/v1", tags=["enterprise self-service"], responses=ERROR_RESPONSES)
@@ -136,15 +140,25 @@ async def put_contacts(
     return [Contact.model_validate(c) for c in after]
 
 
-@router.post("/auth/password", status_code=204)
+@router.post("/auth/password", status_code=204, response_model=None, responses=THROTTLED_RESPONSE)
 async def change_password(
     body: PasswordIn, principal: PrincipalDep, conn: ConnDep, request: Request
-) -> None:
-    """Change the signed-in account's own password (the current one is required)."""
+) -> JSONResponse | None:
+    """Change the signed-in account's own password (the current one is required); wrong current
+    passwords count toward the sign-in throttle of the account (429 after repeated failures)."""
+    attempt = await claim_attempt(conn, request, principal.username)
+    if isinstance(attempt, JSONResponse):
+        return attempt
     current = await store.password_hash(conn, user_id=principal.user_id)
+    # argon2 takes tens of milliseconds of CPU: not on the event loop
+    current_ok = await asyncio.to_thread(verify_password, body.current_password, current)
+    await login_attempts.finish(conn, attempt_id=attempt, outcome="ok" if current_ok else "failed")
+    if not current_ok:
+        await conn.commit()  # the refusal below rolls the request's transaction back
     await service.change_password(
         conn,
-        current_ok=verify_password(body.current_password, current),
+        current_ok=current_ok,
         new_hash=hash_password(body.new_password),
         actor=Actor(principal, client_ip(request)),
     )
+    return None
