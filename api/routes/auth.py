@@ -18,7 +18,7 @@ from api.errors import ERROR_RESPONSES, ErrorResponse, error_json
 from api.security import issue_token, verify_password
 from domain.clock import utcnow
 from domain.errors import Unauthorized
-from domain.i18n import msg
+from domain.i18n import msg, negotiate, render
 from domain.throttle import DEFAULT_POLICY, Lockout, ThrottlePolicy, lockout_for
 from domain.users import Principal, Role
 from storage import login_attempts, users
@@ -59,12 +59,15 @@ def _policy(request: Request) -> ThrottlePolicy:
     return policy if isinstance(policy, ThrottlePolicy) else DEFAULT_POLICY
 
 
-def _throttled(lock: Lockout) -> JSONResponse:
-    what = "this username" if lock.scope == "username" else "this client address"
+def _throttled(lock: Lockout, request: Request) -> JSONResponse:
+    key = "auth.too_many_attempts." + ("username" if lock.scope == "username" else "address")
+    text = render(
+        msg(key, seconds=lock.retry_after_s), negotiate(request.headers.get("accept-language"))
+    )
     response = error_json(
         429,
         "too_many_requests",
-        f"too many failed sign-in attempts for {what}; try again in {lock.retry_after_s} s",
+        text,
         {"scope": lock.scope, "failures": lock.failures, "retry_after_s": lock.retry_after_s},
     )
     response.headers["Retry-After"] = str(lock.retry_after_s)
@@ -93,7 +96,7 @@ async def claim_attempt(
     ) or lockout_for(by_ip, limit=policy.per_ip, window=policy.window, now=now, scope="client_ip")
     if lock is not None:
         await login_attempts.record(conn, username=name, client_ip=ip, outcome="throttled")
-        return _throttled(lock)
+        return _throttled(lock, request)
     attempt = await login_attempts.start(conn, username=name, client_ip=ip)
     await conn.commit()  # releases the lock; the pending attempt now counts for the others
     return attempt

@@ -542,6 +542,8 @@ API_ERRORS: dict[str, str] = {
     "alarm.cause_unknown": "Unknown cause category '{cause_category}'; pick one from the list",
     "alarm.not_found": "Alarm {alarm_id} does not exist",
     "auth.account_deactivated": "This account is deactivated; the token is no longer valid. Ask an administrator to re-enable it",
+    "auth.too_many_attempts.username": "Too many failed password attempts for this username; try again in {seconds} s",
+    "auth.too_many_attempts.address": "Too many failed sign-in attempts from this client address; try again in {seconds} s",
     "auth.own_enterprise_only": "An enterprise account may only access its own enterprise",
     "auth.role_changed": "This account's role changed; sign in again",
     "auth.role_forbidden": "Role '{role}' may not do this; ask an administrator for the right role",

@@ -501,6 +501,8 @@ API_ERRORS: dict[str, str] = {
     "alarm.cause_unknown": "原因分类“{cause_category}”不存在，请从列表中选择原因分类",
     "alarm.not_found": "告警{alarm_id}不存在，请刷新告警列表",
     "auth.account_deactivated": "该账号已停用，原登录凭证已失效；如需继续使用请联系管理员重新启用",
+    "auth.too_many_attempts.username": "该用户名连续输错密码次数过多，请在 {seconds} 秒后再试",
+    "auth.too_many_attempts.address": "本机地址登录失败次数过多，请在 {seconds} 秒后再试",
     "auth.own_enterprise_only": "企业账号只能访问本企业的数据",
     "auth.role_changed": "该账号的角色已变更，请重新登录",
     "auth.role_forbidden": "当前角色（{role:term.role}）无权执行此操作，请联系管理员分配相应角色",

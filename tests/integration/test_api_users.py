@@ -133,7 +133,17 @@ def test_repeated_failures_lock_the_username_with_a_clear_429(client: TestClient
     assert res.status_code == 429
     assert error_code(res) == "too_many_requests"
     assert res.json()["error"]["details"]["scope"] == "username"
-    assert 0 < int(res.headers["Retry-After"]) <= 15 * 60
+    wait = int(res.headers["Retry-After"])
+    assert 0 < wait <= 15 * 60
+    # the reader's language, with the wait: zh-CN by default, English on request
+    assert res.json()["error"]["message"] == f"该用户名连续输错密码次数过多，请在 {wait} 秒后再试"
+    res = client.post(
+        "/api/v1/auth/token",
+        data={"username": "admin", "password": "wrong"},
+        headers={"Accept-Language": "en"},
+    )
+    assert res.status_code == 429
+    assert res.json()["error"]["message"].startswith("Too many failed password attempts")
     # even the right password is refused while locked
     from tests.conftest import TEST_ADMIN_PASSWORD
 
