@@ -219,6 +219,12 @@ async def get(conn: AsyncConnection[Any], *, session_id: str) -> VideoSession:
     return session
 
 
+async def waiting(conn: AsyncConnection[Any], *, enterprise: str) -> list[str]:
+    """Ids of the enterprise's sessions still waiting for the site's answer (any replica)."""
+    rows = await video.list_sessions(conn, enterprise_id=enterprise, state=SessionState.REQUESTED)
+    return [str(r.id) for r in rows]
+
+
 async def recording(
     conn: AsyncConnection[Any], *, sessions: Sessions, actor: Actor, session_id: str
 ) -> tuple[VideoSession, Path]:

@@ -19,9 +19,10 @@ from monitor.broker import free_port
 from monitor.video.agent import SiteAgent
 from monitor.video.probe import ProbeViewer
 from tests.conftest import TEST_ADMIN_PASSWORD, TEST_SECRET
+from tests.integration.apiclient import PASSWORD, add_user
 from tests.integration.monitor_support import scalar, wait_for
 from tests.integration.topology_support import Proc
-from tests.integration.video_helpers import ENT
+from tests.integration.video_helpers import ENT, OTHER
 
 pytest_plugins = ["tests.integration.video_support"]
 pytestmark = [
@@ -137,3 +138,61 @@ async def test_offer_snapshot_and_hangup_reach_the_owning_replica(
         {"t": f"video_session:{sid}"},
     )
     assert audit == 1
+
+
+async def test_a_phone_answer_sent_to_another_replica_reaches_the_owner(
+    replicas: list[str], pool: AsyncConnectionPool, db_url: str
+) -> None:
+    """Issue 16 (phone video) behind several API replicas: the enterprise's phone lists the
+    request on either replica and its offer, sent to the one that does not own the session, is
+    answered by the owner; the session goes live there."""
+    from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+
+    a, b = replicas
+    add_user(db_url, "phone_other", "enterprise", OTHER)  # OTHER has no site agent
+    pc = RTCPeerConnection()
+    async with httpx.AsyncClient(timeout=60) as c:
+        res = await c.post(
+            a + "/api/v1/auth/token", data={"username": "admin", "password": TEST_ADMIN_PASSWORD}
+        )
+        staff = {"Authorization": f"Bearer {res.json()['access_token']}"}
+        res = await c.post(
+            b + "/api/v1/auth/token", data={"username": "phone_other", "password": PASSWORD}
+        )
+        assert res.status_code == 200, res.text
+        phone = {"Authorization": f"Bearer {res.json()['access_token']}"}
+        res = await c.post(
+            a + "/api/v1/video/sessions",
+            headers=staff,
+            json={"enterprise": OTHER, "purpose": "guidance", "note": "手机跨实例"},
+        )
+        assert res.status_code == 201, res.text
+        sid = res.json()["id"]
+        res = await c.get(f"{b}/api/v1/enterprises/{OTHER}/video/requests", headers=phone)
+        assert res.status_code == 200, res.text
+        assert sid in res.json()["sessions"]  # B lists the request A owns
+
+        pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+        pc.addTransceiver("audio", direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        res = await c.post(
+            f"{b}/api/v1/video/sessions/{sid}/phone-offer",
+            headers=phone,
+            json={"type": "offer", "sdp": pc.localDescription.sdp},
+        )
+        assert res.status_code == 200, res.text
+        assert res.headers[OWNER] == a
+        await pc.setRemoteDescription(RTCSessionDescription(res.json()["sdp"], "answer"))
+
+        async def live() -> bool:
+            state = await scalar(
+                pool, "SELECT state FROM video_sessions WHERE id = %(i)s", {"i": sid}
+            )
+            return state == "live"
+
+        await wait_for(live, timeout=30, what="the phone's session live on its owner")
+        res = await c.post(
+            f"{b}/api/v1/video/sessions/{sid}/hangup", headers=staff, json={"reason": "结束"}
+        )
+        assert res.status_code == 200, res.text
+    await pc.close()
