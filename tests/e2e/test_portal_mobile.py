@@ -142,6 +142,16 @@ def test_phone_reports_reach_the_duty_board_and_review(
         assert payload is not None
         assert sha[0] in str(payload[0])
 
+    # The daily commitment is prefilled from what was reported today: the open hot work, and
+    # 开停车 because the plant is shut down (the enterprise checks and completes the rest).
+    phone.tap("#tabs a[data-tab=commitment]")
+    form_ = phone.locator("#commitment-form")
+    expect(form_.locator("[name=op_hot_work]")).to_have_value("1")
+    expect(form_.locator("[name=op_confined_space]")).to_have_value("0")
+    expect(form_.locator("[name=startup_shutdown]")).to_be_checked()
+    expect(form_.locator("[name=trial_production]")).not_to_be_checked()
+    phone.tap("#tabs a[data-tab=report]")
+
     # A restart request with one failed self-check item goes to review with it.
     phone.select_option("#report-type", "resume_request")
     phone.fill("#report-form [name=planned_at]", _local(24 * 60))
