@@ -47,6 +47,7 @@ class Rule(StrEnum):
     TELEMETRY_STALE = "telemetry_stale"
     OFFLINE = "offline"
     STORED_DATA_INVALID = "stored_data_invalid"
+    RECTIFICATION_OVERDUE = "rectification_overdue"
 
 
 @dataclass(frozen=True, slots=True)

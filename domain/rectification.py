@@ -26,6 +26,11 @@ MAX_EXTENSION_DAYS = 60
 MIN_TEXT = 5
 
 
+def overdue_alarm_subject(order_id: int) -> str:
+    """The subject of an order's overdue alarm: one open alarm per order (alarms_open_key)."""
+    return f"rectification:{order_id}"
+
+
 def ensure_open(state: str, order_id: int) -> None:
     """A closed order takes no acknowledgement, evidence or extension."""
     if state == "closed":

@@ -184,7 +184,9 @@ async def reminders() -> None:
             # issue 15: provisional 不予/首违 outcomes not verified in time lapse to 立案, and
             # overdue rectification orders are escalated to the supervisors
             lapsed = await findings.lapse_due(conn, today=today, now=now)
-            overdue = await rectification.sweep_overdue(conn, today=today, now=now)
+            overdue = await rectification.sweep_overdue(
+                conn, today=today, now=now, alarm_rules=ctx.policies.monitoring.rules
+            )
         log.info(
             "reminders: %d sent, %d enterprises skipped; %d outcomes lapsed, %d orders overdue",
             len(sent),

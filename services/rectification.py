@@ -4,6 +4,7 @@ finding, escalation of overdue orders, and enforcement measures (measures 3 and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,17 +14,19 @@ from psycopg import AsyncConnection
 from config.policy_documents import DocumentSettings
 from config.policy_monitoring import MonitoringPolicy
 from domain import rectification as rules
+from domain.alarms import Rule, RuleSpec
 from domain.clock import utcnow
 from domain.downlinks import ttl
 from domain.errors import Forbidden, RuleViolation, ValidationFailed
 from domain.i18n import msg, render
 from domain.inspection_access import OVERSEERS, ensure_reason
+from domain.monitoring import EnterpriseId, raise_one
 from domain.users import Role
 from services import evidence
-from services.changes import SYSTEM, Actor, Audit, record
+from services.changes import SYSTEM, Actor, Audit, Change, record
 from services.downlinks import live_payload
 from services.inspection_teams import acting_member
-from storage import downlinks, findings, inspections
+from storage import alarms, downlinks, findings, inspections
 from storage import rectification as orders
 from storage.evidence_files import EvidenceRow
 from storage.rectification import OrderRow
@@ -151,6 +154,7 @@ async def _moved(
     at: datetime,
     after: dict[str, Any] | None = None,
     staff_too: bool = False,
+    more: list[Change] | None = None,
 ) -> OrderRow:
     by = actor.principal.username if actor.principal else "system"
     await orders.set_state(conn, order_id=order.id, state=state, event=event, by=by, at=at)
@@ -171,9 +175,26 @@ async def _moved(
                 if staff_too
                 else []
             ),
+            *(more or []),
         ],
     )
     return await orders.get_order(conn, order_id=order.id)
+
+
+async def _close_overdue_alarm(
+    conn: AsyncConnection[Any], order: OrderRow, *, cause: str, text: str, now: datetime
+) -> list[Change]:
+    """Close the order's open overdue alarm, if any (the system: its cause went away)."""
+    return await alarms.close_resolved(
+        conn,
+        ent=order.enterprise_id,
+        rule=Rule.RECTIFICATION_OVERDUE.value,
+        subject=rules.overdue_alarm_subject(order.id),
+        now=now,
+        by="system",
+        cause=cause,
+        text=text,
+    )
 
 
 async def acknowledge(
@@ -314,6 +335,17 @@ async def decide_extension(
             await orders.set_state(
                 conn, order_id=order.id, state=back, event="extend", by="", at=now
             )
+        closed_alarms = await _close_overdue_alarm(
+            conn,
+            order,
+            cause="deadline_extended",
+            text=render(
+                msg("alarm.rectification_overdue.extended", deadline=ext.requested_deadline)
+            ),
+            now=now,
+        )
+    else:
+        closed_alarms = []
     await record(
         conn,
         actor=actor,
@@ -325,9 +357,13 @@ async def decide_extension(
                 "state": state,
                 "reason": text,
                 "deadline": (ext.requested_deadline if approve else order.deadline).isoformat(),
+                "alarms_closed": [c[2]["id"] for c in closed_alarms],
             },
         ),
-        changes=[("rectification", order.enterprise_id, {"id": order.id, "extension": state})],
+        changes=[
+            ("rectification", order.enterprise_id, {"id": order.id, "extension": state}),
+            *closed_alarms,
+        ],
     )
     return await orders.get_order(conn, order_id=order.id)
 
@@ -385,6 +421,7 @@ async def reinspect(
         await findings.verify(conn, finding_id=finding_id, on=today, at=now)
     order = None
     closed = False
+    closed_alarms: list[Change] = []
     if row.order_id is not None:
         order = await orders.get_order(conn, order_id=row.order_id, lock=True)
         covered = await findings.for_order(conn, order_id=order.id)
@@ -398,6 +435,13 @@ async def reinspect(
                 at=now,
             )
             closed = True
+            closed_alarms = await _close_overdue_alarm(
+                conn,
+                order,
+                cause="rectification_verified",
+                text=render(msg("alarm.rectification_overdue.verified")),
+                now=now,
+            )
     await record(
         conn,
         actor=actor,
@@ -411,6 +455,7 @@ async def reinspect(
                 "note": text,
                 "video_session_id": video_session_id,
                 "order_closed": order.id if closed and order else None,
+                "alarms_closed": [c[2]["id"] for c in closed_alarms],
             },
         ),
         changes=[
@@ -420,19 +465,54 @@ async def reinspect(
                 if closed and order
                 else []
             ),
+            *closed_alarms,
         ],
     )
     return await orders.get_order(conn, order_id=order.id) if order else None
 
 
-async def sweep_overdue(conn: AsyncConnection[Any], *, today: date, now: datetime) -> list[int]:
-    """Orders past their deadline without a closing 复查: escalated once to the supervisors."""
+async def sweep_overdue(
+    conn: AsyncConnection[Any],
+    *,
+    today: date,
+    now: datetime,
+    alarm_rules: Mapping[str, RuleSpec],
+) -> list[int]:
+    """Orders past their deadline without a closing 复查: escalated once to the supervisors and
+    raised as a `rectification_overdue` alarm in the duty/supervisor alarm queue. Once per
+    overdue period: the order row is locked and its state checked, so scheduler replicas and
+    restarts do not raise it again; an approved extension or a passing 复查 closes the alarm."""
     done = []
     for order_id in await orders.overdue(conn, today=today):
         order = await orders.get_order(conn, order_id=order_id, lock=True)
         if not rules.is_overdue(state=order.state, deadline=order.deadline, today=today):
             continue
         text = render(msg("rectification.overdue", doc_no=order.doc_no, deadline=order.deadline))
+        inspection = await inspections.get_inspection(conn, inspection_id=order.inspection_id)
+        raised: list[Change] = []
+        alarm_ids = await alarms.apply(
+            conn,
+            outcome=raise_one(
+                EnterpriseId(order.enterprise_id),
+                Rule.RECTIFICATION_OVERDUE.value,
+                rules.overdue_alarm_subject(order.id),
+                msg(
+                    "alarm.rectification_overdue",
+                    name=inspection.enterprise_name,
+                    doc_no=order.doc_no,
+                    deadline=order.deadline,
+                ),
+                at=now,
+                order_id=order.id,
+                doc_no=order.doc_no,
+                deadline=order.deadline.isoformat(),
+                inspection_id=order.inspection_id,
+            ),
+            rules=alarm_rules,
+            now=now,
+            repeat=False,
+            live_out=raised,
+        )
         await _moved(
             conn,
             order,
@@ -441,8 +521,9 @@ async def sweep_overdue(conn: AsyncConnection[Any], *, today: date, now: datetim
             state="overdue",
             event="overdue",
             at=now,
-            after={"escalated_to": "supervisor", "text": text},
+            after={"escalated_to": "supervisor", "text": text, "alarms": alarm_ids},
             staff_too=True,
+            more=raised,
         )
         done.append(order_id)
     return done

@@ -116,6 +116,15 @@ SELECT severity, count(*) FROM alarms WHERE state <> 'closed' GROUP BY severity
 OPEN_ALARMS = """
 SELECT count(*), max(severity_rank) FROM alarms WHERE enterprise_id = %(ent)s AND state <> 'closed'
 """
+CLOSE_RESOLVED = """
+UPDATE alarms SET state = 'closed', cleared = true, cleared_at = coalesce(cleared_at, %(now)s),
+       acked_by = coalesce(acked_by, %(by)s), acked_at = coalesce(acked_at, %(now)s),
+       closed_by = %(by)s, closed_at = %(now)s, cause_category = %(cause)s,
+       action_taken = %(text)s
+ WHERE enterprise_id = %(ent)s AND rule = %(rule)s AND subject = %(subject)s
+   AND state <> 'closed'
+RETURNING id, severity
+"""
 
 
 def _to_alarm(**row: Any) -> Alarm:
@@ -368,3 +377,39 @@ async def open_alarms(conn: AsyncConnection[Any], *, ent: str) -> tuple[int, int
         row = await (await conn.execute(OPEN_ALARMS, {"ent": ent})).fetchone()
     assert row is not None
     return int(row[0]), (int(row[1]) if row[1] is not None else None)
+
+
+async def close_resolved(
+    conn: AsyncConnection[Any],
+    *,
+    ent: str,
+    rule: str,
+    subject: str,
+    now: datetime,
+    by: str,
+    cause: str,
+    text: str,
+) -> list[Change]:
+    """Close the open alarm of a key whose cause went away (by the system); the live changes
+    to announce (none when no alarm of that key is open)."""
+    params = {"ent": ent, "rule": rule, "subject": subject, "now": now, "by": by}
+    async with amapped_errors():
+        rows = await (
+            await conn.execute(CLOSE_RESOLVED, params | {"cause": cause, "text": text})
+        ).fetchall()
+    return [
+        (
+            "alarm",
+            ent,
+            {
+                "id": int(r[0]),
+                "change": "closed",
+                "rule": rule,
+                "subject": subject,
+                "severity": str(r[1]),
+                "state": "closed",
+                "reason": text,
+            },
+        )
+        for r in rows
+    ]

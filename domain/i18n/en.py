@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.i18n.en_instruments import INSTRUMENTS
 from domain.i18n.en_workbench import ADVISOR, RECTIFICATION, WORKBENCH
 
 ALARMS: dict[str, str] = {
@@ -719,4 +720,5 @@ MESSAGES: dict[str, str] = {
     **PORTAL,
     **ADVISOR,
     **RECTIFICATION,
+    **INSTRUMENTS,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.i18n.zh_cn_instruments import INSTRUMENTS
 from domain.i18n.zh_cn_workbench import ADVISOR, RECTIFICATION, WORKBENCH
 
 #: Alarm texts: `alarm.<rule>[.<variant>]`; their titles stay in config/alarm_rules.yaml.
@@ -678,4 +679,5 @@ MESSAGES: dict[str, str] = {
     **PORTAL,
     **ADVISOR,
     **RECTIFICATION,
+    **INSTRUMENTS,
 }

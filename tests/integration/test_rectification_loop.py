@@ -27,6 +27,7 @@ from tests.integration.test_workbench_teams import PNG, _first_inspection
 from tests.integration.workbench_support import team_inspector, team_of
 
 T = TypeVar("T")
+RULES = load_policies(DEFAULT_POLICY_DIR).monitoring.rules
 TODAY = utcnow().date()
 SOON = TODAY + timedelta(days=10)
 LATER = TODAY + timedelta(days=20)
@@ -145,8 +146,15 @@ def test_drawn_inspection_to_closed_rectification(client: TestClient, db_url: st
     ]
     # past the order's deadline without a closing 复查: escalated once
     late = LATER + timedelta(days=1)
-    assert _run(db_url, lambda c: rectification.sweep_overdue(c, today=late, now=now)) == [oid]
-    assert _run(db_url, lambda c: rectification.sweep_overdue(c, today=late, now=now)) == []
+    assert _run(
+        db_url, lambda c: rectification.sweep_overdue(c, today=late, now=now, alarm_rules=RULES)
+    ) == [oid]
+    assert (
+        _run(
+            db_url, lambda c: rectification.sweep_overdue(c, today=late, now=now, alarm_rules=RULES)
+        )
+        == []
+    )
     assert client.get(f"/api/v1/rectifications/{oid}", headers=sup).json()["state"] == "overdue"
 
     # 复查 by a follow-up inspection's team closes each finding, then the order
