@@ -101,7 +101,8 @@ async def test_overdue_order_alarm_once_and_closed_by_extension_then_by_reinspec
             alarm_id, state, severity, message, code_, *_ = alarm
             assert (state, severity, code_) == ("active", "orange", "alarm.rectification_overdue")
             assert order["doc_no"] in message
-            assert "整改期限" in message and "尚未经复查确认整改完成" in message
+            assert "整改期限" in message
+            assert "尚未经复查确认整改完成" in message
             assert _live_alarm_changes(db_url, alarm_id) == ["raised"]
 
             # it is in the duty/supervisor queue (the same list the monitoring alarms use)
