@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import kwargs_row
+from psycopg.rows import dict_row, kwargs_row
 
 from domain.alarms import Alarm, AlarmState, RuleSpec
 from domain.i18n import Message, render
@@ -393,23 +393,22 @@ async def close_resolved(
     """Close the open alarm of a key whose cause went away (by the system); the live changes
     to announce (none when no alarm of that key is open)."""
     params = {"ent": ent, "rule": rule, "subject": subject, "now": now, "by": by}
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(CLOSE_RESOLVED, params | {"cause": cause, "text": text})
-        ).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(CLOSE_RESOLVED, params | {"cause": cause, "text": text})
+        closed = await cur.fetchall()
     return [
         (
             "alarm",
             ent,
             {
-                "id": int(r[0]),
+                "id": int(row["id"]),
                 "change": "closed",
                 "rule": rule,
                 "subject": subject,
-                "severity": str(r[1]),
+                "severity": str(row["severity"]),
                 "state": "closed",
                 "reason": text,
             },
         )
-        for r in rows
+        for row in closed
     ]
