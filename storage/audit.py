@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from domain.users import Principal
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 INSERT = """
 INSERT INTO audit_log (user_id, username, role, action, target, before, after, client_ip)
@@ -68,10 +69,9 @@ async def record(
         "after": Jsonb(after) if after is not None else None,
         "client_ip": client_ip,
     }
-    async with amapped_errors():
-        row = await (await conn.execute(INSERT, params)).fetchone()
+    row = await fetch_one(conn, statement=INSERT, params=params)
     assert row is not None
-    return int(row[0])
+    return int(row["id"])
 
 
 async def query(

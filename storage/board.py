@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 
 from storage.errors import amapped_errors
 
@@ -61,7 +62,7 @@ SELECT coalesce(json_agg(json_build_array(
                          WHEN 1 THEN 'blue' END,
            coalesce(ops.by_type, '{}'::json), mj.enterprise_id IS NOT NULL,
            coalesce(s.mode = 'trial_production', false)
-       ) ORDER BY e.credit_code), '[]'::json)::text
+       ) ORDER BY e.credit_code), '[]'::json)::text AS board
   FROM wanted w
   JOIN enterprises e USING (credit_code)
   LEFT JOIN enterprise_status s ON s.enterprise_id = e.credit_code
@@ -81,8 +82,9 @@ async def rows_json(
     """The snapshot rows as JSON text (an array of arrays in COLUMNS order); a site counts as
     online when it says so and was active since `online_since`."""
     params = {"codes": codes, "only": only, "online_since": online_since}
-    async with amapped_errors():
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         # Never a prepared statement: PostgreSQL's generic plan cannot see which of the optional
         # filters are set, estimates one row and nests loops over every table (5 s, not 50 ms).
-        row = await (await conn.execute(BOARD, params, prepare=False)).fetchone()
-    return str(row[0]) if row else "[]"
+        await cur.execute(BOARD, params, prepare=False)
+        row = await cur.fetchone()
+    return str(row["board"]) if row else "[]"

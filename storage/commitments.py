@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 from domain.commitment import Actuals, Commitment
 from domain.monitoring import EnterpriseId
 from storage.errors import amapped_errors
+from storage.rows import fetch_all
 
 UPSERT = """
 INSERT INTO commitments (enterprise_id, day, risk_level, committed_by, committed_at, payload)
@@ -25,24 +26,24 @@ GET = """
 SELECT payload FROM commitments WHERE enterprise_id = ANY(%(ents)b::text[]) AND day = %(day)s
 """
 OPS_STARTED = """
-SELECT enterprise_id, op_type, grade, count(*) FROM special_operations
+SELECT enterprise_id, op_type, grade, count(*) AS n FROM special_operations
  WHERE enterprise_id = ANY(%(ents)b::text[]) AND started_at >= %(lo)s AND started_at < %(hi)s
- GROUP BY 1, 2, 3
+ GROUP BY enterprise_id, op_type, grade
 """
 MAINT_STARTED = """
-SELECT enterprise_id, count(*) FROM maintenance_jobs
+SELECT enterprise_id, count(*) AS n FROM maintenance_jobs
  WHERE enterprise_id = ANY(%(ents)b::text[]) AND started_at >= %(lo)s AND started_at < %(hi)s
- GROUP BY 1
+ GROUP BY enterprise_id
 """
 TRIALS = """
 SELECT enterprise_id FROM enterprise_status
  WHERE enterprise_id = ANY(%(ents)b::text[]) AND trial_id IS NOT NULL
 """
 STARTUP_SHUTDOWN = """
-SELECT enterprise_id, count(*) FROM events
+SELECT enterprise_id, count(*) AS n FROM events
  WHERE enterprise_id = ANY(%(ents)b::text[]) AND ts >= %(lo)s AND ts < %(hi)s
    AND type IN ('shutdown', 'resume')
- GROUP BY 1
+ GROUP BY enterprise_id
 """
 MISSING = """
 SELECT s.enterprise_id FROM enterprise_status s
@@ -119,11 +120,10 @@ async def for_day(
     """The commitments of these enterprises for one day."""
     if not ents:
         return {}
-    async with amapped_errors():
-        rows = await (await conn.execute(GET, {"ents": sorted(set(ents)), "day": day})).fetchall()
+    rows = await fetch_all(conn, statement=GET, params={"ents": sorted(set(ents)), "day": day})
     out = {}
-    for (payload,) in rows:
-        c = from_payload(payload)
+    for row in rows:
+        c = from_payload(row["payload"])
         out[c.enterprise_id] = c
     return out
 
@@ -137,14 +137,13 @@ async def actuals(
     ops: dict[str, dict[tuple[str, str | None], int]] = {}
     maint: dict[str, int] = {}
     ss: dict[str, int] = {}
-    async with amapped_errors():
-        for ent, op_type, grade, n in await (await conn.execute(OPS_STARTED, params)).fetchall():
-            ops.setdefault(ent, {})[(op_type, grade)] = int(n)
-        for ent, n in await (await conn.execute(MAINT_STARTED, params)).fetchall():
-            maint[ent] = int(n)
-        trials = {r[0] for r in await (await conn.execute(TRIALS, params)).fetchall()}
-        for ent, n in await (await conn.execute(STARTUP_SHUTDOWN, params)).fetchall():
-            ss[ent] = int(n)
+    for r in await fetch_all(conn, statement=OPS_STARTED, params=params):
+        ops.setdefault(r["enterprise_id"], {})[(r["op_type"], r["grade"])] = int(r["n"])
+    for r in await fetch_all(conn, statement=MAINT_STARTED, params=params):
+        maint[r["enterprise_id"]] = int(r["n"])
+    trials = {r["enterprise_id"] for r in await fetch_all(conn, statement=TRIALS, params=params)}
+    for r in await fetch_all(conn, statement=STARTUP_SHUTDOWN, params=params):
+        ss[r["enterprise_id"]] = int(r["n"])
     return {
         EnterpriseId(e): Actuals(
             special_ops=ops.get(e, {}),
@@ -158,13 +157,11 @@ async def actuals(
 
 async def missing_for_day(conn: AsyncConnection[Any], *, day: date) -> list[EnterpriseId]:
     """Monitored enterprises without a commitment for `day`."""
-    async with amapped_errors():
-        rows = await (await conn.execute(MISSING, {"day": day})).fetchall()
-    return [EnterpriseId(r[0]) for r in rows]
+    rows = await fetch_all(conn, statement=MISSING, params={"day": day})
+    return [EnterpriseId(r["enterprise_id"]) for r in rows]
 
 
 async def recent(conn: AsyncConnection[Any], *, ent: str, limit: int = 7) -> list[dict[str, Any]]:
     """The latest commitments of one enterprise as stored."""
-    async with amapped_errors():
-        rows = await (await conn.execute(LIST, {"ent": ent, "limit": limit})).fetchall()
-    return [dict(r[0]) for r in rows]
+    rows = await fetch_all(conn, statement=LIST, params={"ent": ent, "limit": limit})
+    return [dict(r["payload"]) for r in rows]

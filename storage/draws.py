@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
 from domain.draw import ALGORITHM, Drawn, Frozen
@@ -93,9 +93,12 @@ SELECT id, plan_id, period, period_start, period_end, algorithm, state, frozen_a
 GET_FROZEN_FOR_DRAW = """
 SELECT frozen_document, secret, state FROM draws WHERE id = %(id)s FOR UPDATE
 """
-GET_DOCUMENT = "SELECT coalesce(document, frozen_document) FROM draws WHERE id = %(id)s"
+GET_DOCUMENT = """
+SELECT coalesce(document, frozen_document) AS document FROM draws WHERE id = %(id)s
+"""
 GET_DOCUMENT_FINAL = """
-SELECT coalesce(document, frozen_document), document IS NOT NULL FROM draws WHERE id = %(id)s
+SELECT coalesce(document, frozen_document) AS document, document IS NOT NULL AS final
+  FROM draws WHERE id = %(id)s
 """
 SELECTIONS = """
 SELECT s.position, s.credit_code, e.name, s.stratum, s.rank, s.staffed, s.leader, s.officers,
@@ -255,12 +258,12 @@ async def insert_frozen(
         "secret": secret.hex(),
     }
     elig = frozen.eligibility
-    async with amapped_errors(), conn.transaction(), conn.cursor() as cur:
+    async with amapped_errors(), conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(INSERT_FROZEN, params)
         row = await cur.fetchone()
         if row is None:
             return None
-        draw_id = int(row[0])
+        draw_id = int(row["id"])
         async with cur.copy(COPY_EXCLUSIONS) as copy:
             for code, reason, detail in elig.excluded_enterprises:
                 await copy.write_row((draw_id, "enterprise", code, reason, detail))
@@ -274,21 +277,21 @@ async def insert_frozen(
 
 async def pseudonyms(conn: AsyncConnection[Any], *, draw_id: int) -> dict[str, str]:
     """Pseudonym → officer id for one draw (staff only; never published)."""
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(PSEUDONYMS, {"id": draw_id})
-        return {str(a): str(o) for a, o in await cur.fetchall()}
+        return {str(r["pseudonym"]): str(r["officer_id"]) for r in await cur.fetchall()}
 
 
 async def frozen_for_draw(conn: AsyncConnection[Any], *, draw_id: int) -> tuple[bytes, bytes]:
     """Lock a frozen record for drawing; return (frozen document, secret). Call in a transaction."""
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(GET_FROZEN_FOR_DRAW, {"id": draw_id})
         row = await cur.fetchone()
     if row is None:
         raise NotFound(msg("draw.not_found", draw_id=draw_id))
-    if row[2] != "frozen":
+    if row["state"] != "frozen":
         raise Conflict(msg("draw.already_drawn", draw_id=draw_id))
-    return bytes(row[0]), bytes.fromhex(row[1])
+    return bytes(row["frozen_document"]), bytes.fromhex(row["secret"])
 
 
 async def record_draw(
@@ -373,22 +376,22 @@ async def list_draws(
 
 async def document(conn: AsyncConnection[Any], *, draw_id: int) -> bytes:
     """The record as published: the draw document once drawn, else the frozen one."""
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(GET_DOCUMENT, {"id": draw_id})
         row = await cur.fetchone()
     if row is None:
         raise NotFound(msg("draw.not_found", draw_id=draw_id))
-    return bytes(row[0])
+    return bytes(row["document"])
 
 
 async def published_document(conn: AsyncConnection[Any], *, draw_id: int) -> tuple[bytes, bool]:
     """The record as published and whether it is final (drawn: it never changes again)."""
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(GET_DOCUMENT_FINAL, {"id": draw_id})
         row = await cur.fetchone()
     if row is None:
         raise NotFound(msg("draw.not_found", draw_id=draw_id))
-    return bytes(row[0]), bool(row[1])
+    return bytes(row["document"]), bool(row["final"])
 
 
 async def selections(conn: AsyncConnection[Any], *, draw_id: int) -> list[Selection]:

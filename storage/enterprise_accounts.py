@@ -12,6 +12,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 LIST = """
 SELECT id, username, display_name, active, enterprise_manager AS manager, created_at FROM users
@@ -90,9 +91,8 @@ async def deactivate_reporter(
 
 async def password_hash(conn: AsyncConnection[Any], *, user_id: int) -> str | None:
     """The active account's password hash."""
-    async with amapped_errors():
-        row = await (await conn.execute(PASSWORD_HASH, {"id": user_id})).fetchone()
-    return str(row[0]) if row else None
+    row = await fetch_one(conn, statement=PASSWORD_HASH, params={"id": user_id})
+    return str(row["password_hash"]) if row else None
 
 
 async def set_password(conn: AsyncConnection[Any], *, user_id: int, password_hash: str) -> None:
@@ -103,18 +103,15 @@ async def set_password(conn: AsyncConnection[Any], *, user_id: int, password_has
 
 async def contacts(conn: AsyncConnection[Any], *, ent: str) -> list[dict[str, Any]] | None:
     """The enterprise's contacts (None when it is not in the directory)."""
-    async with amapped_errors():
-        row = await (await conn.execute(CONTACTS, {"ent": ent})).fetchone()
-    return list(row[0]) if row else None
+    row = await fetch_one(conn, statement=CONTACTS, params={"ent": ent})
+    return list(row["contacts"]) if row else None
 
 
 async def set_contacts(
     conn: AsyncConnection[Any], *, ent: str, contacts: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Replace the enterprise's contacts."""
-    async with amapped_errors():
-        row = await (
-            await conn.execute(SET_CONTACTS, {"ent": ent, "contacts": Jsonb(contacts)})
-        ).fetchone()
+    params = {"ent": ent, "contacts": Jsonb(contacts)}
+    row = await fetch_one(conn, statement=SET_CONTACTS, params=params)
     assert row is not None
-    return list(row[0])
+    return list(row["contacts"])

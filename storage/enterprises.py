@@ -9,10 +9,11 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
 from storage.errors import amapped_errors, mapped_errors
+from storage.rows import fetch_all, fetch_one
 
 SEARCH = """
 SELECT credit_code, name, county, address, sector, risk_colour, credit_class,
@@ -31,7 +32,7 @@ SELECT credit_code, name, county, address, sector, risk_colour, credit_class,
  LIMIT %(limit)s OFFSET %(offset)s
 """
 COUNT = """
-SELECT count(*) FROM enterprises
+SELECT count(*) AS total FROM enterprises
  WHERE (%(county)s::text IS NULL OR county = %(county)s)
    AND (%(sector)s::text IS NULL OR sector = %(sector)s)
    AND (%(risk_colour)s::text IS NULL OR risk_colour = %(risk_colour)s)
@@ -47,7 +48,9 @@ SELECT credit_code, name, county, address, sector, risk_colour, credit_class,
        contacts, licences, created_at, updated_at
   FROM enterprises WHERE credit_code = %(credit_code)s
 """
-EXISTS = "SELECT EXISTS (SELECT 1 FROM enterprises WHERE credit_code = %(credit_code)s)"
+EXISTS = """
+SELECT EXISTS (SELECT 1 FROM enterprises WHERE credit_code = %(credit_code)s) AS present
+"""
 INSERT = """
 INSERT INTO enterprises (credit_code, name, county, address, sector, risk_colour, credit_class,
                          standardisation_grade, major_hazard_level, high_risk, operating_state,
@@ -93,14 +96,16 @@ FACETS = """
 SELECT 'county' AS facet, county AS value, count(*) AS n FROM enterprises GROUP BY county
 UNION ALL
 SELECT 'sector', sector, count(*) FROM enterprises GROUP BY sector
-ORDER BY 1, 2
+ORDER BY facet, value
 """
 
 KNOWN = "SELECT credit_code FROM enterprises WHERE NOT deregistered"
 ACTIVE = "SELECT NOT deregistered FROM enterprises WHERE credit_code = %(code)s"
 NAMES = "SELECT credit_code, name FROM enterprises WHERE credit_code = ANY(%(codes)b::text[])"
 NAME = "SELECT name FROM enterprises WHERE credit_code = %(code)s"
-ACTIVE_CODES = "SELECT credit_code FROM enterprises WHERE NOT deregistered ORDER BY 1"
+ACTIVE_CODES = """
+SELECT credit_code FROM enterprises WHERE NOT deregistered ORDER BY credit_code
+"""
 
 #: The fields a caller writes (everything but the timestamps).
 FIELDS = (
@@ -190,8 +195,8 @@ async def search(
     async with amapped_errors(), conn.cursor(row_factory=class_row(EnterpriseRecord)) as cur:
         await cur.execute(SEARCH, params)
         rows = await cur.fetchall()
-        total = await (await conn.execute(COUNT, params)).fetchone()
-    return rows, int(total[0]) if total else 0
+    total = await fetch_one(conn, statement=COUNT, params=params)
+    return rows, int(total["total"]) if total else 0
 
 
 async def get(conn: AsyncConnection[Any], *, credit_code: str) -> EnterpriseRecord | None:
@@ -203,9 +208,8 @@ async def get(conn: AsyncConnection[Any], *, credit_code: str) -> EnterpriseReco
 
 async def exists(conn: AsyncConnection[Any], *, credit_code: str) -> bool:
     """Whether the directory holds that code."""
-    async with amapped_errors():
-        row = await (await conn.execute(EXISTS, {"credit_code": credit_code})).fetchone()
-    return bool(row and row[0])
+    row = await fetch_one(conn, statement=EXISTS, params={"credit_code": credit_code})
+    return bool(row and row["present"])
 
 
 async def insert(conn: AsyncConnection[Any], *, values: dict[str, Any]) -> EnterpriseRecord:
@@ -227,28 +231,25 @@ async def update(conn: AsyncConnection[Any], *, values: dict[str, Any]) -> Enter
 async def upsert_many(conn: AsyncConnection[Any], *, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Insert or update by credit code; return (created, updated)."""
     created = 0
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         for values in rows:
             await cur.execute(UPSERT, _params(values))
             row = await cur.fetchone()
-            created += bool(row and row[0])
+            created += bool(row and row["inserted"])
     return created, len(rows) - created
 
 
 async def facets(conn: AsyncConnection[Any]) -> dict[str, dict[str, int]]:
     """Distinct counties and sectors with their counts (for filter pickers)."""
     out: dict[str, dict[str, int]] = {"county": {}, "sector": {}}
-    async with amapped_errors():
-        for facet, value, n in await (await conn.execute(FACETS)).fetchall():
-            out[str(facet)][str(value)] = int(n)
+    for row in await fetch_all(conn, statement=FACETS):
+        out[str(row["facet"])][str(row["value"])] = int(row["n"])
     return out
 
 
 async def known_enterprises(conn: AsyncConnection[Any]) -> set[str]:
     """Credit codes of every enterprise that may send messages."""
-    async with amapped_errors():
-        rows = await (await conn.execute(KNOWN)).fetchall()
-    return {str(r[0]) for r in rows}
+    return {str(r["credit_code"]) for r in await fetch_all(conn, statement=KNOWN)}
 
 
 async def enterprise_active(conn: AsyncConnection[Any], code: str) -> bool:
@@ -260,21 +261,19 @@ async def enterprise_active(conn: AsyncConnection[Any], code: str) -> bool:
 
 async def enterprise_name(conn: AsyncConnection[Any], *, code: str) -> str | None:
     """The directory name of an enterprise, None if it is not in the directory."""
-    async with amapped_errors():
-        row = await (await conn.execute(NAME, {"code": code})).fetchone()
-    return str(row[0]) if row else None
+    row = await fetch_one(conn, statement=NAME, params={"code": code})
+    return str(row["name"]) if row else None
 
 
 async def names(conn: AsyncConnection[Any], *, codes: Sequence[str]) -> dict[str, str]:
     """Directory names of several enterprises."""
     if not codes:
         return {}
-    async with amapped_errors():
-        rows = await (await conn.execute(NAMES, {"codes": sorted(set(codes))})).fetchall()
-    return {str(r[0]): str(r[1]) for r in rows}
+    rows = await fetch_all(conn, statement=NAMES, params={"codes": sorted(set(codes))})
+    return {str(r["credit_code"]): str(r["name"]) for r in rows}
 
 
 def active_codes(url: str) -> list[str]:
     """Credit codes of every enterprise not deregistered (synchronous, for the CLI)."""
-    with mapped_errors(), psycopg.connect(url, connect_timeout=5) as conn:
-        return [str(r[0]) for r in conn.execute(ACTIVE_CODES).fetchall()]
+    with mapped_errors(), psycopg.connect(url, connect_timeout=5, row_factory=dict_row) as conn:
+        return [str(r["credit_code"]) for r in conn.execute(ACTIVE_CODES).fetchall()]

@@ -14,6 +14,7 @@ from domain.errors import NotFound
 from domain.evidence import EvidenceFile
 from domain.i18n import msg
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 INSERT = """
 INSERT INTO evidence_files (enterprise_id, subject_kind, subject_id, filename, media_type,
@@ -107,8 +108,7 @@ async def get(conn: AsyncConnection[Any], *, evidence_id: int) -> EvidenceRow:
 
 async def content(conn: AsyncConnection[Any], *, evidence_id: int) -> bytes:
     """One file's bytes; NotFound when absent."""
-    async with amapped_errors():
-        row = await (await conn.execute(CONTENT, {"id": evidence_id})).fetchone()
+    row = await fetch_one(conn, statement=CONTENT, params={"id": evidence_id})
     if row is None:
         raise NotFound(msg("evidence.not_found", evidence_id=evidence_id))
-    return bytes(row[0])
+    return bytes(row["content"])

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, LiteralString
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 COUNT_OFFICERS = """
-SELECT count(*) FROM officers
+SELECT count(*) AS n FROM officers
  WHERE (%(department)s::text IS NULL OR department = %(department)s)
    AND (%(active)s::boolean IS NULL OR active = %(active)s)
 """
 COUNT_DRAWS = """
-SELECT count(*) FROM draws
+SELECT count(*) AS n FROM draws
  WHERE (%(state)s::text IS NULL OR state = %(state)s)
    AND (%(plan_id)s::text IS NULL OR plan_id = %(plan_id)s)
 """
@@ -49,11 +50,11 @@ SELECT i.id AS inspection_id, i.credit_code, e.name AS enterprise_name, e.county
  LIMIT %(limit)s OFFSET %(offset)s
 """
 COUNT_RESULTS = """
-SELECT count(*) FROM inspections i
+SELECT count(*) AS n FROM inspections i
  WHERE i.status = 'done' AND (%(draw_id)s::bigint IS NULL OR i.draw_id = %(draw_id)s)
 """
 COUNT_PENALTIES = """
-SELECT count(*) FROM published_penalties
+SELECT count(*) AS n FROM published_penalties
  WHERE withdrawn_at IS NULL AND publish_until >= %(today)s
 """
 
@@ -89,22 +90,24 @@ class PublicResult:
     rectified: int
 
 
-async def _count(conn: AsyncConnection[Any], query: str, params: dict[str, Any]) -> int:
-    async with amapped_errors():
-        row = await (await conn.execute(query, params)).fetchone()
-    return int(row[0]) if row else 0
+async def _count(
+    conn: AsyncConnection[Any], *, statement: LiteralString, params: dict[str, Any]
+) -> int:
+    row = await fetch_one(conn, statement=statement, params=params)
+    return int(row["n"]) if row else 0
 
 
 async def count_officers(
     conn: AsyncConnection[Any], *, department: str | None, active: bool | None
 ) -> int:
     """How many officers match the filters of storage.directory.list_officers."""
-    return await _count(conn, COUNT_OFFICERS, {"department": department, "active": active})
+    params = {"department": department, "active": active}
+    return await _count(conn, statement=COUNT_OFFICERS, params=params)
 
 
 async def count_draws(conn: AsyncConnection[Any], *, state: str | None, plan_id: str | None) -> int:
     """How many draws match the filters of storage.draws.list_draws."""
-    return await _count(conn, COUNT_DRAWS, {"state": state, "plan_id": plan_id})
+    return await _count(conn, statement=COUNT_DRAWS, params={"state": state, "plan_id": plan_id})
 
 
 async def officer_names(conn: AsyncConnection[Any], *, ids: list[str]) -> dict[str, OfficerName]:
@@ -119,9 +122,7 @@ async def set_status(
 ) -> bool:
     """Mark an inspection done (with its date) or cancelled; False when it does not exist."""
     params = {"id": inspection_id, "status": status, "inspected_on": inspected_on}
-    async with amapped_errors():
-        row = await (await conn.execute(COMPLETE, params)).fetchone()
-    return row is not None
+    return await fetch_one(conn, statement=COMPLETE, params=params) is not None
 
 
 async def public_results(
@@ -132,9 +133,9 @@ async def public_results(
     async with amapped_errors(), conn.cursor(row_factory=class_row(PublicResult)) as cur:
         await cur.execute(RESULTS, params)
         rows = await cur.fetchall()
-    return rows, await _count(conn, COUNT_RESULTS, params)
+    return rows, await _count(conn, statement=COUNT_RESULTS, params=params)
 
 
 async def count_penalties(conn: AsyncConnection[Any], *, today: date) -> int:
     """How many penalties storage.enforcement.public_penalties pages through."""
-    return await _count(conn, COUNT_PENALTIES, {"today": today})
+    return await _count(conn, statement=COUNT_PENALTIES, params={"today": today})

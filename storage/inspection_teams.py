@@ -13,6 +13,7 @@ from psycopg.rows import class_row
 
 from domain.inspection_access import TeamMember
 from storage.errors import amapped_errors
+from storage.rows import fetch_all
 
 TEAM = """
 SELECT s.officer_id, s.role, o.name, o.certificate_no, o.certificate_valid_from,
@@ -55,9 +56,8 @@ async def conflicts(
     conn: AsyncConnection[Any], *, credit_code: str, ids: Sequence[str]
 ) -> set[str]:
     """Which of the officers declared a conflict with the enterprise."""
-    async with amapped_errors():
-        cur = await conn.execute(CONFLICTS, {"credit_code": credit_code, "ids": list(ids)})
-        return {str(r[0]) for r in await cur.fetchall()}
+    params = {"credit_code": credit_code, "ids": list(ids)}
+    return {str(r["officer_id"]) for r in await fetch_all(conn, statement=CONFLICTS, params=params)}
 
 
 async def replace_team(

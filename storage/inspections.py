@@ -8,12 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 
 from domain.draw import Team
 from domain.errors import NotFound
 from domain.i18n import msg
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 INSERT_DRAWN = """
 INSERT INTO inspections (credit_code, source, draw_id, departments, planned_from, planned_to)
@@ -57,7 +58,7 @@ SELECT i.id, i.credit_code, e.name AS enterprise_name, i.source, i.draw_id, i.de
  WHERE i.draw_id = %(draw_id)s ORDER BY i.id
 """
 COUNT = """
-SELECT coalesce(sum(inspections), 0)::integer FROM inspection_counts
+SELECT coalesce(sum(inspections), 0)::integer AS n FROM inspection_counts
  WHERE credit_code = %(credit_code)s AND year = %(year)s
 """
 
@@ -94,7 +95,7 @@ async def create_for_draw(
 ) -> int:
     """One planned inspection per staffed team of a draw (idempotent); return how many new."""
     created = 0
-    async with amapped_errors(), conn.transaction(), conn.cursor() as cur:
+    async with amapped_errors(), conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         for team in teams:
             await cur.execute(
                 INSERT_DRAWN,
@@ -115,7 +116,7 @@ async def create_for_draw(
             staff += [(x, "expert") for x in team.experts]
             await cur.executemany(
                 INSERT_STAFF,
-                [{"inspection_id": row[0], "officer_id": o, "role": r} for o, r in staff],
+                [{"inspection_id": row["id"], "officer_id": o, "role": r} for o, r in staff],
             )
     return created
 
@@ -136,7 +137,7 @@ async def record_other(
     created_by: str | None = None,
 ) -> int:
     """Record an inspection not made by a draw (重点, 举报, 复查 …); return its id."""
-    async with amapped_errors(), conn.transaction(), conn.cursor() as cur:
+    async with amapped_errors(), conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             INSERT_OTHER,
             {
@@ -157,9 +158,9 @@ async def record_other(
         if staff:
             await cur.executemany(
                 INSERT_STAFF,
-                [{"inspection_id": row[0], "officer_id": o, "role": r} for o, r in staff],
+                [{"inspection_id": row["id"], "officer_id": o, "role": r} for o, r in staff],
             )
-    return int(row[0])
+    return int(row["id"])
 
 
 async def get_inspection(conn: AsyncConnection[Any], *, inspection_id: int) -> InspectionRecord:
@@ -181,7 +182,5 @@ async def for_draw(conn: AsyncConnection[Any], *, draw_id: int) -> list[Inspecti
 
 async def count_this_year(conn: AsyncConnection[Any], *, credit_code: str, year: int) -> int:
     """Inspections of an enterprise in a calendar year that count against the yearly cap."""
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.execute(COUNT, {"credit_code": credit_code, "year": year})
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    row = await fetch_one(conn, statement=COUNT, params={"credit_code": credit_code, "year": year})
+    return int(row["n"]) if row else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 TRY_LOCK = "SELECT pg_try_advisory_lock(%(key)s) AS held"
 
@@ -17,5 +18,8 @@ async def connect(url: str) -> psycopg.AsyncConnection[Any]:
 
 async def try_lock(conn: psycopg.AsyncConnection[Any], *, key: int) -> bool:
     """Take the lock if it is free; True while this connection holds it."""
-    row = await (await conn.execute(TRY_LOCK, {"key": key})).fetchone()
-    return bool(row and row[0])
+    # Not through amapped_errors: the leader loop retries on psycopg.OperationalError itself.
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(TRY_LOCK, {"key": key})
+        row = await cur.fetchone()
+    return bool(row and row["held"])

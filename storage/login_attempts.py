@@ -14,6 +14,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from storage.errors import amapped_errors
+from storage.rows import fetch_all, fetch_one
 
 # Always in this order (username, then address): no two sign-ins can wait on each other.
 LOCK = """
@@ -42,7 +43,7 @@ SELECT ts FROM login_attempts
  WHERE client_ip = %(client_ip)s AND outcome IN ('failed', 'pending') AND ts > now() - %(window)s
  ORDER BY ts DESC LIMIT %(limit)s
 """
-NOW = "SELECT now()"
+NOW = "SELECT now() AS now"
 PRUNE = "DELETE FROM login_attempts WHERE ts < now() - %(keep)s"
 
 
@@ -65,12 +66,10 @@ async def lock(conn: AsyncConnection[Any], *, username: str, client_ip: str) -> 
 async def start(conn: AsyncConnection[Any], *, username: str, client_ip: str) -> int:
     """Record an attempt whose password is about to be checked; it counts as a failure until
     `finish`."""
-    async with amapped_errors():
-        row = await (
-            await conn.execute(START, {"username": username[:200], "client_ip": client_ip})
-        ).fetchone()
+    params = {"username": username[:200], "client_ip": client_ip}
+    row = await fetch_one(conn, statement=START, params=params)
     assert row is not None
-    return int(row[0])
+    return int(row["id"])
 
 
 async def finish(conn: AsyncConnection[Any], *, attempt_id: int, outcome: str) -> None:
@@ -89,20 +88,19 @@ async def recent_failures(
     ip_limit: int,
 ) -> tuple[datetime, list[datetime], list[datetime]]:
     """Database time now, and the newest failures per username and per client address."""
-    async with amapped_errors():
-        row = await (await conn.execute(NOW)).fetchone()
-        assert row is not None
-        by_user = await (
-            await conn.execute(
-                USER_FAILURES, {"username": username, "window": window, "limit": user_limit}
-            )
-        ).fetchall()
-        by_ip = await (
-            await conn.execute(
-                IP_FAILURES, {"client_ip": client_ip, "window": window, "limit": ip_limit}
-            )
-        ).fetchall()
-    return row[0], [r[0] for r in by_user], [r[0] for r in by_ip]
+    row = await fetch_one(conn, statement=NOW)
+    assert row is not None
+    by_user = await fetch_all(
+        conn,
+        statement=USER_FAILURES,
+        params={"username": username, "window": window, "limit": user_limit},
+    )
+    by_ip = await fetch_all(
+        conn,
+        statement=IP_FAILURES,
+        params={"client_ip": client_ip, "window": window, "limit": ip_limit},
+    )
+    return row["now"], [r["ts"] for r in by_user], [r["ts"] for r in by_ip]
 
 
 async def prune(conn: AsyncConnection[Any], *, keep: timedelta = timedelta(days=2)) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from domain.errors import StorageUnavailable
@@ -21,7 +22,7 @@ CREATE_DB_LOCK = 0x5AFE_0000
 PING = "SELECT 1"
 HAS_TIMESCALE = """
 SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
-   AND current_setting('shared_preload_libraries') LIKE '%%timescaledb%%'
+   AND current_setting('shared_preload_libraries') LIKE '%%timescaledb%%' AS timescaledb
 """
 
 
@@ -72,8 +73,11 @@ def ensure_database(url: str) -> bool:
 
 def probe(conn: psycopg.Connection[Any]) -> Capabilities:
     """Read the server's capabilities on an open connection."""
-    row = conn.execute(HAS_TIMESCALE).fetchone()
-    return Capabilities(timescaledb=bool(row and row[0]), server_version=conn.info.server_version)
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(HAS_TIMESCALE).fetchone()
+    return Capabilities(
+        timescaledb=bool(row and row["timescaledb"]), server_version=conn.info.server_version
+    )
 
 
 def server_answers(url: str, *, timeout: float = 2.0) -> bool:

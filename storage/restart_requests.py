@@ -14,6 +14,7 @@ from domain.monitoring import EnterpriseId
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
 from storage.paging import fetch_page
+from storage.rows import fetch_all
 
 INSERT_REQUEST = """
 INSERT INTO restart_requests (enterprise_id, event_id, requested_at, planned_at, self_check,
@@ -78,9 +79,8 @@ async def insert_requests(
     ids in order (None for one already stored). Supersede older ones with supersede_pending."""
     if not requests:
         return []
-    async with amapped_errors():
-        rows = await (await conn.execute(INSERT_REQUEST, {"rows": rows_json(requests)})).fetchall()
-    ids = {(str(r[1]), str(r[2])): int(r[0]) for r in rows}
+    rows = await fetch_all(conn, statement=INSERT_REQUEST, params={"rows": rows_json(requests)})
+    ids = {(str(r["enterprise_id"]), str(r["event_id"])): int(r["id"]) for r in rows}
     return [ids.get((r["ent"], r["event_id"])) for r in requests]
 
 

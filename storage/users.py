@@ -12,6 +12,7 @@ from psycopg.rows import class_row
 
 from domain.users import User
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 SELECT_BY_NAME = """
 SELECT id, username, display_name, password_hash, role, enterprise_id, active
@@ -55,20 +56,16 @@ async def upsert(
     enterprise_id: str | None = None,
 ) -> int:
     """Create or update a user by name; return its id."""
-    async with amapped_errors():
-        cur = await conn.execute(
-            UPSERT,
-            {
-                "username": username,
-                "display_name": display_name,
-                "password_hash": password_hash,
-                "role": role,
-                "enterprise_id": enterprise_id,
-            },
-        )
-        row = await cur.fetchone()
+    params = {
+        "username": username,
+        "display_name": display_name,
+        "password_hash": password_hash,
+        "role": role,
+        "enterprise_id": enterprise_id,
+    }
+    row = await fetch_one(conn, statement=UPSERT, params=params)
     assert row is not None
-    return int(row[0])
+    return int(row["id"])
 
 
 LIST = """
@@ -81,7 +78,7 @@ SELECT id, username, display_name, role, enterprise_id, active, created_at, upda
  ORDER BY id LIMIT %(limit)s OFFSET %(offset)s
 """
 COUNT = """
-SELECT count(*) FROM users
+SELECT count(*) AS total FROM users
  WHERE (%(role)s::text IS NULL OR role = %(role)s)
    AND (%(active)s::boolean IS NULL OR active = %(active)s)
    AND (%(enterprise_id)s::text IS NULL OR enterprise_id = %(enterprise_id)s)
@@ -103,7 +100,7 @@ UPDATE users
  WHERE id = %(id)s
 RETURNING id, username, display_name, role, enterprise_id, active, created_at, updated_at
 """
-ACTIVE_ADMINS = "SELECT count(*) FROM users WHERE role = 'admin' AND active"
+ACTIVE_ADMINS = "SELECT count(*) AS n FROM users WHERE role = 'admin' AND active"
 LOCK_USERS = "LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"
 
 
@@ -150,8 +147,8 @@ async def search(
     async with amapped_errors(), conn.cursor(row_factory=class_row(Account)) as cur:
         await cur.execute(LIST, params)
         rows = await cur.fetchall()
-        total = await (await conn.execute(COUNT, params)).fetchone()
-    return rows, int(total[0]) if total else 0
+    total = await fetch_one(conn, statement=COUNT, params=params)
+    return rows, int(total["total"]) if total else 0
 
 
 async def get(conn: AsyncConnection[Any], *, user_id: int) -> Account | None:
@@ -211,11 +208,11 @@ async def update(
 
 async def active_admins(conn: AsyncConnection[Any], *, lock: bool = False) -> int:
     """How many active admin accounts exist (`lock` serialises concurrent role changes)."""
-    async with amapped_errors():
-        if lock:
+    if lock:
+        async with amapped_errors():
             await conn.execute(LOCK_USERS)
-        row = await (await conn.execute(ACTIVE_ADMINS)).fetchone()
-    return int(row[0]) if row else 0
+    row = await fetch_one(conn, statement=ACTIVE_ADMINS)
+    return int(row["n"]) if row else 0
 
 
 ACCOUNT_STATE = "SELECT active, role, enterprise_id FROM users WHERE id = %(id)s"
@@ -243,9 +240,8 @@ SET_OFFICER = "UPDATE users SET officer_id = %(officer_id)s WHERE id = %(id)s"
 
 async def officer_of(conn: AsyncConnection[Any], *, user_id: int) -> str | None:
     """The officer record an (inspector) account is linked to, if any."""
-    async with amapped_errors():
-        row = await (await conn.execute(OFFICER_OF, {"id": user_id})).fetchone()
-    return None if row is None else row[0]
+    row = await fetch_one(conn, statement=OFFICER_OF, params={"id": user_id})
+    return None if row is None else row["officer_id"]
 
 
 async def set_officer(conn: AsyncConnection[Any], *, user_id: int, officer_id: str | None) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 SET_OWNER = "UPDATE video_sessions SET owner_url = %(url)s WHERE id = %(id)s"
 OWNER_OF = "SELECT owner_url FROM video_sessions WHERE id = %(id)s"
@@ -20,6 +21,5 @@ async def set_owner(conn: AsyncConnection[Any], *, session_id: str, url: str) ->
 
 async def owner_of(conn: AsyncConnection[Any], *, session_id: str) -> str | None:
     """The address of the replica that owns a session (None: unknown session or no owner)."""
-    async with amapped_errors():
-        row = await (await conn.execute(OWNER_OF, {"id": session_id})).fetchone()
-    return str(row[0]) if row and row[0] else None
+    row = await fetch_one(conn, statement=OWNER_OF, params={"id": session_id})
+    return str(row["owner_url"]) if row and row["owner_url"] else None
