@@ -34,6 +34,15 @@ class Criterion:
     code: str
     clause: str
     text: str
+    scope: str = ""  # whom the article names (冶金企业 …); empty: every enterprise of the sector
+
+
+@dataclass(frozen=True, slots=True)
+class MissingClauses:
+    """Clauses of a standard the config could not list (from `start` to its article's end)."""
+
+    start: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,7 @@ class HazardStandard:
     source: str
     version: int
     criteria: Mapping[str, Criterion]
+    missing: tuple[MissingClauses, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,7 @@ def test_a_major_hazard_cites_a_criterion_of_the_sectors_standard() -> None:
         standard=HAZCHEM,
         today=TODAY,
     )
-    assert (ok.hazard_criterion, ok.hazard_standard) == ("HC121-12", "安监总管三〔2017〕121号 v1")
+    assert (ok.hazard_criterion, ok.hazard_standard) == ("HC121-12", "安监总管三〔2017〕121号 v2")
     # a 工贸 enterprise is graded against 应急管理部令第10号, not the 121号 list
     with pytest.raises(ValidationFailed, match="应急管理部令第10号"):
         validate(
