@@ -10,6 +10,7 @@ from psycopg.rows import class_row
 
 from storage.audit import AuditEntry
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 SEARCH = """
 SELECT id, ts, user_id, username, role, action, target, before, after, client_ip
@@ -24,7 +25,7 @@ SELECT id, ts, user_id, username, role, action, target, before, after, client_ip
  LIMIT %(limit)s OFFSET %(offset)s
 """
 COUNT = """
-SELECT count(*) FROM audit_log
+SELECT count(*) AS total FROM audit_log
  WHERE (%(target)s::text IS NULL OR target = %(target)s OR target LIKE %(target_prefix)s)
    AND (%(username)s::text IS NULL OR username = %(username)s)
    AND (%(role)s::text IS NULL OR role = %(role)s)
@@ -70,5 +71,5 @@ async def search(
     async with amapped_errors(), conn.cursor(row_factory=class_row(AuditEntry)) as cur:
         await cur.execute(SEARCH, params)
         rows = await cur.fetchall()
-        total = await (await conn.execute(COUNT, params)).fetchone()
-    return rows, int(total[0]) if total else 0
+    total = await fetch_one(conn, statement=COUNT, params=params)
+    return rows, int(total["total"]) if total else 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from storage.errors import mapped_errors
 from storage.pool import Capabilities, ensure_database, probe
@@ -94,7 +95,9 @@ def migrate(url: str, *, directory: Path | None = None) -> list[int]:
         try:
             conn.execute(CREATE_TABLE)
             caps = probe(conn)
-            done: dict[int, str] = dict(conn.execute(APPLIED).fetchall())
+            with conn.cursor(row_factory=dict_row) as cur:
+                applied = cur.execute(APPLIED).fetchall()
+            done: dict[int, str] = {r["version"]: r["checksum"] for r in applied}
             for mig in discover(caps, directory):
                 if mig.version in done:
                     if done[mig.version] != mig.checksum:

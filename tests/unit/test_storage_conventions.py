@@ -46,7 +46,6 @@ ALLOWLIST: frozenset[str] = frozenset(
     {
         # being converted (issue 9)
         "storage/alarms.py",
-        "storage/audit_search.py",
         "storage/directory.py",
         "storage/enforcement.py",
         "storage/enterprises.py",
@@ -54,7 +53,6 @@ ALLOWLIST: frozenset[str] = frozenset(
         "storage/findings.py",
         "storage/ingest_keys.py",
         "storage/live.py",
-        "storage/migrate.py",
         "storage/portal_reports.py",
         "storage/rectification.py",
         "storage/rejected_messages.py",
