@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
+from psycopg.rows import class_row, scalar_row
 
 from domain.monitoring import AlarmKey, EnterpriseId
 from domain.replay import MaintenanceRecord, OrderKey
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
 from storage.live import Change
+from storage.rows import named_row
 
 #: Who closes an alarm that a replay shows was caused by the wrong order.
 SYSTEM_ACTOR = "system:event-order"
@@ -38,7 +40,8 @@ SELECT payload::text FROM events
  ORDER BY ts, event_id
 """
 DECISIONS_OF = """
-SELECT id, event_id, decided_at, state FROM restart_requests
+SELECT id, event_id AS request, decided_at AS at, state = 'approved' AS approved
+  FROM restart_requests
  WHERE enterprise_id = %(ent)s AND state IN ('approved', 'rejected') AND decided_at IS NOT NULL
 """
 FLAG_EVENTS = """
@@ -73,7 +76,7 @@ UPDATE restart_requests SET state = 'pending'
 # Alarms a replay closed as superseded are left out of the closed ones: a later replay that raises
 # them again (another late event restored the order that raised them) opens them again.
 ALARMS_OF = """
-SELECT id, rule, subject, state, coalesce(evidence->>'observed_at', '') FROM alarms
+SELECT id, rule, subject, state, coalesce(evidence->>'observed_at', '') AS observed FROM alarms
  WHERE enterprise_id = %(ent)s AND rule = ANY(%(rules)s::text[])
    AND (state <> 'closed' OR closed_by <> %(system)s)
 """
@@ -87,6 +90,29 @@ class Decision:
     request: str
     at: datetime
     approved: bool
+
+
+class _Order(NamedTuple):
+    enterprise_id: str
+    order_ts: datetime | None
+    order_seq: int  # NULL only when order_ts is: SAVE_ORDER sets the three together
+    order_event: str
+
+
+class _StoredAlarm(NamedTuple):
+    id: int
+    rule: str
+    subject: str
+    state: str
+    observed: str
+
+
+class _Closed(NamedTuple):
+    id: int
+    enterprise_id: str
+    rule: str
+    subject: str
+    severity: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +129,15 @@ async def lock_order(
     """Lock the enterprises' status rows for this transaction; the key of each one's last event."""
     if not ents:
         return {}
-    async with amapped_errors():
-        rows = await (await conn.execute(LOCK_ORDER, {"ents": sorted(set(ents))})).fetchall()
-    return {str(r[0]): (r[1], int(r[2]), str(r[3])) if r[1] is not None else None for r in rows}
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_Order)) as cur:
+        await cur.execute(LOCK_ORDER, {"ents": sorted(set(ents))})
+        rows = await cur.fetchall()
+    return {
+        str(r.enterprise_id): (r.order_ts, int(r.order_seq), str(r.order_event))
+        if r.order_ts is not None
+        else None
+        for r in rows
+    }
 
 
 async def save_order(conn: AsyncConnection[Any], *, keys: Mapping[str, OrderKey]) -> None:
@@ -127,16 +159,16 @@ async def save_order(conn: AsyncConnection[Any], *, keys: Mapping[str, OrderKey]
 
 async def log_of(conn: AsyncConnection[Any], *, ent: str) -> list[str]:
     """The stored payloads of an enterprise's events that a replay applies."""
-    async with amapped_errors():
-        rows = await (await conn.execute(LOG_OF, {"ent": ent})).fetchall()
-    return [str(r[0]) for r in rows]
+    async with amapped_errors(), conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(LOG_OF, {"ent": ent})
+        return [str(payload) for payload in await cur.fetchall()]
 
 
 async def decisions_of(conn: AsyncConnection[Any], *, ent: str) -> list[Decision]:
     """Approved and rejected restart requests of an enterprise."""
-    async with amapped_errors():
-        rows = await (await conn.execute(DECISIONS_OF, {"ent": ent})).fetchall()
-    return [Decision(int(r[0]), str(r[1]), r[2], r[3] == "approved") for r in rows]
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Decision)) as cur:
+        await cur.execute(DECISIONS_OF, {"ent": ent})
+        return await cur.fetchall()
 
 
 async def flag_events(
@@ -181,20 +213,17 @@ async def write_maintenance(
 
 async def alarms_of(conn: AsyncConnection[Any], *, ent: str, rules: Sequence[str]) -> StoredAlarms:
     """Open alarms (by key) and observations a person closed, of an enterprise for some rules."""
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(
-                ALARMS_OF, {"ent": ent, "rules": list(rules), "system": SYSTEM_ACTOR}
-            )
-        ).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_StoredAlarm)) as cur:
+        await cur.execute(ALARMS_OF, {"ent": ent, "rules": list(rules), "system": SYSTEM_ACTOR})
+        rows = await cur.fetchall()
     open_ids: dict[AlarmKey, int] = {}
     closed: set[tuple[AlarmKey, str]] = set()
-    for alarm_id, rule, subject, state, observed in rows:
-        key = AlarmKey(EnterpriseId(ent), str(rule), str(subject))
-        if state == "closed":
-            closed.add((key, str(observed)))
+    for r in rows:
+        key = AlarmKey(EnterpriseId(ent), str(r.rule), str(r.subject))
+        if r.state == "closed":
+            closed.add((key, str(r.observed)))
         else:
-            open_ids[key] = int(alarm_id)
+            open_ids[key] = int(r.id)
     return StoredAlarms(open_ids, closed)
 
 
@@ -205,18 +234,19 @@ async def close_superseded(
     if not ids:
         return []
     params = {"ids": list(ids), "now": now, "by": SYSTEM_ACTOR, "cause": cause, "text": text}
-    async with amapped_errors():
-        rows = await (await conn.execute(CLOSE_SUPERSEDED, params)).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_Closed)) as cur:
+        await cur.execute(CLOSE_SUPERSEDED, params)
+        rows = await cur.fetchall()
     return [
         (
             "alarm",
-            str(r[1]),
+            str(r.enterprise_id),
             {
-                "id": int(r[0]),
+                "id": int(r.id),
                 "change": "closed",
-                "rule": str(r[2]),
-                "subject": str(r[3]),
-                "severity": str(r[4]),
+                "rule": str(r.rule),
+                "subject": str(r.subject),
+                "severity": str(r.severity),
                 "state": "closed",
                 "reason": text,
             },

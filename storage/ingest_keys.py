@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
 
 from storage.errors import amapped_errors
+from storage.rows import named_row
 
 CLAIM_EVENT_KEYS = """
 INSERT INTO event_keys (enterprise_id, event_id, digest, ts)
@@ -36,6 +37,22 @@ PRUNE_TELEMETRY_KEYS = "DELETE FROM telemetry_keys WHERE received_at < %(before)
 EventKey = tuple[str, str]
 
 
+class _ClaimedEvent(NamedTuple):
+    enterprise_id: str
+    event_id: str
+
+
+class _StoredDigest(NamedTuple):
+    enterprise_id: str
+    event_id: str
+    digest: bytes
+
+
+class _ClaimedTelemetry(NamedTuple):
+    enterprise_id: str
+    digest: bytes
+
+
 async def claim_event_keys(
     conn: AsyncConnection[Any],
     *,
@@ -58,17 +75,20 @@ async def claim_event_keys(
         "ts": [k[3] for k in keys],
     }
     async with amapped_errors():
-        rows = await (await conn.execute(CLAIM_EVENT_KEYS, params)).fetchall()
-        new = {(str(r[0]), str(r[1])) for r in rows}
+        async with conn.cursor(row_factory=named_row(_ClaimedEvent)) as cur:
+            await cur.execute(CLAIM_EVENT_KEYS, params)
+            new = {(str(r.enterprise_id), str(r.event_id)) for r in await cur.fetchall()}
         old = [k for k in keys if (k[0], k[1]) not in new]
         reused: set[EventKey] = set()
         if old:
-            stored = await (
-                await conn.execute(
+            async with conn.cursor(row_factory=named_row(_StoredDigest)) as cur:
+                await cur.execute(
                     STORED_DIGESTS, {"ents": [k[0] for k in old], "ids": [k[1] for k in old]}
                 )
-            ).fetchall()
-            digest = {(str(r[0]), str(r[1])): bytes(r[2]) for r in stored}
+                digest = {
+                    (str(r.enterprise_id), str(r.event_id)): bytes(r.digest)
+                    for r in await cur.fetchall()
+                }
             reused = {
                 (k[0], k[1])
                 for k in old
@@ -83,14 +103,11 @@ async def claim_telemetry_keys(
     """Insert telemetry message keys; return the ones not seen before."""
     if not keys:
         return set()
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(
-                CLAIM_TELEMETRY_KEYS,
-                {"ents": [k[0] for k in keys], "digests": [k[1] for k in keys]},
-            )
-        ).fetchall()
-    return {(str(r[0]), bytes(r[1])) for r in rows}
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_ClaimedTelemetry)) as cur:
+        await cur.execute(
+            CLAIM_TELEMETRY_KEYS, {"ents": [k[0] for k in keys], "digests": [k[1] for k in keys]}
+        )
+        return {(str(r.enterprise_id), bytes(r.digest)) for r in await cur.fetchall()}
 
 
 async def prune_keys(

@@ -1,14 +1,22 @@
-"""Rows read by column name (psycopg's `dict_row`), for queries too small for a dataclass."""
+"""Rows read by column name: psycopg's `dict_row` for queries too small for a dataclass, and
+`named_row` (NamedTuples matched to the columns by name) where rows are many and per-row cost
+counts (the ingest's hot path)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, LiteralString
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, LiteralString, NamedTuple, TypeVar
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
+from psycopg.rows import BaseRowFactory, RowMaker, dict_row, no_result
 
 from storage.errors import amapped_errors
+
+if TYPE_CHECKING:
+    from psycopg._cursor_base import BaseCursor  # psycopg's own row factories take this type
+
+NT = TypeVar("NT", bound=NamedTuple)
 
 
 async def fetch_one(
@@ -33,3 +41,27 @@ async def fetch_all(
     async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(statement, params)
         return await cur.fetchall()
+
+
+def named_row(cls: type[NT]) -> BaseRowFactory[NT]:
+    """Rows as the NamedTuple `cls`, its fields matched to the query's columns by name.
+
+    The names are matched once per result (a missing or unexpected column raises); each row then
+    costs one tuple, about as cheap as a plain tuple row (`class_row` builds a dict and calls the
+    class per row). Read the fields by name (`row.enterprise_id`), never by position or unpacking.
+    """
+
+    def factory(cursor: BaseCursor[Any, Any]) -> RowMaker[NT]:
+        if cursor.description is None:
+            return no_result
+        names = [column.name for column in cursor.description]
+        fields: tuple[str, ...] = cls._fields
+        if sorted(names) != sorted(fields):
+            raise TypeError(f"{cls.__name__} has fields {fields}, the query returns {names}")
+        if tuple(names) == fields:
+            return cls._make
+        pick = itemgetter(*(names.index(f) for f in fields))
+        make = cls._make
+        return lambda values: make(pick(values))
+
+    return factory
