@@ -15,6 +15,11 @@ DOCUMENT_KINDS = (
     "reinspection_opinion",
     "no_penalty_decision",
     "measure",
+    "rectify_notice",
+    "education_notice",
+    "interview_notice",
+    "interview_record",
+    "warning_notice",
 )
 
 
@@ -27,6 +32,11 @@ class DocumentPrefixes(BaseModel):
     reinspection_opinion: str = Field(min_length=2, max_length=20)
     no_penalty_decision: str = Field(min_length=2, max_length=20)
     measure: str = Field(min_length=2, max_length=20)
+    rectify_notice: str = Field(min_length=2, max_length=20)
+    education_notice: str = Field(min_length=2, max_length=20)
+    interview_notice: str = Field(min_length=2, max_length=20)
+    interview_record: str = Field(min_length=2, max_length=20)
+    warning_notice: str = Field(min_length=2, max_length=20)
 
 
 class DocumentSettings(BaseModel):

@@ -15,6 +15,12 @@ TITLES = {
     "rectification_order": "责令限期整改指令书",
     "reinspection_opinion": "整改复查意见书",
     "no_penalty_decision": "不予行政处罚决定书",
+    # the flexible instruments (measure 4; domain/instruments.py)
+    "rectify_notice": "责令限期改正通知书",
+    "education_notice": "批评教育告知书",
+    "interview_notice": "约谈通知书",
+    "interview_record": "约谈记录",
+    "warning_notice": "行政告诫书",
 }
 
 

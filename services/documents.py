@@ -32,7 +32,9 @@ def _d(value: date | datetime | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _rows(rows: list[FindingRecord], *, result: bool = False) -> list[tuple[str, ...]]:
+def finding_rows(rows: list[FindingRecord], *, result: bool = False) -> list[tuple[str, ...]]:
+    """The findings' table rows: basis (flagged when free text), cause, penalty article,
+    measure, deadline (and the 复查 result)."""
     out: list[tuple[str, ...]] = []
     for n, f in enumerate(rows, 1):
         cells: tuple[str, ...] = (
@@ -53,9 +55,10 @@ def _rows(rows: list[FindingRecord], *, result: bool = False) -> list[tuple[str,
     return out
 
 
-async def _number(
+async def document_number(
     conn: AsyncConnection[Any], *, documents: DocumentSettings, kind: str, subject: str, year: int
 ) -> str:
+    """The number a document was first issued with, else the next of its kind's sequence."""
     found = await orders.issued_number(conn, kind=kind, subject=subject)
     if found is not None:
         return found
@@ -93,7 +96,7 @@ async def for_inspection(
     )
     if kind == "inspection_record":
         rows = await findings.for_inspection(conn, inspection_id=inspection_id)
-        number = await _number(
+        number = await document_number(
             conn, documents=documents, kind=kind, subject=str(inspection_id), year=now.year
         )
         when = inspection.inspected_on or inspection.planned_from
@@ -109,7 +112,7 @@ async def for_inspection(
             bureau=documents.bureau,
             doc_no=number,
             fields=(*base, ("检查时间", _d(when)), ("检查人员", staff)),
-            tables=(findings_table(_rows(rows)),),
+            tables=(findings_table(finding_rows(rows)),),
             paragraphs=(
                 "执法人员已出示行政执法证件（《行政处罚法》第五十五条）；专家作为辅助人员参加检查。",
                 *statements,
@@ -125,7 +128,7 @@ async def for_inspection(
             bureau=documents.bureau,
             doc_no=order.doc_no,
             fields=(*base, ("检查人员", staff), ("整改期限", _d(order.deadline))),
-            tables=(findings_table(_rows(rows)),),
+            tables=(findings_table(finding_rows(rows)),),
             paragraphs=(
                 f"你单位存在上述问题，依据《中华人民共和国安全生产法》第六十五条第一款第（二）项，"
                 f"责令你单位于{_d(order.deadline)}前整改完毕，并在平台确认收到、上传整改证据。",
@@ -134,10 +137,10 @@ async def for_inspection(
         )
     if order.state != "closed" and not any(f.reinspection_result for f in rows):
         raise RuleViolation(msg("document.not_reinspected", doc_no=order.doc_no))
-    number = await _number(
+    number = await document_number(
         conn, documents=documents, kind=kind, subject=str(order.id), year=now.year
     )
-    table = findings_table(_rows(rows, result=True))
+    table = findings_table(finding_rows(rows, result=True))
     return Document(
         kind=kind,
         bureau=documents.bureau,
@@ -162,7 +165,7 @@ async def no_penalty_decision(
         raise RuleViolation(msg("document.not_no_penalty", finding_id=finding_id))
     assert row.inspection_id is not None
     inspection = await inspections.get_inspection(conn, inspection_id=row.inspection_id)
-    number = await _number(
+    number = await document_number(
         conn,
         documents=documents,
         kind="no_penalty_decision",
@@ -178,7 +181,7 @@ async def no_penalty_decision(
             ("当事人", inspection.enterprise_name),
             ("统一社会信用代码", inspection.credit_code),
         ),
-        tables=(findings_table(_rows([row])),),
+        tables=(findings_table(finding_rows([row])),),
         paragraphs=(
             f"依据《中华人民共和国行政处罚法》第三十三条第一款{sentence}，决定对你单位不予行政处罚。",
             "依据同条第三款，行政机关已对你单位进行教育；你单位应当按期完成整改，"

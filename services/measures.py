@@ -1,6 +1,7 @@
 """Enforcement measures on a finding: the flexible instruments (measure 4: 责令限期改正、批评教育、
 行政约谈、行政告诫) and the coercive measures whose preconditions the form enforces (measure 3),
-numbered from the bureau's sequence; the enterprise's refusal of a suspension, recorded."""
+numbered from the bureau's sequence; the enterprise's refusal of a suspension, recorded; the
+record of a held 行政约谈 (its 约谈记录)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from psycopg import AsyncConnection
 
 from config.policy_documents import DocumentSettings
+from domain import instruments
 from domain import rectification as rules
 from domain.clock import utcnow
 from domain.enforcement import Severity
@@ -35,6 +37,9 @@ async def record_measure(
     head_approval: str,
     documents: DocumentSettings,
     actor: Actor,
+    meeting_at: datetime | None = None,
+    meeting_place: str = "",
+    meeting_attendee: str = "",
     tz: ZoneInfo = SHANGHAI,
     now: datetime | None = None,
 ) -> int:
@@ -60,6 +65,13 @@ async def record_measure(
             head_approval=head_approval,
         )
     )
+    instruments.check_meeting(
+        kind=kind,
+        meeting_at=meeting_at,
+        place=meeting_place,
+        attendee=meeting_attendee,
+        now=now,
+    )
     text = content.strip()
     if len(text) < 8:
         raise ValidationFailed(
@@ -81,6 +93,9 @@ async def record_measure(
             "head_approval": head_approval.strip(),
             "doc_no": number,
             "created_by": actor.principal.username,
+            "meeting_at": meeting_at,
+            "meeting_place": meeting_place.strip(),
+            "meeting_attendee": meeting_attendee.strip(),
         },
     )
     await record(
@@ -97,6 +112,15 @@ async def record_measure(
                 "imminent_danger": imminent_danger,
                 "head_approval": head_approval.strip(),
                 "refused_before": refused,
+                **(
+                    {
+                        "meeting_at": meeting_at.isoformat(),
+                        "meeting_place": meeting_place.strip(),
+                        "meeting_attendee": meeting_attendee.strip(),
+                    }
+                    if meeting_at is not None
+                    else {}
+                ),
             },
         ),
         changes=[("measure", row.enterprise_id, {"id": measure_id, "kind": kind})],
@@ -135,4 +159,52 @@ async def record_refusal(
             after={"note": text},
         ),
         changes=[("measure", measure.enterprise_id, {"id": measure_id, "refused": True})],
+    )
+
+
+async def record_minutes(
+    conn: AsyncConnection[Any],
+    *,
+    measure_id: int,
+    held_at: datetime,
+    attendees: str,
+    minutes: str,
+    actor: Actor,
+    tz: ZoneInfo = SHANGHAI,
+    now: datetime | None = None,
+) -> None:
+    """The record of a held 行政约谈 (when, who attended, what was said and required), by the
+    finding's team, once: the 约谈记录 is built from it."""
+    now = now or utcnow()
+    measure = await orders.get_measure(conn, measure_id=measure_id)
+    row = await findings.get(conn, finding_id=measure.finding_id)
+    assert row.inspection_id is not None
+    inspection = await inspections.get_inspection(conn, inspection_id=row.inspection_id)
+    await acting_member(conn, inspection=inspection, actor=actor, today=now.astimezone(tz).date())
+    if measure.kind != "interview":
+        raise RuleViolation(msg("measure.minutes_only_interview"))
+    instruments.check_minutes(held_at=held_at, attendees=attendees, minutes=minutes, now=now)
+    assert actor.principal is not None
+    if not await orders.set_minutes(
+        conn,
+        measure_id=measure_id,
+        held_at=held_at,
+        attendees=attendees.strip(),
+        minutes=minutes.strip(),
+        by=actor.principal.username,
+    ):
+        raise RuleViolation(msg("measure.minutes_recorded", measure_id=measure_id))
+    await record(
+        conn,
+        actor=actor,
+        audit_entry=Audit(
+            action="measure.minutes",
+            target=f"measure:{measure_id}",
+            after={
+                "held_at": held_at.isoformat(),
+                "attendees": attendees.strip(),
+                "minutes": minutes.strip(),
+            },
+        ),
+        changes=[("measure", measure.enterprise_id, {"id": measure_id, "minutes": True})],
     )

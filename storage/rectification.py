@@ -76,14 +76,17 @@ UPDATE rectification_extensions
 """
 _MEASURE = """
 SELECT id, finding_id, enterprise_id, kind, content, safety_not_ensured, imminent_danger,
-       head_approval, refused_at, refusal_note, doc_no, created_by, created_at
+       head_approval, refused_at, refusal_note, doc_no, created_by, created_at, meeting_at,
+       meeting_place, meeting_attendee, held_at, attendees, minutes, minutes_by
   FROM enforcement_measures
 """
 INSERT_MEASURE = """
 INSERT INTO enforcement_measures (finding_id, enterprise_id, kind, content, safety_not_ensured,
-                                  imminent_danger, head_approval, doc_no, created_by)
+                                  imminent_danger, head_approval, doc_no, created_by, meeting_at,
+                                  meeting_place, meeting_attendee)
 VALUES (%(finding_id)s, %(enterprise_id)s, %(kind)s, %(content)s, %(safety_not_ensured)s,
-        %(imminent_danger)s, %(head_approval)s, %(doc_no)s, %(created_by)s)
+        %(imminent_danger)s, %(head_approval)s, %(doc_no)s, %(created_by)s, %(meeting_at)s,
+        %(meeting_place)s, %(meeting_attendee)s)
 RETURNING id
 """
 MEASURE_LOCK = _MEASURE + " WHERE id = %(id)s FOR UPDATE"
@@ -91,6 +94,11 @@ MEASURES_OF_FINDING = _MEASURE + " WHERE finding_id = %(finding_id)s ORDER BY id
 REFUSE = """
 UPDATE enforcement_measures SET refused_at = %(at)s, refusal_note = %(note)s
  WHERE id = %(id)s AND refused_at IS NULL
+"""
+SET_MINUTES = """
+UPDATE enforcement_measures SET held_at = %(held_at)s, attendees = %(attendees)s,
+       minutes = %(minutes)s, minutes_by = %(by)s
+ WHERE id = %(id)s AND held_at IS NULL
 """
 VIDEO_OF = "SELECT 1 FROM video_sessions WHERE id = %(id)s AND enterprise_id = %(ent)s"
 
@@ -148,6 +156,13 @@ class MeasureRow:
     doc_no: str | None
     created_by: str
     created_at: datetime
+    meeting_at: datetime | None = None
+    meeting_place: str = ""
+    meeting_attendee: str = ""
+    held_at: datetime | None = None
+    attendees: str = ""
+    minutes: str = ""
+    minutes_by: str | None = None
 
 
 async def next_number(conn: AsyncConnection[Any], *, kind: str, year: int) -> int:
@@ -323,6 +338,28 @@ async def refuse(conn: AsyncConnection[Any], *, measure_id: int, note: str, at: 
     """Record the enterprise's refusal to carry out a measure; False if already recorded."""
     async with amapped_errors():
         cur = await conn.execute(REFUSE, {"id": measure_id, "note": note, "at": at})
+    return cur.rowcount == 1
+
+
+async def set_minutes(
+    conn: AsyncConnection[Any],
+    *,
+    measure_id: int,
+    held_at: datetime,
+    attendees: str,
+    minutes: str,
+    by: str,
+) -> bool:
+    """Keep the record of a held 约谈; False if it was already recorded."""
+    params = {
+        "id": measure_id,
+        "held_at": held_at,
+        "attendees": attendees,
+        "minutes": minutes,
+        "by": by,
+    }
+    async with amapped_errors():
+        cur = await conn.execute(SET_MINUTES, params)
     return cur.rowcount == 1
 
 

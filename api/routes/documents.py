@@ -29,7 +29,8 @@ FILE_RESPONSES: dict[int | str, dict[str, object]] = {
 Format = Annotated[Literal["html", "pdf"], Query(description="printable HTML or PDF")]
 
 
-async def _answer(doc: Document, fmt: str) -> Response:
+async def document_response(doc: Document, fmt: str) -> Response:
+    """The document as printable HTML (its own CSP) or as a PDF download."""
     name = quote(f"{doc.title}-{doc.doc_no}")
     if fmt == "html":
         return HTMLResponse(to_html(doc), headers={"Content-Security-Policy": PRINT_CSP})
@@ -67,7 +68,7 @@ async def inspection_document(
     doc = await service.for_inspection(
         conn, inspection_id=inspection_id, kind=kind, documents=policies.documents, now=utcnow()
     )
-    return await _answer(doc, format)
+    return await document_response(doc, format)
 
 
 @router.get(
@@ -88,4 +89,4 @@ async def no_penalty_document(
     doc = await service.no_penalty_decision(
         conn, finding_id=finding_id, documents=policies.documents, now=utcnow()
     )
-    return await _answer(doc, format)
+    return await document_response(doc, format)

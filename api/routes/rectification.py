@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.common import IdPath, client_ip
 from api.deps import (
@@ -125,6 +125,13 @@ class MeasureIn(BaseModel):
     safety_not_ensured: bool = False
     imminent_danger: bool = False
     head_approval: str = Field(default="", max_length=200)
+    meeting_at: AwareDatetime | None = Field(
+        default=None, description="行政约谈 only: when (for its 约谈通知书)"
+    )
+    meeting_place: str = Field(default="", max_length=200, description="行政约谈 only: where")
+    meeting_attendee: str = Field(
+        default="", max_length=200, description="行政约谈 only: who is summoned (name, post)"
+    )
 
 
 class MeasureOut(BaseModel):
@@ -142,6 +149,12 @@ class MeasureOut(BaseModel):
     doc_no: str | None = None
     created_by: str
     created_at: datetime
+    meeting_at: datetime | None = None
+    meeting_place: str = ""
+    meeting_attendee: str = ""
+    held_at: datetime | None = None
+    attendees: str = ""
+    minutes: str = ""
 
 
 class RefusalIn(BaseModel):
@@ -351,6 +364,9 @@ async def record_measure(
         safety_not_ensured=body.safety_not_ensured,
         imminent_danger=body.imminent_danger,
         head_approval=body.head_approval,
+        meeting_at=body.meeting_at,
+        meeting_place=body.meeting_place,
+        meeting_attendee=body.meeting_attendee,
         documents=policies.documents,
         actor=Actor(who, client_ip(request)),
         tz=settings.tz,

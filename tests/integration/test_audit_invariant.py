@@ -356,10 +356,30 @@ def _reinspection(w: World) -> Call:
     return Call("POST", f"/api/v1/findings/{finding_id}/reinspection", {"json": body}, team)
 
 
+INTERVIEW = {
+    "kind": "interview",
+    "content": "约谈企业主要负责人，督促落实培训制度",
+    "meeting_at": "2099-01-10T09:30:00+08:00",
+    "meeting_place": "昌吉州应急管理局三楼会议室",
+    "meeting_attendee": "企业主要负责人 张某某（总经理）",
+}
+
+
 def _measure(w: World) -> Call:
     _, _, team, finding_id = _recorded(w)
-    body = {"kind": "interview", "content": "约谈企业主要负责人，督促落实培训制度"}
-    return Call("POST", f"/api/v1/findings/{finding_id}/measures", {"json": body}, team)
+    return Call("POST", f"/api/v1/findings/{finding_id}/measures", {"json": INTERVIEW}, team)
+
+
+def _minutes(w: World) -> Call:
+    _, _, team, finding_id = _recorded(w)
+    res = w.client.post(f"/api/v1/findings/{finding_id}/measures", json=INTERVIEW, headers=team)
+    assert res.status_code == 201, res.text
+    body = {
+        "held_at": utcnow().isoformat(),
+        "attendees": "张某某（总经理）、李某（安全总监）",
+        "minutes": "通报培训制度落实不到位的问题，企业表示十日内完成补训并报送培训档案",
+    }
+    return Call("POST", f"/api/v1/measures/{res.json()['id']}/minutes", {"json": body}, team)
 
 
 def _refusal(w: World) -> Call:
@@ -523,6 +543,7 @@ SCENARIOS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("POST", "/api/v1/findings/{finding_id}/reinspection"): _reinspection,
     ("POST", "/api/v1/findings/{finding_id}/measures"): _measure,
     ("POST", "/api/v1/measures/{measure_id}/refusal"): _refusal,
+    ("POST", "/api/v1/measures/{measure_id}/minutes"): _minutes,
     ("POST", "/api/v1/inspections"): lambda w: Call(
         "POST", "/api/v1/inspections", {"json": _by_hand(w)}
     ),

@@ -22,6 +22,7 @@ from config.settings import Settings
 from tests.integration.apiclient import PASSWORD, add_user, admin, login, seed
 from tests.integration.test_audit_invariant import (
     FINDING,
+    INTERVIEW,
     PNG,
     World,
     _alarm,
@@ -40,6 +41,7 @@ RECORDS = {
     "evidence_id": ("evidence_files", "enterprise_id"),
     "finding_id": ("findings", "enterprise_id"),
     "order_id": ("rectification_orders", "enterprise_id"),
+    "measure_id": ("enforcement_measures", "enterprise_id"),
 }
 ID_PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
 FOREIGN_IDS = "SELECT id::text, {col} FROM {table} WHERE {col} <> %s"  # names from RECORDS only
@@ -81,6 +83,14 @@ def test_enterprise_account_cannot_reach_other_enterprises_records_by_id(
         assert res.status_code == 201, res.text
         res = client.post(f"/api/v1/inspections/{inspection}/rectification", headers=as_team)
         assert res.status_code == 201, res.text
+        finding = client.get(f"/api/v1/inspections/{inspection}", headers=as_team).json()
+        for body in (INTERVIEW, {"kind": "warning", "content": "予以行政告诫，限期补训并报送档案"}):
+            res = client.post(
+                f"/api/v1/findings/{finding['findings'][0]['id']}/measures",
+                json=body,
+                headers=as_team,
+            )
+            assert res.status_code == 201, res.text
         photo = {"file": ("p.png", PNG, "image/png")}
         res = client.post(
             f"/api/v1/inspections/{inspection}/evidence", files=photo, headers=as_team

@@ -95,6 +95,11 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/my/inspections"): INSPECTORS,
     ("GET", "/api/v1/enforcement/overrides"): EDITORS,
     ("GET", "/api/v1/findings/{finding_id}/documents/no_penalty_decision"): EVERYONE,
+    # the flexible instruments' documents: supervisors, the team, the enterprise addressed
+    ("GET", "/api/v1/measures/{measure_id}/documents/{document}"): frozenset(
+        {"admin", "supervisor", "inspector", "enterprise"}
+    ),
+    ("POST", "/api/v1/measures/{measure_id}/minutes"): INSPECTORS,
     ("GET", "/public/v1/draws"): PUBLIC,
     ("GET", "/public/v1/draws/{draw_id}"): PUBLIC,
     ("GET", "/public/v1/draws/{draw_id}/document"): PUBLIC,

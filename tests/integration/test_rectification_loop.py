@@ -29,6 +29,7 @@ from tests.integration.workbench_support import team_inspector, team_of
 T = TypeVar("T")
 RULES = load_policies(DEFAULT_POLICY_DIR).monitoring.rules
 TODAY = utcnow().date()
+NOW_AWARE = utcnow()
 SOON = TODAY + timedelta(days=10)
 LATER = TODAY + timedelta(days=20)
 FIRST = {
@@ -309,7 +310,13 @@ def test_measures_with_their_preconditions(client: TestClient, db_url: str) -> N
     m_minor = f"/api/v1/findings/{f_minor['id']}/measures"
     res = client.post(
         m_minor,
-        json={"kind": "interview", "content": "约谈企业主要负责人，督促落实培训制度"},
+        json={
+            "kind": "interview",
+            "content": "约谈企业主要负责人，督促落实培训制度",
+            "meeting_at": (NOW_AWARE + timedelta(days=2)).isoformat(),
+            "meeting_place": "州应急管理局三楼会议室",
+            "meeting_attendee": "企业主要负责人",
+        },
         headers=team,
     )
     assert res.status_code == 201, res.text
