@@ -260,14 +260,24 @@ class Publisher:
         return out
 
     def body(self, n: int) -> bytes:
-        """Event number n (a maintenance start: one status row per enterprise, cheap)."""
+        """Event number n: even numbers start maintenance job n // 2 of this publisher, odd ones
+        end it, as a site reports maintenance — so the enterprise holds at most one open job per
+        publisher, however long the stream (issue 11: a new job per event left 20,000 open jobs
+        per enterprise and made every later event dearer). Every event has its own id, so each
+        still counts once for lost and duplicated."""
         from datetime import UTC, datetime
 
         event_id = f"{self.tag}-{n:07d}"
+        ts = datetime.now(UTC).isoformat()
+        job = f"M{self.tag}-{n // 2}"
+        if n % 2:
+            return (
+                f'{{"event_id": "{event_id}", "ts": "{ts}", "type": "maintenance_end",'
+                f' "maint_id": "{job}"}}'
+            ).encode()
         return (
-            f'{{"event_id": "{event_id}", "ts": "{datetime.now(UTC).isoformat()}",'
-            f' "type": "maintenance_start", "maint_id": "M{n}", "scope": "unit",'
-            ' "units": ["U1"]}'
+            f'{{"event_id": "{event_id}", "ts": "{ts}", "type": "maintenance_start",'
+            f' "maint_id": "{job}", "scope": "unit", "units": ["U1"]}}'
         ).encode()
 
     def _run(self) -> None:

@@ -411,7 +411,11 @@ def table(rows: list[Row]) -> str:
 
 
 def run(
-    *, short: bool, only: list[str] | None = None, soak_minutes: float | None = None
+    *,
+    short: bool,
+    only: list[str] | None = None,
+    soak_minutes: float | None = None,
+    progress: bool = False,
 ) -> list[Row]:
     """Run the scenarios (all, or those whose name contains one of `only`; with
     `soak_minutes`, only the soak)."""
@@ -424,6 +428,8 @@ def run(
             if only and not any(o in name for o in only):
                 continue
             rows.append(scenario(ctx))
+            if progress:  # a long run keeps the rows it finished, whatever happens later
+                print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
     finally:
         ctx.cluster.destroy()
     return rows
@@ -438,7 +444,7 @@ def main() -> None:
         "--soak", type=float, metavar="MINUTES", help="only the soak: 1,000 events/s + telemetry"
     )
     args = parser.parse_args()
-    rows = run(short=args.short, only=args.only, soak_minutes=args.soak)
+    rows = run(short=args.short, only=args.only, soak_minutes=args.soak, progress=True)
     print(table(rows))
     if any(r.lost or r.duplicated for r in rows):
         raise SystemExit(1)

@@ -82,6 +82,8 @@ class IngestFile(_Strict):
     max_permit_source: str = Source
     max_abs_value: float = Field(gt=0, le=1e15)
     max_abs_value_source: str = Source
+    max_open_maintenance: int = Field(ge=1, le=10000)
+    max_open_maintenance_source: str = Source
 
 
 class TrialFile(_Strict):
@@ -158,6 +160,8 @@ class MonitoringPolicy:
     planning_horizon: timedelta
     max_permit: timedelta
     max_abs_value: float
+    #: Open maintenance jobs one enterprise may hold (a start of a new one beyond is refused).
+    max_open_maintenance: int
     commitment_due: time
     retry_first: timedelta
     retry_max: timedelta
@@ -204,6 +208,7 @@ def load_monitoring_policy(policy_dir: Path) -> MonitoringPolicy:
         planning_horizon=timedelta(days=mon.ingest.planning_horizon_days),
         max_permit=timedelta(days=mon.ingest.max_permit_days),
         max_abs_value=mon.ingest.max_abs_value,
+        max_open_maintenance=mon.ingest.max_open_maintenance,
         commitment_due=time(hh, mm),
         retry_first=timedelta(seconds=mon.downlink.retry_first_s),
         retry_max=timedelta(seconds=mon.downlink.retry_max_s),

@@ -28,6 +28,7 @@ class Rule(StrEnum):
     TRIAL_PERIOD_INVALID = "trial_period_invalid"
     TRIAL_OVERRUN = "trial_overrun"
     MAINTENANCE_UNKNOWN = "maintenance_unknown"
+    MAINTENANCE_OPEN_LIMIT = "maintenance_open_limit"
     PERMIT_EXPIRED = "permit_expired"
     PERMIT_TOO_LONG = "permit_too_long"
     PERMIT_NOT_YET_VALID = "permit_not_yet_valid"

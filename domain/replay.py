@@ -319,21 +319,23 @@ def replay(initial: EnterpriseState, events: Iterable[Ordered], policies: Polici
     maintenance: dict[str, MaintenanceRecord] = {}
     requests: list[st.ResumeRequest] = []
     for o in ordered:
-        before = state.status
-        s = step(state, o.event, policies)
+        ev = o.event
+        # Read from the newest version of the open jobs only (O(1); see st.OpenJobs).
+        was = (
+            state.status.maintenance.get(ev.maint_id) if isinstance(ev, st.MaintenanceEnd) else None
+        )
+        s = step(state, ev, policies)
         state = s.state
         outcome += s.outcome
         steps.append((o, s.test))
         if s.new_request is not None:
             requests.append(s.new_request)
-        ev = o.event
         if isinstance(ev, st.MaintenanceStart):
-            job = state.status.maintenance[-1]  # st.apply puts the started job last
+            job = state.status.maintenance.get(ev.maint_id)
+            assert job is not None  # st.apply opens it
             maintenance[ev.maint_id] = MaintenanceRecord(job, None)
-        elif isinstance(ev, st.MaintenanceEnd):
-            was = next((m for m in before.maintenance if m.maint_id == ev.maint_id), None)
-            if was is not None:
-                maintenance[ev.maint_id] = MaintenanceRecord(was, ev.ts)
+        elif was is not None:
+            maintenance[was.maint_id] = MaintenanceRecord(was, ev.ts)
     last = ordered[-1].key if ordered else None
     return Replayed(state, outcome, steps, maintenance, requests, last)
 

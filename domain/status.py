@@ -6,15 +6,15 @@ Transitions the rules do not allow are never dropped: the state follows what the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from operator import attrgetter
 from typing import Any
 
 from domain.alarms import Rule
 from domain.errors import RuleViolation
 from domain.i18n import Message, msg
-from domain.monitoring import NOTHING, RuleOutcome, clear_one, raise_one
+from domain.monitoring import NOTHING, EnterpriseId, RuleOutcome, clear_one, raise_one
 from domain.status_model import (
     STOPPED_MODES,
     EnterpriseStatus,
@@ -22,6 +22,7 @@ from domain.status_model import (
     MaintenanceEnd,
     MaintenanceStart,
     Mode,
+    OpenJobs,
     Resume,
     ResumeRequest,
     Scope,
@@ -39,6 +40,7 @@ __all__ = [
     "MaintenanceEnd",
     "MaintenanceStart",
     "Mode",
+    "OpenJobs",
     "Resume",
     "ResumeRequest",
     "Scope",
@@ -50,12 +52,10 @@ __all__ = [
     "TrialStart",
     "apply",
     "approve_restart",
+    "check_open_limit",
     "check_trial_overrun",
     "reject_restart",
 ]
-
-
-_MAINT_ID = attrgetter("maint_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +98,10 @@ def apply(status: EnterpriseStatus, event: StatusEvent, trial: TrialPolicy) -> T
         case Resume():
             return _resume(status, event)
         case MaintenanceStart():
-            # The started job goes last (callers read it there). An enterprise may hold
-            # thousands of open jobs and a replay applies all of its events: the usual case (a
-            # new id) is checked at C speed, not by a Python loop per job (issue 11).
-            kept = status.maintenance
-            if event.maint_id in map(_MAINT_ID, kept):
-                kept = tuple(m for m in kept if m.maint_id != event.maint_id)
+            # O(1) whatever the number of open jobs (OpenJobs is persistent; issue 11: copying a
+            # tuple made a replay of n starts O(n²)). A start of an open id replaces that job.
             job = Maintenance(event.maint_id, event.scope, event.units, event.ts, event.planned_end)
-            return Transition(replace(status, maintenance=(*kept, job)))
+            return Transition(replace(status, maintenance=status.maintenance.started(job)))
         case MaintenanceEnd():
             return _maintenance_end(status, event)
         case TrialStart():
@@ -188,8 +184,7 @@ def _resume(status: EnterpriseStatus, ev: Resume) -> Transition:
 
 
 def _maintenance_end(status: EnterpriseStatus, ev: MaintenanceEnd) -> Transition:
-    kept = tuple(m for m in status.maintenance if m.maint_id != ev.maint_id)
-    if len(kept) == len(status.maintenance):
+    if status.maintenance.get(ev.maint_id) is None:
         return Transition(
             status,
             raise_one(
@@ -202,7 +197,7 @@ def _maintenance_end(status: EnterpriseStatus, ev: MaintenanceEnd) -> Transition
                 maint_id=ev.maint_id,
             ),
         )
-    return Transition(replace(status, maintenance=kept))
+    return Transition(replace(status, maintenance=status.maintenance.ended(ev.maint_id)))
 
 
 def _trial_start(status: EnterpriseStatus, ev: TrialStart, policy: TrialPolicy) -> Transition:
@@ -315,3 +310,60 @@ def _require_pending(status: EnterpriseStatus, request: str) -> None:
 
 def _later(a: datetime | None, b: datetime) -> datetime:
     return b if a is None or b > a else a
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLimitCheck:
+    """The maintenance starts an enterprise may not report now, and the alarm for duty staff."""
+
+    refused: list[MaintenanceStart] = field(default_factory=list)
+    outcome: RuleOutcome = NOTHING
+
+
+def check_open_limit(
+    ent: EnterpriseId,
+    open_ids: Collection[str],
+    events: Iterable[MaintenanceStart | MaintenanceEnd],
+    limit: int,
+) -> OpenLimitCheck:
+    """Which starts would hold more than `limit` maintenance jobs open at once.
+
+    `open_ids`: the enterprise's open jobs as stored; `events`: its newly arrived starts and ends
+    in event-time order. A start of a job already open (a correction of it) and every end are
+    allowed; a start of a new job while `limit` are open is refused (the bureau's bound of
+    config/monitoring.yaml, issue 11) and raises one `maintenance_open_limit` alarm for the
+    enterprise, naming the last refused job.
+    """
+    open_now = set(open_ids)
+    refused: list[MaintenanceStart] = []
+    for ev in events:
+        if isinstance(ev, MaintenanceEnd):
+            open_now.discard(ev.maint_id)
+        elif ev.maint_id not in open_now:
+            if len(open_now) >= limit:
+                refused.append(ev)
+            else:
+                open_now.add(ev.maint_id)
+    if not refused:
+        return OpenLimitCheck()
+    last = refused[-1]
+    return OpenLimitCheck(
+        refused,
+        raise_one(
+            ent,
+            Rule.MAINTENANCE_OPEN_LIMIT,
+            "maintenance",
+            msg(
+                "alarm.maintenance_open_limit",
+                limit=limit,
+                refused=len(refused),
+                maint_id=last.maint_id,
+            ),
+            at=last.ts,
+            event_id=last.event_id,
+            maint_id=last.maint_id,
+            open=len(open_now),
+            limit=limit,
+            refused=len(refused),
+        ),
+    )

@@ -26,6 +26,7 @@ from domain.special_ops import GasReading, SpecialOp
 from monitor import metrics
 from monitor.batch import BatchResult, Caches, Work
 from monitor.canonical import canonical_digest
+from monitor.open_limit import refuse_over_limit
 from monitor.ordering import parse_logged, to_logged
 from monitor.parse import Accepted, Refused
 from monitor.schemas import STATUS_EVENTS, EventBase, SpecialOpStartEvent
@@ -74,7 +75,7 @@ class Processor:
         for a in accepted:
             by_kind[a.kind].append(a)
         fresh, dup_events = await self._claim_events(conn, by_kind[Uplink.EVENT], work)
-        await self._events(conn, fresh, work, now)
+        fresh = await self._events(conn, fresh, work, now)
         for a in by_kind[Uplink.COMMITMENT]:
             await store_commitment(conn, a, work)
         for a in by_kind[Uplink.PRESENCE]:
@@ -175,14 +176,18 @@ class Processor:
         events: list[tuple[Accepted, EventBase]],
         work: Work,
         now: datetime,
-    ) -> None:
+    ) -> list[tuple[Accepted, EventBase]]:
         """Apply events in event-time order per enterprise: in order one step at a time (the fast
-        path), or by a replay of the enterprise when one is older than the last applied one."""
+        path), or by a replay of the enterprise when one is older than the last applied one;
+        the events stored (maintenance starts beyond the bureau's bound are refused)."""
         if not events:
-            return
+            return events
         # The status rows were created by _activity; this locks them (sorted) and reads the key
         # of each enterprise's last applied event, so two workers never interleave one.
         applied = await order_store.lock_order(conn, ents=[a.enterprise_id for a, _ in events])
+        events = await refuse_over_limit(conn, events, work, self.policy.max_open_maintenance)
+        if not events:
+            return events
         horizon = now - self.policy.replay_horizon
         by_ent: dict[str, list[tuple[Accepted, EventBase, Logged]]] = {}
         per_ent: dict[EnterpriseId, Counter[str]] = {}
@@ -251,6 +256,7 @@ class Processor:
                     },
                 )
             )
+        return events
 
     async def _in_order(
         self,
@@ -310,12 +316,15 @@ class Processor:
         voided: set[EnterpriseId] = set()
         for a, _, lg in events:
             ent = a.enterprise_id
-            before = states[ent].status
-            s = rp.step(states[ent], lg.ordered.event, self.policies)
+            ev = lg.ordered.event
+            # Open jobs are read from their newest version only (O(1); see st.OpenJobs).
+            ending = isinstance(ev, st.MaintenanceEnd) and (
+                states[ent].status.maintenance.get(ev.maint_id) is not None
+            )
+            s = rp.step(states[ent], ev, self.policies)
             states[ent] = s.state
             order[ent] = lg.ordered.key
             work.add(s.outcome)
-            ev = lg.ordered.event
             if s.status_changed:
                 changed_status.add(ent)
             if s.voided_request:
@@ -323,11 +332,10 @@ class Processor:
             if s.new_request is not None and lg.request_row is not None:
                 requests.append((ent, lg.request_row))
             if isinstance(ev, st.MaintenanceStart):
-                job = s.state.status.maintenance[-1]  # st.apply puts the started job last
+                job = s.state.status.maintenance.get(ev.maint_id)
+                assert job is not None  # st.apply opens it
                 maint_starts.append((ent, job))
-            elif isinstance(ev, st.MaintenanceEnd) and any(
-                m.maint_id == ev.maint_id for m in before.maintenance
-            ):
+            elif ending and isinstance(ev, st.MaintenanceEnd):
                 maint_ends.append((ent, ev.maint_id, ev.ts))
             if s.test is not None:
                 t = s.test

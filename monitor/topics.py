@@ -44,6 +44,7 @@ class RejectCode(StrEnum):
     VALUE_OUT_OF_RANGE = "value_out_of_range"
     VALUE_OUTSIDE_TAG_RANGE = "value_outside_tag_range"
     EVENT_ID_REUSED = "event_id_reused"
+    MAINTENANCE_OPEN_LIMIT = "maintenance_open_limit"
     REF_UNKNOWN = "ref_unknown"
     STORAGE_REFUSED = "storage_refused"
 

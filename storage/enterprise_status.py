@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from domain.monitoring import EnterpriseId
 from domain.presence import Presence
-from domain.status import EnterpriseStatus, Maintenance, Mode, Scope
+from domain.status import EnterpriseStatus, Maintenance, Mode, OpenJobs, Scope
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
 
@@ -35,6 +35,10 @@ restart_request, trial_id, trial_started_at, trial_planned_end, last_event_at
 OPEN_MAINTENANCE = """
 SELECT enterprise_id, maint_id, scope, units, started_at, planned_end FROM maintenance_jobs
  WHERE enterprise_id = ANY(%(ents)b::text[]) AND ended_at IS NULL ORDER BY started_at, maint_id
+"""
+OPEN_MAINTENANCE_IDS = """
+SELECT enterprise_id, maint_id FROM maintenance_jobs
+ WHERE enterprise_id = ANY(%(ents)b::text[]) AND ended_at IS NULL
 """
 SAVE_STATUS = """
 UPDATE enterprise_status s SET mode = r.mode, mode_since = r.mode_since,
@@ -124,7 +128,7 @@ class PresenceRow:
     last_activity_at: datetime | None
 
 
-def _status(row: dict[str, Any], maintenance: tuple[Maintenance, ...]) -> EnterpriseStatus:
+def _status(row: dict[str, Any], maintenance: OpenJobs) -> EnterpriseStatus:
     return EnterpriseStatus(
         enterprise_id=EnterpriseId(row["enterprise_id"]),
         mode=Mode(row["mode"]),
@@ -166,9 +170,24 @@ async def lock_statuses(
             )
         )
     return {
-        EnterpriseId(r["enterprise_id"]): _status(r, tuple(by_ent.get(r["enterprise_id"], ())))
+        EnterpriseId(r["enterprise_id"]): _status(r, OpenJobs(by_ent.get(r["enterprise_id"], ())))
         for r in rows
     }
+
+
+async def open_maintenance_ids(
+    conn: AsyncConnection[Any], *, ents: Sequence[str]
+) -> dict[str, set[str]]:
+    """The ids of each enterprise's open maintenance jobs (absent: none open)."""
+    if not ents:
+        return {}
+    async with amapped_errors():
+        cur = await conn.execute(OPEN_MAINTENANCE_IDS, {"ents": sorted(set(ents))})
+        rows = await cur.fetchall()
+    out: dict[str, set[str]] = {}
+    for ent, maint_id in rows:
+        out.setdefault(str(ent), set()).add(str(maint_id))
+    return out
 
 
 async def save_statuses(
@@ -310,4 +329,4 @@ async def overdue_trials(conn: AsyncConnection[Any], *, now: datetime) -> list[E
     """Enterprises whose open trial production is past its planned end."""
     async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(OPEN_TRIALS, {"now": now})
-        return [_status(r, ()) for r in await cur.fetchall()]
+        return [_status(r, OpenJobs()) for r in await cur.fetchall()]

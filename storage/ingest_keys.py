@@ -24,6 +24,13 @@ SELECT k.enterprise_id, k.event_id, k.digest
   JOIN unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, event_id)
  USING (enterprise_id, event_id)
 """
+# A claimed event refused later in its batch (monitor/open_limit.py) gives its key back, so
+# the same event sent again once it is acceptable is stored, not taken for a redelivery.
+RELEASE_EVENT_KEYS = """
+DELETE FROM event_keys k
+ USING unnest(%(ents)b::text[], %(ids)b::text[]) AS u(enterprise_id, event_id)
+ WHERE k.enterprise_id = u.enterprise_id AND k.event_id = u.event_id
+"""
 CLAIM_TELEMETRY_KEYS = """
 INSERT INTO telemetry_keys (enterprise_id, digest)
 SELECT * FROM unnest(%(ents)b::text[], %(digests)b::bytea[])
@@ -95,6 +102,16 @@ async def claim_event_keys(
                 if digest.get((k[0], k[1])) not in (k[2], alt.get((k[0], k[1])))
             }
     return new, reused
+
+
+async def release_event_keys(conn: AsyncConnection[Any], *, keys: Sequence[EventKey]) -> None:
+    """Forget (enterprise, event id) keys claimed in this transaction for events it refused."""
+    if not keys:
+        return
+    async with amapped_errors():
+        await conn.execute(
+            RELEASE_EVENT_KEYS, {"ents": [k[0] for k in keys], "ids": [k[1] for k in keys]}
+        )
 
 
 async def claim_telemetry_keys(

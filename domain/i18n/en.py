@@ -22,6 +22,11 @@ ALARMS: dict[str, str] = {
         "Periodic check {job} could not process this enterprise's stored data and skipped it"
         " (every other enterprise was checked); verify and repair: {error}"
     ),
+    "alarm.maintenance_open_limit": (
+        "The enterprise already holds the limit of {limit:num} open maintenance jobs;"
+        " {refused:num} new maintenance start(s), the last for {maint_id}, were refused."
+        " Ask the site to report the ends of finished jobs"
+    ),
     "alarm.maintenance_unknown": (
         "End of maintenance {maint_id} reported; its start was never reported"
     ),
@@ -398,6 +403,7 @@ REJECTS: dict[str, str] = {
     "reject.timestamp_out_of_range": "A planned time is too far from the event's time, or a permit's validity exceeds the allowed range; check the times",
     "reject.value_out_of_range": "A telemetry value is beyond the allowed range; check the value and unit of that tag",
     "reject.value_outside_tag_range": "A telemetry value is outside the measuring range registered for its tag; check the instrument, range and unit, or ask the bureau to correct the registration",
+    "reject.maintenance_open_limit": "This enterprise already holds the maximum number of open maintenance jobs; report the end (maintenance_end) of finished jobs, then send this maintenance start again",
     "reject.event_id_reused": "This event id is already used by a different event; give each new event a new id",
     "reject.ref_unknown": "The acknowledged guidance or notice id does not exist (never sent to this enterprise); check the id in the ack",
     "reject.storage_refused": "The service's database refused this message; check its content and contact the platform's operators if it happens again",
@@ -440,6 +446,7 @@ PORTAL: dict[str, str] = {
     "portal.reject.timestamp_out_of_range": "a planned time or permit validity is out of range",
     "portal.reject.value_out_of_range": "a value is out of range",
     "portal.reject.value_outside_tag_range": "a value is outside its tag's registered range",
+    "portal.reject.maintenance_open_limit": "too many maintenance jobs are open; report the end of finished jobs first, then the new start",
     "portal.reject.event_id_reused": "this report id was used for a different report; reload and fill in again",
     "portal.reject.ref_unknown": "the message to acknowledge does not exist or is not addressed to this enterprise",
     "portal.reject.storage_refused": "the report could not be stored now; try again later",
