@@ -20,6 +20,7 @@ REJECT_CODES = (
     "timestamp_out_of_range",
     "value_out_of_range",
     "event_id_reused",
+    "maintenance_open_limit",
     "ref_unknown",
     "storage_refused",
 )

@@ -326,24 +326,39 @@ def check_open_limit(
     events: Iterable[MaintenanceStart | MaintenanceEnd],
     limit: int,
 ) -> OpenLimitCheck:
-    """Which starts would hold more than `limit` maintenance jobs open at once.
+    """Which starts would leave more than `limit` maintenance jobs open.
 
     `open_ids`: the enterprise's open jobs as stored; `events`: its newly arrived starts and ends
-    in event-time order. A start of a job already open (a correction of it) and every end are
-    allowed; a start of a new job while `limit` are open is refused (the bureau's bound of
-    config/monitoring.yaml, issue 11) and raises one `maintenance_open_limit` alarm for the
-    enterprise, naming the last refused job.
+    in event-time order. The batch is judged by the jobs it leaves open (so the verdict does not
+    depend on how arrivals were cut into batches): every end is allowed, a start of a job that
+    stays open only as a correction of a stored open job is allowed, and a job the batch newly
+    leaves open beyond `limit` has its starts (after its last end in the batch) refused, the
+    latest jobs in event-time order first. One `maintenance_open_limit` alarm names the last
+    refused job (the bureau's bound, config/monitoring.yaml; issue 11).
     """
-    open_now = set(open_ids)
-    refused: list[MaintenanceStart] = []
+    events = list(events)
+    stored = set(open_ids)
+    last_end = {ev.maint_id: i for i, ev in enumerate(events) if isinstance(ev, MaintenanceEnd)}
+    left_open = set(stored)
     for ev in events:
         if isinstance(ev, MaintenanceEnd):
-            open_now.discard(ev.maint_id)
-        elif ev.maint_id not in open_now:
-            if len(open_now) >= limit:
-                refused.append(ev)
-            else:
-                open_now.add(ev.maint_id)
+            left_open.discard(ev.maint_id)
+        else:
+            left_open.add(ev.maint_id)
+    # Jobs the batch newly leaves open, in the order of their first start that counts.
+    new_jobs: dict[str, list[MaintenanceStart]] = {}
+    for i, ev in enumerate(events):
+        if isinstance(ev, MaintenanceEnd) or ev.maint_id not in left_open:
+            continue
+        if ev.maint_id in stored and ev.maint_id not in last_end:
+            continue  # a correction of a job open before the batch
+        if i > last_end.get(ev.maint_id, -1):
+            new_jobs.setdefault(ev.maint_id, []).append(ev)
+    excess = min(len(left_open) - limit, len(new_jobs))
+    refused_jobs = list(new_jobs)[len(new_jobs) - excess :] if excess > 0 else []
+    chosen = {id(ev) for job in refused_jobs for ev in new_jobs[job]}
+    refused = [ev for ev in events if id(ev) in chosen and isinstance(ev, MaintenanceStart)]
+    open_now = left_open.difference(refused_jobs)
     if not refused:
         return OpenLimitCheck()
     last = refused[-1]
