@@ -181,12 +181,12 @@ async def open_maintenance_ids(
     """The ids of each enterprise's open maintenance jobs (absent: none open)."""
     if not ents:
         return {}
-    async with amapped_errors():
-        cur = await conn.execute(OPEN_MAINTENANCE_IDS, {"ents": sorted(set(ents))})
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(OPEN_MAINTENANCE_IDS, {"ents": sorted(set(ents))})
         rows = await cur.fetchall()
     out: dict[str, set[str]] = {}
-    for ent, maint_id in rows:
-        out.setdefault(str(ent), set()).add(str(maint_id))
+    for r in rows:
+        out.setdefault(str(r["enterprise_id"]), set()).add(str(r["maint_id"]))
     return out
 
 
