@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
+from psycopg.rows import class_row, scalar_row
 from psycopg.types.json import Jsonb
 
 from storage.errors import amapped_errors
@@ -62,13 +62,13 @@ async def publish_change(
     conn: AsyncConnection[Any], *, kind: str, enterprise_id: str | None, payload: dict[str, Any]
 ) -> int:
     """Record one change (e.g. kind='alarm', 'status', 'guidance', 'video'); NOTIFY on commit."""
-    async with amapped_errors():
-        cur = await conn.execute(
+    async with amapped_errors(), conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(
             INSERT, {"kind": kind, "enterprise_id": enterprise_id, "payload": Jsonb(payload)}
         )
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
+        change_id = await cur.fetchone()
+    assert change_id is not None
+    return int(change_id)
 
 
 async def publish_changes(conn: AsyncConnection[Any], *, changes: Sequence[Change]) -> None:
@@ -106,5 +106,7 @@ async def changes_by_ids(conn: AsyncConnection[Any], *, ids: list[int]) -> list[
 
 async def latest_id(conn: AsyncConnection[Any]) -> int:
     """The id of the newest change (0 when none)."""
-    row = await (await conn.execute(LATEST_ID)).fetchone()
-    return int(row[0]) if row else 0
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(LATEST_ID)
+        latest = await cur.fetchone()
+    return int(latest) if latest is not None else 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, LiteralString
 
 from psycopg import AsyncConnection
+from psycopg.rows import scalar_row
 
 from storage.pool import HAS_TIMESCALE
 
@@ -20,18 +21,21 @@ RETENTION_REMOVE = "SELECT remove_retention_policy(%(rel)s, if_exists => true)"
 RETENTION_ADD = "SELECT add_retention_policy(%(rel)s, %(keep)s::interval)"
 
 
+async def _scalar(conn: AsyncConnection[Any], query: LiteralString, params: dict[str, Any]) -> Any:
+    """The single value `query` returns (None when it returns no row)."""
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchone()
+
+
 async def is_timescale(conn: AsyncConnection[Any]) -> bool:
     """Whether this server runs TimescaleDB."""
-    row = await (await conn.execute(HAS_TIMESCALE)).fetchone()
-    return bool(row and row[0])
+    return bool(await _scalar(conn, HAS_TIMESCALE, {}))
 
 
 async def ensure_partitions(conn: AsyncConnection[Any], *, months_ahead: int = 3) -> int:
     """Create monthly partitions ahead (native path; a no-op on TimescaleDB)."""
-    row = await (
-        await conn.execute(ENSURE_PARTITIONS, {"back": 1, "ahead": months_ahead})
-    ).fetchone()
-    created = int(row[0]) if row else 0
+    created = int(await _scalar(conn, ENSURE_PARTITIONS, {"back": 1, "ahead": months_ahead}) or 0)
     if created:
         log.info("created %d time-series partitions", created)
     return created
@@ -48,12 +52,10 @@ async def apply_retention(
         return 0
     dropped = 0
     for parent, days in (("telemetry", telemetry_days), ("events", events_days)):
-        row = await (
-            await conn.execute(
-                DROP_BEFORE, {"parent": parent, "older_than": now - timedelta(days=days)}
-            )
-        ).fetchone()
-        dropped += int(row[0]) if row else 0
+        older_than = now - timedelta(days=days)
+        dropped += int(
+            await _scalar(conn, DROP_BEFORE, {"parent": parent, "older_than": older_than}) or 0
+        )
     return dropped
 
 

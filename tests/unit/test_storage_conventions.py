@@ -50,13 +50,11 @@ ALLOWLIST: frozenset[str] = frozenset(
         "storage/enforcement.py",
         "storage/enterprises.py",
         "storage/findings.py",
-        "storage/live.py",
         "storage/portal_reports.py",
         "storage/rectification.py",
         "storage/rejected_messages.py",
         "storage/special_ops.py",
         "storage/telemetry_tags.py",
-        "storage/timeseries.py",
     }
 )
 
