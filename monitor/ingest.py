@@ -329,10 +329,10 @@ class Ingest:
                 self.caches.registered = {e: frozenset(t) for e, t in by_ent.items()}
                 self._registry_version = version
             self.caches.stale_open = {
-                (str(e), s) for e, s in await alarms.open_subjects(conn, Rule.TELEMETRY_STALE)
+                (str(e), s) for e, s in await alarms.open_subjects(conn, rule=Rule.TELEMETRY_STALE)
             }
             self.caches.offline_open = {
-                str(e) for e, _ in await alarms.open_subjects(conn, Rule.OFFLINE)
+                str(e) for e, _ in await alarms.open_subjects(conn, rule=Rule.OFFLINE)
             }
             self._cache_at = mono
 

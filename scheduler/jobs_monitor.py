@@ -83,7 +83,7 @@ async def _presence(
     conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime, problems: Problems
 ) -> RuleOutcome:
     timeout = timedelta(seconds=current().settings.presence_timeout_s)
-    open_now = {str(e) for e, _ in await alarms.open_subjects(conn, Rule.OFFLINE)}
+    open_now = {str(e) for e, _ in await alarms.open_subjects(conn, rule=Rule.OFFLINE)}
     outcome = NOTHING
     for ent, presence in (await enterprise_status.all_presence(conn)).items():
         result = problems.evaluate(ent, offline_outcome, ent, presence, now, timeout)
@@ -110,7 +110,9 @@ async def _commitments(
         return NOTHING
     subject = f"day:{today.isoformat()}"
     open_now = {
-        str(e) for e, s in await alarms.open_subjects(conn, Rule.COMMITMENT_MISSING) if s == subject
+        str(e)
+        for e, s in await alarms.open_subjects(conn, rule=Rule.COMMITMENT_MISSING)
+        if s == subject
     }
     outcome = NOTHING
     for ent in await commitments.missing_for_day(conn, day=today):
@@ -128,7 +130,7 @@ async def _stale(
     conn: AsyncConnection[Any], policy: MonitoringPolicy, now: datetime, problems: Problems
 ) -> RuleOutcome:
     default = int(policy.default_stale_after.total_seconds())
-    open_now = {(str(e), s) for e, s in await alarms.open_subjects(conn, Rule.TELEMETRY_STALE)}
+    open_now = {(str(e), s) for e, s in await alarms.open_subjects(conn, rule=Rule.TELEMETRY_STALE)}
     outcome = NOTHING
     for ent, tag, last_ts, stale_s in await telemetry_tags.stale_tags(
         conn, default_stale_s=default

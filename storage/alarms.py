@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row, kwargs_row
@@ -24,6 +24,7 @@ from domain.monitoring import (
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
 from storage.live import Change
+from storage.rows import named_row
 
 OPEN_OF = """
 SELECT a.enterprise_id, a.rule, a.subject, a.severity, a.cleared
@@ -111,10 +112,11 @@ SELECT enterprise_id, subject FROM alarms
  WHERE rule = %(rule)s AND state <> 'closed' AND NOT cleared
 """
 COUNT_OPEN = """
-SELECT severity, count(*) FROM alarms WHERE state <> 'closed' GROUP BY severity
+SELECT severity, count(*) AS n FROM alarms WHERE state <> 'closed' GROUP BY severity
 """
 OPEN_ALARMS = """
-SELECT count(*), max(severity_rank) FROM alarms WHERE enterprise_id = %(ent)s AND state <> 'closed'
+SELECT count(*) AS n, max(severity_rank) AS top_rank
+  FROM alarms WHERE enterprise_id = %(ent)s AND state <> 'closed'
 """
 CLOSE_RESOLVED = """
 UPDATE alarms SET state = 'closed', cleared = true, cleared_at = coalesce(cleared_at, %(now)s),
@@ -125,6 +127,48 @@ UPDATE alarms SET state = 'closed', cleared = true, cleared_at = coalesce(cleare
    AND state <> 'closed'
 RETURNING id, severity
 """
+
+
+class _Before(NamedTuple):
+    enterprise_id: str
+    rule: str
+    subject: str
+    severity: str
+    cleared: bool
+
+
+class _Raised(NamedTuple):
+    id: int
+    enterprise_id: EnterpriseId
+    rule: str
+    subject: str
+    state: str
+    severity: str
+    occurrences: int
+
+
+class _Cleared(NamedTuple):
+    id: int
+    enterprise_id: str
+    rule: str
+    subject: str
+    severity: str
+    state: str
+
+
+class _Subject(NamedTuple):
+    enterprise_id: str
+    subject: str
+
+
+class _Count(NamedTuple):
+    severity: str
+    n: int
+
+
+class _OpenAlarms(NamedTuple):
+    n: int
+    top_rank: int | None
 
 
 def _to_alarm(**row: Any) -> Alarm:
@@ -202,53 +246,55 @@ async def apply(
             )
         param = rows_json(rows)
         async with amapped_errors():
-            before = {
-                (str(e), str(ru), str(su)): (str(sev), bool(cl))
-                for e, ru, su, sev, cl in await (
-                    await conn.execute(OPEN_OF, {"rows": param})
-                ).fetchall()
-            }
-            returned = await (
-                await conn.execute(UPSERT, {"rows": param, "now": now, "repeat": repeat})
-            ).fetchall()
+            async with conn.cursor(row_factory=named_row(_Before)) as cur:
+                await cur.execute(OPEN_OF, {"rows": param})
+                before = {
+                    (str(b.enterprise_id), str(b.rule), str(b.subject)): (
+                        str(b.severity),
+                        bool(b.cleared),
+                    )
+                    for b in await cur.fetchall()
+                }
+            async with conn.cursor(row_factory=named_row(_Raised)) as cur:
+                await cur.execute(UPSERT, {"rows": param, "now": now, "repeat": repeat})
+                returned = await cur.fetchall()
         messages = {
             (r.key.enterprise_id, r.key.rule, r.key.subject): r.message for r, _ in raises.values()
         }
-        for alarm_id, ent, rule, subject, state, severity, occurrences in returned:
-            prev = before.get((ent, rule, subject))
-            if prev is None or prev[1] or prev[0] != severity:
-                changed.append(int(alarm_id))
+        for a in returned:
+            prev = before.get((a.enterprise_id, a.rule, a.subject))
+            if prev is None or prev[1] or prev[0] != a.severity:
+                changed.append(int(a.id))
                 payload = {
-                    "id": int(alarm_id),
+                    "id": int(a.id),
                     "change": "raised" if prev is None else "updated",
-                    "rule": rule,
-                    "subject": subject,
-                    "severity": severity,
-                    "state": state,
-                    **_message_fields(messages.get((ent, rule, subject))),
-                    "occurrences": occurrences,
+                    "rule": a.rule,
+                    "subject": a.subject,
+                    "severity": a.severity,
+                    "state": a.state,
+                    **_message_fields(messages.get((a.enterprise_id, a.rule, a.subject))),
+                    "occurrences": a.occurrences,
                 }
-                changes.append(("alarm", ent, payload))
+                changes.append(("alarm", a.enterprise_id, payload))
     if clears:
         keys = [
             {"ent": c.key.enterprise_id, "rule": c.key.rule, "subject": c.key.subject}
             for c in clears
         ]
-        async with amapped_errors():
-            cleared = await (
-                await conn.execute(CLEAR, {"rows": rows_json(keys), "now": now})
-            ).fetchall()
-        for alarm_id, ent, rule, subject, severity, state in cleared:
-            changed.append(int(alarm_id))
+        async with amapped_errors(), conn.cursor(row_factory=named_row(_Cleared)) as cur:
+            await cur.execute(CLEAR, {"rows": rows_json(keys), "now": now})
+            cleared = await cur.fetchall()
+        for c in cleared:
+            changed.append(int(c.id))
             payload = {
-                "id": int(alarm_id),
+                "id": int(c.id),
                 "change": "cleared",
-                "rule": rule,
-                "subject": subject,
-                "severity": severity,
-                "state": state,
+                "rule": c.rule,
+                "subject": c.subject,
+                "severity": c.severity,
+                "state": c.state,
             }
-            changes.append(("alarm", ent, payload))
+            changes.append(("alarm", c.enterprise_id, payload))
     live_out.extend(changes)
     return changed
 
@@ -342,18 +388,20 @@ async def save_escalation(conn: AsyncConnection[Any], *, alarm: Alarm, now: date
         )
 
 
-async def open_subjects(conn: AsyncConnection[Any], rule: str) -> set[tuple[EnterpriseId, str]]:
+async def open_subjects(conn: AsyncConnection[Any], *, rule: str) -> set[tuple[EnterpriseId, str]]:
     """(enterprise, subject) of the open, uncleared alarms of one rule."""
-    async with amapped_errors():
-        rows = await (await conn.execute(OPEN_KEYS, {"rule": rule})).fetchall()
-    return {(EnterpriseId(r[0]), str(r[1])) for r in rows}
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_Subject)) as cur:
+        await cur.execute(OPEN_KEYS, {"rule": rule})
+        rows = await cur.fetchall()
+    return {(EnterpriseId(r.enterprise_id), str(r.subject)) for r in rows}
 
 
 async def count_open_by_severity(conn: AsyncConnection[Any]) -> dict[str, int]:
     """Open alarms per severity."""
-    async with amapped_errors():
-        rows = await (await conn.execute(COUNT_OPEN)).fetchall()
-    return {str(r[0]): int(r[1]) for r in rows}
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_Count)) as cur:
+        await cur.execute(COUNT_OPEN)
+        rows = await cur.fetchall()
+    return {str(r.severity): int(r.n) for r in rows}
 
 
 def _message_fields(message: Message | None) -> dict[str, Any]:
@@ -373,10 +421,11 @@ def alarm_id(value: int) -> AlarmId:
 
 async def open_alarms(conn: AsyncConnection[Any], *, ent: str) -> tuple[int, int | None]:
     """(count, highest severity rank) of an enterprise's open alarms."""
-    async with amapped_errors():
-        row = await (await conn.execute(OPEN_ALARMS, {"ent": ent})).fetchone()
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_OpenAlarms)) as cur:
+        await cur.execute(OPEN_ALARMS, {"ent": ent})
+        row = await cur.fetchone()
     assert row is not None
-    return int(row[0]), (int(row[1]) if row[1] is not None else None)
+    return int(row.n), (int(row.top_rank) if row.top_rank is not None else None)
 
 
 async def close_resolved(
