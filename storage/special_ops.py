@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
+from psycopg.rows import class_row, scalar_row
 
 from domain.monitoring import EnterpriseId, OpId
 from domain.special_ops import GasReading, OpState, OpType, SpecialOp
 from storage.errors import amapped_errors
 from storage.json_rows import rows_json
 from storage.locking import lock_pairs
+from storage.rows import named_row
 
 LOCK_OPS = """
 SELECT
@@ -86,7 +88,7 @@ SELECT DISTINCT enterprise_id FROM video_sessions
  WHERE state = 'live' AND (%(ents)s::text[] IS NULL OR enterprise_id = ANY(%(ents)s))
 """
 COUNT_OPEN_BY_TYPE = """
-SELECT op_type, coalesce(grade, ''), count(*) FROM special_operations
+SELECT op_type, coalesce(grade, '') AS grade, count(*) AS n FROM special_operations
  WHERE state <> 'ended' GROUP BY 1, 2 ORDER BY 1, 2
 """
 
@@ -107,30 +109,77 @@ class StoredTest:
     gas: str | None = None
 
 
-def _op(r: Sequence[Any]) -> SpecialOp:
+class _OpRow(NamedTuple):
+    enterprise_id: str
+    op_id: str
+    op_type: str
+    grade: str | None
+    permit_no: str
+    valid_from: datetime
+    valid_to: datetime
+    location: str
+    guardian: str | None
+    state: str
+    started_at: datetime
+    paused_at: datetime | None
+    ended_at: datetime | None
+    last_gas_test_at: datetime | None
+    needs_retest: bool | None
+    interruptions: int
+    last_reading_at: datetime | None
+    reported_grade: str | None
+    oxygen_enriched: bool | None
+    guardian_cert: str | None
+    camera: str | None
+    serves_op: str | None
+
+
+class _LatestTest(NamedTuple):
+    enterprise_id: str
+    op_id: str
+    ts: datetime
+    o2_pct: float | None
+    lel_pct: float | None
+    toxic_ppm: dict[str, float] | None
+    combustible_vol_pct: float | None
+    lel_vol_pct: float | None
+    analyst: str | None
+    gas: str | None
+
+
+class _TypeCount(NamedTuple):
+    op_type: str
+    grade: str
+    n: int
+
+
+_OP_ROW = named_row(_OpRow)
+
+
+def _op(r: _OpRow) -> SpecialOp:
     return SpecialOp(
-        enterprise_id=EnterpriseId(r[0]),
-        op_id=OpId(r[1]),
-        op_type=OpType(r[2]),
-        grade=r[3],
-        permit_no=r[4],
-        valid_from=r[5],
-        valid_to=r[6],
-        location=r[7],
-        guardian=r[8],
-        state=OpState(r[9]),
-        started_at=r[10],
-        paused_at=r[11],
-        ended_at=r[12],
-        last_gas_test_at=r[13],
-        needs_retest=bool(r[14]),
-        interruptions=int(r[15]),
-        last_reading_at=r[16],
-        reported_grade=r[17],
-        oxygen_enriched=bool(r[18]),
-        guardian_cert=r[19],
-        camera=r[20],
-        serves_op=None if r[21] is None else OpId(r[21]),
+        enterprise_id=EnterpriseId(r.enterprise_id),
+        op_id=OpId(r.op_id),
+        op_type=OpType(r.op_type),
+        grade=r.grade,
+        permit_no=r.permit_no,
+        valid_from=r.valid_from,
+        valid_to=r.valid_to,
+        location=r.location,
+        guardian=r.guardian,
+        state=OpState(r.state),
+        started_at=r.started_at,
+        paused_at=r.paused_at,
+        ended_at=r.ended_at,
+        last_gas_test_at=r.last_gas_test_at,
+        needs_retest=bool(r.needs_retest),
+        interruptions=int(r.interruptions),
+        last_reading_at=r.last_reading_at,
+        reported_grade=r.reported_grade,
+        oxygen_enriched=bool(r.oxygen_enriched),
+        guardian_cert=r.guardian_cert,
+        camera=r.camera,
+        serves_op=None if r.serves_op is None else OpId(r.serves_op),
     )
 
 
@@ -138,31 +187,32 @@ async def lock_ops(
     conn: AsyncConnection[Any], *, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], SpecialOp]:
     """The operations with these (enterprise, op id) keys, locked."""
-    return {(r[0], r[1]): _op(r) for r in await lock_pairs(conn, statement=LOCK_OPS, keys=keys)}
+    rows = await lock_pairs(conn, statement=LOCK_OPS, keys=keys, row=_OP_ROW)
+    return {(r.enterprise_id, r.op_id): _op(r) for r in rows}
 
 
 async def open_ops(conn: AsyncConnection[Any], *, ent: str | None = None) -> list[SpecialOp]:
     """Operations not ended (of one enterprise, or all)."""
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(OPEN_OPS, {"ents": None if ent is None else [ent]})
-        ).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=_OP_ROW) as cur:
+        await cur.execute(OPEN_OPS, {"ents": None if ent is None else [ent]})
+        rows = await cur.fetchall()
     return [_op(r) for r in rows]
 
 
 async def enterprises_with_open_ops(conn: AsyncConnection[Any]) -> list[str]:
     """Credit codes of enterprises with an operation not ended."""
-    async with amapped_errors():
-        rows = await (await conn.execute(ENTERPRISES_WITH_OPEN_OPS)).fetchall()
-    return [r[0] for r in rows]
+    async with amapped_errors(), conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(ENTERPRISES_WITH_OPEN_OPS)
+        return list(await cur.fetchall())
 
 
 async def open_ops_of(conn: AsyncConnection[Any], *, ents: Sequence[str]) -> list[SpecialOp]:
     """Operations not ended of these enterprises."""
     if not ents:
         return []
-    async with amapped_errors():
-        rows = await (await conn.execute(OPEN_OPS, {"ents": sorted(set(ents))})).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=_OP_ROW) as cur:
+        await cur.execute(OPEN_OPS, {"ents": sorted(set(ents))})
+        rows = await cur.fetchall()
     return [_op(r) for r in rows]
 
 
@@ -171,9 +221,9 @@ async def live_video_enterprises(
 ) -> set[str]:
     """Enterprises with a live video session (of these, or of all)."""
     params = {"ents": None if ents is None else sorted(set(ents))}
-    async with amapped_errors():
-        rows = await (await conn.execute(LIVE_VIDEO_ENTERPRISES, params)).fetchall()
-    return {str(r[0]) for r in rows}
+    async with amapped_errors(), conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(LIVE_VIDEO_ENTERPRISES, params)
+        return {str(ent) for ent in await cur.fetchall()}
 
 
 #: Columns stored as the dataclass holds them (op_type and state are stored by value).
@@ -219,22 +269,19 @@ async def latest_tests(
     if not keys:
         return {}
     uniq = sorted(set(keys))
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(
-                LATEST_TESTS, {"ents": [k[0] for k in uniq], "ids": [k[1] for k in uniq]}
-            )
-        ).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_LatestTest)) as cur:
+        await cur.execute(LATEST_TESTS, {"ents": [k[0] for k in uniq], "ids": [k[1] for k in uniq]})
+        rows = await cur.fetchall()
     return {
-        (r[0], r[1]): GasReading(
-            ts=r[2],
-            o2_pct=r[3],
-            lel_pct=r[4],
-            toxic_ppm=r[5],
-            combustible_vol_pct=r[6],
-            lel_vol_pct=r[7],
-            analyst=r[8],
-            gas=r[9],
+        (r.enterprise_id, r.op_id): GasReading(
+            ts=r.ts,
+            o2_pct=r.o2_pct,
+            lel_pct=r.lel_pct,
+            toxic_ppm=r.toxic_ppm,
+            combustible_vol_pct=r.combustible_vol_pct,
+            lel_vol_pct=r.lel_vol_pct,
+            analyst=r.analyst,
+            gas=r.gas,
         )
         for r in rows
     }
@@ -272,16 +319,17 @@ async def insert_tests(
 
 async def tests_of(conn: AsyncConnection[Any], *, ent: str, op_id: str) -> list[StoredTest]:
     """The latest analyses of one operation, newest first."""
-    async with amapped_errors():
-        rows = await (await conn.execute(TESTS_OF, {"ent": ent, "op_id": op_id})).fetchall()
-    return [StoredTest(*r) for r in rows]
+    async with amapped_errors(), conn.cursor(row_factory=class_row(StoredTest)) as cur:
+        await cur.execute(TESTS_OF, {"ent": ent, "op_id": op_id})
+        return await cur.fetchall()
 
 
 async def count_open_by_type(conn: AsyncConnection[Any]) -> dict[str, dict[str, int]]:
     """Open operations per type and grade ('' for none)."""
-    async with amapped_errors():
-        rows = await (await conn.execute(COUNT_OPEN_BY_TYPE)).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_TypeCount)) as cur:
+        await cur.execute(COUNT_OPEN_BY_TYPE)
+        rows = await cur.fetchall()
     out: dict[str, dict[str, int]] = {}
-    for op_type, grade, n in rows:
-        out.setdefault(str(op_type), {})[str(grade)] = int(n)
+    for r in rows:
+        out.setdefault(str(r.op_type), {})[str(r.grade)] = int(r.n)
     return out

@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
-from psycopg.rows import class_row
+from psycopg.rows import class_row, scalar_row
 
 from domain.telemetry import Level, TagLimits, TagState
 from storage.errors import amapped_errors
 from storage.locking import lock_pairs
+from storage.rows import named_row
 
 REGISTRY = """
 SELECT enterprise_id, tag, hh, h, l, ll, deadband, delay_s, stale_after_s, range_min, range_max
   FROM telemetry_tags WHERE enabled
 """
-REGISTRY_VERSION = "SELECT count(*), max(updated_at) FROM telemetry_tags"
+REGISTRY_VERSION = "SELECT count(*) AS n, max(updated_at) AS changed_at FROM telemetry_tags"
 LOCK_STATES = """
 SELECT t.enterprise_id, t.tag, t.level, t.pending_level, t.pending_since
   FROM telemetry_tags t
@@ -75,26 +76,28 @@ ON CONFLICT (enterprise_id, tag) DO NOTHING
 """
 DELETE = "DELETE FROM telemetry_tags WHERE enterprise_id = %(ent)s AND tag = %(tag)s"
 STALE_CANDIDATES = """
-SELECT enterprise_id, tag, last_ts, coalesce(stale_after_s, %(default_s)s)
+SELECT enterprise_id, tag, last_ts, coalesce(stale_after_s, %(default_s)s) AS stale_after_s
   FROM telemetry_tags
  WHERE enabled AND coalesce(last_ts, registered_at) < now() - make_interval(
        secs => coalesce(stale_after_s, %(default_s)s))
 """
 RAW_SERIES = """
-SELECT ts, value, value, value, 1::bigint, quality FROM telemetry
+SELECT ts, value AS avg, value AS min, value AS max, 1::bigint AS n, quality FROM telemetry
  WHERE enterprise_id = %(ent)s AND tag = %(tag)s AND ts >= %(lo)s AND ts < %(hi)s
  ORDER BY ts LIMIT %(limit)s
 """
 BINNED_SERIES = """
-SELECT date_bin(%(width)s::interval, ts, '2000-01-01 00:00:00+00'::timestamptz) AS bucket,
-       avg(value), min(value), max(value), count(*), 'good'
+SELECT date_bin(%(width)s::interval, ts, '2000-01-01 00:00:00+00'::timestamptz) AS ts,
+       avg(value) AS avg, min(value) AS min, max(value) AS max, count(*) AS n, 'good' AS quality
   FROM telemetry
  WHERE enterprise_id = %(ent)s AND tag = %(tag)s AND ts >= %(lo)s AND ts < %(hi)s
    AND (value IS NULL OR value BETWEEN -1e12 AND 1e12)  -- as the rollup (migration 0121)
  GROUP BY 1 ORDER BY 1 LIMIT %(limit)s
 """
 HOURLY_SERIES = """
-SELECT bucket, avg_value, min_value, max_value, n, 'good' FROM telemetry_hourly
+SELECT bucket AS ts, avg_value AS avg, min_value AS min, max_value AS max, n,
+       'good' AS quality
+  FROM telemetry_hourly
  WHERE enterprise_id = %(ent)s AND tag = %(tag)s AND bucket >= %(lo)s AND bucket < %(hi)s
  ORDER BY bucket LIMIT %(limit)s
 """
@@ -137,13 +140,68 @@ class SeriesPoint:
     quality: str
 
 
+class _Limits(NamedTuple):
+    enterprise_id: str
+    tag: str
+    hh: float | None
+    h: float | None
+    l: float | None  # noqa: E741 - the industry's name for the low limit
+    ll: float | None
+    deadband: float
+    delay_s: float
+    stale_after_s: int | None
+    range_min: float | None
+    range_max: float | None
+
+
+class _Version(NamedTuple):
+    n: int
+    changed_at: datetime | None
+
+
+class _State(NamedTuple):
+    enterprise_id: str
+    tag: str
+    level: str
+    pending_level: str | None
+    pending_since: datetime | None
+
+
+class _Stale(NamedTuple):
+    enterprise_id: str
+    tag: str
+    last_ts: datetime | None
+    stale_after_s: int
+
+
+class _Point(NamedTuple):
+    ts: datetime
+    avg: float | None
+    min: float | None
+    max: float | None
+    n: int
+    quality: str
+
+
+_STATE_ROW = named_row(_State)
+
+
 async def registry(conn: AsyncConnection[Any]) -> dict[tuple[str, str], TagLimits]:
     """Every enabled tag's limits."""
-    async with amapped_errors():
-        rows = await (await conn.execute(REGISTRY)).fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_Limits)) as cur:
+        await cur.execute(REGISTRY)
+        rows = await cur.fetchall()
     return {
-        (r[0], r[1]): TagLimits(
-            r[2], r[3], r[4], r[5], float(r[6]), float(r[7]), r[8], range_min=r[9], range_max=r[10]
+        (r.enterprise_id, r.tag): TagLimits(
+            r.hh,
+            r.h,
+            r.l,
+            r.ll,
+            float(r.deadband),
+            float(r.delay_s),
+            r.stale_after_s,
+            range_min=r.range_min,
+            range_max=r.range_max,
         )
         for r in rows
     }
@@ -151,18 +209,24 @@ async def registry(conn: AsyncConnection[Any]) -> dict[tuple[str, str], TagLimit
 
 async def registry_version(conn: AsyncConnection[Any]) -> tuple[int, datetime | None]:
     """A cheap fingerprint of the registry (count, newest change) to know when to reload."""
-    async with amapped_errors():
-        row = await (await conn.execute(REGISTRY_VERSION)).fetchone()
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_Version)) as cur:
+        await cur.execute(REGISTRY_VERSION)
+        row = await cur.fetchone()
     assert row is not None
-    return int(row[0]), row[1]
+    return int(row.n), row.changed_at
 
 
 async def lock_states(
     conn: AsyncConnection[Any], *, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], TagState]:
     """Alarm states of these tags, locked."""
-    rows = await lock_pairs(conn, statement=LOCK_STATES, keys=keys)
-    return {(r[0], r[1]): TagState(Level(r[2]), Level(r[3]) if r[3] else None, r[4]) for r in rows}
+    rows = await lock_pairs(conn, statement=LOCK_STATES, keys=keys, row=_STATE_ROW)
+    return {
+        (r.enterprise_id, r.tag): TagState(
+            Level(r.level), Level(r.pending_level) if r.pending_level else None, r.pending_since
+        )
+        for r in rows
+    }
 
 
 async def save_states(
@@ -224,11 +288,10 @@ async def upsert_tags(conn: AsyncConnection[Any], *, rows: Sequence[dict[str, An
     """Create or update entries (a missing measuring range means none); return how many were
     created."""
     created = 0
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=scalar_row) as cur:
         for row in rows:
             await cur.execute(UPSERT, {"range_min": None, "range_max": None, **row})
-            got = await cur.fetchone()
-            created += int(bool(got and got[0]))
+            created += int(bool(await cur.fetchone()))
     return created
 
 
@@ -251,11 +314,10 @@ async def stale_tags(
     conn: AsyncConnection[Any], *, default_stale_s: int
 ) -> list[tuple[str, str, datetime | None, int]]:
     """Enabled tags that have not reported within their stale time."""
-    async with amapped_errors():
-        rows = await (
-            await conn.execute(STALE_CANDIDATES, {"default_s": default_stale_s})
-        ).fetchall()
-    return [(str(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_Stale)) as cur:
+        await cur.execute(STALE_CANDIDATES, {"default_s": default_stale_s})
+        rows = await cur.fetchall()
+    return [(str(r.enterprise_id), str(r.tag), r.last_ts, int(r.stale_after_s)) for r in rows]
 
 
 async def series(
@@ -277,6 +339,7 @@ async def series(
     else:
         query = BINNED_SERIES
         params["width"] = {"1m": "1 minute", "5m": "5 minutes", "15m": "15 minutes"}[bucket]
-    async with amapped_errors():
-        rows = await (await conn.execute(query, params)).fetchall()
-    return [SeriesPoint(r[0], r[1], r[2], r[3], int(r[4]), str(r[5])) for r in rows]
+    async with amapped_errors(), conn.cursor(row_factory=named_row(_Point)) as cur:
+        await cur.execute(query, params)
+        rows = await cur.fetchall()
+    return [SeriesPoint(r.ts, r.avg, r.min, r.max, int(r.n), str(r.quality)) for r in rows]

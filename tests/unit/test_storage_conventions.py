@@ -52,8 +52,6 @@ ALLOWLIST: frozenset[str] = frozenset(
         "storage/portal_reports.py",
         "storage/rectification.py",
         "storage/rejected_messages.py",
-        "storage/special_ops.py",
-        "storage/telemetry_tags.py",
     }
 )
 
