@@ -388,7 +388,7 @@ class Ingest:
             conn = await self._connection()
             async with conn.transaction():
                 await rejected_messages.insert_rejected(
-                    conn, [self.processor.rejected_row(refusal, utcnow())]
+                    conn, rows=[self.processor.rejected_row(refusal, utcnow())]
                 )
         except Exception as again:
             log.error(

@@ -101,7 +101,7 @@ class Processor:
         )
         await announce(conn, changes=work.live)
         await rejected_messages.insert_rejected(
-            conn, [self.rejected_row(r, now) for r in work.refused]
+            conn, rows=[self.rejected_row(r, now) for r in work.refused]
         )
         return BatchResult(
             refused=work.refused,

@@ -66,7 +66,7 @@ def _text(value: str | None) -> str | None:
     return value.replace("\x00", "\ufffd") if value is not None and "\x00" in value else value
 
 
-async def insert_rejected(conn: AsyncConnection[Any], rows: Sequence[RejectedRow]) -> None:
+async def insert_rejected(conn: AsyncConnection[Any], *, rows: Sequence[RejectedRow]) -> None:
     """Store refused messages."""
     if not rows:
         return

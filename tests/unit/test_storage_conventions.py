@@ -51,7 +51,6 @@ ALLOWLIST: frozenset[str] = frozenset(
         "storage/findings.py",
         "storage/portal_reports.py",
         "storage/rectification.py",
-        "storage/rejected_messages.py",
     }
 )
 
