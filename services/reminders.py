@@ -26,7 +26,7 @@ async def send(
 ) -> int | None:
     """Store and deliver one reminder; None when it was sent before (its identity is kind,
     subject, due date and stage, so a restarted scheduler never sends it twice)."""
-    reminder_id = await enforcement.record_reminder(conn, reminder)
+    reminder_id = await enforcement.record_reminder(conn, reminder=reminder)
     if reminder_id is None:
         return None
     ent = reminder.enterprise_id

@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from domain.enforcement import Decision, FindingDraft
 from domain.reminders import OpenFinding, PublishedPenalty, Reminder
 from storage.errors import amapped_errors
+from storage.rows import fetch_all, fetch_value, fetch_values
 
 INSERT_FINDING = """
 INSERT INTO findings (inspection_id, enterprise_id, item_code, legal_basis, cause, measure,
@@ -127,12 +128,11 @@ async def prior_violations(
     conn: AsyncConnection[Any], *, enterprise_id: str, item_code: str, since: datetime
 ) -> list[datetime]:
     """When the enterprise violated the same item since `since`."""
-    async with amapped_errors():
-        cur = await conn.execute(
-            PRIOR_VIOLATIONS,
-            {"enterprise_id": enterprise_id, "item_code": item_code, "since": since},
-        )
-        return [row[0] for row in await cur.fetchall()]
+    return await fetch_values(
+        conn,
+        statement=PRIOR_VIOLATIONS,
+        params={"enterprise_id": enterprise_id, "item_code": item_code, "since": since},
+    )
 
 
 async def insert_finding(
@@ -159,10 +159,9 @@ async def insert_finding(
         "reasons": Jsonb(decision.texts()),
         "created_by": created_by,
     }
-    async with amapped_errors():
-        row = await (await conn.execute(INSERT_FINDING, params)).fetchone()
-    assert row is not None
-    return int(row[0])
+    finding_id = await fetch_value(conn, statement=INSERT_FINDING, params=params)
+    assert finding_id is not None
+    return int(finding_id)
 
 
 async def list_findings(
@@ -182,8 +181,8 @@ async def list_findings(
 async def mark_rectified(conn: AsyncConnection[Any], *, finding_id: int, at: datetime) -> bool:
     """Record that a finding was rectified; False if it already was or does not exist."""
     async with amapped_errors():
-        row = await (await conn.execute(MARK_RECTIFIED, {"id": finding_id, "at": at})).fetchone()
-    return row is not None
+        cur = await conn.execute(MARK_RECTIFIED, {"id": finding_id, "at": at})
+    return cur.rowcount > 0
 
 
 async def open_findings_due(
@@ -197,16 +196,14 @@ async def open_findings_due(
 
 async def enterprises_with_findings_due(conn: AsyncConnection[Any], *, until: date) -> list[str]:
     """Enterprises with an unrectified finding due on or before `until`."""
-    async with amapped_errors():
-        cur = await conn.execute(FINDINGS_DUE_ENTERPRISES, {"until": until})
-        return [str(r[0]) for r in await cur.fetchall()]
+    found = await fetch_values(conn, statement=FINDINGS_DUE_ENTERPRISES, params={"until": until})
+    return [str(ent) for ent in found]
 
 
 async def licences(conn: AsyncConnection[Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     """(credit code, licences) of every registered enterprise that has licences."""
-    async with amapped_errors():
-        cur = await conn.execute(LICENCES)
-        return [(str(r[0]), list(r[1])) for r in await cur.fetchall()]
+    rows = await fetch_all(conn, statement=LICENCES)
+    return [(str(r["credit_code"]), list(r["licences"])) for r in rows]
 
 
 async def publish_penalty(
@@ -219,21 +216,19 @@ async def publish_penalty(
     publish_until: date,
 ) -> int:
     """Publish penalty information until `publish_until`."""
-    async with amapped_errors():
-        row = await (
-            await conn.execute(
-                INSERT_PENALTY,
-                {
-                    "enterprise_id": enterprise_id,
-                    "decision_no": decision_no,
-                    "summary": summary,
-                    "decided_on": decided_on,
-                    "publish_until": publish_until,
-                },
-            )
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+    penalty_id = await fetch_value(
+        conn,
+        statement=INSERT_PENALTY,
+        params={
+            "enterprise_id": enterprise_id,
+            "decision_no": decision_no,
+            "summary": summary,
+            "decided_on": decided_on,
+            "publish_until": publish_until,
+        },
+    )
+    assert penalty_id is not None
+    return int(penalty_id)
 
 
 async def penalties_due(
@@ -247,9 +242,8 @@ async def penalties_due(
 
 async def enterprises_with_penalties_due(conn: AsyncConnection[Any], *, until: date) -> list[str]:
     """Enterprises with published penalties whose period ends on or before `until`."""
-    async with amapped_errors():
-        cur = await conn.execute(PENALTIES_DUE_ENTERPRISES, {"until": until})
-        return [str(r[0]) for r in await cur.fetchall()]
+    found = await fetch_values(conn, statement=PENALTIES_DUE_ENTERPRISES, params={"until": until})
+    return [str(ent) for ent in found]
 
 
 async def public_penalties(
@@ -270,20 +264,18 @@ async def withdraw_penalties(conn: AsyncConnection[Any], *, ids: list[int], at: 
     return cur.rowcount
 
 
-async def record_reminder(conn: AsyncConnection[Any], reminder: Reminder) -> int | None:
+async def record_reminder(conn: AsyncConnection[Any], *, reminder: Reminder) -> int | None:
     """Store a reminder once; return its id, or None when it was already sent."""
-    async with amapped_errors():
-        row = await (
-            await conn.execute(
-                INSERT_REMINDER,
-                {
-                    "kind": reminder.kind,
-                    "subject": reminder.subject,
-                    "enterprise_id": reminder.enterprise_id,
-                    "due": reminder.due,
-                    "stage": reminder.stage,
-                    "text": reminder.text,
-                },
-            )
-        ).fetchone()
-    return int(row[0]) if row else None
+    reminder_id = await fetch_value(
+        conn,
+        statement=INSERT_REMINDER,
+        params={
+            "kind": reminder.kind,
+            "subject": reminder.subject,
+            "enterprise_id": reminder.enterprise_id,
+            "due": reminder.due,
+            "stage": reminder.stage,
+            "text": reminder.text,
+        },
+    )
+    return int(reminder_id) if reminder_id is not None else None

@@ -1,6 +1,6 @@
-"""Rows read by column name: psycopg's `dict_row` for queries too small for a dataclass, and
-`named_row` (NamedTuples matched to the columns by name) where rows are many and per-row cost
-counts (the ingest's hot path)."""
+"""Rows read by column name: psycopg's `dict_row` for queries too small for a dataclass,
+`scalar_row` for queries of one column, and `named_row` (NamedTuples matched to the columns by
+name) where rows are many and per-row cost counts (the ingest's hot path)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, LiteralString, NamedTuple, TypeVar
 
 from psycopg import AsyncConnection
-from psycopg.rows import BaseRowFactory, RowMaker, dict_row, no_result
+from psycopg.rows import BaseRowFactory, RowMaker, dict_row, no_result, scalar_row
 
 from storage.errors import amapped_errors
 
@@ -39,6 +39,30 @@ async def fetch_all(
 ) -> list[dict[str, Any]]:
     """Every row of `statement` as {column: value}."""
     async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(statement, params)
+        return await cur.fetchall()
+
+
+async def fetch_value(
+    conn: AsyncConnection[Any],
+    *,
+    statement: LiteralString,
+    params: Mapping[str, Any] | None = None,
+) -> Any:
+    """The single column of the first row of `statement`, or None when it returns no row."""
+    async with amapped_errors(), conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(statement, params)
+        return await cur.fetchone()
+
+
+async def fetch_values(
+    conn: AsyncConnection[Any],
+    *,
+    statement: LiteralString,
+    params: Mapping[str, Any] | None = None,
+) -> list[Any]:
+    """The single column of every row of `statement`."""
+    async with amapped_errors(), conn.cursor(row_factory=scalar_row) as cur:
         await cur.execute(statement, params)
         return await cur.fetchall()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, LiteralString
+from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import scalar_row
 
 from storage.pool import HAS_TIMESCALE
+from storage.rows import fetch_value
 
 log = logging.getLogger(__name__)
 
@@ -21,21 +21,19 @@ RETENTION_REMOVE = "SELECT remove_retention_policy(%(rel)s, if_exists => true)"
 RETENTION_ADD = "SELECT add_retention_policy(%(rel)s, %(keep)s::interval)"
 
 
-async def _scalar(conn: AsyncConnection[Any], query: LiteralString, params: dict[str, Any]) -> Any:
-    """The single value `query` returns (None when it returns no row)."""
-    async with conn.cursor(row_factory=scalar_row) as cur:
-        await cur.execute(query, params)
-        return await cur.fetchone()
-
-
 async def is_timescale(conn: AsyncConnection[Any]) -> bool:
     """Whether this server runs TimescaleDB."""
-    return bool(await _scalar(conn, HAS_TIMESCALE, {}))
+    return bool(await fetch_value(conn, statement=HAS_TIMESCALE))
 
 
 async def ensure_partitions(conn: AsyncConnection[Any], *, months_ahead: int = 3) -> int:
     """Create monthly partitions ahead (native path; a no-op on TimescaleDB)."""
-    created = int(await _scalar(conn, ENSURE_PARTITIONS, {"back": 1, "ahead": months_ahead}) or 0)
+    created = int(
+        await fetch_value(
+            conn, statement=ENSURE_PARTITIONS, params={"back": 1, "ahead": months_ahead}
+        )
+        or 0
+    )
     if created:
         log.info("created %d time-series partitions", created)
     return created
@@ -54,7 +52,10 @@ async def apply_retention(
     for parent, days in (("telemetry", telemetry_days), ("events", events_days)):
         older_than = now - timedelta(days=days)
         dropped += int(
-            await _scalar(conn, DROP_BEFORE, {"parent": parent, "older_than": older_than}) or 0
+            await fetch_value(
+                conn, statement=DROP_BEFORE, params={"parent": parent, "older_than": older_than}
+            )
+            or 0
         )
     return dropped
 
