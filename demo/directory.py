@@ -254,11 +254,30 @@ _ITEMS: tuple[tuple[str, str, str, tuple[str, ...], InspectionMethod], ...] = (
 )
 
 
+#: Which checklist-catalogue entries (config/checklist_catalogue.yaml) a finding on each demo item
+#: cites; items without one (责任制、劳动防护、消防、许可、非煤矿山) have no catalogue entry yet.
+_CHECKLIST: dict[str, tuple[str, ...]] = {
+    "AQ-02": ("SP-TRAIN-01",),
+    "AQ-03": ("SP-CERT-01",),
+    "AQ-04": ("SP-RISK-01", "SP-HAZARD-01", "HC-MAJOR-01", "GM-MAJOR-01"),
+    "AQ-05": ("SO-PERMIT-01",),
+    "AQ-07": ("SP-PLAN-01",),
+    "AQ-11": ("HC-STORE-01",),
+    "AQ-12": ("HC-MHI-01",),
+    "AQ-13": ("SO-PERMIT-01",),
+    "AQ-15": ("HC-MHI-01",),
+    "AQ-16": ("GM-MAJOR-01",),
+}
+
+
 def demo_items() -> list[InspectionItem]:
-    """The demo inspection-item list (抽查事项清单): 16 items with their legal bases."""
+    """The demo inspection-item list (抽查事项清单): 16 items with their legal bases and the
+    checklist-catalogue entries a finding on them cites."""
     return [
-        InspectionItem(ItemId(f"AQ-{i + 1:02d}"), item, sub, basis, sectors, method)
-        for i, (item, sub, basis, sectors, method) in enumerate(_ITEMS)
+        InspectionItem(ItemId(code), item, sub, basis, sectors, method, _CHECKLIST.get(code, ()))
+        for code, (item, sub, basis, sectors, method) in (
+            (f"AQ-{i + 1:02d}", row) for i, row in enumerate(_ITEMS)
+        )
     ]
 
 

@@ -101,6 +101,8 @@ class InspectionItem:
     legal_basis: str
     sectors: tuple[str, ...]
     method: InspectionMethod
+    #: The checklist-catalogue entries (清单式执法) a finding on this item cites; empty: none yet.
+    checklist_codes: tuple[str, ...] = ()
 
     def applies_to(self, sector: str) -> bool:
         """Whether this item applies to an enterprise of `sector` ("*" matches every sector)."""

@@ -84,7 +84,15 @@ def item_table(items: Iterable[InspectionItem]) -> Table:
     """Header and rows for an inspection-item export."""
     labels = {"onsite": "现场", "document": "书面", "online": "网络"}
     rows = [
-        [i.item_id, i.item, i.sub_item, i.legal_basis, "; ".join(i.sectors), labels[i.method.value]]
+        [
+            i.item_id,
+            i.item,
+            i.sub_item,
+            i.legal_basis,
+            "; ".join(i.sectors),
+            labels[i.method.value],
+            "; ".join(i.checklist_codes),
+        ]
         for i in items
     ]
     return [ITEM_COLUMNS[c][0] for c in ITEM_COLUMNS], rows

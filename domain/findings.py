@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -111,18 +111,29 @@ def basis_matches(submitted: str, item: ChecklistItem) -> bool:
     return text == _norm(item.legal_basis) or any(a in text for a in articles(item.legal_basis))
 
 
+def listed_items(source: str, list_codes: Iterable[str]) -> frozenset[str] | None:
+    """The checklist items a finding on an inspection may name: on a drawn inspection (双随机抽查)
+    only those its inspection-item list (抽查事项清单) links to — the enterprise was told what would
+    be checked; None (the whole catalogue) on one made by hand (重点、举报、复查)."""
+    return frozenset(list_codes) if source == "draw" else None
+
+
 def validate(
     finding: FindingInput,
     *,
     catalogue: Mapping[str, ChecklistItem],
     standard: HazardStandard | None,
     today: date,
+    listed: frozenset[str] | None = None,
 ) -> Accepted:
-    """Accept a complete finding or raise ValidationFailed listing each field's problem."""
+    """Accept a complete finding or raise ValidationFailed listing each field's problem; `listed`
+    (see `listed_items`) restricts the item to a drawn inspection's list."""
     problems: dict[str, Message] = {}
     item = catalogue.get(finding.item_code)
     if item is None:
         problems["item_code"] = msg("finding.item_unknown", item=finding.item_code)
+    elif listed is not None and item.code not in listed:
+        problems["item_code"] = msg("finding.item_not_on_list", item=item.code)
     for name in ("legal_basis", "cause", "measure"):
         value = str(getattr(finding, name) or "").strip()
         if not value:

@@ -93,6 +93,7 @@ ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
     "legal_basis": ("法律依据", "依据"),
     "sectors": ("适用行业",),
     "method": ("检查方式", "方式"),
+    "checklist_codes": ("清单式执法条目", "检查清单条目"),
 }
 ITEM_REQUIRED = ("item_id", "item", "legal_basis", "sectors", "method")
 
@@ -373,6 +374,7 @@ def _item(row: _Row) -> tuple[str, InspectionItem] | None:
         legal_basis=row.text("legal_basis", required=True, limit=1000),
         sectors=tuple(sectors),
         method=method or InspectionMethod.ONSITE,
+        checklist_codes=tuple(_split(row.text("checklist_codes", limit=1000))),
     )
     return item.item_id, item
 

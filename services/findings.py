@@ -17,12 +17,12 @@ from domain import advisor
 from domain.advisor import Advice, AdvisorPolicy, Facts, Recommendation
 from domain.clock import utcnow
 from domain.errors import NotFound, RuleViolation, ValidationFailed
-from domain.findings import FindingInput, validate
+from domain.findings import FindingInput, listed_items, validate
 from domain.i18n import msg, render
 from domain.inspection_access import ensure_reason
 from services.changes import SYSTEM, Actor, Audit, record
 from services.inspection_teams import acting_member
-from storage import enforcement, enterprises, findings, inspections
+from storage import enforcement, enterprises, findings, inspection_lists, inspections
 from storage.findings import FindingRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -82,11 +82,13 @@ async def record_finding(
     enterprise = await enterprises.get(conn, credit_code=inspection.credit_code)
     if enterprise is None:
         raise NotFound(msg("enterprise.not_found", credit_code=inspection.credit_code))
+    on_list = await inspection_lists.for_inspection(conn, inspection_id=inspection_id)
     accepted = validate(
         finding,
         catalogue=rules.catalogue.as_domain(),
         standard=rules.hazards.for_sector(enterprise.sector),
         today=today,
+        listed=listed_items(inspection.source, (c for i in on_list for c in i.checklist_codes)),
     )
     policy = rules.advisor_policy()
     prior = await enforcement.prior_violations(

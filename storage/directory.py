@@ -69,16 +69,19 @@ SELECT officer_id, credit_code, reason FROM officer_conflicts
  WHERE officer_id = ANY(%(ids)s) ORDER BY officer_id, credit_code
 """
 UPSERT_ITEM = """
-INSERT INTO inspection_items (item_id, item, sub_item, legal_basis, sectors, method)
-VALUES (%(item_id)s, %(item)s, %(sub_item)s, %(legal_basis)s, %(sectors)s, %(method)s)
+INSERT INTO inspection_items (item_id, item, sub_item, legal_basis, sectors, method,
+                              checklist_codes)
+VALUES (%(item_id)s, %(item)s, %(sub_item)s, %(legal_basis)s, %(sectors)s, %(method)s,
+        %(checklist_codes)s)
 ON CONFLICT (item_id) DO UPDATE SET
     item = EXCLUDED.item, sub_item = EXCLUDED.sub_item, legal_basis = EXCLUDED.legal_basis,
-    sectors = EXCLUDED.sectors, method = EXCLUDED.method
+    sectors = EXCLUDED.sectors, method = EXCLUDED.method,
+    checklist_codes = EXCLUDED.checklist_codes
 RETURNING (xmax = 0) AS inserted
 """
 SELECT_ITEMS = """
-SELECT item_id, item, sub_item, legal_basis, sectors, method FROM inspection_items
- ORDER BY item_id
+SELECT item_id, item, sub_item, legal_basis, sectors, method, checklist_codes
+  FROM inspection_items ORDER BY item_id
 """
 #: The enterprise snapshot: directory rows with this year's inspection count and the last one.
 POPULATION_ENTERPRISES = """
@@ -254,6 +257,7 @@ async def upsert_items(
                     "legal_basis": item.legal_basis,
                     "sectors": list(item.sectors),
                     "method": item.method.value,
+                    "checklist_codes": list(item.checklist_codes),
                 },
             )
             row = await cur.fetchone()
@@ -270,7 +274,9 @@ async def list_items(conn: AsyncConnection[Any]) -> list[InspectionItem]:
         await cur.execute(SELECT_ITEMS)
         rows = await cur.fetchall()
     return [
-        InspectionItem(ItemId(r[0]), r[1], r[2], r[3], tuple(r[4]), InspectionMethod(r[5]))
+        InspectionItem(
+            ItemId(r[0]), r[1], r[2], r[3], tuple(r[4]), InspectionMethod(r[5]), tuple(r[6])
+        )
         for r in rows
     ]
 

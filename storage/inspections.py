@@ -14,6 +14,7 @@ from domain.draw import Team
 from domain.errors import NotFound
 from domain.i18n import msg
 from storage.errors import amapped_errors
+from storage.inspection_lists import copy_for_inspection
 from storage.rows import fetch_one
 
 INSERT_DRAWN = """
@@ -111,6 +112,7 @@ async def create_for_draw(
             if row is None:
                 continue
             created += 1
+            await copy_for_inspection(cur, inspection_id=row["id"])
             staff = [(team.leader, "leader")]
             staff += [(o, "member") for o in team.officers[1:]]
             staff += [(x, "expert") for x in team.experts]

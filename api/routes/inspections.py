@@ -21,14 +21,14 @@ from api.errors import ERROR_RESPONSES
 from config.policy import Policies
 from domain.advisor import MITIGATIONS, Harm
 from domain.enforcement import Severity
-from domain.findings import FindingInput
+from domain.findings import FindingInput, listed_items
 from domain.i18n import render
 from domain.inspection_access import role_label
 from domain.users import Principal, Role
 from services import findings as finding_service
 from services import inspections as services
 from services.changes import Actor
-from storage import findings, inspection_teams, inspections
+from storage import enterprises, findings, inspection_lists, inspection_teams, inspections
 from storage.findings import FindingRecord
 from storage.inspections import InspectionRecord
 
@@ -139,8 +139,50 @@ class MemberOut(BaseModel):
     auxiliary: bool
 
 
+class ChecklistEntryOut(BaseModel):
+    """A checklist item and whether a first minor violation of it may be let off (首违不罚)."""
+
+    code: str
+    title: str
+    legal_basis: str
+    penalty_basis: str | None = None
+    first_violation_eligible: bool
+
+
+class ListItemOut(BaseModel):
+    """An item of a drawn inspection's list (抽查事项清单) with the checklist-catalogue entries a
+    finding on it cites (their legal basis and penalty article)."""
+
+    item_id: str
+    item: str
+    sub_item: str
+    legal_basis: str
+    checklist: list[ChecklistEntryOut]
+
+
+class CriterionOut(BaseModel):
+    """A criterion of the sector's 重大事故隐患判定标准: code, clause, text, whom it names."""
+
+    code: str
+    clause: str
+    text: str
+    scope: str
+
+
+class HazardCriteriaOut(BaseModel):
+    """The 判定标准 of the enterprise's sector, and the clauses the config could not list (graded
+    with a free-text criterion)."""
+
+    title: str
+    source: str
+    version: int
+    criteria: list[CriterionOut]
+    missing: list[str]
+
+
 class InspectionOut(BaseModel):
-    """An inspection with its staff and findings."""
+    """An inspection with its staff and findings; a drawn one with its inspection-item list, to
+    which its findings are restricted (`findings_from_list`)."""
 
     id: int
     credit_code: str
@@ -158,6 +200,9 @@ class InspectionOut(BaseModel):
     follow_up_of: int | None = None
     team: list[MemberOut]
     findings: list[FindingOut]
+    findings_from_list: bool
+    list_items: list[ListItemOut]
+    hazard_criteria: HazardCriteriaOut | None = None
 
 
 class InspectionPatch(BaseModel):
@@ -166,16 +211,6 @@ class InspectionPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["done", "cancelled"]
     inspected_on: date | None = None
-
-
-class ChecklistEntryOut(BaseModel):
-    """A checklist item and whether a first minor violation of it may be let off (首违不罚)."""
-
-    code: str
-    title: str
-    legal_basis: str
-    penalty_basis: str | None = None
-    first_violation_eligible: bool
 
 
 class Checklist(BaseModel):
@@ -198,15 +233,56 @@ async def _visible(conn: ConnDep, principal: Principal, inspection_id: int) -> I
     return record
 
 
-async def _out(conn: ConnDep, record: InspectionRecord) -> InspectionOut:
+def _list_items(rows: list[inspection_lists.ListItem], policies: Policies) -> list[ListItemOut]:
+    catalogue = policies.catalogue.as_domain()
+    return [
+        ListItemOut(
+            item_id=r.item_id,
+            item=r.item,
+            sub_item=r.sub_item,
+            legal_basis=r.legal_basis,
+            checklist=[
+                ChecklistEntryOut.model_validate(catalogue[c], from_attributes=True)
+                for c in r.checklist_codes
+                if c in catalogue  # a code the catalogue no longer has is not offered
+            ],
+        )
+        for r in rows
+    ]
+
+
+async def _hazard_criteria(
+    conn: ConnDep, record: InspectionRecord, policies: Policies
+) -> HazardCriteriaOut | None:
+    enterprise = await enterprises.get(conn, credit_code=record.credit_code)
+    standard = policies.hazards.for_sector(enterprise.sector) if enterprise else None
+    if standard is None:
+        return None
+    return HazardCriteriaOut(
+        title=standard.title,
+        source=standard.source,
+        version=standard.version,
+        criteria=[
+            CriterionOut(code=c.code, clause=c.clause, text=c.text, scope=c.scope)
+            for c in standard.criteria.values()
+        ],
+        missing=[m.start for m in standard.missing],
+    )
+
+
+async def _out(conn: ConnDep, record: InspectionRecord, policies: Policies) -> InspectionOut:
     rows = await findings.for_inspection(conn, inspection_id=record.id)
     team = await inspection_teams.team(conn, inspection_id=record.id)
+    listed = await inspection_lists.for_inspection(conn, inspection_id=record.id)
     return InspectionOut(
         **{
             k: getattr(record, k)
             for k in InspectionOut.model_fields
-            if k not in ("findings", "team")
+            if k not in ("findings", "team", "findings_from_list", "list_items", "hazard_criteria")
         },
+        findings_from_list=listed_items(record.source, ()) is not None,
+        list_items=_list_items(listed, policies),
+        hazard_criteria=await _hazard_criteria(conn, record, policies),
         team=[
             MemberOut(
                 officer_id=m.officer_id,
@@ -238,10 +314,11 @@ async def checklist(_: PrincipalDep, policies: PoliciesDep) -> Checklist:
 
 @router.get("/api/v1/inspections/{inspection_id}", response_model=InspectionOut)
 async def get_inspection(
-    inspection_id: IdPath, principal: PrincipalDep, conn: ConnDep
+    inspection_id: IdPath, principal: PrincipalDep, conn: ConnDep, policies: PoliciesDep
 ) -> InspectionOut:
-    """An inspection record and its findings (an enterprise account: only its own)."""
-    return await _out(conn, await _visible(conn, principal, inspection_id))
+    """An inspection record and its findings (an enterprise account: only its own); a drawn one
+    with its inspection-item list and the catalogue entries offered for findings."""
+    return await _out(conn, await _visible(conn, principal, inspection_id), policies)
 
 
 @router.patch("/api/v1/inspections/{inspection_id}", response_model=InspectionOut)
@@ -251,6 +328,7 @@ async def update_inspection(
     who: Recorder,
     conn: ConnDep,
     settings: SettingsDep,
+    policies: PoliciesDep,
     request: Request,
 ) -> InspectionOut:
     """Mark an inspection done (on a date, not in the future) or cancelled."""
@@ -263,7 +341,9 @@ async def update_inspection(
         actor=Actor(who, client_ip(request)),
         tz=settings.tz,
     )
-    return await _out(conn, await inspections.get_inspection(conn, inspection_id=inspection_id))
+    return await _out(
+        conn, await inspections.get_inspection(conn, inspection_id=inspection_id), policies
+    )
 
 
 @router.post(

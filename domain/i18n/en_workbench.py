@@ -31,6 +31,7 @@ WORKBENCH: dict[str, str] = {
     "term.inspection_source.special": "special campaign",
     "term.inspection_source.other": "other",
     "finding.too_short": "{field:term.finding_field} is too short: at least {min:num} characters, a whole sentence",
+    "finding.item_not_on_list": "Item {item} is not on this draw's inspection-item list: a drawn enterprise is inspected on the listed items only; choose one from this inspection's list",
     "finding.basis_not_listed": "The legal basis is not one of item {item}'s articles ({basis}); another basis needs a written reason (10+ characters) and is flagged",
     "finding.mitigation_unknown": "Unknown mitigating circumstance(s): {cases}",
     "finding.criterion_required": "A major accident hazard cites a criterion of {standard} or states the applicable criterion (10+ characters)",

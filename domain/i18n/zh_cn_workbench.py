@@ -33,6 +33,7 @@ WORKBENCH: dict[str, str] = {
     "term.inspection_source.special": "专项检查",
     "term.inspection_source.other": "其他检查",
     "finding.too_short": "{field:term.finding_field}太短：至少{min:num}个字，请写成完整的一句话",
+    "finding.item_not_on_list": "检查项{item}不在本次双随机抽查的抽查事项清单内：抽中企业只检查清单所列事项，请从本次检查的清单中选择",
     "finding.basis_not_listed": "法律依据不是检查项{item}的条款（{basis}）；如确需引用其他依据，请在“依据说明”中写明理由（至少10个字），该记录将被标记供主管审核",
     "finding.mitigation_unknown": "未知的从轻或者减轻情形：{cases}",
     "finding.criterion_required": "定为重大事故隐患必须选择{standard}中的判定条款，或写明适用的判定标准条款（至少10个字）",

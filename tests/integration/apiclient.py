@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.security import hash_password
 from demo.data import demo_enterprises
+from demo.directory import demo_items
 from tests.conftest import TEST_ADMIN_PASSWORD
 
 Headers = dict[str, str]
@@ -29,9 +30,27 @@ def admin(client: TestClient) -> Headers:
 
 
 def seed(db_url: str, count: int = 6) -> list[str]:
-    """Insert `count` demo enterprises; return their credit codes."""
+    """Insert `count` demo enterprises and the demo inspection-item list (抽查事项清单, which a
+    draw gives its inspections); return the credit codes."""
     rows = demo_enterprises(count)
     with psycopg.connect(db_url) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO inspection_items (item_id, item, sub_item, legal_basis, sectors, method,"
+            " checklist_codes) VALUES (%(item_id)s, %(item)s, %(sub_item)s, %(legal_basis)s,"
+            " %(sectors)s, %(method)s, %(checklist_codes)s) ON CONFLICT DO NOTHING",
+            [
+                {
+                    "item_id": i.item_id,
+                    "item": i.item,
+                    "sub_item": i.sub_item,
+                    "legal_basis": i.legal_basis,
+                    "sectors": list(i.sectors),
+                    "method": i.method.value,
+                    "checklist_codes": list(i.checklist_codes),
+                }
+                for i in demo_items()
+            ],
+        )
         conn.cursor().executemany(
             "INSERT INTO enterprises (credit_code, name, county, address, sector, risk_colour,"
             " credit_class, high_risk) VALUES (%(credit_code)s, %(name)s, %(county)s,"

@@ -10,9 +10,10 @@ import pytest
 
 from config.policy import load_policies
 from config.settings import DEFAULT_POLICY_DIR
+from demo.directory import demo_items
 from domain.enforcement import Severity
 from domain.errors import ValidationFailed
-from domain.findings import FindingInput, articles, basis_matches, validate
+from domain.findings import FindingInput, articles, basis_matches, listed_items, validate
 
 POLICIES = load_policies(DEFAULT_POLICY_DIR)
 CATALOGUE = POLICIES.catalogue.as_domain()
@@ -113,3 +114,30 @@ def test_the_hazard_file_names_its_sources() -> None:
     assert HAZCHEM.source == "安监总管三〔2017〕121号"
     assert TRADE.source.startswith("应急管理部令第10号")
     assert POLICIES.hazards.for_sector("fireworks") is None
+
+
+def test_a_drawn_inspection_takes_only_the_items_its_list_links_to() -> None:
+    listed = listed_items("draw", ["SP-TRAIN-01", "SO-PERMIT-01", "SP-TRAIN-01"])
+    assert listed == {"SP-TRAIN-01", "SO-PERMIT-01"}
+    assert listed_items("draw", []) == frozenset()  # an empty list allows no item
+    for source in ("targeted", "complaint", "follow_up"):  # made by hand: the whole catalogue
+        assert listed_items(source, ["SP-TRAIN-01"]) is None
+    assert validate(GOOD, catalogue=CATALOGUE, standard=HAZCHEM, today=TODAY, listed=listed)
+    off_list = replace(GOOD, item_code="SP-CERT-01", legal_basis="安全生产法 第三十条")
+    assert validate(off_list, catalogue=CATALOGUE, standard=HAZCHEM, today=TODAY, listed=None)
+    with pytest.raises(ValidationFailed) as info:
+        validate(off_list, catalogue=CATALOGUE, standard=HAZCHEM, today=TODAY, listed=listed)
+    assert info.value.details["item_code"] == (
+        "检查项SP-CERT-01不在本次双随机抽查的抽查事项清单内：抽中企业只检查清单所列事项，"
+        "请从本次检查的清单中选择"
+    )
+    with pytest.raises(ValidationFailed) as unknown:  # not in the catalogue at all: said so
+        validate(replace(GOOD, item_code="XX-1"), catalogue=CATALOGUE, standard=HAZCHEM,
+                 today=TODAY, listed=listed)  # fmt: skip
+    assert "不在检查清单目录中" in unknown.value.details["item_code"]
+
+
+def test_the_demo_list_links_only_to_catalogue_entries() -> None:
+    linked = {c for i in demo_items() for c in i.checklist_codes}
+    assert linked
+    assert linked <= set(CATALOGUE)
