@@ -48,10 +48,26 @@ function findingRows(findings, inspectionId) {
       ? `<button type="button" data-reinspect="${f.id}" data-inspection="${inspectionId}">复查通过</button>` : ""}</td></tr>`).join("");
 }
 
+// The findings form's checklist items: a drawn inspection offers only what its inspection-item list
+// (抽查事项清单) links to, grouped by list item; one made by hand offers the whole catalogue.
+function itemOptions(ins, checklist) {
+  const option = (e) => `<option value="${esc(e.code)}">${esc(e.code)} ${esc(e.title)}</option>`;
+  if (!ins.findings_from_list) return checklist.items.map(option).join("");
+  return ins.list_items.map((li) => `<optgroup label="${esc(li.item_id)} ${esc(li.item)}${li.sub_item ? `（${esc(li.sub_item)}）` : ""}">
+    ${li.checklist.length ? li.checklist.map(option).join("") : `<option disabled>（未关联清单式执法条目）</option>`}</optgroup>`).join("");
+}
+
+function criterionOptions(hc) {
+  if (!hc) return "";
+  return hc.criteria.map((c) => `<option value="${esc(c.code)}">${esc(c.clause)} ${esc(c.scope ? `[${c.scope}] ` : "")}${esc(c.text)}</option>`).join("");
+}
+
 async function renderInspection(view, id) {
   const [ins, checklist, evidence] = await Promise.all([
     api(`/api/v1/inspections/${id}`), api("/api/v1/checklist"), api(`/api/v1/inspections/${id}/evidence`)]);
-  const items = Object.fromEntries(checklist.items.map((i) => [i.code, i]));
+  const offered = ins.findings_from_list ? ins.list_items.flatMap((li) => li.checklist) : checklist.items;
+  const items = Object.fromEntries(offered.map((i) => [i.code, i]));
+  const hc = ins.hazard_criteria;
   view.innerHTML = `<section class="panel"><h2>检查记录 #${ins.id} · ${esc(ins.enterprise_name)}</h2>
       <p>${esc(SOURCES[ins.source] || ins.source)} · ${esc(ins.planned_from)} ~ ${esc(ins.planned_to)} · <span id="ins-status">${esc(ins.status)}</span></p>
       <table id="team"><thead><tr><th>姓名</th><th>角色</th><th>执法证号</th></tr></thead><tbody>${ins.team.map((m) => `<tr>
@@ -62,7 +78,8 @@ async function renderInspection(view, id) {
       <div class="filters"><button type="button" id="issue-order">下达责令限期整改指令书</button>
       ${Object.entries(DOCS).map(([k, v]) => `<button type="button" data-doc="${k}">${esc(v)}（PDF）</button>`).join("")}</div></section>
     <form class="panel" id="finding-form"><h3>记录检查发现（清单式执法）</h3>
-      <label>检查项<select name="item_code"><option value="">请选择</option>${checklist.items.map((i) => `<option value="${esc(i.code)}">${esc(i.code)} ${esc(i.title)}</option>`).join("")}</select></label>
+      ${ins.findings_from_list ? `<p class="muted" id="list-note">双随机抽查：只能记录本次抽查事项清单所列事项（${ins.list_items.length}项）</p>` : ""}
+      <label>检查项<select name="item_code"><option value="">请选择</option>${itemOptions(ins, checklist)}</select></label>
       <label>法律依据<input name="legal_basis" size="60"></label><span class="muted" id="penalty-basis"></span>
       <label>依据说明（自由填写依据时必填）<input name="basis_reason" size="60"></label>
       <label>违法事实（原因）<textarea name="cause" rows="2" cols="60"></textarea></label>
@@ -70,7 +87,8 @@ async function renderInspection(view, id) {
       <label>整改期限<input name="deadline" type="date"></label>
       <label>情节<select name="severity">${opts(SEVERITIES, "minor")}</select></label>
       <label>危害后果<select name="harm"><option value="">未认定</option>${opts(HARMS)}</select></label>
-      <label>重大事故隐患判定条款<input name="hazard_criterion" size="12"></label>
+      <label>重大事故隐患判定条款<select name="hazard_criterion"><option value="">${hc ? `${esc(hc.title)}（${esc(hc.source)}）` : "本行业未配置判定标准"}</option>${criterionOptions(hc)}</select></label>
+      <label>判定条款（标准未收录的条款，自由填写，将被标记）<input name="criterion_text" size="60"${hc && hc.missing.length ? ` placeholder="未收录：${esc(hc.missing.join("、"))}"` : ""}></label>
       <button class="primary" type="submit">保存检查发现</button>
       <ul class="error" id="finding-errors"></ul></form>
     <form class="panel" id="evidence-form"><h3>证据照片/文件</h3><input type="file" name="file"><input name="note" placeholder="说明">

@@ -15,13 +15,14 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from demo.directory import demo_items
 from domain.clock import utcnow
 from tests.conftest import TEST_ADMIN_PASSWORD
 from tests.e2e import dashboard_support as support
 from tests.e2e.dashboard_support import shot, sign_in
 from tests.integration.apiclient import PASSWORD, add_user, seed
 from tests.integration.liveserver import ServerThread
-from tests.integration.test_api_draws import OFFICERS_CSV
+from tests.integration.test_api_draws import OFFICERS_CSV, PERIOD
 
 pytestmark = pytest.mark.e2e
 browser, server, page = support.browser, support.server, support.page
@@ -169,3 +170,80 @@ def test_inspector_enterprise_and_reinspection_in_the_browser(
         page.click("button[data-export=csv]")
     assert Path(info.value.path()).read_bytes().decode("utf-8-sig").startswith('"区县"')
     shot(page, "enforcement-stats")
+
+
+def _drawn_world(server: ServerThread, db_url: str) -> tuple[int, str]:
+    """A plan drawn over seeded enterprises (with the demo item list); the inspector account
+    `leader1` linked to the leader of the first drawn inspection; (inspection id, sector)."""
+    seed(db_url, 20)
+    with httpx.Client(base_url=server.url) as c:
+        token = c.post(
+            "/api/v1/auth/token", data={"username": "admin", "password": TEST_ADMIN_PASSWORD}
+        ).json()["access_token"]
+        h = {"Authorization": f"Bearer {token}"}
+        files = {"file": ("o.csv", OFFICERS_CSV.encode(), "text/csv")}
+        assert c.post("/api/v1/inspectors/import", files=files, headers=h).status_code == 200
+        plan = {
+            "plan_id": "HZ-LIST",
+            "title": "2026 年度双随机抽查",
+            "team": {"departments": ["应急管理局"]},
+            "strata": [{"ratio": "0.5"}],
+            "own_county_rule": False,
+        }
+        assert c.post("/api/v1/plans", json=plan, headers=h).status_code == 201
+        res = c.post("/api/v1/plans/HZ-LIST/draw", json={"period": PERIOD}, headers=h)
+        assert res.status_code == 200, res.text
+        draw_id = res.json()["id"]
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT i.id, e.sector, s.officer_id FROM inspections i JOIN enterprises e"
+            " USING (credit_code) JOIN inspection_staff s ON s.inspection_id = i.id"
+            " AND s.role = 'leader' WHERE i.draw_id = %s ORDER BY i.id LIMIT 1",
+            (draw_id,),
+        ).fetchone()
+    assert row is not None
+    add_user(db_url, "leader1", "inspector")
+    with psycopg.connect(db_url) as conn:
+        conn.execute("UPDATE users SET officer_id = %s WHERE username = 'leader1'", (row[2],))
+    return int(row[0]), str(row[1])
+
+
+def test_a_drawn_inspection_offers_its_list_and_flags_a_free_text_basis(
+    page: Page, server: ServerThread, db_url: str
+) -> None:
+    iid, sector = _drawn_world(server, db_url)
+    listed = [i for i in demo_items() if i.applies_to(sector)]
+    expected = sorted({c for i in listed for c in i.checklist_codes})
+    soon = (utcnow().date() + timedelta(days=10)).isoformat()
+    sign_in(page, server, "leader1", PASSWORD)
+    page.goto(server.url + f"/ui/#/inspection/{iid}")
+    form = page.locator("#finding-form")
+    expect(form.locator("#list-note")).to_contain_text(f"抽查事项清单所列事项（{len(listed)}项）")
+    select = form.locator("select[name=item_code]")
+    expect(select.locator("optgroup")).to_have_count(len(listed))
+    expect(select.locator("optgroup[label^='AQ-02 安全生产教育和培训']")).to_have_count(1)
+    codes = select.locator("option[value]:not([value=''])")
+    expect(codes).to_have_count(len([c for i in listed for c in i.checklist_codes]))
+    assert sorted(set(codes.evaluate_all("os => os.map((o) => o.value)"))) == expected
+    expect(select.locator("option[value=SP-SIGN-01]")).to_have_count(0)  # catalogue, not listed
+
+    select.select_option("SP-TRAIN-01")
+    expect(form.locator("input[name=legal_basis]")).to_have_value("安全生产法 第二十八条")
+    expect(page.locator("#penalty-basis")).to_contain_text("安全生产法 第九十七条")
+    form.locator("input[name=legal_basis]").fill("《安全生产培训管理办法》第十条")
+    form.locator("textarea[name=cause]").fill("新入职员工3人未经三级安全教育即上岗作业")
+    form.locator("textarea[name=measure]").fill("组织补训并考核合格后上岗，建立培训档案")
+    form.locator("input[name=deadline]").fill(soon)
+    form.locator("select[name=harm]").select_option("none")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#finding-errors li[data-field=legal_basis]")).to_contain_text(
+        "如确需引用其他依据，请在“依据说明”中写明理由"
+    )
+    expect(page.locator("#findings tbody tr")).to_have_count(0)
+    form.locator("input[name=basis_reason]").fill("部门规章对新员工培训学时有具体规定，依此认定")
+    form.locator("button[type=submit]").click()
+    row = page.locator("#findings tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("《安全生产培训管理办法》第十条")
+    expect(row.locator("td b.error")).to_have_text("（自由填写）")  # flagged for the supervisor
+    shot(page, "workbench-draw-list")
