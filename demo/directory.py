@@ -251,6 +251,13 @@ _ITEMS: tuple[tuple[str, str, str, tuple[str, ...], InspectionMethod], ...] = (
         ("industry_trade",),
         InspectionMethod.ONSITE,
     ),
+    (
+        "安全设备和安全警示标志",
+        "安全设备的维护、保养和定期检测，较大危险因素场所和设施设备的安全警示标志",
+        "《中华人民共和国安全生产法》第三十五条、第三十六条",
+        ("*",),
+        InspectionMethod.ONSITE,
+    ),
 )
 
 
@@ -267,11 +274,12 @@ _CHECKLIST: dict[str, tuple[str, ...]] = {
     "AQ-13": ("SO-PERMIT-01",),
     "AQ-15": ("HC-MHI-01",),
     "AQ-16": ("GM-MAJOR-01",),
+    "AQ-17": ("SP-SIGN-01", "SP-EQUIP-01"),
 }
 
 
 def demo_items() -> list[InspectionItem]:
-    """The demo inspection-item list (抽查事项清单): 16 items with their legal bases and the
+    """The demo inspection-item list (抽查事项清单): 17 items with their legal bases and the
     checklist-catalogue entries a finding on them cites."""
     return [
         InspectionItem(ItemId(code), item, sub, basis, sectors, method, _CHECKLIST.get(code, ()))

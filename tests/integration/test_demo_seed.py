@@ -37,7 +37,7 @@ async def test_seeding_twice_gives_one_plan_and_one_verifiable_draw(
         assert Counter(p.auxiliary for p in people) == {False: 40, True: 6}
         cur = await conn.execute(COUNT_CONFLICTS)
         assert await cur.fetchone() == (5,)
-        assert len(await directory.list_items(conn)) == 16
+        assert len(await directory.list_items(conn)) == 17
         picked = await draws.selections(conn, draw_id=record.id)
         assert picked
         assert all(p.staffed and len(p.experts) == 1 for p in picked)

@@ -31,7 +31,7 @@ TRAINING = {
     "severity": "minor",
     "harm": "none",
 }
-#: On no item of the demo list: 安全警示标志 (安全生产法 第三十五条).
+#: 安全警示标志 (安全生产法 第三十五条): the test unlinks it from the demo list's item AQ-17.
 SIGNS = TRAINING | {
     "item_code": "SP-SIGN-01",
     "legal_basis": "安全生产法 第三十五条",
@@ -62,6 +62,8 @@ def test_a_drawn_inspection_offers_and_takes_only_its_lists_items(
     h, drawn, _ = _drawn(client, db_url)
     iid, code = _first_inspection(db_url, drawn["id"])
     team = team_inspector(client, db_url, iid)
+    with psycopg.connect(db_url) as conn:  # the bureau links no catalogue entry to AQ-17 (yet)
+        conn.execute("UPDATE inspection_items SET checklist_codes = '{}' WHERE item_id = 'AQ-17'")
 
     page = client.get(f"/api/v1/inspections/{iid}", headers=team).json()
     assert page["findings_from_list"] is True
@@ -78,6 +80,7 @@ def test_a_drawn_inspection_offers_and_takes_only_its_lists_items(
     )
     offered = {e["code"] for i in page["list_items"] for e in i["checklist"]}
     assert "SP-SIGN-01" not in offered
+    assert next(i for i in page["list_items"] if i["item_id"] == "AQ-17")["checklist"] == []
     assert page["hazard_criteria"] is None or page["hazard_criteria"]["criteria"]
 
     url = f"/api/v1/inspections/{iid}/findings"

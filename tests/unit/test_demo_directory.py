@@ -65,7 +65,7 @@ def test_officers_and_experts_are_valid() -> None:
 
 def test_items_cover_every_demo_sector() -> None:
     items = demo_items()
-    assert len(items) == 16
+    assert len(items) == 17
     assert len({i.item_id for i in items}) == len(items)
     sectors = {s.code for s in default_region().sectors}
     for item in items:
