@@ -67,6 +67,22 @@ def check_extension(*, requested: date, current: date, today: date, reason: str)
     return text
 
 
+def check_granted(*, granted: date, requested: date, current: date, today: date) -> None:
+    """A deadline a supervisor grants: later than the current one and not in the past, and never
+    more than the enterprise asked for (bureau interpretation: a shorter extension may be granted,
+    a longer one is not)."""
+    if granted <= current or granted < today:
+        problem = msg("rectification.granted_not_later", current=current)
+    elif granted > requested:
+        problem = msg("rectification.granted_beyond_request", requested=requested)
+    else:
+        return
+    raise ValidationFailed(
+        msg("rectification.extension_refused", problems=[problem]),
+        details={"deadline": render(problem)},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class MeasureFacts:
     """What the form states for a measure."""

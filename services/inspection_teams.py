@@ -20,8 +20,9 @@ from domain.inspection_access import (
     ensure_reason,
     validate_team,
 )
+from domain.inspection_cap import YearlyCap, ensure_within_cap
 from services.changes import Actor, Audit, record
-from storage import inspection_teams, inspections, users
+from storage import inspection_teams, inspections, supervision, users
 from storage.inspections import InspectionRecord
 
 #: Kinds of inspection a supervisor makes by hand; draws make 'draw' ones.
@@ -110,11 +111,13 @@ async def create_by_hand(
     planned_to: date,
     staff: Sequence[tuple[str, str]],
     follow_up_of: int | None,
+    yearly_cap: int,
     actor: Actor,
     today: date,
 ) -> int:
     """A targeted (重点), complaint (举报) or follow-up (复查) inspection with its team; it
-    counts toward the enterprise's yearly cap like any other (inspection_counts)."""
+    counts toward the enterprise's yearly cap like any other (inspection_counts) and is refused
+    once the cap of its year is taken."""
     _ensure_overseer(actor)
     if source not in HAND_MADE:
         raise ValidationFailed(msg("inspection.source_by_hand"), details={"source": source})
@@ -130,6 +133,10 @@ async def create_by_hand(
                 msg("inspection.follow_up_origin"), details={"follow_up_of": follow_up_of}
             )
     team = await _proposed(conn, credit_code=credit_code, staff=staff, today=today)
+    cap = await year_cap(
+        conn, credit_code=credit_code, year=planned_from.year, yearly_cap=yearly_cap, lock=True
+    )
+    ensure_within_cap(cap)
     assert actor.principal is not None
     inspection_id = await inspections.record_other(
         conn,
@@ -157,8 +164,19 @@ async def create_by_hand(
                 "planned_to": planned_to.isoformat(),
                 "follow_up_of": follow_up_of,
                 "team": _snapshot(team),
+                "yearly_cap": {"cap": cap.cap, "counted_before": cap.counted},
             },
         ),
         changes=[("inspection", credit_code, {"id": inspection_id, "status": "planned"})],
     )
     return inspection_id
+
+
+async def year_cap(
+    conn: AsyncConnection[Any], *, credit_code: str, year: int, yearly_cap: int, lock: bool = False
+) -> YearlyCap:
+    """The enterprise's cap in a year and the inspections counted against it (the enterprise's
+    row locked when asked, so concurrent creations are counted one after the other)."""
+    await supervision.enterprise_name(conn, credit_code=credit_code, lock=lock)
+    counted = await inspections.count_this_year(conn, credit_code=credit_code, year=year)
+    return YearlyCap(year=year, cap=yearly_cap, counted=counted)

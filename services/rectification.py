@@ -301,11 +301,14 @@ async def decide_extension(
     approve: bool,
     reason: str,
     actor: Actor,
+    granted: date | None = None,
+    tz: ZoneInfo = SHANGHAI,
     now: datetime | None = None,
 ) -> OrderRow:
-    """A supervisor approves (the order's and its open findings' deadlines move; a provisional
-    不予/首违 outcome keeps its original verification deadline — bureau interpretation) or
-    rejects an extension request, with a reason."""
+    """A supervisor approves — with the requested deadline or a shorter one (`granted`) — (the
+    order's and its open findings' deadlines move; a provisional 不予/首违 outcome keeps its
+    original verification deadline — bureau interpretation) or rejects an extension request,
+    with a reason."""
     assert actor.principal is not None
     if actor.principal.role not in OVERSEERS:
         raise Forbidden(msg("rectification.supervisor_only"))
@@ -319,6 +322,14 @@ async def decide_extension(
     order = await orders.get_order(conn, order_id=ext.order_id, lock=True)
     rules.ensure_open(order.state, order.id)
     state = "approved" if approve else "rejected"
+    deadline = (granted or ext.requested_deadline) if approve else None
+    if deadline is not None and granted is not None:
+        rules.check_granted(
+            granted=deadline,
+            requested=ext.requested_deadline,
+            current=order.deadline,
+            today=now.astimezone(tz).date(),
+        )
     await orders.decide_extension(
         conn,
         extension_id=extension_id,
@@ -326,10 +337,11 @@ async def decide_extension(
         by=actor.principal.username,
         at=now,
         reason=text,
+        granted=deadline,
     )
-    if approve:
-        await orders.set_deadline(conn, order_id=order.id, deadline=ext.requested_deadline)
-        await findings.extend(conn, order_id=order.id, deadline=ext.requested_deadline)
+    if deadline is not None:
+        await orders.set_deadline(conn, order_id=order.id, deadline=deadline)
+        await findings.extend(conn, order_id=order.id, deadline=deadline)
         if order.state == "overdue":
             back = "submitted" if order.submitted_at else "acknowledged"
             await orders.set_state(
@@ -339,9 +351,7 @@ async def decide_extension(
             conn,
             order,
             cause="deadline_extended",
-            text=render(
-                msg("alarm.rectification_overdue.extended", deadline=ext.requested_deadline)
-            ),
+            text=render(msg("alarm.rectification_overdue.extended", deadline=deadline)),
             now=now,
         )
     else:
@@ -356,7 +366,8 @@ async def decide_extension(
             after={
                 "state": state,
                 "reason": text,
-                "deadline": (ext.requested_deadline if approve else order.deadline).isoformat(),
+                "deadline": (deadline or order.deadline).isoformat(),
+                "requested_deadline": ext.requested_deadline.isoformat(),
                 "alarms_closed": [c[2]["id"] for c in closed_alarms],
             },
         ),

@@ -59,7 +59,7 @@ UPDATE rectification_orders
 SET_DEADLINE = "UPDATE rectification_orders SET deadline = %(deadline)s WHERE id = %(id)s"
 _EXT = """
 SELECT id, order_id, requested_deadline, reason, requested_by, requested_at, state, decided_by,
-       decided_at, decision_reason
+       decided_at, decision_reason, granted_deadline
   FROM rectification_extensions
 """
 INSERT_EXT = """
@@ -71,7 +71,8 @@ EXT_LOCK = _EXT + " WHERE id = %(id)s FOR UPDATE"
 EXTS_OF_ORDER = _EXT + " WHERE order_id = %(order_id)s ORDER BY id"
 DECIDE_EXT = """
 UPDATE rectification_extensions
-   SET state = %(state)s, decided_by = %(by)s, decided_at = %(at)s, decision_reason = %(reason)s
+   SET state = %(state)s, decided_by = %(by)s, decided_at = %(at)s, decision_reason = %(reason)s,
+       granted_deadline = %(granted)s
  WHERE id = %(id)s
 """
 _MEASURE = """
@@ -137,6 +138,7 @@ class ExtensionRow:
     decided_by: str | None
     decided_at: datetime | None
     decision_reason: str | None
+    granted_deadline: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,9 +306,17 @@ async def decide_extension(
     by: str,
     at: datetime,
     reason: str,
+    granted: date | None = None,
 ) -> None:
-    """Approve or reject an extension request."""
-    params = {"id": extension_id, "state": state, "by": by, "at": at, "reason": reason}
+    """Approve (with the deadline granted) or reject an extension request."""
+    params = {
+        "id": extension_id,
+        "state": state,
+        "by": by,
+        "at": at,
+        "reason": reason,
+        "granted": granted,
+    }
     async with amapped_errors():
         await conn.execute(DECIDE_EXT, params)
 

@@ -67,6 +67,7 @@ class ExtensionOut(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision_reason: str | None = None
+    granted_deadline: date | None = None
 
 
 class OrderOut(BaseModel):
@@ -103,6 +104,9 @@ class ExtensionDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     approve: bool
     reason: str = Field(max_length=1000)
+    deadline: date | None = Field(
+        default=None, description="on approval: the deadline granted (default: the one requested)"
+    )
 
 
 class ReinspectionIn(BaseModel):
@@ -307,15 +311,19 @@ async def decide_extension(
     body: ExtensionDecision,
     who: Overseer,
     conn: ConnDep,
+    settings: SettingsDep,
     request: Request,
 ) -> OrderOut:
-    """A supervisor approves or rejects an extension request, with a reason."""
+    """A supervisor approves (with the requested deadline or a shorter one) or rejects an
+    extension request, with a reason."""
     order = await service.decide_extension(
         conn,
         extension_id=extension_id,
         approve=body.approve,
         reason=body.reason,
+        granted=body.deadline,
         actor=Actor(who, client_ip(request)),
+        tz=settings.tz,
     )
     return await _order_out(conn, order)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.common import IdPath, client_ip
 from api.deps import (
     ConnDep,
+    PoliciesDep,
     PrincipalDep,
     SettingsDep,
     ensure_enterprise_access,
@@ -170,10 +171,15 @@ def _bucket(
 
 @router.post("/api/v1/inspections", response_model=Created, status_code=201)
 async def create_inspection(
-    body: InspectionCreate, who: Overseer, conn: ConnDep, settings: SettingsDep, request: Request
+    body: InspectionCreate,
+    who: Overseer,
+    conn: ConnDep,
+    settings: SettingsDep,
+    policies: PoliciesDep,
+    request: Request,
 ) -> Created:
     """Make a targeted, complaint or follow-up inspection with its team (counts toward the
-    enterprise's yearly cap)."""
+    enterprise's yearly cap; refused once the cap of its year is taken)."""
     new_id = await inspection_teams.create_by_hand(
         conn,
         credit_code=body.credit_code,
@@ -183,6 +189,7 @@ async def create_inspection(
         planned_to=body.planned_to,
         staff=[(s.officer_id, s.role) for s in body.staff],
         follow_up_of=body.follow_up_of,
+        yearly_cap=policies.sampling.defaults.yearly_cap.value,
         actor=Actor(who, client_ip(request)),
         today=utcnow().astimezone(settings.tz).date(),
     )

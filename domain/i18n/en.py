@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.i18n.en_instruments import INSTRUMENTS
+from domain.i18n.en_supervision import SUPERVISION
 from domain.i18n.en_workbench import ADVISOR, RECTIFICATION, WORKBENCH
 
 ALARMS: dict[str, str] = {
@@ -728,4 +729,5 @@ MESSAGES: dict[str, str] = {
     **ADVISOR,
     **RECTIFICATION,
     **INSTRUMENTS,
+    **SUPERVISION,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.i18n.zh_cn_instruments import INSTRUMENTS
+from domain.i18n.zh_cn_supervision import SUPERVISION
 from domain.i18n.zh_cn_workbench import ADVISOR, RECTIFICATION, WORKBENCH
 
 #: Alarm texts: `alarm.<rule>[.<variant>]`; their titles stay in config/alarm_rules.yaml.
@@ -683,4 +684,5 @@ MESSAGES: dict[str, str] = {
     **ADVISOR,
     **RECTIFICATION,
     **INSTRUMENTS,
+    **SUPERVISION,
 }

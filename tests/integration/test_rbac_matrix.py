@@ -86,6 +86,9 @@ POLICY: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/rectifications/{order_id}/evidence"): ENTERPRISE,
     ("POST", "/api/v1/rectifications/{order_id}/extensions"): ENTERPRISE,
     ("POST", "/api/v1/rectification-extensions/{extension_id}/decide"): EDITORS,
+    # the supervisors' pages: the extension queue and the yearly cap before a hand-made inspection
+    ("GET", "/api/v1/rectification-extensions"): EDITORS,
+    ("GET", "/api/v1/enterprises/{ent}/inspection-cap"): EDITORS,
     ("POST", "/api/v1/findings/{finding_id}/reinspection"): INSPECTORS,
     ("POST", "/api/v1/findings/{finding_id}/measures"): INSPECTORS,
     ("GET", "/api/v1/findings/{finding_id}/measures"): EVERYONE,

@@ -115,7 +115,9 @@ def test_team_only_recording_and_a_supervisors_team_change(client: TestClient, d
         assert client.post(url, json=FINDING, headers=gone).status_code == 403
 
 
-def test_inspections_by_hand_count_toward_the_yearly_cap(client: TestClient, db_url: str) -> None:
+def test_inspections_by_hand_count_toward_the_yearly_cap_and_are_refused_beyond_it(
+    client: TestClient, db_url: str
+) -> None:
     h, drawn, _ = _drawn(client, db_url)
     origin, code = _first_inspection(db_url, drawn["id"])
     add_user(db_url, "wb_sup", "supervisor")
@@ -133,6 +135,9 @@ def test_inspections_by_hand_count_toward_the_yearly_cap(client: TestClient, db_
             "SELECT inspections FROM inspection_counts WHERE credit_code = %s AND year = 2026",
             (code,),
         ).fetchone()
+    cap = client.get(f"/api/v1/enterprises/{code}/inspection-cap?year=2026", headers=sup).json()
+    assert (cap["cap"], cap["counted"], cap["remaining"]) == (2, 1, 1)  # the drawn one counts
+    assert [i["id"] for i in cap["inspections"]] == [origin]
     made = []
     for source, extra in (
         ("targeted", {}),
@@ -144,6 +149,17 @@ def test_inspections_by_hand_count_toward_the_yearly_cap(client: TestClient, db_
         )
         assert res.status_code == 201, res.text
         made.append(res.json()["id"])
+        # the cap (2 in config/sampling_strata.yaml) is now taken: the next one is refused ...
+        refused = client.post(
+            "/api/v1/inspections", json=base | {"source": "targeted"}, headers=sup
+        )
+        assert refused.status_code == 409, refused.text
+        assert "2026年度检查次数已达上限（2次，已有2次）" in refused.json()["error"]["message"]
+        # ... until one is cancelled (a cancelled inspection does not count)
+        res = client.patch(
+            f"/api/v1/inspections/{made[-1]}", json={"status": "cancelled"}, headers=sup
+        )
+        assert res.status_code == 200, res.text
     res = client.post("/api/v1/inspections", json=base | {"source": "follow_up"}, headers=sup)
     assert res.status_code == 422
     assert "复查必须关联原检查记录" in res.json()["error"]["message"]
@@ -152,13 +168,20 @@ def test_inspections_by_hand_count_toward_the_yearly_cap(client: TestClient, db_
     inspector = inspector_as(client, db_url, "ZF-003")
     res = client.post("/api/v1/inspections", json=base | {"source": "targeted"}, headers=inspector)
     assert res.status_code == 403
+    assert (
+        client.get(f"/api/v1/enterprises/{code}/inspection-cap", headers=inspector).status_code
+        == 403
+    )
     with psycopg.connect(db_url) as conn:
         after = conn.execute(
             "SELECT inspections FROM inspection_counts WHERE credit_code = %s AND year = 2026",
             (code,),
         ).fetchone()
     assert after is not None
-    assert after[0] == (before[0] if before else 0) + 3
+    assert after[0] == (before[0] if before else 0)  # the three made were cancelled again
+    cap = client.get(f"/api/v1/enterprises/{code}/inspection-cap?year=2026", headers=sup).json()
+    assert (cap["counted"], cap["remaining"]) == (1, 1)
+    assert [i["status"] for i in cap["inspections"]] == ["planned"] + ["cancelled"] * 3
     detail = client.get(f"/api/v1/inspections/{made[2]}", headers=h).json()
     assert (detail["source"], detail["follow_up_of"]) == ("follow_up", origin)
     assert detail["reason"] == base["reason"]
