@@ -15,6 +15,12 @@ const PAGES = {
   inspection: () => import("./workbench.js"),
   rect: () => import("./workbench.js"),
   stats: () => import("./stats.js"),
+  finding: () => import("./finding.js"),
+  "new-inspection": () => import("./supervise.js"),
+  team: () => import("./supervise.js"),
+  overrides: () => import("./supervise.js"),
+  extensions: () => import("./extensions.js"),
+  "extension-request": () => import("./extensions.js"),
 };
 
 const view = document.getElementById("view");
@@ -106,6 +112,7 @@ function start() {
   const staff = s.role !== "enterprise";
   document.querySelectorAll("#nav [data-admin]").forEach((el) => { el.hidden = s.role !== "admin"; });
   document.querySelectorAll("#nav [data-staff]").forEach((el) => { el.hidden = !staff; });
+  document.querySelectorAll("#nav [data-overseer]").forEach((el) => { el.hidden = !["admin", "supervisor"].includes(s.role); });
   clearInterval(renewTimer);
   renewTimer = keepSessionAlive((token) => live.renew(token));
   live.start();

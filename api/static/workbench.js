@@ -38,7 +38,7 @@ function findingRows(findings, inspectionId) {
     <td>${esc(f.cause)}</td><td>${esc(f.legal_basis)}${f.basis_free_text ? " <b class=\"error\">（自由填写）</b>" : ""}</td>
     <td>${esc(f.measure)}</td><td>${esc(f.deadline || "当场改正")}</td><td>${esc(SEVERITIES[f.severity] || f.severity)}</td>
     <td class="rec"><b>${esc(RECS[f.decision || f.recommendation] || "")}</b>${f.provisional ? "（待复查确认）" : ""}
-      <details><summary>审查的规则</summary><ul>${(f.advice || []).map((c) => `<li class="${c.passed ? "" : "muted"}">${c.passed ? "✓" : "✗"} ${esc(c.text)}</li>`).join("")}</ul></details></td>
+      <a href="#/finding/${f.id}" data-finding-link="${f.id}">建议与措施</a><details><summary>审查的规则</summary><ul>${(f.advice || []).map((c) => `<li class="${c.passed ? "" : "muted"}">${c.passed ? "✓" : "✗"} ${esc(c.text)}</li>`).join("")}</ul></details></td>
     <td class="decide">${f.decision ? `已确认（${esc(RECS[f.decision] || f.decision)}）` : f.lapsed_at ? ""
       : `<button type="button" data-confirm="${f.id}" data-rec="${esc(f.recommendation)}">确认建议</button>`}</td>
     <td class="statement">${f.statement ? `企业：${f.statement === "agree" ? "无异议" : `有异议（${esc(f.statement_note)}）`}`
@@ -62,6 +62,13 @@ function criterionOptions(hc) {
   return hc.criteria.map((c) => `<option value="${esc(c.code)}">${esc(c.clause)} ${esc(c.scope ? `[${c.scope}] ` : "")}${esc(c.text)}</option>`).join("");
 }
 
+// Supervisors' acts on an inspection (pages in supervise.js); not offered to other roles.
+function overseerLinks(ins) {
+  if (!["admin", "supervisor"].includes(session.get().role)) return "";
+  return `<p class="filters">${ins.status === "planned" ? `<a id="change-team" href="#/team/${ins.id}">调整检查组</a>` : ""}
+    <a id="plan-follow-up" href="#/new-inspection/${esc(ins.credit_code)}/${ins.id}">安排复查</a></p>`;
+}
+
 async function renderInspection(view, id) {
   const [ins, checklist, evidence] = await Promise.all([
     api(`/api/v1/inspections/${id}`), api("/api/v1/checklist"), api(`/api/v1/inspections/${id}/evidence`)]);
@@ -70,6 +77,7 @@ async function renderInspection(view, id) {
   const hc = ins.hazard_criteria;
   view.innerHTML = `<section class="panel"><h2>检查记录 #${ins.id} · ${esc(ins.enterprise_name)}</h2>
       <p>${esc(SOURCES[ins.source] || ins.source)} · ${esc(ins.planned_from)} ~ ${esc(ins.planned_to)} · <span id="ins-status">${esc(ins.status)}</span></p>
+      ${overseerLinks(ins)}
       <table id="team"><thead><tr><th>姓名</th><th>角色</th><th>执法证号</th></tr></thead><tbody>${ins.team.map((m) => `<tr>
         <td>${esc(m.name)}</td><td>${esc(m.role_label)}</td><td>${esc(m.certificate_no || "—")}</td></tr>`).join("")}</tbody></table></section>
     <section class="panel"><h3>检查发现</h3><table id="findings"><thead><tr><th>#</th><th>检查项</th><th>违法事实</th><th>法律依据</th>
@@ -159,6 +167,7 @@ async function renderOrders(view, id) {
         <td>${esc(f.measure)}</td><td>${f.reinspection_result === "passed" ? "复查通过" : "待复查"}</td></tr>`).join("")}</tbody></table>
       ${session.get().role === "enterprise" && order.state !== "closed" ? `<button type="button" id="ack" class="primary">确认收到</button>
       <form id="rect-evidence"><input type="file" name="file"><input name="note" placeholder="整改说明"><button type="submit">上传整改证据</button></form>` : ""}
+      <p><a id="extension-link" href="#/extension-request/${order.id}">${session.get().role === "enterprise" ? "申请延期" : "延期申请"}</a></p>
       <ul id="rect-files">${order.evidence.map((e) => `<li>${esc(e.filename)} · ${esc(fmtTime(e.uploaded_at))}</li>`).join("")}</ul>
       <p class="error" id="rect-error"></p></section>` : ""}`;
   if (!order) return;

@@ -91,6 +91,9 @@ class Call:
 
 
 _n = itertools.count(1)
+#: Hand-made inspections go to a different enterprise each time: the yearly cap (2) allows one
+#: beside a drawn inspection of the same year.
+_hand = itertools.count(0)
 
 
 def _officers(w: World) -> None:
@@ -287,9 +290,9 @@ def _on_finding(w: World, tail: str, body: dict[str, Any]) -> Call:
 
 def _hand_inspection(w: World) -> tuple[int, str, dict[str, str]]:
     """A hand-made inspection (no draw needed) and its team leader's headers."""
-    code = w.codes[5 + next(_n) % 12]
-    body = _by_hand(w) | {
-        "credit_code": code,
+    body = _by_hand(w)
+    code = body["credit_code"]
+    body |= {
         "staff": [
             {"officer_id": "ZF-007", "role": "leader"},
             {"officer_id": "ZF-008", "role": "member"},
@@ -391,7 +394,7 @@ def _refusal(w: World) -> Call:
 def _by_hand(w: World) -> dict[str, Any]:
     _officers(w)
     return {
-        "credit_code": w.codes[3],
+        "credit_code": w.codes[5 + next(_hand) % 15],
         "source": "complaint",
         "reason": "12345 热线举报夜间违规动火",
         "planned_from": "2026-12-04",
