@@ -13,6 +13,7 @@ from psycopg.rows import class_row
 from domain.errors import NotFound
 from domain.i18n import msg
 from storage.errors import amapped_errors
+from storage.rows import fetch_one
 
 EXTENSIONS = """
 SELECT x.id, x.order_id, o.doc_no, o.inspection_id, o.enterprise_id, e.name AS enterprise_name,
@@ -90,12 +91,11 @@ async def enterprise_name(
     conn: AsyncConnection[Any], *, credit_code: str, lock: bool = False
 ) -> str:
     """The enterprise's name (its row locked when asked); NotFound when absent."""
-    async with amapped_errors(), conn.cursor() as cur:
-        await cur.execute(LOCK_ENTERPRISE if lock else ENTERPRISE, {"credit_code": credit_code})
-        row = await cur.fetchone()
+    statement = LOCK_ENTERPRISE if lock else ENTERPRISE
+    row = await fetch_one(conn, statement=statement, params={"credit_code": credit_code})
     if row is None:
         raise NotFound(msg("enterprise.not_found", credit_code=credit_code))
-    return str(row[1])
+    return str(row["name"])
 
 
 async def of_year(
