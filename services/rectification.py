@@ -482,6 +482,42 @@ async def reinspect(
     return await orders.get_order(conn, order_id=order.id) if order else None
 
 
+async def _raise_overdue(
+    conn: AsyncConnection[Any],
+    order: OrderRow,
+    *,
+    alarm_rules: Mapping[str, RuleSpec],
+    now: datetime,
+) -> tuple[list[int], list[Change]]:
+    """Raise the order's overdue alarm; its ids and the live changes to announce."""
+    inspection = await inspections.get_inspection(conn, inspection_id=order.inspection_id)
+    raised: list[Change] = []
+    alarm_ids = await alarms.apply(
+        conn,
+        outcome=raise_one(
+            EnterpriseId(order.enterprise_id),
+            Rule.RECTIFICATION_OVERDUE.value,
+            rules.overdue_alarm_subject(order.id),
+            msg(
+                "alarm.rectification_overdue",
+                name=inspection.enterprise_name,
+                doc_no=order.doc_no,
+                deadline=order.deadline,
+            ),
+            at=now,
+            order_id=order.id,
+            doc_no=order.doc_no,
+            deadline=order.deadline.isoformat(),
+            inspection_id=order.inspection_id,
+        ),
+        rules=alarm_rules,
+        now=now,
+        repeat=False,
+        live_out=raised,
+    )
+    return alarm_ids, raised
+
+
 async def sweep_overdue(
     conn: AsyncConnection[Any],
     *,
@@ -492,38 +528,15 @@ async def sweep_overdue(
     """Orders past their deadline without a closing 复查: escalated once to the supervisors and
     raised as a `rectification_overdue` alarm in the duty/supervisor alarm queue. Once per
     overdue period: the order row is locked and its state checked, so scheduler replicas and
-    restarts do not raise it again; an approved extension or a passing 复查 closes the alarm."""
+    restarts do not raise it again; an approved extension or a passing 复查 closes the alarm.
+    An order escalated before the alarm existed gets its alarm here too, once."""
     done = []
     for order_id in await orders.overdue(conn, today=today):
         order = await orders.get_order(conn, order_id=order_id, lock=True)
         if not rules.is_overdue(state=order.state, deadline=order.deadline, today=today):
             continue
         text = render(msg("rectification.overdue", doc_no=order.doc_no, deadline=order.deadline))
-        inspection = await inspections.get_inspection(conn, inspection_id=order.inspection_id)
-        raised: list[Change] = []
-        alarm_ids = await alarms.apply(
-            conn,
-            outcome=raise_one(
-                EnterpriseId(order.enterprise_id),
-                Rule.RECTIFICATION_OVERDUE.value,
-                rules.overdue_alarm_subject(order.id),
-                msg(
-                    "alarm.rectification_overdue",
-                    name=inspection.enterprise_name,
-                    doc_no=order.doc_no,
-                    deadline=order.deadline,
-                ),
-                at=now,
-                order_id=order.id,
-                doc_no=order.doc_no,
-                deadline=order.deadline.isoformat(),
-                inspection_id=order.inspection_id,
-            ),
-            rules=alarm_rules,
-            now=now,
-            repeat=False,
-            live_out=raised,
-        )
+        alarm_ids, raised = await _raise_overdue(conn, order, alarm_rules=alarm_rules, now=now)
         await _moved(
             conn,
             order,
@@ -537,4 +550,21 @@ async def sweep_overdue(
             more=raised,
         )
         done.append(order_id)
+    rule = Rule.RECTIFICATION_OVERDUE.value
+    for order_id in await orders.overdue_unalarmed(conn, rule=rule):
+        order = await orders.get_order(conn, order_id=order_id, lock=True)
+        # checked again under the lock: another replica may have raised it meanwhile
+        if not await orders.overdue_unalarmed(conn, rule=rule, order_id=order_id):
+            continue
+        alarm_ids, raised = await _raise_overdue(conn, order, alarm_rules=alarm_rules, now=now)
+        await record(
+            conn,
+            actor=SYSTEM,
+            audit_entry=Audit(
+                action="rectification.overdue_alarm",
+                target=f"rectification:{order.id}",
+                after={"alarms": alarm_ids, "escalated_at": str(order.escalated_at)},
+            ),
+            changes=raised,
+        )
     return done

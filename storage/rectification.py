@@ -13,6 +13,7 @@ from psycopg.rows import class_row
 from domain.errors import NotFound
 from domain.i18n import msg
 from storage.errors import amapped_errors
+from storage.rows import fetch_values
 
 NEXT_NUMBER = """
 INSERT INTO document_numbers (kind, year, last) VALUES (%(kind)s, %(year)s, 1)
@@ -44,6 +45,20 @@ ORDERS = (
 OVERDUE = """
 SELECT id FROM rectification_orders
  WHERE closed_at IS NULL AND state <> 'overdue' AND deadline < %(today)s ORDER BY id
+"""
+# Orders escalated as overdue whose overdue period has no alarm (escalated before the alarm
+# existed): the subject is domain.rectification.overdue_alarm_subject's `rectification:{id}`.
+OVERDUE_UNALARMED = """
+SELECT o.id FROM rectification_orders o
+ WHERE o.state = 'overdue' AND o.closed_at IS NULL
+   AND (%(id)s::bigint IS NULL OR o.id = %(id)s)
+   AND NOT EXISTS (
+       SELECT 1 FROM alarms a
+        WHERE a.enterprise_id = o.enterprise_id AND a.rule = %(rule)s
+          AND a.subject = 'rectification:' || o.id::text
+          AND (a.state <> 'closed'
+               OR a.raised_at >= coalesce(o.escalated_at, '-infinity'::timestamptz)))
+ ORDER BY o.id
 """
 SET_NOTICE = "UPDATE rectification_orders SET notice_id = %(notice_id)s WHERE id = %(id)s"
 SET_STATE = """
@@ -244,6 +259,17 @@ async def overdue(conn: AsyncConnection[Any], *, today: date) -> list[int]:
     async with amapped_errors():
         cur = await conn.execute(OVERDUE, {"today": today})
         return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def overdue_unalarmed(
+    conn: AsyncConnection[Any], *, rule: str, order_id: int | None = None
+) -> list[int]:
+    """Orders in their overdue period without an alarm raised since they were escalated (all,
+    or only `order_id`)."""
+    found = await fetch_values(
+        conn, statement=OVERDUE_UNALARMED, params={"rule": rule, "id": order_id}
+    )
+    return [int(v) for v in found]
 
 
 async def set_notice(conn: AsyncConnection[Any], *, order_id: int, notice_id: int) -> None:

@@ -161,3 +161,47 @@ async def test_overdue_order_alarm_once_and_closed_by_extension_then_by_reinspec
         finally:
             set_context(None)
             await pool.close()
+
+
+async def test_an_order_escalated_before_the_alarm_existed_gets_its_alarm_once(
+    settings: Settings, db_url: str, pool: AsyncConnectionPool
+) -> None:
+    policies = load_policies(settings.policy_dir)
+    with TestClient(create_app(settings)) as client:
+        iid, _, team, _, _ = _setup(client, db_url)
+        client.post(f"/api/v1/inspections/{iid}/findings", json=FIRST, headers=team)
+        res = client.post(f"/api/v1/inspections/{iid}/rectification", headers=team)
+        assert res.status_code == 201, res.text
+        oid = res.json()["id"]
+    late = datetime.combine(SOON + timedelta(days=2), time(8, 0), tzinfo=BUREAU_TZ)
+    with psycopg.connect(db_url) as conn:  # escalated by the code before this alarm existed
+        conn.execute(
+            "UPDATE rectification_orders SET state = 'overdue', escalated_at = %s WHERE id = %s",
+            (late - timedelta(days=1), oid),
+        )
+
+    async def replica() -> list[int]:
+        async with pool.connection() as conn, conn.transaction():
+            return await rectification.sweep_overdue(
+                conn, today=late.date(), now=late, alarm_rules=policies.monitoring.rules
+            )
+
+    assert await asyncio.gather(replica(), replica()) == [[], []]  # no new escalation
+    await replica()
+    (alarm,) = _alarms(db_url, oid)
+    assert alarm[1] == "active"
+    with psycopg.connect(db_url) as conn:
+        actions = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'rectification.overdue_alarm'"
+        ).fetchone()
+    assert actions == (1,)
+    # closed by duty staff while still overdue: not raised again
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "UPDATE alarms SET state = 'closed', acked_by = 'duty', closed_by = 'duty',"
+            " closed_at = now(), cause_category = 'other', action_taken = '已电话督办'"
+            " WHERE id = %s",
+            (alarm[0],),
+        )
+    await replica()
+    assert len(_alarms(db_url, oid)) == 1
