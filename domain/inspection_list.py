@@ -81,9 +81,12 @@ def build_lists(
     teams: Sequence[tuple[str, Sequence[str], Sequence[str]]],
     enterprises: Mapping[str, Enterprise],
     officers: Mapping[str, Officer],
-    items: Sequence[InspectionItem],
+    items: Sequence[InspectionItem] = (),
+    listed: Mapping[str, Sequence[ChecklistEntry]] | None = None,
 ) -> list[InspectionList]:
-    """One list per team `(credit code, officer ids leader first, expert ids)`, in that order."""
+    """One list per team `(credit code, officer ids leader first, expert ids)`, in that order:
+    the `items` that apply to the enterprise's sector, or, for a drawn record whose inspections
+    carry their lists, the enterprise's own list from `listed`."""
     out = []
     for code, officer_ids, expert_ids in teams:
         ent = enterprises[code]
@@ -92,12 +95,16 @@ def build_lists(
             for i, oid in enumerate(officer_ids)
         ]
         staff += [_member(officers[xid], ROLE_EXPERT) for xid in expert_ids]
-        applicable = tuple(
-            ChecklistEntry(
-                i.item_id, i.item, i.sub_item, i.legal_basis, METHOD_LABELS[i.method.value]
+        applicable = (
+            tuple(listed.get(code, ()))
+            if listed is not None
+            else tuple(
+                ChecklistEntry(
+                    i.item_id, i.item, i.sub_item, i.legal_basis, METHOD_LABELS[i.method.value]
+                )
+                for i in items
+                if i.applies_to(ent.sector)
             )
-            for i in items
-            if i.applies_to(ent.sector)
         )
         out.append(
             InspectionList(

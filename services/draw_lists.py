@@ -9,12 +9,21 @@ from psycopg import AsyncConnection
 from domain.directory import Enterprise, Officer
 from domain.errors import Conflict, NotFound
 from domain.i18n import msg
-from domain.inspection_list import InspectionList, TaskNotice, build_lists, notices
+from domain.inspection_list import (
+    METHOD_LABELS,
+    ChecklistEntry,
+    InspectionList,
+    TaskNotice,
+    build_lists,
+    notices,
+)
 from storage import directory, draws
+from storage import inspection_lists as list_storage
 
 
 async def inspection_lists(conn: AsyncConnection[Any], *, draw_id: int) -> list[InspectionList]:
-    """The inspection list of every staffed enterprise of a drawn record, in team order."""
+    """The inspection list of every staffed enterprise of a drawn record, in team order: the
+    items each drawn inspection carries (what its findings are restricted to)."""
     record = await draws.get_draw(conn, draw_id=draw_id)
     if record.state != "drawn":
         raise Conflict(msg("draw.not_drawn_yet", draw_id=draw_id))
@@ -38,7 +47,15 @@ async def inspection_lists(conn: AsyncConnection[Any], *, draw_id: int) -> list[
         teams=[(s.credit_code, s.officers, s.experts) for s in picked],
         enterprises=ents,
         officers=offs,
-        items=await directory.list_items(conn),
+        listed={
+            code: [
+                ChecklistEntry(
+                    i.item_id, i.item, i.sub_item, i.legal_basis, METHOD_LABELS[i.method]
+                )
+                for i in rows
+            ]
+            for code, rows in (await list_storage.for_draw(conn, draw_id=draw_id)).items()
+        },
     )
 
 

@@ -250,6 +250,10 @@ async def test_inspection_lists_and_notices_for_a_draw(pool: AsyncConnectionPool
         record = await draw_service.draw_now(
             conn, plan_id="HZ-JOINT", period=PERIOD, public_value="", actor="t", policy=TEST
         )
+        # Edited after the draw: the draw's inspections keep (and print) the list they were given.
+        edited = replace(item, legal_basis="《安全生产法》第二十八条", sub_item="已改")
+        later = replace(item, item_id=ItemId("I2"))
+        await directory.upsert_items(conn, items=[edited, later])
         lists = await draw_lists.inspection_lists(conn, draw_id=record.id)
         notes = await draw_lists.task_notices(
             conn, draw_id=record.id, authority="某区应急管理局", prefix="抽〔2025〕"
@@ -257,6 +261,8 @@ async def test_inspection_lists_and_notices_for_a_draw(pool: AsyncConnectionPool
         picked = [s for s in await draws.selections(conn, draw_id=record.id) if s.staffed]
     assert [x.credit_code for x in lists] == [s.credit_code for s in picked]
     assert all(x.items[0].legal_basis == "《安全生产法》第二十七条" for x in lists)
+    assert all([i.item_id for i in x.items] == ["I1"] for x in lists)
+    assert all(x.items[0].method == "书面检查" for x in lists)
     assert all(x.window_from == PERIOD.start for x in lists)
     assert len(notes) == len(lists)
     assert notes[-1].notice_no == f"抽〔2025〕第{len(lists):03d}号"
