@@ -73,11 +73,27 @@ async function renderNew(view, [code = "", followUpOf = ""]) {
         : `<p class="error" id="cap-full">该企业${cap.year}年度检查次数已达上限，不能再安排检查。</p>`}
         <table id="cap-list"><tbody>${cap.inspections.map((i) => `<tr><td><a href="#/inspection/${i.id}">#${i.id}</a></td>
           <td>${esc(SOURCES[i.source] || i.source)}</td><td>${esc(i.planned_from)} ~ ${esc(i.planned_to)}</td><td>${esc(STATES[i.status] || i.status)}</td></tr>`).join("")}</tbody></table>`;
-      form.follow_up_of.innerHTML = `<option value="">—</option>${cap.inspections.filter((i) => i.status !== "cancelled")
+      const origins = cap.inspections.filter((i) => i.status !== "cancelled");
+      // An origin from an earlier year (opened from its page) is not in this year's list.
+      const extra = followUpOf && !origins.some((i) => String(i.id) === followUpOf)
+        ? `<option value="${esc(followUpOf)}" selected>#${esc(followUpOf)}（原检查）</option>` : "";
+      form.follow_up_of.innerHTML = `<option value="">—</option>${extra}${origins
         .map((i) => `<option value="${i.id}"${String(i.id) === followUpOf ? " selected" : ""}>#${i.id} ${esc(SOURCES[i.source] || i.source)} ${esc(i.planned_from)}</option>`).join("")}`;
       view.querySelector("#create").disabled = cap.remaining <= 0;
     } catch (err) { showError(view.querySelector("#new-errors"), err); }
   };
+  // The directory can be large: the list offers the enterprises matching what is typed.
+  const list = view.querySelector("#ent-list");
+  form.credit_code.addEventListener("input", async () => {
+    const q = form.credit_code.value.trim();
+    if (q.length < 2 || /^[0-9A-Z]{18}$/.test(q)) return;
+    try {
+      const found = await api("/api/v1/enterprises", { query: { q, limit: 50 } });
+      if (form.credit_code.value.trim() === q) {
+        list.innerHTML = found.items.map((e) => `<option value="${esc(e.credit_code)}">${esc(e.name)}</option>`).join("");
+      }
+    } catch { /* the list stays as it was */ }
+  });
   form.credit_code.addEventListener("change", loadCap);
   form.planned_from.addEventListener("change", loadCap);
   form.addEventListener("submit", async (ev) => {

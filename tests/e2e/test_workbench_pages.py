@@ -320,6 +320,9 @@ def test_hand_made_inspections_show_and_keep_the_yearly_cap(
         form.locator("select[data-officer='ZF-001']").select_option("leader")
         form.locator("select[data-officer='ZF-002']").select_option("member")
 
+    name = w.http.get(f"/api/v1/enterprises/{code}", headers=w.admin).json()["name"]
+    form.locator("input[name=credit_code]").fill(name[:4])  # the directory searched by name
+    expect(page.locator(f"#ent-list option[value='{code}']")).to_have_count(1)
     form.locator("input[name=credit_code]").fill(code)
     form.locator("input[name=credit_code]").dispatch_event("change")
     expect(page.locator("#cap-remaining")).to_have_text("2")
