@@ -307,7 +307,7 @@ class Ingest:
         until = self._negative.get(code)
         if until is not None and until > time.monotonic():
             return False
-        if await enterprises.enterprise_active(conn, code):
+        if await enterprises.enterprise_active(conn, code=code):
             self.caches.known.add(code)
             return True
         self._negative[code] = time.monotonic() + NEGATIVE_TTL_S

@@ -13,7 +13,7 @@ from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
 from storage.errors import amapped_errors, mapped_errors
-from storage.rows import fetch_all, fetch_one
+from storage.rows import fetch_all, fetch_one, fetch_value
 
 SEARCH = """
 SELECT credit_code, name, county, address, sector, risk_colour, credit_class,
@@ -100,7 +100,7 @@ ORDER BY facet, value
 """
 
 KNOWN = "SELECT credit_code FROM enterprises WHERE NOT deregistered"
-ACTIVE = "SELECT NOT deregistered FROM enterprises WHERE credit_code = %(code)s"
+ACTIVE = "SELECT NOT deregistered AS active FROM enterprises WHERE credit_code = %(code)s"
 NAMES = "SELECT credit_code, name FROM enterprises WHERE credit_code = ANY(%(codes)b::text[])"
 NAME = "SELECT name FROM enterprises WHERE credit_code = %(code)s"
 ACTIVE_CODES = """
@@ -252,11 +252,9 @@ async def known_enterprises(conn: AsyncConnection[Any]) -> set[str]:
     return {str(r["credit_code"]) for r in await fetch_all(conn, statement=KNOWN)}
 
 
-async def enterprise_active(conn: AsyncConnection[Any], code: str) -> bool:
+async def enterprise_active(conn: AsyncConnection[Any], *, code: str) -> bool:
     """Whether the enterprise exists and is not deregistered."""
-    async with amapped_errors():
-        row = await (await conn.execute(ACTIVE, {"code": code})).fetchone()
-    return bool(row and row[0])
+    return bool(await fetch_value(conn, statement=ACTIVE, params={"code": code}))
 
 
 async def enterprise_name(conn: AsyncConnection[Any], *, code: str) -> str | None:
