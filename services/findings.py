@@ -117,7 +117,9 @@ async def record_finding(
     assert actor.principal is not None
     stored = await findings.insert(
         conn,
-        _values(inspection_id, inspection.credit_code, finding, accepted, advice, actor, now),
+        values=_values(
+            inspection_id, inspection.credit_code, finding, accepted, advice, actor, now
+        ),
     )
     await record(
         conn,

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from domain.errors import NotFound
 from domain.i18n import msg
 from storage.errors import amapped_errors
+from storage.rows import fetch_values
 
 _COLUMNS = """
 id, inspection_id, enterprise_id, item_code, legal_basis, penalty_basis, basis_free_text,
@@ -146,7 +147,7 @@ class FindingRecord:
     closed_at: datetime | None = None
 
 
-async def insert(conn: AsyncConnection[Any], values: dict[str, Any]) -> FindingRecord:
+async def insert(conn: AsyncConnection[Any], *, values: dict[str, Any]) -> FindingRecord:
     """Store a validated and advised finding (`values` holds every INSERT parameter)."""
     params = dict(values)
     params["advice"] = Jsonb(values["advice"])
@@ -224,9 +225,8 @@ async def lapse(
 
 async def provisional_due(conn: AsyncConnection[Any], *, today: date) -> list[int]:
     """Provisional findings whose verification deadline passed unverified."""
-    async with amapped_errors():
-        cur = await conn.execute(PROVISIONAL_DUE, {"today": today})
-        return [int(r[0]) for r in await cur.fetchall()]
+    ids = await fetch_values(conn, statement=PROVISIONAL_DUE, params={"today": today})
+    return [int(i) for i in ids]
 
 
 async def for_order(conn: AsyncConnection[Any], *, order_id: int) -> list[FindingRecord]:
@@ -238,9 +238,8 @@ async def for_order(conn: AsyncConnection[Any], *, order_id: int) -> list[Findin
 
 async def to_order(conn: AsyncConnection[Any], *, inspection_id: int) -> list[int]:
     """Open findings of an inspection with a deadline and no order yet."""
-    async with amapped_errors():
-        cur = await conn.execute(TO_ORDER, {"inspection_id": inspection_id})
-        return [int(r[0]) for r in await cur.fetchall()]
+    ids = await fetch_values(conn, statement=TO_ORDER, params={"inspection_id": inspection_id})
+    return [int(i) for i in ids]
 
 
 async def attach(conn: AsyncConnection[Any], *, order_id: int, ids: list[int]) -> None:
