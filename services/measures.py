@@ -83,7 +83,7 @@ async def record_measure(
     )
     measure_id = await orders.insert_measure(
         conn,
-        {
+        values={
             "finding_id": finding_id,
             "enterprise_id": row.enterprise_id,
             "kind": kind,

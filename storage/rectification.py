@@ -13,7 +13,7 @@ from psycopg.rows import class_row
 from domain.errors import NotFound
 from domain.i18n import msg
 from storage.errors import amapped_errors
-from storage.rows import fetch_values
+from storage.rows import fetch_value, fetch_values
 
 NEXT_NUMBER = """
 INSERT INTO document_numbers (kind, year, last) VALUES (%(kind)s, %(year)s, 1)
@@ -184,10 +184,9 @@ class MeasureRow:
 
 async def next_number(conn: AsyncConnection[Any], *, kind: str, year: int) -> int:
     """The next number of a document kind in a year (gap-free within committed transactions)."""
-    async with amapped_errors():
-        row = await (await conn.execute(NEXT_NUMBER, {"kind": kind, "year": year})).fetchone()
-    assert row is not None
-    return int(row[0])
+    last = await fetch_value(conn, statement=NEXT_NUMBER, params={"kind": kind, "year": year})
+    assert last is not None
+    return int(last)
 
 
 async def insert_order(
@@ -209,10 +208,9 @@ async def insert_order(
         "issued_by": issued_by,
         "at": at,
     }
-    async with amapped_errors():
-        row = await (await conn.execute(INSERT_ORDER, params)).fetchone()
-    assert row is not None
-    return int(row[0])
+    order_id = await fetch_value(conn, statement=INSERT_ORDER, params=params)
+    assert order_id is not None
+    return int(order_id)
 
 
 async def _one(conn: AsyncConnection[Any], query: str, params: dict[str, Any], cls: Any) -> Any:
@@ -256,9 +254,7 @@ async def list_orders(
 
 async def overdue(conn: AsyncConnection[Any], *, today: date) -> list[int]:
     """Open orders past their deadline and not yet escalated."""
-    async with amapped_errors():
-        cur = await conn.execute(OVERDUE, {"today": today})
-        return [int(r[0]) for r in await cur.fetchall()]
+    return [int(i) for i in await fetch_values(conn, statement=OVERDUE, params={"today": today})]
 
 
 async def overdue_unalarmed(
@@ -303,10 +299,9 @@ async def insert_extension(
         "reason": reason,
         "by": by,
     }
-    async with amapped_errors():
-        row = await (await conn.execute(INSERT_EXT, params)).fetchone()
-    assert row is not None
-    return int(row[0])
+    extension_id = await fetch_value(conn, statement=INSERT_EXT, params=params)
+    assert extension_id is not None
+    return int(extension_id)
 
 
 async def get_extension(conn: AsyncConnection[Any], *, extension_id: int) -> ExtensionRow:
@@ -347,12 +342,11 @@ async def decide_extension(
         await conn.execute(DECIDE_EXT, params)
 
 
-async def insert_measure(conn: AsyncConnection[Any], values: dict[str, Any]) -> int:
+async def insert_measure(conn: AsyncConnection[Any], *, values: dict[str, Any]) -> int:
     """Store an enforcement measure; returns its id."""
-    async with amapped_errors():
-        row = await (await conn.execute(INSERT_MEASURE, values)).fetchone()
-    assert row is not None
-    return int(row[0])
+    measure_id = await fetch_value(conn, statement=INSERT_MEASURE, params=values)
+    assert measure_id is not None
+    return int(measure_id)
 
 
 async def get_measure(conn: AsyncConnection[Any], *, measure_id: int) -> MeasureRow:
@@ -401,9 +395,8 @@ async def set_minutes(
 
 async def video_session_of(conn: AsyncConnection[Any], *, session_id: str, ent: str) -> bool:
     """Whether a video session with the enterprise exists (a 复查's recording)."""
-    async with amapped_errors():
-        row = await (await conn.execute(VIDEO_OF, {"id": session_id, "ent": ent})).fetchone()
-    return row is not None
+    found = await fetch_value(conn, statement=VIDEO_OF, params={"id": session_id, "ent": ent})
+    return found is not None
 
 
 ISSUED = "SELECT doc_no FROM issued_documents WHERE kind = %(kind)s AND subject = %(subject)s"
@@ -416,9 +409,8 @@ RETURNING doc_no
 
 async def issued_number(conn: AsyncConnection[Any], *, kind: str, subject: str) -> str | None:
     """The number a document was issued with, if it was."""
-    async with amapped_errors():
-        row = await (await conn.execute(ISSUED, {"kind": kind, "subject": subject})).fetchone()
-    return None if row is None else str(row[0])
+    issued = await fetch_value(conn, statement=ISSUED, params={"kind": kind, "subject": subject})
+    return None if issued is None else str(issued)
 
 
 async def issue_number(
@@ -426,6 +418,5 @@ async def issue_number(
 ) -> str | None:
     """Keep a document's number; None when another request issued it first."""
     params = {"kind": kind, "subject": subject, "doc_no": doc_no}
-    async with amapped_errors():
-        row = await (await conn.execute(ISSUE, params)).fetchone()
-    return None if row is None else str(row[0])
+    issued = await fetch_value(conn, statement=ISSUE, params=params)
+    return None if issued is None else str(issued)
