@@ -102,7 +102,7 @@ class PortalIntake:
             else:
                 outcomes.append(store.Outcome(row.id, "refused", r.code.value, r.reason))
         async with self.pool.connection() as conn, conn.transaction():
-            await store.finish(conn, outcomes, now=utcnow())
+            await store.finish(conn, outcomes=outcomes, now=utcnow())
         self.taken += len(rows)
         log.info("portal: %d reports taken, %d refused", len(rows), len(refused))
         return len(rows)

@@ -10,6 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from storage.errors import amapped_errors
+from storage.rows import fetch_value
 
 CHANNEL = "safewatch_portal"
 LISTEN = "LISTEN safewatch_portal"  # CHANNEL
@@ -80,13 +81,12 @@ async def submit(
     conn: AsyncConnection[Any], *, ent: str, kind: str, payload: bytes, by: str
 ) -> int:
     """Queue one report and wake the ingest on commit; returns its id."""
+    params = {"ent": ent, "kind": kind, "payload": payload, "by": by}
+    report_id = await fetch_value(conn, statement=SUBMIT, params=params)
+    assert report_id is not None
     async with amapped_errors():
-        row = await (
-            await conn.execute(SUBMIT, {"ent": ent, "kind": kind, "payload": payload, "by": by})
-        ).fetchone()
-        assert row is not None
-        await conn.execute(NOTIFY, {"id": row[0]})
-    return int(row[0])
+        await conn.execute(NOTIFY, {"id": report_id})
+    return int(report_id)
 
 
 async def claim(
@@ -99,7 +99,7 @@ async def claim(
     return sorted(rows, key=lambda r: r.id)
 
 
-async def finish(conn: AsyncConnection[Any], outcomes: list[Outcome], *, now: datetime) -> None:
+async def finish(conn: AsyncConnection[Any], *, outcomes: list[Outcome], now: datetime) -> None:
     """Record what the ingest made of each report."""
     async with amapped_errors(), conn.cursor() as cur:
         await cur.executemany(

@@ -46,7 +46,6 @@ ALLOWLIST: frozenset[str] = frozenset(
     {
         # being converted (issue 9)
         "storage/directory.py",
-        "storage/portal_reports.py",
     }
 )
 
