@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.rows import class_row, dict_row, scalar_row
 
 from domain.directory import (
     Conflict,
@@ -19,10 +20,11 @@ from domain.directory import (
     Officer,
     OfficerId,
 )
-from domain.draw.snapshot import Row
+from domain.draw.snapshot import ENTERPRISE_FIELDS, OFFICER_FIELDS, Row
 from domain.errors import NotFound
 from domain.i18n import msg
 from storage.errors import amapped_errors
+from storage.rows import list_row
 
 UPSERT_OFFICER = """
 INSERT INTO officers (officer_id, name, department, county, certificate_no,
@@ -60,7 +62,8 @@ SELECT officer_id, name, department, county, certificate_no, certificate_valid_f
 """
 SELECT_ENTERPRISES_BY_CODE = """
 SELECT credit_code, name, county, sector, risk_colour, credit_class, address,
-       coalesce(standardisation_grade, ''), coalesce(major_hazard_level::text, ''), high_risk,
+       coalesce(standardisation_grade, '') AS standardisation_grade,
+       coalesce(major_hazard_level::text, '') AS major_hazard_level, high_risk,
        operating_state, deregistered
   FROM enterprises WHERE credit_code = ANY(%(codes)s) ORDER BY credit_code
 """
@@ -83,11 +86,13 @@ SELECT_ITEMS = """
 SELECT item_id, item, sub_item, legal_basis, sectors, method, checklist_codes
   FROM inspection_items ORDER BY item_id
 """
-#: The enterprise snapshot: directory rows with this year's inspection count and the last one.
+#: The enterprise snapshot: directory rows with this year's inspection count and the last one
+#: (columns named as domain.draw.snapshot.ENTERPRISE_FIELDS).
 POPULATION_ENTERPRISES = """
-SELECT e.credit_code, e.name, e.county, e.sector, e.risk_colour, e.credit_class,
-       e.operating_state, e.deregistered, coalesce(h.this_year, 0)::integer,
-       to_char(h.last_on, 'YYYY-MM-DD')
+SELECT e.credit_code AS code, e.name, e.county, e.sector, e.risk_colour, e.credit_class,
+       e.operating_state, e.deregistered,
+       coalesce(h.this_year, 0)::integer AS inspections_this_year,
+       to_char(h.last_on, 'YYYY-MM-DD') AS last_inspected_on
   FROM enterprises e
   LEFT JOIN (
         SELECT credit_code,
@@ -98,13 +103,15 @@ SELECT e.credit_code, e.name, e.county, e.sector, e.risk_colour, e.credit_class,
          GROUP BY credit_code) AS h USING (credit_code)
  ORDER BY e.credit_code COLLATE "C"
 """
-#: The officer snapshot: directory rows with tasks already assigned in an overlapping window.
+#: The officer snapshot: directory rows with tasks already assigned in an overlapping window
+#: (columns named as domain.draw.snapshot.OFFICER_FIELDS; `id` is the directory id here).
 POPULATION_OFFICERS = """
-SELECT o.officer_id, o.certificate_no <> '', to_char(o.certificate_valid_from, 'YYYY-MM-DD'),
-       to_char(o.certificate_valid_to, 'YYYY-MM-DD'), o.department, o.county, o.active,
-       o.auxiliary, coalesce(l.load, 0)::integer,
+SELECT o.officer_id AS id, o.certificate_no <> '' AS certified,
+       to_char(o.certificate_valid_from, 'YYYY-MM-DD') AS certificate_valid_from,
+       to_char(o.certificate_valid_to, 'YYYY-MM-DD') AS certificate_valid_to, o.department,
+       o.county, o.active, o.auxiliary, coalesce(l.load, 0)::integer AS prior_load,
        coalesce((SELECT array_agg(c.credit_code ORDER BY c.credit_code COLLATE "C")
-                   FROM officer_conflicts c WHERE c.officer_id = o.officer_id), '{}')
+                   FROM officer_conflicts c WHERE c.officer_id = o.officer_id), '{}') AS conflicts
   FROM officers o
   LEFT JOIN (
         SELECT s.officer_id, count(*) AS load
@@ -135,11 +142,10 @@ async def upsert_officers(
 ) -> tuple[int, int]:
     """Insert or update officers by id, replacing each one's declared conflicts; (new, updated)."""
     inserted = updated = 0
-    async with amapped_errors(), conn.transaction(), conn.cursor() as cur:
+    async with amapped_errors(), conn.transaction(), conn.cursor(row_factory=scalar_row) as cur:
         for officer in officers:
             await cur.execute(UPSERT_OFFICER, _officer_params(officer))
-            row = await cur.fetchone()
-            if row and row[0]:
+            if await cur.fetchone():
                 inserted += 1
             else:
                 updated += 1
@@ -192,53 +198,24 @@ async def enterprises_by_code(
     conn: AsyncConnection[Any], *, codes: Sequence[str]
 ) -> list[Enterprise]:
     """Directory entries (without licences and contacts) for these credit codes."""
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=class_row(Enterprise)) as cur:
         await cur.execute(SELECT_ENTERPRISES_BY_CODE, {"codes": list(codes)})
-        rows = await cur.fetchall()
-    return [
-        Enterprise(
-            credit_code=EnterpriseCode(r[0]),
-            name=r[1],
-            county=r[2],
-            sector=r[3],
-            risk_colour=r[4],
-            credit_class=r[5],
-            address=r[6],
-            standardisation_grade=r[7],
-            major_hazard_level=r[8],
-            high_risk=r[9],
-            operating_state=r[10],
-            deregistered=r[11],
-        )
-        for r in rows
-    ]
+        return await cur.fetchall()
 
 
 async def _officers(
     conn: AsyncConnection[Any], *, query: str = SELECT_OFFICERS, **params: Any
 ) -> list[Officer]:
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         rows = await cur.fetchall()
-        await cur.execute(SELECT_CONFLICTS, {"ids": [r[0] for r in rows]})
+        await cur.execute(SELECT_CONFLICTS, {"ids": [r["officer_id"] for r in rows]})
         conflicts: dict[str, list[Conflict]] = defaultdict(list)
-        for oid, code, reason in await cur.fetchall():
-            conflicts[oid].append(Conflict(OfficerId(oid), EnterpriseCode(code), reason))
-    return [
-        Officer(
-            officer_id=OfficerId(r[0]),
-            name=r[1],
-            department=r[2],
-            county=r[3],
-            certificate_no=r[4],
-            certificate_valid_from=r[5],
-            certificate_valid_to=r[6],
-            active=r[7],
-            auxiliary=r[8],
-            conflicts=tuple(conflicts.get(r[0], ())),
-        )
-        for r in rows
-    ]
+        for c in await cur.fetchall():
+            conflicts[c["officer_id"]].append(
+                Conflict(OfficerId(c["officer_id"]), EnterpriseCode(c["credit_code"]), c["reason"])
+            )
+    return [Officer(**r, conflicts=tuple(conflicts.get(r["officer_id"], ()))) for r in rows]
 
 
 async def upsert_items(
@@ -246,7 +223,7 @@ async def upsert_items(
 ) -> tuple[int, int]:
     """Insert or update inspection items by id; (new, updated)."""
     inserted = updated = 0
-    async with amapped_errors(), conn.transaction(), conn.cursor() as cur:
+    async with amapped_errors(), conn.transaction(), conn.cursor(row_factory=scalar_row) as cur:
         for item in items:
             await cur.execute(
                 UPSERT_ITEM,
@@ -260,8 +237,7 @@ async def upsert_items(
                     "checklist_codes": list(item.checklist_codes),
                 },
             )
-            row = await cur.fetchone()
-            if row and row[0]:
+            if await cur.fetchone():
                 inserted += 1
             else:
                 updated += 1
@@ -270,12 +246,18 @@ async def upsert_items(
 
 async def list_items(conn: AsyncConnection[Any]) -> list[InspectionItem]:
     """The whole inspection-item list, ordered by id."""
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(SELECT_ITEMS)
         rows = await cur.fetchall()
     return [
         InspectionItem(
-            ItemId(r[0]), r[1], r[2], r[3], tuple(r[4]), InspectionMethod(r[5]), tuple(r[6])
+            item_id=ItemId(r["item_id"]),
+            item=r["item"],
+            sub_item=r["sub_item"],
+            legal_basis=r["legal_basis"],
+            sectors=tuple(r["sectors"]),
+            method=InspectionMethod(r["method"]),
+            checklist_codes=tuple(r["checklist_codes"]),
         )
         for r in rows
     ]
@@ -292,9 +274,10 @@ async def population(
         "year_start": date(period_start.year, 1, 1),
         "next_year": date(period_start.year + 1, 1, 1),
     }
-    async with amapped_errors(), conn.cursor() as cur:
+    async with amapped_errors(), conn.cursor(row_factory=list_row(ENTERPRISE_FIELDS)) as cur:
         await cur.execute(POPULATION_ENTERPRISES, params)
-        enterprises = [list(r) for r in await cur.fetchall()]
+        enterprises = await cur.fetchall()
+    async with amapped_errors(), conn.cursor(row_factory=list_row(OFFICER_FIELDS)) as cur:
         await cur.execute(POPULATION_OFFICERS, params)
-        officers = [list(r) for r in await cur.fetchall()]
+        officers = await cur.fetchall()
     return enterprises, officers

@@ -4,7 +4,7 @@ name) where rows are many and per-row cost counts (the ingest's hot path)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, LiteralString, NamedTuple, TypeVar
 
@@ -67,6 +67,17 @@ async def fetch_values(
         return await cur.fetchall()
 
 
+def _positions(cursor: BaseCursor[Any, Any], fields: Sequence[str], what: str) -> list[int] | None:
+    """Where each of `fields` is among the result's columns (None when they are in that order);
+    raises when the columns are not exactly `fields`."""
+    names = [column.name for column in cursor.description or ()]
+    if sorted(names) != sorted(fields):
+        raise TypeError(f"{what} has fields {tuple(fields)}, the query returns {names}")
+    if names == list(fields):
+        return None
+    return [names.index(f) for f in fields]
+
+
 def named_row(cls: type[NT]) -> BaseRowFactory[NT]:
     """Rows as the NamedTuple `cls`, its fields matched to the query's columns by name.
 
@@ -78,14 +89,27 @@ def named_row(cls: type[NT]) -> BaseRowFactory[NT]:
     def factory(cursor: BaseCursor[Any, Any]) -> RowMaker[NT]:
         if cursor.description is None:
             return no_result
-        names = [column.name for column in cursor.description]
-        fields: tuple[str, ...] = cls._fields
-        if sorted(names) != sorted(fields):
-            raise TypeError(f"{cls.__name__} has fields {fields}, the query returns {names}")
-        if tuple(names) == fields:
-            return cls._make
-        pick = itemgetter(*(names.index(f) for f in fields))
+        positions = _positions(cursor, cls._fields, cls.__name__)
         make = cls._make
+        if positions is None:
+            return make
+        pick = itemgetter(*positions)
         return lambda values: make(pick(values))
+
+    return factory
+
+
+def list_row(fields: Sequence[str]) -> BaseRowFactory[list[Any]]:
+    """Rows as lists of the values of `fields` in that order, matched to the columns by name
+    once per result (for documents whose rows are lists, such as a draw's frozen snapshot)."""
+
+    def factory(cursor: BaseCursor[Any, Any]) -> RowMaker[list[Any]]:
+        if cursor.description is None:
+            return no_result
+        positions = _positions(cursor, fields, "the row")
+        if positions is None:
+            return list
+        pick = itemgetter(*positions)
+        return lambda values: list(pick(values))
 
     return factory

@@ -45,7 +45,6 @@ STORAGE = ROOT / "storage"
 ALLOWLIST: frozenset[str] = frozenset(
     {
         # being converted (issue 9)
-        "storage/directory.py",
     }
 )
 
