@@ -27,6 +27,10 @@ from domain.errors import (
 from domain.i18n import EN, Message, has_key, negotiate, render
 
 log = logging.getLogger(__name__)
+#: One line per refused request (4xx), so that bad input is recorded, not only answered: the
+#: method, path, status, code and the fields named in the details. Never the submitted values
+#: (they may hold personal data); the request id in the log context ties it to the access log.
+refusals = logging.getLogger("safewatch.api.refusals")
 
 STATUS_BY_ERROR: dict[type[SafewatchError], int] = {
     ValidationFailed: 422,
@@ -110,6 +114,39 @@ def _status_for(exc: SafewatchError) -> int:
     return 500
 
 
+def _fields(details: Any) -> list[str]:
+    """The field names a refusal's details point at: pydantic `loc`, a `field` entry, or the
+    keys of a field-by-field mapping (never the values)."""
+    items = details if isinstance(details, list) else [details]
+    names: list[str] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if "field" not in item and "loc" not in item:
+            names.extend(str(key) for key in item)
+            continue
+        if isinstance(item.get("field"), str):
+            names.append(item["field"])
+        loc = item.get("loc")
+        if isinstance(loc, list | tuple) and loc:
+            names.append(".".join(str(part) for part in loc if part != "body") or "body")
+    return names
+
+
+def record_refusal(request: Request, status: int, code: str, details: Any = None) -> None:
+    """Log one refused request at INFO (WARNING for 401/403: possible probing)."""
+    level = logging.WARNING if status in (401, 403) else logging.INFO
+    refusals.log(
+        level,
+        "refused %s %s: %d %s fields=%s",
+        request.method,
+        request.url.path,
+        status,
+        code,
+        ",".join(_fields(details)) or "-",
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that map every error to the one shape."""
 
@@ -120,6 +157,7 @@ def install(app: FastAPI) -> None:
         if status == 500:
             log.error("unmapped domain error: %s", exc.message)
             return error_json(500, "internal_error", _generic("internal_error", lang))
+        record_refusal(request, status, exc.code, exc.details)
         text = localized(exc.code, exc.message, lang, exc.catalogue)
         return error_json(status, exc.code, details=exc.details, **text)
 
@@ -133,6 +171,7 @@ def install(app: FastAPI) -> None:
             }
             for err in exc.errors()
         ]
+        record_refusal(request, 422, "validation_failed", details)
         message = _generic("request_invalid", _lang(request))
         return error_json(422, "validation_failed", message, details)
 
@@ -146,6 +185,7 @@ def install(app: FastAPI) -> None:
             413: "too_large",
             429: "too_many_requests",
         }.get(exc.status_code, "http_error")
+        record_refusal(request, exc.status_code, code)
         text = localized(code, str(exc.detail), _lang(request))
         return error_json(exc.status_code, code, **text)
 

@@ -107,3 +107,18 @@ def test_former_english_errors_now_speak_the_readers_language(client: TestClient
     assert (
         res.json()["error"]["message"] == "Administrators may not demote or deactivate themselves"
     )
+
+
+def test_every_refusal_is_recorded_with_its_code_and_fields_not_its_values(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = admin(client)
+    with caplog.at_level("INFO", logger="safewatch.api.refusals"):
+        client.get(f"/api/v1/enterprises/{BAD}", headers=h)
+        client.post("/api/v1/auth/token", data={"username": "13800138000"})
+        client.get("/api/v1/alarms")
+    lines = [r.getMessage() for r in caplog.records if r.name == "safewatch.api.refusals"]
+    assert any(f"GET /api/v1/enterprises/{BAD}: 422 validation_failed" in x for x in lines)
+    assert any("POST /api/v1/auth/token: 422 validation_failed fields=password" in x for x in lines)
+    assert any("GET /api/v1/alarms: 401 unauthorized" in x for x in lines), lines
+    assert not [x for x in lines if "13800138000" in x]  # the submitted values stay out
