@@ -5,6 +5,7 @@ import { api, esc } from "./api.js";
 const COLS = { county: "区县", month: "月份", planned: "计划", done: "完成", findings: "检查发现",
   major_hazards: "重大隐患", no_penalty: "不予处罚", first_violation: "首违不罚", lenient: "从轻/减轻",
   cases: "立案", overrides: "未采纳建议", lapsed: "失效", orders: "整改指令", on_time: "按期整改", overdue: "逾期" };
+const RECS = { no_penalty: "不予处罚", first_violation: "首违不罚", lenient: "从轻/减轻", case: "立案" };
 const BARS = { no_penalty: "#3e9b4f", first_violation: "#5b8def", lenient: "#f5c33b", cases: "#e5484d" };
 
 function drawBars(canvas, rows) {
@@ -43,7 +44,7 @@ export async function render(view) {
     <table id="stats-table"><thead><tr>${Object.values(COLS).map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead>
     <tbody>${data.by_county_month.map((r) => `<tr>${Object.keys(COLS).map((k) => `<td>${esc(String(r[k]))}</td>`).join("")}</tr>`).join("")}</tbody></table></section>
     <section class="panel"><h3>未采纳处理建议的决定</h3><table id="overrides"><tbody>${overrides.map((f) => `<tr>
-      <td>#${f.id} ${esc(f.item_code)}</td><td>建议：${esc(f.recommendation)}</td><td>决定：${esc(f.decision)}</td>
+      <td><a href="#/finding/${f.id}">#${f.id}</a> ${esc(f.item_code)}</td><td>建议：${esc(RECS[f.recommendation] || f.recommendation)}</td><td>决定：${esc(RECS[f.decision] || f.decision)}</td>
       <td>${esc(f.decision_reason || "")}</td><td>${esc(f.decided_by || "")}</td></tr>`).join("") || `<tr><td class="muted">无</td></tr>`}</tbody></table></section>`;
   drawBars(view.querySelector("#stats-chart"), data.by_county_month);
   view.querySelectorAll("[data-export]").forEach((b) => b.addEventListener("click", async () => {
