@@ -16,7 +16,7 @@ from monitor.batch import Work
 from monitor.parse import Accepted, Refused
 from monitor.schemas_site import AckMessage, CommitmentMessage, PresenceMessage
 from monitor.topics import RejectCode
-from services import downlinks as delivery
+from services import site_acks
 from storage import commitments, enterprise_status
 
 
@@ -77,10 +77,11 @@ async def store_presence(
 
 
 async def store_ack(conn: AsyncConnection[Any], a: Accepted, work: Work) -> None:
-    """Mark a guidance or notice acknowledged; an unknown ref is refused."""
+    """Mark a guidance or notice acknowledged (a rectification order's notice acknowledges the
+    order too); an unknown ref is refused."""
     body = a.body
     assert isinstance(body, AckMessage)
-    found = await delivery.acknowledge(
+    found = await site_acks.acknowledge(
         conn, ent=a.enterprise_id, ref=body.ref, at=body.ts, by=body.by
     )
     if found is None:

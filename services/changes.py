@@ -13,15 +13,38 @@ from domain.users import Principal
 from storage import audit, live
 from storage.live import Change
 
-__all__ = ["SYSTEM", "Actor", "Audit", "Change", "announce", "record", "record_access"]
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "Audit",
+    "Change",
+    "announce",
+    "record",
+    "record_access",
+    "site_actor",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who acts: a signed-in principal and the address it came from, or the system itself."""
+    """Who acts: a signed-in principal and the address it came from, an enterprise's site
+    (authenticated by the broker with its own account, the credit code), or the system itself."""
 
     principal: Principal | None
     client_ip: str | None = None
+    site: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The acting account as stamped on records: user name, site account or `system`."""
+        if self.principal is not None:
+            return self.principal.username
+        return self.site or "system"
+
+
+def site_actor(ent: str) -> Actor:
+    """An enterprise's site acting over MQTT, as its broker account (the credit code)."""
+    return Actor(principal=None, site=ent)
 
 
 #: The system acting on its own (jobs, watchdogs, the ingest).
@@ -86,4 +109,5 @@ async def _audit(conn: AsyncConnection[Any], actor: Actor, entry: Audit) -> int:
         before=entry.before,
         after=entry.after,
         client_ip=actor.client_ip,
+        site=actor.site,
     )

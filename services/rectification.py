@@ -23,11 +23,12 @@ from domain.inspection_access import OVERSEERS, ensure_reason
 from domain.monitoring import EnterpriseId, raise_one
 from domain.users import Role
 from services import evidence
-from services.changes import SYSTEM, Actor, Audit, Change, record
+from services.changes import SYSTEM, Actor, Audit, Change, record, site_actor
 from services.downlinks import live_payload
 from services.inspection_teams import acting_member
 from storage import alarms, downlinks, findings, inspections
 from storage import rectification as orders
+from storage.downlinks import Downlink
 from storage.evidence_files import EvidenceRow
 from storage.rectification import OrderRow
 
@@ -156,8 +157,7 @@ async def _moved(
     staff_too: bool = False,
     more: list[Change] | None = None,
 ) -> OrderRow:
-    by = actor.principal.username if actor.principal else "system"
-    await orders.set_state(conn, order_id=order.id, state=state, event=event, by=by, at=at)
+    await orders.set_state(conn, order_id=order.id, state=state, event=event, by=actor.name, at=at)
     change = {"id": order.id, "state": state}
     await record(
         conn,
@@ -200,10 +200,45 @@ async def _close_overdue_alarm(
 async def acknowledge(
     conn: AsyncConnection[Any], *, order_id: int, actor: Actor, now: datetime | None = None
 ) -> OrderRow:
-    """The enterprise confirms it received the order."""
+    """The enterprise confirms it received the order (on its pages; once: an order already
+    acknowledged, here or by its site over MQTT, is returned unchanged and nothing is written)."""
     order = await orders.get_order(conn, order_id=order_id, lock=True)
     _enterprise_only(actor, order)
     rules.ensure_open(order.state, order_id)
+    return await _acknowledged(conn, order, actor=actor, at=now or utcnow())
+
+
+async def acknowledge_notice(
+    conn: AsyncConnection[Any], *, notice: Downlink, at: datetime, by: str | None
+) -> OrderRow | None:
+    """The site acknowledged the order's MQTT `notice` on `…/ack` (its broker account, so its
+    own enterprise): the order is acknowledged as on its pages, attributed to the site's
+    account. Idempotent; None when the notice is not an order's. A closed order stays closed
+    (the ingest refuses nothing for it: the downlink itself was acknowledged)."""
+    order_id = notice.extra.get("order_id")
+    if notice.kind != "rectification_order" or not isinstance(order_id, int):
+        return None
+    order = await orders.order_of_notice(conn, order_id=order_id, notice_id=notice.id)
+    if order is None or order.enterprise_id != notice.enterprise_id:
+        return None
+    if order.state == "closed":
+        return order
+    after = {"via": "mqtt", "notice": notice.ref, "acked_by": by}
+    return await _acknowledged(
+        conn, order, actor=site_actor(notice.enterprise_id), at=at, after=after
+    )
+
+
+async def _acknowledged(
+    conn: AsyncConnection[Any],
+    order: OrderRow,
+    *,
+    actor: Actor,
+    at: datetime,
+    after: dict[str, Any] | None = None,
+) -> OrderRow:
+    if order.acknowledged_at is not None:
+        return order
     return await _moved(
         conn,
         order,
@@ -211,7 +246,8 @@ async def acknowledge(
         action="rectification.acknowledge",
         state=rules.after_acknowledgement(order.state),
         event="ack",
-        at=now or utcnow(),
+        at=at,
+        after=after,
     )
 
 

@@ -57,12 +57,14 @@ async def record(
     before: Any = None,
     after: Any = None,
     client_ip: str | None = None,
+    site: str | None = None,
 ) -> int:
-    """Append an entry; `principal=None` records the system itself as the actor."""
+    """Append an entry; `principal=None` records the system itself as the actor, or with `site`
+    an enterprise's site (its broker account, the credit code; role `site`)."""
     params = {
         "user_id": principal.user_id if principal else None,
-        "username": principal.username if principal else "system",
-        "role": principal.role.value if principal else "system",
+        "username": principal.username if principal else (site or "system"),
+        "role": principal.role.value if principal else ("site" if site else "system"),
         "action": action,
         "target": target,
         "before": Jsonb(before) if before is not None else None,

@@ -34,6 +34,7 @@ RETURNING id
 ORDER_BY_ID = _ORDER + " WHERE id = %(id)s"
 ORDER_LOCK = ORDER_BY_ID + " FOR UPDATE"
 ORDER_OF_INSPECTION = _ORDER + " WHERE inspection_id = %(inspection_id)s"
+ORDER_OF_NOTICE = ORDER_BY_ID + " AND notice_id = %(notice_id)s FOR UPDATE"
 ORDERS = (
     _ORDER
     + """
@@ -226,6 +227,16 @@ async def get_order(conn: AsyncConnection[Any], *, order_id: int, lock: bool = F
     )
     if row is None:
         raise NotFound(msg("rectification.order_not_found", order_id=order_id))
+    return row
+
+
+async def order_of_notice(
+    conn: AsyncConnection[Any], *, order_id: int, notice_id: int
+) -> OrderRow | None:
+    """The order whose MQTT notice is `notice_id`, locked; None when the notice is not its."""
+    row: OrderRow | None = await _one(
+        conn, ORDER_OF_NOTICE, {"id": order_id, "notice_id": notice_id}, OrderRow
+    )
     return row
 
 

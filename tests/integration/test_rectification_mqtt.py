@@ -2,8 +2,11 @@
 (per-enterprise accounts and ACL from monitor.credentials, the sites' listener and the service's
 own), the real ingest publishing downlinks. The inspected enterprise's device, connected with its
 own credentials, receives the `notice` (kind `rectification_order`) on its own topic and
-acknowledges it on `…/ack`; another enterprise's device receives nothing of it, even when it
-subscribes to the first enterprise's topics (the broker's ACL filters delivery)."""
+acknowledges it on `…/ack`, which acknowledges the order itself (as its portal would: one audit
+record, attributed to the site's broker account, and the live change; idempotent). Another
+enterprise's device receives nothing of it, even when it subscribes to the first enterprise's
+topics (the broker's ACL filters delivery), and cannot acknowledge it: on its own topic the ref
+is unknown to it (refused on its …/reject), on the first enterprise's the broker refuses it."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from api.app import create_app
 from config.settings import Settings
-from tests.integration.monitor_support import running_ingest, scalar, ts, wait_for
+from tests.integration.monitor_support import rows, running_ingest, scalar, ts, wait_for
 from tests.integration.site_support import SiteBroker, site_broker
 from tests.integration.test_rectification_loop import FIRST, _setup
 
@@ -39,6 +42,8 @@ class Site:
         self.connected = threading.Event()
         self.subacks: dict[int, list[Any]] = {}
         self.subscribed = threading.Condition()
+        self.pubacks: dict[int, Any] = {}
+        self.published = threading.Condition()
         self.c = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=ent,  # the sites' listener takes the user name as client id
@@ -48,6 +53,7 @@ class Site:
         self.c.on_connect = lambda _c, _u, _f, rc, _p: rc.is_failure or self.connected.set()
         self.c.on_subscribe = self._on_subscribe
         self.c.on_message = self._on_message
+        self.c.on_publish = self._on_publish
         self.c.connect(sb.broker.host, sb.broker.port, keepalive=30)
         self.c.loop_start()
         assert self.connected.wait(WAIT_S), f"{ent} not connected"
@@ -56,6 +62,11 @@ class Site:
         with self.subscribed:
             self.subacks[mid] = list(codes)
             self.subscribed.notify_all()
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, rc: Any, _p: Any) -> None:
+        with self.published:
+            self.pubacks[mid] = rc
+            self.published.notify_all()
 
     def _on_message(self, _c: Any, _u: Any, m: mqtt.MQTTMessage) -> None:
         with self.lock:
@@ -74,12 +85,26 @@ class Site:
         with self.lock:
             return [(t, b) for t, b in self.got if t.rsplit("/", 1)[-1] == kind]
 
-    def ack(self, ref: str) -> None:
-        """Acknowledge a downlink on the enterprise's own …/ack, waiting for the PUBACK."""
+    def ack(self, ref: str, *, ent: str | None = None) -> Any:
+        """Acknowledge a downlink on an enterprise's …/ack (by default its own); the broker's
+        PUBACK reason code."""
         body = json.dumps({"ref": ref, "ts": ts(), "by": "安全总监 李某"}, ensure_ascii=False)
-        info = self.c.publish(f"{self.prefix}/ent/{self.ent}/ack", body.encode(), qos=1)
-        info.wait_for_publish(WAIT_S)
-        assert info.is_published()
+        info = self.c.publish(f"{self.prefix}/ent/{ent or self.ent}/ack", body.encode(), qos=1)
+        with self.published:
+            assert self.published.wait_for(lambda: info.mid in self.pubacks, WAIT_S), ref
+            return self.pubacks[info.mid]
+
+    async def refused(self, ref: str) -> dict[str, Any]:
+        """Wait for the ingest's …/reject of a message with this ref."""
+
+        def found() -> list[dict[str, Any]]:
+            return [b for _, b in self.received("reject") if b.get("ref") == ref]
+
+        async def arrived() -> bool:
+            return bool(found())
+
+        await wait_for(arrived, timeout=WAIT_S, what=f"the reject of {ref} at {self.ent}")
+        return found()[0]
 
     def close(self) -> None:
         self.c.disconnect()
@@ -95,7 +120,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 async def test_the_order_reaches_its_enterprise_only_and_is_acknowledged(
     settings: Settings, pool: Any, client: TestClient, db_url: str
 ) -> None:
-    iid, code, team, _, sup = _setup(client, db_url)
+    iid, code, team, ent_headers, sup = _setup(client, db_url)
     finding = client.post(f"/api/v1/inspections/{iid}/findings", json=FIRST, headers=team)
     assert finding.status_code == 201, finding.text
     with psycopg.connect(db_url) as conn:
@@ -144,19 +169,105 @@ async def test_the_order_reaches_its_enterprise_only_and_is_acknowledged(
                 assert [f["id"] for f in notice["findings"]] == [finding.json()["id"]]
                 assert order["doc_no"] in notice["text"]
 
-                site.ack(ref)
+                target = f"rectification:{order['id']}"
+                acks_sql = (
+                    "SELECT username, role, before, after FROM audit_log"
+                    " WHERE target = %(t)s AND action = 'rectification.acknowledge' ORDER BY id"
+                )
+
+                # the stranger acknowledges the order's notice: on its own …/ack the ref is not
+                # its own (refused, answered on its …/reject); on the inspected enterprise's
+                # …/ack the broker's ACL refuses the publication itself
+                assert stranger.ack(ref).is_failure is False
+                refusal = await stranger.refused(ref)
+                assert refusal["code"] == "ref_unknown"
+                denied = stranger.ack(ref, ent=code)
+                assert denied.is_failure, denied
+                assert denied.value == 0x87, denied  # not authorized
+                assert await scalar(
+                    pool, "SELECT state FROM downlinks WHERE ref = %(r)s", {"r": ref}
+                ) in ("sent", "pending")
+                assert (
+                    await scalar(
+                        pool,
+                        "SELECT state FROM rectification_orders WHERE id = %(i)s",
+                        {"i": order["id"]},
+                    )
+                    == "issued"
+                )
+                assert await rows(pool, acks_sql, {"t": target}) == []
+
+                assert site.ack(ref).is_failure is False
 
                 async def acknowledged() -> bool:
                     state = await scalar(
-                        pool, "SELECT state FROM downlinks WHERE ref = %(r)s", {"r": ref}
+                        pool,
+                        "SELECT o.state FROM rectification_orders o JOIN downlinks d"
+                        " ON d.id = o.notice_id WHERE d.ref = %(r)s AND d.state = 'acknowledged'",
+                        {"r": ref},
                     )
                     return bool(state == "acknowledged")
 
-                await wait_for(acknowledged, timeout=WAIT_S, what="the notice acknowledged")
+                await wait_for(acknowledged, timeout=WAIT_S, what="the order acknowledged")
                 by = await scalar(
                     pool, "SELECT acked_by FROM downlinks WHERE ref = %(r)s", {"r": ref}
                 )
                 assert by == "安全总监 李某"
+                ((acked_by, acked_at),) = await rows(
+                    pool,
+                    "SELECT acknowledged_by, acknowledged_at FROM rectification_orders"
+                    " WHERE id = %(i)s",
+                    {"i": order["id"]},
+                )
+                assert acked_by == code  # the site's broker account
+                assert acked_at is not None
+                audit = [
+                    (
+                        code,
+                        "site",
+                        {"state": "issued"},
+                        {
+                            "state": "acknowledged",
+                            "via": "mqtt",
+                            "notice": ref,
+                            "acked_by": "安全总监 李某",
+                        },
+                    )
+                ]
+                assert await rows(pool, acks_sql, {"t": target}) == audit
+                live = await rows(
+                    pool,
+                    "SELECT payload FROM live_changes WHERE kind = 'rectification'"
+                    " AND enterprise_id = %(e)s AND payload->>'id' = %(i)s ORDER BY id",
+                    {"e": code, "i": str(order["id"])},
+                )
+                assert [p["state"] for (p,) in live] == ["issued", "acknowledged"]
+
+                # idempotent: the site acknowledges again (then a ref it never had, whose reject
+                # shows the repeat has been through the ingest), and the portal acknowledges too
+                assert site.ack(ref).is_failure is False
+                assert site.ack("N999999").is_failure is False
+                assert (await site.refused("N999999"))["code"] == "ref_unknown"
+                res = client.post(f"/api/v1/rectifications/{order['id']}/ack", headers=ent_headers)
+                assert res.status_code == 200, res.text
+                assert res.json()["state"] == "acknowledged"
+                assert await rows(pool, acks_sql, {"t": target}) == audit
+                assert (
+                    await scalar(
+                        pool,
+                        "SELECT acknowledged_at FROM rectification_orders WHERE id = %(i)s",
+                        {"i": order["id"]},
+                    )
+                    == acked_at
+                )
+                assert len(
+                    await rows(
+                        pool,
+                        "SELECT payload FROM live_changes WHERE kind = 'rectification'"
+                        " AND enterprise_id = %(e)s AND payload->>'id' = %(i)s",
+                        {"e": code, "i": str(order["id"])},
+                    )
+                ) == len(live)
 
                 # a sentinel for the stranger, published after the order's notice: once it has
                 # arrived, the stranger would have had the notice too if the broker leaked it
