@@ -169,7 +169,7 @@ export const live = new Live();
 /** Fetch an authenticated file and hand it to the browser as a download. */
 export async function download(path, filename) {
   const res = await api(path, { raw: true });
-  if (!res.ok) throw new ApiError(res.status, "download_failed", `${res.status} ${res.statusText}`);
+  if (!res.ok) await parse(res); // throws the API's own error (its zh-CN message)
   const url = URL.createObjectURL(await res.blob());
   const a = Object.assign(document.createElement("a"), { href: url, download: filename });
   document.body.appendChild(a);

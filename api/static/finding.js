@@ -4,6 +4,7 @@
 // measures whose preconditions the form enforces (安全生产法 第六十五条第一款第（三）项、第七十条).
 import { api, esc, session } from "./api.js";
 import { fmtTime } from "./i18n.js";
+import { bindInstruments, instrumentCell, meetingBody, meetingFields, minutesForms } from "./instruments.js";
 
 const RECS = { no_penalty: "不予处罚", first_violation: "首违不罚", lenient: "从轻/减轻", case: "立案" };
 const SEVERITIES = { minor: "轻微", general: "一般", major_hazard: "重大事故隐患" };
@@ -46,17 +47,18 @@ function decisionPanel(f, inspector) {
 
 function measuresPanel(f, measures, inspector) {
   const list = `<table id="measures"><tbody>${measures.map((m) => `<tr data-measure="${m.id}"><td>${esc(m.doc_no || "")}</td>
-      <td>${esc(MEASURES[m.kind] || m.kind)}</td><td>${esc(m.content)}</td><td>${esc(fmtTime(m.created_at))}</td>
+      <td>${esc(MEASURES[m.kind] || m.kind)}</td><td>${esc(m.content)}${instrumentCell(m)}</td><td>${esc(fmtTime(m.created_at))}</td>
       <td>${m.refused_at ? `企业拒不执行（${esc(m.refusal_note)}）` : STOPS.includes(m.kind) && inspector
         ? `<input size="16" data-refusal-note="${m.id}" placeholder="拒不执行的情况"> <button type="button" data-refuse="${m.id}">记录企业拒不执行</button>` : ""}</td></tr>`).join("")
       || `<tr><td class="muted">无</td></tr>`}</tbody></table>`;
   if (!inspector) return list;
-  return `${list}<form id="measure-form"><h3>采取措施</h3>
+  return `${list}${minutesForms(measures)}<form id="measure-form"><h3>采取措施</h3>
       <label>措施<select name="kind">${Object.entries(MEASURES).map(([k, v]) => {
         const why = unavailable(k, f, measures);
         return `<option value="${k}"${why ? " disabled" : ""}>${esc(v)}${why ? `（${esc(why)}）` : ""}</option>`;
       }).join("")}</select></label>
       <label>内容<textarea name="content" rows="2" cols="60"></textarea></label>
+      ${meetingFields()}
       <div id="stop-facts" hidden><label><input type="checkbox" name="safety_not_ensured">
         重大事故隐患排除前或者排除过程中无法保证安全（安全生产法 第六十五条第一款第（三）项）</label></div>
       <div id="power-facts" hidden><label><input type="checkbox" name="imminent_danger"> 有发生生产安全事故的现实危险（第七十条）</label>
@@ -108,11 +110,12 @@ async function renderFinding(view, id) {
         await api(`/api/v1/findings/${id}/measures`, { method: "POST", body: { kind, content: mform.content.value,
           safety_not_ensured: STOPS.includes(kind) && mform.safety_not_ensured.checked,
           imminent_danger: kind === "stop_power" && mform.imminent_danger.checked,
-          head_approval: kind === "stop_power" ? mform.head_approval.value : "" } });
+          head_approval: kind === "stop_power" ? mform.head_approval.value : "", ...meetingBody(mform) } });
         await again();
       } catch (err) { showError(errors, err); }
     });
   }
+  bindInstruments(view, { showError, again });
   view.querySelectorAll("button[data-refuse]").forEach((b) => b.addEventListener("click", async () => {
     const note = view.querySelector(`input[data-refusal-note="${b.dataset.refuse}"]`).value;
     try {
