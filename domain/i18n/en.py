@@ -376,6 +376,7 @@ DIRECTORY: dict[str, str] = {
     "term.role.duty": "duty staff",
     "term.role.inspector": "inspector",
     "term.role.enterprise": "enterprise",
+    "term.role.site": "site device (broker account)",
     "term.timezone.Asia/Shanghai": "China Standard Time",
     "term.sector.coal_chemical": "coal chemical",
     "term.sector.power": "power",

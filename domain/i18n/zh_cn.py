@@ -327,6 +327,7 @@ DIRECTORY: dict[str, str] = {
     "term.role.duty": "值班人员",
     "term.role.inspector": "执法人员",
     "term.role.enterprise": "企业用户",
+    "term.role.site": "企业现场终端（MQTT账号）",
     "term.timezone.Asia/Shanghai": "北京时间",
     "term.sector.coal_chemical": "煤化工",
     "term.sector.power": "电力",
