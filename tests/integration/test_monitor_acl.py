@@ -242,11 +242,13 @@ async def test_no_site_can_take_over_the_monitors_or_another_sites_session(
     topic = f"{svc.mqtt_topic_prefix}/ent/{b}/event"
 
     def publish_b() -> int:
+        # Ten job ids, started again and again (a repeated start reopens the job): every event is
+        # stored, and B stays under the bureau's bound on open maintenance jobs.
         acked = 0
         for n in range(total):
             body = (
                 f'{{"event_id": "tk-{n}", "ts": "{ts()}", "type": "maintenance_start",'
-                f' "maint_id": "M{n}", "scope": "plant"}}'
+                f' "maint_id": "M{n % 10}", "scope": "plant"}}'
             )
             info = site_b.c.publish(topic, body.encode(), qos=1)
             info.wait_for_publish(10)
