@@ -219,31 +219,48 @@ def env_for(tree: Path) -> dict[str, str]:
 def run_one(bench: str, tree: Path, out: Path, label: str, *, smoke: bool) -> tuple[str, Run]:
     """Run one benchmark script of `tree` under the bench lock; its output and figures."""
     cmd = [sys.executable, f"bench/{bench}.py", *ARGS[bench], *(SMOKE[bench] if smoke else [])]
-    with LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            before = os.getloadavg()
-            started = time.monotonic()
-            proc = subprocess.run(
-                cmd, cwd=tree, env=env_for(tree), capture_output=True, text=True, check=False
-            )
-            seconds = time.monotonic() - started
-            after = os.getloadavg()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    before = os.getloadavg()
+    started = time.monotonic()
+    proc = subprocess.run(
+        cmd, cwd=tree, env=env_for(tree), capture_output=True, text=True, check=False
+    )
+    seconds = time.monotonic() - started
+    after = os.getloadavg()
     out.write_text(
         f"$ (cd {tree} && {' '.join(cmd)})\nexit {proc.returncode}, {seconds:.0f} s, load "
         f"{before} -> {after}\n\n{proc.stdout}\n--- stderr ---\n{proc.stderr[-20000:]}"
     )
     run = Run(bench, label, 0, seconds, before, after, proc.returncode)
-    for fig in FIGURES[bench]:
-        value = fig.read(proc.stdout)
+    read_figures(run, proc.stdout)
+    return proc.stdout, run
+
+
+def read_figures(run: Run, stdout: str) -> None:
+    """Fill in the figures a run printed, and the derived ratios."""
+    for fig in FIGURES[run.bench]:
+        value = fig.read(stdout)
         if value is not None:
             run.figures[fig.name] = value
-    for name, num, den, _ in DERIVED[bench]:
+    for name, num, den, _ in DERIVED[run.bench]:
         if num in run.figures and run.figures.get(den):
             run.figures[name] = run.figures[num] / run.figures[den]
-    return proc.stdout, run
+
+
+def runs_in(out: Path) -> list[Run]:
+    """The runs whose raw output is kept in `out` (r<round>-<bench>-<revision>.txt)."""
+    runs = []
+    for path in sorted(out.glob("r*-*-*.txt"), key=lambda p: p.stat().st_mtime):
+        round_, bench, revision = path.stem.split("-", 2)
+        text = path.read_text()
+        head = re.match(r".*\nexit (-?\d+), (\d+) s, load \((.*?)\) -> \((.*?)\)", text)
+        if head is None:
+            continue
+        loads = [tuple(float(x) for x in head.group(i).split(", ")) for i in (3, 4)]
+        run = Run(bench, revision, int(round_[1:]), float(head.group(2)), loads[0][:3],  # type: ignore[arg-type]
+                  loads[1][:3], int(head.group(1)))  # type: ignore[arg-type]  # fmt: skip
+        read_figures(run, text.split("\n--- stderr ---\n", 1)[0])
+        runs.append(run)
+    return runs
 
 
 def spread(values: list[float]) -> str:
@@ -285,6 +302,15 @@ def table(runs: list[Run], labels: tuple[str, str]) -> str:
     return "\n".join(lines)
 
 
+def run_list(runs: list[Run]) -> str:
+    """One line per run, in the order run: round, benchmark, revision, seconds, load average."""
+    return "\n".join(
+        f"- round {r.round} {r.bench} {r.revision}: exit {r.returncode}, {r.seconds:.0f} s, "
+        f"load (1 min) {r.load_before[0]:.1f} before, {r.load_after[0]:.1f} after"
+        for r in runs
+    )
+
+
 def main() -> int:
     """Check out both revisions, run the benchmarks interleaved, print and keep the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -294,17 +320,26 @@ def main() -> int:
     parser.add_argument("--only", default="ingest,api,draw")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "compare")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: does everything run?")
+    parser.add_argument("--resume", type=Path, help="a directory of kept runs: run only the rest")
+    parser.add_argument("--target-label", help="the target's name in files and tables")
+    parser.add_argument(
+        "--table-of", type=Path, help="only print the table of the runs kept in this directory"
+    )
     args = parser.parse_args()
+    if args.table_of:
+        kept = runs_in(args.table_of)
+        print(table(kept, (args.baseline, args.target)) + "\n\n" + run_list(kept))
+        return 0
     benches = [b for b in args.only.split(",") if b]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out / stamp
-    out.mkdir(parents=True)
+    out = args.resume or args.out / stamp
+    out.mkdir(parents=True, exist_ok=True)
     base_dir = Path(tempfile.mkdtemp(prefix="swcmp-"))
     trees: dict[str, Path] = {}
     try:
-        for rev in (args.baseline, args.target):
-            trees[rev] = checkout(rev, base_dir)
-        labels = (args.baseline, args.target)
+        labels = (args.baseline, args.target_label or args.target)
+        for label, rev in zip(labels, (args.baseline, args.target), strict=True):
+            trees[label] = checkout(rev, base_dir)
         header = [f"started {stamp}, uptime: {subprocess.getoutput('uptime')}"]
         for rev, tree in trees.items():
             missing = unmet_requirements(tree)
@@ -318,17 +353,33 @@ def main() -> int:
         header += [f"baseline harness: {c}" for c in patch_baseline(trees[args.baseline])]
         print("\n".join(header), flush=True)
         runs: list[Run] = []
+        done = {(r.round, r.bench, r.revision): r for r in runs_in(out)}
         for round_ in range(args.rounds):
             order = list(labels) if round_ % 2 == 0 else list(reversed(labels))
             for bench in benches:
-                for rev in order:
-                    name = f"r{round_ + 1}-{bench}-{rev}.txt"
-                    _, run = run_one(bench, trees[rev], out / name, rev, smoke=args.smoke)
+                todo = [rev for rev in order if (round_ + 1, bench, rev) not in done]
+                runs += [done[(round_ + 1, bench, rev)] for rev in order if rev not in todo]
+                if not todo:
+                    continue
+                # One lock for the pair: both revisions of a benchmark back to back.
+                with LOCK.open("a") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    try:
+                        pair = [
+                            run_one(
+                                bench, trees[rev], out / f"r{round_ + 1}-{bench}-{rev}.txt", rev,
+                                smoke=args.smoke,
+                            )[1]
+                            for rev in todo
+                        ]  # fmt: skip
+                    finally:
+                        fcntl.flock(lock, fcntl.LOCK_UN)
+                for run in pair:
                     run.round = round_ + 1
                     runs.append(run)
                     shown = ", ".join(f"{k} {v:,.3g}" for k, v in run.figures.items())
                     print(
-                        f"round {run.round} {bench} {rev}: exit {run.returncode}, "
+                        f"round {run.round} {bench} {run.revision}: exit {run.returncode}, "
                         f"{run.seconds:.0f} s, load {run.load_before[0]:.1f}→"
                         f"{run.load_after[0]:.1f}; {shown}",
                         flush=True,
