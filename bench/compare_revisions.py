@@ -397,6 +397,7 @@ def main() -> int:
     finally:
         for tree in trees.values():
             git("worktree", "remove", "--force", str(tree))
+        base_dir.rmdir()
 
 
 if __name__ == "__main__":
