@@ -324,8 +324,10 @@ def _telemetry(broker: BrokerProcess, ent: str, stop: threading.Event, per_s: in
     try:
         while not stop.is_set():
             now = datetime.now(UTC).isoformat()
-            points = [{"tag": f"T{i}", "value": random.uniform(0, 100)} for i in range(10)]
             for _ in range(max(1, per_s // 10)):
+                # Values drawn per message: identical payloads are one message to the ingest
+                # (the exactly-once digest), so repeating one payload sent a tenth of the load.
+                points = [{"tag": f"T{i}", "value": random.uniform(0, 100)} for i in range(10)]
                 c.publish(topic, json.dumps({"ts": now, "points": points}).encode(), qos=1)
             stop.wait(0.1)
     finally:
