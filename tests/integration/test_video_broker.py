@@ -100,12 +100,27 @@ async def start_agent(
     return await asyncio.wait_for(ready, 10), stop, task
 
 
-async def watch(mgr, within: float = 15.0) -> str:
+async def wait_live(store: PgVideoStore, sid: str, *, within: float) -> None:
+    """Until the session's row says live (the site's first frame reached the relay), as the
+    dashboard sees it; AssertionError after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while (row := await store.get(sid)) is None or row.state is not SessionState.LIVE:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"session {sid} not live within {within} s: {row}")
+        await asyncio.sleep(0.05)
+
+
+async def watch(mgr, store: PgVideoStore, within: float = 15.0) -> str:
     row = await mgr.request(enterprise=ENT, requested_by="d", purpose=Purpose.GUIDANCE)
+    # A viewer joins once the site sends (the manager refuses earlier joins after its short
+    # answer timeout: "现场尚未开始发送视频"); under load the site's first frame can take longer.
+    await wait_live(store, row.id, within=within)
     viewer = ProbeViewer(talk=False)
-    await viewer.accept((await mgr.add_viewer(row.id, await viewer.offer())).sdp)
-    await viewer.wait_frames(10, within=within)
-    await viewer.close()
+    try:
+        await viewer.accept((await mgr.add_viewer(row.id, await viewer.offer())).sdp)
+        await viewer.wait_frames(10, within=within)
+    finally:
+        await viewer.close()
     await mgr.hangup(row.id, reason="done")
     return row.id
 
@@ -127,7 +142,7 @@ async def test_enterprise_credentials_serve_video_and_report_events(
     try:
         async with video_service(server_settings, PgVideoStore(pool), require_broker=True) as mgr:
             _, halt, task = await start_agent(options(broker, creds["password"]), prefix)
-            sid = await watch(mgr)
+            sid = await watch(mgr, PgVideoStore(pool))
             assert (await PgVideoStore(pool).get(sid)).state is SessionState.ENDED
             halt.set()
             await task
@@ -182,7 +197,7 @@ async def test_agent_and_server_reconnect_after_a_broker_restart(
             await until(lambda: mgr.signalling_connected, within=30, what="signalling reconnected")
             # the agent's link: reconnected and resubscribed by paho
             await asyncio.sleep(1.5)
-            sid = await watch(mgr)
+            sid = await watch(mgr, PgVideoStore(pool))
             assert (await PgVideoStore(pool).get(sid)).state is SessionState.ENDED
         finally:
             halt.set()
